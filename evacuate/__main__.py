@@ -1,0 +1,3 @@
+from evacuate.cli.app import main
+
+main()

@@ -1,0 +1,119 @@
+"""The ``evacuate`` command line.
+
+This is the only layer that turns :class:`~evacuate.errors.EvacuateError` into a
+one-line message and an exit code. An unexpected exception writes its traceback
+to the debug log in the state directory and prints one line pointing at it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import typer
+
+from evacuate import __version__
+from evacuate.cli import console
+from evacuate.errors import ConfigError, EvacuateError, ExitCode
+from evacuate.state import StateDir
+
+app = typer.Typer(
+    name="evacuate",
+    help="Get a hosted Linux server out before (or after) its hoster pulls the plug.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"evacuate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Get a hosted Linux server out before (or after) its hoster pulls the plug.
+
+    Exit codes: 0 ok, 1 operation failed, 2 usage, 3 config, 4 connection,
+    5 host key refused, 6 remote command failed, 7 store, 8 lab, 70 internal
+    error (traceback in the debug log), 130 interrupted.
+    """
+
+
+def _register_commands() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from evacuate.cli import config_cmds, lab_cmds  # noqa: F401
+
+
+def _debug_log_path() -> Path:
+    try:
+        logs = StateDir.resolve().logs
+    except OSError:
+        logs = Path(os.environ.get("TMPDIR", "/tmp"))
+    return logs / "debug.log"
+
+
+def _write_traceback(exc: BaseException) -> Path | None:
+    path = _debug_log_path()
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            os.chmod(path, 0o600)
+            handle.write(f"--- {datetime.now(UTC).isoformat()} evacuate {__version__}: "
+                         f"{' '.join(sys.argv)}\n")
+            handle.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and exit with the code for its outcome."""
+    sys.exit(run_cli(argv))
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return the exit code; never raises."""
+    logging.basicConfig(level=os.environ.get("EVACUATE_LOG", "WARNING").upper(),
+                        format="%(levelname)s %(name)s: %(message)s")
+    _register_commands()
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.exceptions.Abort:
+        console.error_line("interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except click.ClickException as usage:
+        console.error_line(usage.format_message())
+        return int(ExitCode.USAGE)
+    except ConfigError as bad:
+        console.error_line(bad.message, bad.hint)
+        for problem in bad.problems:
+            console.err().print(f"  {console.escape(problem)}")
+        return int(bad.exit_code)
+    except EvacuateError as failure:
+        console.error_line(failure.message, failure.hint)
+        return int(failure.exit_code)
+    except KeyboardInterrupt:
+        console.error_line("interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except Exception as bug:  # the last line of defence: never show a traceback
+        where = _write_traceback(bug)
+        console.error_line(
+            f"internal error: {type(bug).__name__}: {str(bug).splitlines()[0] if str(bug) else ''}",
+            f"traceback written to {where}" if where else None,
+        )
+        return int(ExitCode.INTERNAL)
+    # click returns the exit code of ctx.exit() (e.g. after --help) in non-standalone mode
+    return result if isinstance(result, int) else int(ExitCode.OK)

@@ -1,0 +1,77 @@
+"""The one place that knows rich: the terminal console, tables and progress.
+
+Everything else prints through these functions so that tests can capture output
+(``make_console(file=...)``) and so that ``--json`` keeps stdout clean JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+
+from rich.console import Console
+from rich.table import Table
+
+_out: Console = Console(highlight=False)
+_err: Console = Console(stderr=True, highlight=False)
+
+
+def make_console(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
+    """Return a console writing to ``file`` (or stdout/stderr)."""
+    return Console(file=file, stderr=stderr, highlight=False)
+
+
+def out() -> Console:
+    return _out
+
+
+def err() -> Console:
+    return _err
+
+
+def print_json(value: Any) -> None:
+    """Write ``value`` as JSON to stdout, nothing else (for ``--json``)."""
+    sys.stdout.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def error_line(message: str, hint: str | None = None) -> None:
+    """Print one error line (and an optional hint line) to stderr."""
+    _err.print(f"[bold red]error:[/] {escape(message)}")
+    if hint:
+        _err.print(f"[dim]hint:[/] {escape(hint)}")
+
+
+def warning_line(message: str) -> None:
+    _err.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def info_line(message: str) -> None:
+    _err.print(escape(message))
+
+
+def escape(text: str) -> str:
+    """Escape rich markup in user-provided text."""
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """Build a simple table; cells are rendered with ``str``; markup in cells is escaped
+    unless the cell is a rich renderable."""
+    result = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        result.add_column(column)
+    for row in rows:
+        result.add_row(*[cell if hasattr(cell, "__rich__") else escape(str(cell)) for cell in row])
+    return result
+
+
+def status_mark(ok: bool | None) -> str:
+    """A coloured mark for a health state: ok, failed, or unknown (None)."""
+    if ok is None:
+        return "[yellow]?[/]"
+    return "[green]ok[/]" if ok else "[bold red]FAIL[/]"
