@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 _out: Console = Console(highlight=False)
 _err: Console = Console(stderr=True, highlight=False)
@@ -60,14 +61,19 @@ def escape(text: str) -> str:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """Build a simple table; cells are rendered with ``str``; markup in cells is escaped
-    unless the cell is a rich renderable."""
+    """Build a simple table. Plain values are shown literally (markup escaped); cells
+    made with :func:`markup` keep their styling."""
     result = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         result.add_column(column)
     for row in rows:
-        result.add_row(*[cell if hasattr(cell, "__rich__") else escape(str(cell)) for cell in row])
+        result.add_row(*[cell if isinstance(cell, Text) else escape(str(cell)) for cell in row])
     return result
+
+
+def markup(text: str) -> Text:
+    """A styled table cell from rich markup (only for text we wrote, never user data)."""
+    return Text.from_markup(text)
 
 
 def status_mark(ok: bool | None) -> str:

@@ -1,0 +1,209 @@
+"""Lab images: Debian root filesystems built once with mmdebstrap and cached.
+
+An image is keyed by a hash of everything that shapes it (suite, mirror,
+package list, seed files, this builder's version), so a change to any of them
+builds a new image and an unchanged one is reused in seconds. The .debs that
+mmdebstrap downloaded are kept in a per-suite apt repository that the lab
+serves to its hosts, because the containers cannot reach a package registry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from evacuate.errors import LabError
+
+log = logging.getLogger(__name__)
+
+BUILDER_VERSION = "4"
+CACHE_ENV = "EVACUATE_LAB_CACHE"
+DEFAULT_CACHE = Path("/var/cache/evacuate/lab")
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+
+_BASE = ("systemd-sysv", "dbus", "libpam-systemd", "openssh-server", "python3", "sudo",
+         "iproute2", "procps", "libnss-myhostname", "ca-certificates")
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """What one lab image is made of."""
+
+    name: str
+    suite: str
+    packages: tuple[str, ...]
+    seed: str | None = None  # script name under evacuate/lab/seed/, run once in the image
+    mirror: str = DEFAULT_MIRROR
+    extra_files: tuple[str, ...] = field(default=())
+
+    def seed_files(self) -> dict[str, bytes]:
+        """Return the seed directory's files (name → content) when the image has a seed."""
+        if self.seed is None:
+            return {}
+        folder = resources.files("evacuate.lab") / "seed"
+        return {item.name: item.read_bytes() for item in sorted(folder.iterdir(), key=lambda i: i.name)
+                if item.is_file()}
+
+    def cache_key(self) -> str:
+        digest = hashlib.sha256()
+        for part in (BUILDER_VERSION, self.name, self.suite, self.mirror, " ".join(sorted(self.packages)),
+                     self.seed or ""):
+            digest.update(part.encode() + b"\0")
+        for name, content in self.seed_files().items():
+            digest.update(name.encode() + b"\0" + content + b"\0")
+        return digest.hexdigest()[:16]
+
+
+def source_image(suite: str = "bookworm") -> ImageSpec:
+    """The doomed server: nginx, PostgreSQL, MariaDB, cron and a custom app, seeded."""
+    return ImageSpec(
+        name="source", suite=suite, seed="source.sh",
+        packages=(*_BASE, "nginx", "postgresql", "mariadb-server", "mariadb-client", "cron", "rsync",
+                  "zstd", "openssl", "tzdata", "less", "acl", "ssl-cert", "python3-apt"),
+    )
+
+
+def target_image(suite: str = "bookworm") -> ImageSpec:
+    """A blank Debian host as a hoster hands it out: sshd, python3 (+apt bindings for Ansible)."""
+    return ImageSpec(name="target", suite=suite, packages=(*_BASE, "python3-apt"))
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV, DEFAULT_CACHE))
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    spec: ImageSpec
+    rootfs: Path
+    repo: Path
+
+
+def image_path(spec: ImageSpec) -> Path:
+    return cache_dir() / "images" / f"{spec.name}-{spec.suite}-{spec.cache_key()}"
+
+
+def repo_path(suite: str) -> Path:
+    return cache_dir() / "repo" / suite
+
+
+def ensure_image(spec: ImageSpec, *, rebuild: bool = False) -> BuiltImage:
+    """Return the cached image for ``spec``, building it first if it is missing."""
+    final = image_path(spec)
+    repo = repo_path(spec.suite)
+    if rebuild and final.exists():
+        shutil.rmtree(final)
+    if not (final / ".complete").exists() or not (repo / "Packages").exists():
+        _build(spec, final, repo)
+    return BuiltImage(spec, final / "rootfs", repo)
+
+
+def _run(cmd: list[str], what: str, *, log_path: Path | None = None, env: dict[str, str] | None = None) -> None:
+    log.info("lab: %s: %s", what, " ".join(cmd))
+    handle = log_path.open("ab") if log_path else subprocess.DEVNULL
+    try:
+        proc = subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, check=False)
+    finally:
+        if log_path and not isinstance(handle, int):
+            handle.close()
+    if proc.returncode != 0:
+        tail = ""
+        if log_path and log_path.exists():
+            lines = log_path.read_text(errors="replace").strip().splitlines()
+            tail = lines[-1] if lines else ""
+        raise LabError(f"{what} failed (exit {proc.returncode}){': ' + tail if tail else ''}",
+                       hint=f"full log: {log_path}" if log_path else None)
+
+
+def _build(spec: ImageSpec, final: Path, repo: Path) -> None:
+    for tool in ("mmdebstrap", "systemd-nspawn", "dpkg-scanpackages"):
+        if shutil.which(tool) is None:
+            raise LabError(f"{tool} is not installed", hint="run 'make deps' (apt-get install mmdebstrap "
+                           "systemd-container dpkg-dev)")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    rootfs = work / "rootfs"
+    log_path = final.parent / f"{final.name}.log"
+    log_path.unlink(missing_ok=True)
+    try:
+        _run(["mmdebstrap", "--mode=root", "--variant=minbase", "--skip=essential/unlink",
+              "--skip=cleanup/apt/cache",
+              "--components=main", f"--include={','.join(spec.packages)}",
+              spec.suite, str(rootfs), spec.mirror],
+             f"building the {spec.name} image ({spec.suite})", log_path=log_path)
+        _harvest_debs(rootfs, repo)
+        _prepare_rootfs(rootfs)
+        if spec.seed:
+            _seed(spec, rootfs, log_path)
+        _clean_rootfs(rootfs)
+        (work / ".complete").write_text(spec.cache_key() + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        work.rename(final)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _harvest_debs(rootfs: Path, repo: Path) -> None:
+    """Move the downloaded .debs into the suite's repository and re-index it."""
+    repo.mkdir(parents=True, exist_ok=True)
+    archives = rootfs / "var/cache/apt/archives"
+    for deb in archives.glob("*.deb"):
+        dest = repo / deb.name
+        if dest.exists():
+            deb.unlink()
+        else:
+            shutil.move(str(deb), dest)
+    index = subprocess.run(["dpkg-scanpackages", "--multiversion", "."], cwd=repo,
+                           capture_output=True, check=False)
+    if index.returncode != 0:
+        raise LabError(f"indexing the lab apt repository {repo} failed: "
+                       f"{index.stderr.decode(errors='replace').strip()[-200:]}")
+    tmp = repo / "Packages.tmp"
+    tmp.write_bytes(index.stdout)
+    tmp.replace(repo / "Packages")
+
+
+def _prepare_rootfs(rootfs: Path) -> None:
+    """Make the image bootable as a container and free of build-machine identity."""
+    for key in (rootfs / "etc/ssh").glob("ssh_host_*"):
+        key.unlink()
+    (rootfs / "etc/machine-id").write_text("")
+    # nspawn containers have no consoles of their own to spawn gettys on
+    for unit in ("getty@tty1.service", "console-getty.service"):
+        (rootfs / "etc/systemd/system" / unit).unlink(missing_ok=True)
+        (rootfs / "etc/systemd/system" / unit).symlink_to("/dev/null")
+    for unit in ("systemd-networkd-wait-online.service",):
+        (rootfs / "etc/systemd/system" / unit).symlink_to("/dev/null")
+
+
+def _seed(spec: ImageSpec, rootfs: Path, log_path: Path) -> None:
+    seed_dir = rootfs / "root/evacuate-seed"
+    seed_dir.mkdir(parents=True)
+    for name, content in spec.seed_files().items():
+        (seed_dir / name).write_bytes(content)
+    env = dict(os.environ, SYSTEMD_NSPAWN_TMPFS_TMP="0")
+    _run(["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "-M", f"evacuate-seed-{spec.name}",
+          "--private-network", "--resolv-conf=off",
+          "--timezone=off", "--link-journal=no", "-D", str(rootfs), "--as-pid2",
+          "/bin/sh", f"/root/evacuate-seed/{spec.seed}"],
+         f"seeding the {spec.name} image", log_path=log_path, env=env)
+    shutil.rmtree(seed_dir)
+
+
+def _clean_rootfs(rootfs: Path) -> None:
+    for cache in (rootfs / "var/cache/apt").glob("*.bin"):
+        cache.unlink()
+    for tmp in (rootfs / "tmp").glob("*"):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
