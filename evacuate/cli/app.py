@@ -95,12 +95,14 @@ def run_cli(argv: list[str] | None = None) -> int:
         console.error_line("interrupted")
         return int(ExitCode.INTERRUPTED)
     except click.ClickException as usage:
-        console.error_line(usage.format_message())
+        message = usage.format_message()
+        if message:  # a group called without a command has printed its help already
+            console.error_line(message)
         return int(ExitCode.USAGE)
     except ConfigError as bad:
         console.error_line(bad.message, bad.hint)
         for problem in bad.problems:
-            console.err().print(f"  {console.escape(problem)}")
+            console.err().print(f"  {console.escape(problem)}", soft_wrap=True)
         return int(bad.exit_code)
     except EvacuateError as failure:
         console.error_line(failure.message, failure.hint)

@@ -40,17 +40,17 @@ def print_json(value: Any) -> None:
 
 def error_line(message: str, hint: str | None = None) -> None:
     """Print one error line (and an optional hint line) to stderr."""
-    _err.print(f"[bold red]error:[/] {escape(message)}")
+    _err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     if hint:
-        _err.print(f"[dim]hint:[/] {escape(hint)}")
+        _err.print(f"[dim]hint:[/] {escape(hint)}", soft_wrap=True)
 
 
 def warning_line(message: str) -> None:
-    _err.print(f"[yellow]warning:[/] {escape(message)}")
+    _err.print(f"[yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
 def info_line(message: str) -> None:
-    _err.print(escape(message))
+    _err.print(escape(message), soft_wrap=True)
 
 
 def escape(text: str) -> str:

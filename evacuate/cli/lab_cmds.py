@@ -90,3 +90,16 @@ def ssh(ctx: typer.Context, host: str = typer.Argument(..., help="lab-source or 
     lab = _lab(state_dir, lab_id, index, suite)
     name = lab.host(host).name
     os.execvp("ssh", ["ssh", "-F", str(lab.ssh_config), name, *ctx.args])
+
+
+@lab_app.command("images")
+def build_images(suite: str = SuiteOpt,
+                 rebuild: bool = typer.Option(False, help="Build again even if cached.")) -> None:
+    """Build the lab images once; later runs reuse the cache (/var/cache/evacuate/lab)."""
+    from evacuate.lab import images
+
+    for spec in (images.source_image(suite), images.target_image(suite)):
+        cached = (images.image_path(spec) / ".complete").exists() and not rebuild
+        console.info_line(f"lab: image {spec.name} ({suite}): {'cached' if cached else 'building'}")
+        built = images.ensure_image(spec, rebuild=rebuild)
+        console.info_line(f"lab: image {spec.name} ({suite}): {built.rootfs}")

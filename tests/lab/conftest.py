@@ -1,0 +1,46 @@
+"""The lab for tests: its own id and subnet (10.231.1.0/24) so that it never touches a
+demo lab, started once per session and always removed afterwards, also after failures."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evacuate.lab.lab import Lab, default_lab
+from evacuate.state import StateDir
+
+TEST_LAB_ID = "evt"
+TEST_LAB_INDEX = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.lab)
+
+
+def require_lab_privileges() -> None:
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("lab tests must run as root in CI")
+        pytest.skip("lab tests need root (namespaces, mounts, systemd-nspawn)")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """lab-source and lab-target, running and healthy."""
+    require_lab_privileges()
+    state = StateDir(tmp_path_factory.mktemp("lab-state"))
+    the_lab = Lab(default_lab(lab_id=TEST_LAB_ID, index=TEST_LAB_INDEX), state)
+    the_lab.down()  # whatever a crashed earlier session left behind
+    try:
+        statuses = the_lab.up(timeout=240)
+        unhealthy = [s for s in statuses if not s.healthy]
+        assert not unhealthy, f"lab hosts not healthy: {unhealthy}"
+        yield the_lab
+    finally:
+        the_lab.down()
