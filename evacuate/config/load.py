@@ -1,0 +1,180 @@
+"""Finding evacuate.yml, reading it as YAML and building the typed :class:`Config`.
+
+Relative paths are taken relative to the config file's directory; ``~`` expands.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from evacuate.config.model import (
+    AcceptedDifference,
+    CommandCheck,
+    Config,
+    DatabaseSettings,
+    HostConfig,
+    LabSettings,
+    SnapshotSettings,
+    SQLCheck,
+    SSHSettings,
+    StoreConfig,
+    TargetConfig,
+    URLCheck,
+    VerifySettings,
+)
+from evacuate.config.parse import parse_duration, parse_store_url
+from evacuate.config.validate import problem_lines, show
+from evacuate.errors import ConfigError
+from evacuate.transport.spec import parse_host_spec
+
+CONFIG_ENV = "EVACUATE_CONFIG"
+DEFAULT_CONFIG = Path("evacuate.yml")
+
+
+def find_config(explicit: Path | None = None) -> Path | None:
+    """Return the config file to use: ``explicit``, else $EVACUATE_CONFIG, else
+    ./evacuate.yml if it exists, else None. Explicit and env paths need not exist
+    (:func:`load_config` then says so)."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
+
+
+def require_config(explicit: Path | None = None) -> Config:
+    """Find and load the config (see :func:`find_config`); raise ConfigError if there is none."""
+    path = find_config(explicit)
+    if path is None:
+        raise ConfigError(f"no {DEFAULT_CONFIG} here and ${CONFIG_ENV} is not set; "
+                          "run 'evacuate init' to write a commented sample")
+    return load_config(path)
+
+
+def load_config(path: Path) -> Config:
+    """Read, validate and return the config at ``path``; raise ConfigError listing every
+    problem (or one line when the file is missing, unreadable or not YAML)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; run 'evacuate init' to write a commented sample") from None
+    except UnicodeDecodeError as bad:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {bad.start})") from None
+    except OSError as bad:
+        raise ConfigError(f"{path}: cannot read: {bad.strerror or bad}") from None
+    loader: _Loader | None = None
+    try:
+        loader = _Loader(text)
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as bad:
+        mark = bad.problem_mark or bad.context_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: invalid YAML: {bad.problem or bad.context}") from None
+    except yaml.YAMLError as bad:
+        raise ConfigError(f"{path}: invalid YAML: {' '.join(str(bad).split())}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if data is None:
+        raise ConfigError(f"{path}: empty; run 'evacuate init --force' to write a commented sample")
+    return config_from_data(data, path, extra_problems=loader.duplicates)
+
+
+def config_from_data(data: object, path: Path, *, extra_problems: list[str] | None = None) -> Config:
+    """Validate already-parsed YAML ``data`` read from ``path`` and return a Config;
+    raise ConfigError listing every problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings (key: value), got {show(data)}")
+    # An empty section ("verify:" with everything below commented out) means "not set".
+    data = {key: value for key, value in data.items() if value is not None}
+    try:
+        lines = list(extra_problems or []) + problem_lines(data)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply") from None
+    if lines:
+        count = f"{len(lines)} problem" + ("s" if len(lines) > 1 else "")
+        raise ConfigError(f"{path}: {count}", lines)
+    return _build(data, path)
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that records duplicate keys instead of silently keeping the last."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    line = key_node.start_mark.line + 1
+                    self.duplicates.append(f"At line {line}: duplicate key {key_node.value!r}")
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _build(data: dict[str, Any], path: Path) -> Config:
+    """The Config of ``data``, which :func:`problem_lines` found valid."""
+    base = path.absolute().parent
+
+    def local(value: str | None) -> Path | None:
+        if value is None:
+            return None
+        return Path(os.path.normpath(base / Path(value).expanduser()))
+
+    ssh = data.get("ssh") or {}
+    hosts = {
+        name: HostConfig(
+            name=name, ssh=parse_host_spec(entry["ssh"]), become=entry.get("become", False),
+            include=tuple(entry.get("include", ())), exclude=tuple(entry.get("exclude", ())),
+            databases=DatabaseSettings(**(entry.get("databases") or {})), target=entry.get("target"))
+        for name, entry in (data.get("hosts") or {}).items()
+    }
+    targets = {
+        name: TargetConfig(name=name, ssh=parse_host_spec(entry["ssh"]),
+                           become=entry.get("become", False))
+        for name, entry in (data.get("targets") or {}).items()
+    }
+    store: StoreConfig | None = None
+    if "store" in data:
+        raw = data["store"]
+        s3 = parse_store_url(raw["url"])
+        store = StoreConfig(
+            url=raw["url"] if s3 else str(local(raw["url"])), local_path=None if s3 else local(raw["url"]),
+            bucket=s3[0] if s3 else None, prefix=s3[1] if s3 else "",
+            endpoint_url=raw.get("endpoint_url"), region=raw.get("region"),
+            key_file=local(raw.get("key_file")), key_env=raw.get("key_env"))
+    snap = data.get("snapshot") or {}
+    verify = data.get("verify") or {}
+    return Config(
+        path=path.absolute(),
+        state_dir=local(data.get("state_dir", ".evacuate")) or base / ".evacuate",
+        ssh=SSHSettings(
+            known_hosts=local(ssh.get("known_hosts")), identity_file=local(ssh.get("identity_file")),
+            config_file=local(ssh.get("config_file")),
+            connect_timeout=float(ssh.get("connect_timeout", 10.0)),
+            trust_unknown_hosts=ssh.get("trust_unknown_hosts", False)),
+        hosts=MappingProxyType(hosts),
+        targets=MappingProxyType(targets),
+        store=store,
+        snapshot=SnapshotSettings(
+            exclude=tuple(snap.get("exclude", ())),
+            max_age=parse_duration(snap["max_age"]) if "max_age" in snap else None,
+            keep_last=snap.get("keep_last"), keep_daily=snap.get("keep_daily")),
+        verify=VerifySettings(
+            urls=tuple(URLCheck(**item) for item in verify.get("urls", ())),
+            sql=tuple(SQLCheck(**item) for item in verify.get("sql", ())),
+            commands=tuple(CommandCheck(**item) for item in verify.get("commands", ())),
+            accept=tuple(AcceptedDifference(**item) for item in verify.get("accept", ()))),
+        lab=LabSettings(**(data.get("lab") or {})),
+    )

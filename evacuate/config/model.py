@@ -1,0 +1,140 @@
+"""The typed, frozen settings a validated evacuate.yml turns into.
+
+Addresses of hosts and targets are the transport's own
+:class:`~evacuate.transport.spec.HostSpec`, so a config entry can be handed to
+:func:`~evacuate.transport.open_transport` as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+from evacuate.transport.spec import HostSpec
+
+Detect = bool | Literal["auto"]
+
+
+@dataclass(frozen=True)
+class SSHSettings:
+    known_hosts: Path | None = None  # None: ~/.ssh/known_hosts
+    identity_file: Path | None = None
+    config_file: Path | None = None
+    connect_timeout: float = 10.0
+    trust_unknown_hosts: bool = False
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    postgresql: Detect = "auto"
+    mysql: Detect = "auto"
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    name: str
+    ssh: HostSpec
+    become: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    databases: DatabaseSettings = field(default_factory=DatabaseSettings)
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    name: str
+    ssh: HostSpec
+    become: bool = False
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where snapshots live: ``local_path`` for a directory, ``bucket``/``prefix`` for S3."""
+
+    url: str
+    local_path: Path | None = None
+    bucket: str | None = None
+    prefix: str = ""
+    endpoint_url: str | None = None
+    region: str | None = None
+    key_file: Path | None = None
+    key_env: str | None = None
+
+    @property
+    def is_s3(self) -> bool:
+        return self.bucket is not None
+
+
+@dataclass(frozen=True)
+class SnapshotSettings:
+    exclude: tuple[str, ...] = ()
+    max_age: timedelta | None = None
+    keep_last: int | None = None
+    keep_daily: int | None = None
+
+
+@dataclass(frozen=True)
+class URLCheck:
+    url: str
+    host_header: str | None = None
+    expect_status: int = 200
+    expect_text: str | None = None
+
+
+@dataclass(frozen=True)
+class SQLCheck:
+    database: str
+    engine: Literal["postgresql", "mysql"]
+    query: str
+    expect: str | None = None
+
+
+@dataclass(frozen=True)
+class CommandCheck:
+    command: str
+    host: str | None = None  # None: every target
+    expect_output: str | None = None
+
+
+@dataclass(frozen=True)
+class AcceptedDifference:
+    check: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    urls: tuple[URLCheck, ...] = ()
+    sql: tuple[SQLCheck, ...] = ()
+    commands: tuple[CommandCheck, ...] = ()
+    accept: tuple[AcceptedDifference, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    subnet: int | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated evacuate.yml. ``hosts``/``targets`` map names to their settings."""
+
+    path: Path
+    state_dir: Path
+    ssh: SSHSettings = field(default_factory=SSHSettings)
+    hosts: Mapping[str, HostConfig] = field(default_factory=lambda: MappingProxyType({}))
+    targets: Mapping[str, TargetConfig] = field(default_factory=lambda: MappingProxyType({}))
+    store: StoreConfig | None = None
+    snapshot: SnapshotSettings = field(default_factory=SnapshotSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    lab: LabSettings = field(default_factory=LabSettings)
+
+    def target_of(self, host: str) -> TargetConfig | None:
+        """Return the target that host ``host`` is rebuilt on, or None if it names none."""
+        name = self.hosts[host].target
+        return self.targets[name] if name else None

@@ -1,0 +1,76 @@
+"""Which host the user means, and how to reach it.
+
+A host argument is either the name of a host or target in evacuate.yml, or an SSH spec
+(``root@203.0.113.10``, ``ops@web1:2222``, ``local``). Connection settings come from the
+config's ``ssh`` section when there is a config, else from ~/.ssh as OpenSSH would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from evacuate.config import Config
+from evacuate.transport import HostSpec, Transport, open_transport, parse_host_spec
+
+
+@dataclass(frozen=True)
+class HostRef:
+    """A resolved host: its label for messages and files, its SSH spec, privilege mode."""
+
+    label: str
+    spec: HostSpec
+    become: bool = False
+    role: str = "host"  # host (a source in the config), target, or adhoc
+
+    @property
+    def file_label(self) -> str:
+        """The label made safe as a file name."""
+        return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in self.label)
+
+
+def resolve_host(text: str, config: Config | None) -> HostRef:
+    """Resolve ``text`` against the config's hosts and targets, else parse it as a spec.
+    Raise UsageError when it is neither."""
+    if config is not None:
+        if text in config.hosts:
+            host = config.hosts[text]
+            return HostRef(text, _spec(host.ssh), host.become, "host")
+        if text in config.targets:
+            target = config.targets[text]
+            return HostRef(text, _spec(target.ssh), target.become, "target")
+    spec = parse_host_spec(text)
+    return HostRef(str(spec), spec, False, "adhoc")
+
+
+def _spec(value: object) -> HostSpec:
+    return value if isinstance(value, HostSpec) else parse_host_spec(str(value))
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    known_hosts: Path | None = None
+    identity: Path | None = None
+    ssh_config: Path | None = None
+    trust_unknown: bool = False
+    connect_timeout: float = 10.0
+
+    @classmethod
+    def from_config(cls, config: Config | None, *, known_hosts: Path | None = None,
+                    identity: Path | None = None, trust_unknown: bool = False) -> ConnectOptions:
+        """Options from the config's ssh section, overridden by explicit arguments."""
+        ssh = config.ssh if config is not None else None
+        return cls(
+            known_hosts=known_hosts or (ssh.known_hosts if ssh else None),
+            identity=identity or (ssh.identity_file if ssh else None),
+            ssh_config=ssh.config_file if ssh else None,
+            trust_unknown=trust_unknown or bool(ssh and ssh.trust_unknown_hosts),
+            connect_timeout=ssh.connect_timeout if ssh else 10.0,
+        )
+
+
+def connect(ref: HostRef, options: ConnectOptions) -> Transport:
+    """Open (lazily) a transport to ``ref``."""
+    return open_transport(ref.spec, known_hosts=options.known_hosts, identity=options.identity,
+                          ssh_config=options.ssh_config, trust_unknown=options.trust_unknown,
+                          connect_timeout=options.connect_timeout, become=ref.become)
