@@ -1,0 +1,55 @@
+"""Options and context shared by the verbs: which config, which state directory, how to
+connect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from evacuate.config import Config, find_config, load_config
+from evacuate.hostref import ConnectOptions, HostRef, resolve_host
+from evacuate.state import StateDir
+
+ConfigOpt = typer.Option(None, "--config", "-c", envvar="EVACUATE_CONFIG",
+                         help="evacuate.yml to use (default ./evacuate.yml if present).")
+StateOpt = typer.Option(None, "--state-dir", envvar="EVACUATE_STATE_DIR",
+                        help="State directory (default: the config's state_dir, else ./.evacuate).")
+JsonOpt = typer.Option(False, "--json", help="Print JSON to stdout instead of tables.")
+KnownHostsOpt = typer.Option(None, "--known-hosts", help="known_hosts file to check host keys against.")
+IdentityOpt = typer.Option(None, "--identity", "-i", help="Private key to log in with.")
+AcceptNewOpt = typer.Option(
+    False, "--accept-new-host-key",
+    help="Trust a host whose key is not in known_hosts yet and record it (like OpenSSH's "
+         "StrictHostKeyChecking=accept-new). A changed key is always refused.")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a verb needs: the config (None without one), the state dir, SSH options."""
+
+    config: Config | None
+    state: StateDir
+    connect: ConnectOptions
+
+    def host(self, text: str) -> HostRef:
+        return resolve_host(text, self.config)
+
+
+def make_context(config_path: Path | None, state_dir: Path | None, *,
+                 known_hosts: Path | None = None, identity: Path | None = None,
+                 accept_new: bool = False) -> Context:
+    """Load the config (when there is one) and resolve the state directory: --state-dir or
+    $EVACUATE_STATE_DIR, then the config's state_dir, then ./.evacuate."""
+    found = find_config(config_path)
+    config = load_config(found) if found is not None else None
+    if state_dir is not None:
+        state = StateDir.resolve(state_dir)
+    elif config is not None and config.state_dir is not None:
+        state = StateDir(config.state_dir)
+    else:
+        state = StateDir.resolve(None)
+    options = ConnectOptions.from_config(config, known_hosts=known_hosts, identity=identity,
+                                         trust_unknown=accept_new)
+    return Context(config, state, options)

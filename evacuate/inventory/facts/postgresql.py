@@ -1,0 +1,86 @@
+"""Fact family ``postgresql``: clusters (Debian's ``pg_lsclusters``, or the one
+default server elsewhere) with version, data directory, port, databases with their
+sizes and role names (never passwords).
+
+Queries run as the ``postgres`` OS user over the local socket (peer
+authentication), read-only: ``psql -X`` ignores ~/.psqlrc and the session is set
+``default_transaction_read_only``.
+"""
+
+from __future__ import annotations
+
+from evacuate.inventory.facts.base import Fact, split_parts, to_int
+from evacuate.inventory.model import Database, DatabaseServer
+
+QUERY = (
+    "SET default_transaction_read_only = on; "
+    "SELECT 'version', current_setting('server_version'), '' "
+    "UNION ALL SELECT 'data_directory', current_setting('data_directory'), '' "
+    "UNION ALL SELECT 'port', current_setting('port'), '' "
+    "UNION ALL SELECT 'database', datname, pg_database_size(datname)::text "
+    "FROM pg_database WHERE NOT datistemplate "
+    "UNION ALL SELECT 'role', rolname, CASE WHEN rolcanlogin THEN 'login' ELSE '' END "
+    "FROM pg_roles WHERE rolname !~ '^pg_';"
+)
+
+SCRIPT = rf"""
+evac_has psql || exit 0
+id postgres >/dev/null 2>&1 || exit 0
+evac_psql() {{
+  if evac_has runuser; then
+    runuser -u postgres -- psql -XAtq -F '|' -p "$1" -d postgres -c "$2"
+  else
+    su -s /bin/sh postgres -c "psql -XAtq -F '|' -p '$1' -d postgres -c \"$2\""
+  fi
+}}
+evac_q="{QUERY}"
+if evac_has pg_lsclusters; then
+  pg_lsclusters -h 2>/dev/null | while read -r ver name port status _owner datadir _rest; do
+    evac_part cluster "$ver $name $port $status $datadir"
+    case $status in online*) evac_psql "$port" "$evac_q" </dev/null 2>&1 ;; esac
+  done
+else
+  evac_part cluster "- - 5432 unknown -"
+  evac_psql 5432 "$evac_q" 2>&1
+fi
+:
+"""
+
+
+def _parse_cluster(args: str, text: str) -> DatabaseServer:
+    head = (args.split() + ["-"] * 5)[:5]
+    version, cluster, port, status, data_dir = (v if v != "-" else "" for v in head)
+    databases: list[Database] = []
+    roles: list[str] = []
+    settings: dict[str, str] = {}
+    answered = False
+    for line in text.splitlines():
+        fields = line.split("|")
+        if len(fields) != 3:
+            continue
+        kind, name, extra = fields
+        answered = True
+        if kind == "database":
+            databases.append(Database(name=name, size_bytes=to_int(extra)))
+        elif kind == "role":
+            roles.append(name)
+        else:
+            settings[kind] = name
+    return DatabaseServer(
+        engine="postgresql",
+        version=settings.get("version", version),
+        data_dir=settings.get("data_directory", data_dir),
+        port=to_int(settings.get("port", port)),
+        cluster=cluster,
+        running=answered or status.startswith("online"),
+        databases=tuple(sorted(databases, key=lambda d: d.name)),
+        roles=tuple(sorted(roles)),
+    )
+
+
+def parse(text: str) -> tuple[DatabaseServer, ...]:
+    """Parse the ``postgresql`` section: one DatabaseServer per cluster."""
+    return tuple(_parse_cluster(p.args, p.text) for p in split_parts(text) if p.kind == "cluster")
+
+
+FACT = Fact(name="postgresql", script=SCRIPT, parse=parse, default=tuple, timeout=60)

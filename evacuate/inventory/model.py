@@ -1,0 +1,426 @@
+"""The typed model of what a host runs: :class:`HostInventory` and its parts.
+
+Every part is a frozen dataclass of plain values (str, int, bool, float, None,
+tuples, dicts with str keys, other parts), so :mod:`evacuate.inventory.serialize`
+can turn it into JSON and back without per-class code. Collections are tuples.
+
+Secrets never enter the model: a user carries ``has_password`` (computed on the
+host) and never a hash; databases carry role names, never passwords.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+
+
+# --- os, hardware, network -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OsInfo:
+    """The distribution and kernel. ``family`` is debian|redhat|alpine|unknown and
+    ``init`` is systemd|openrc|sysv|unknown; together they pick the fact variants."""
+
+    id: str = "unknown"
+    id_like: tuple[str, ...] = ()
+    version_id: str = ""
+    codename: str = ""
+    pretty_name: str = ""
+    family: str = "unknown"
+    init: str = "unknown"
+    kernel: str = ""
+    arch: str = ""
+    hostname: str = ""
+    fqdn: str = ""
+    timezone: str = ""
+    locale: str = ""
+
+
+@dataclass(frozen=True)
+class BlockDevice:
+    name: str
+    type: str
+    size_bytes: int
+    fstype: str = ""
+    mountpoint: str = ""
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: str
+    target: str
+    fstype: str
+    options: str = ""
+    size_bytes: int | None = None
+    used_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class FstabEntry:
+    source: str
+    target: str
+    fstype: str
+    options: str = "defaults"
+    dump: int = 0
+    passno: int = 0
+
+
+@dataclass(frozen=True)
+class Hardware:
+    cpu_model: str = ""
+    cpu_count: int = 0
+    memory_bytes: int = 0
+    swap_bytes: int = 0
+    block_devices: tuple[BlockDevice, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    fstab: tuple[FstabEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Interface:
+    name: str
+    mac: str = ""
+    mtu: int = 0
+    state: str = ""
+    addresses: tuple[str, ...] = ()  # CIDR notation, e.g. "192.0.2.10/24"
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: str  # "default" or a CIDR
+    gateway: str = ""
+    device: str = ""
+
+
+@dataclass(frozen=True)
+class HostsEntry:
+    address: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Network:
+    interfaces: tuple[Interface, ...] = ()
+    routes: tuple[Route, ...] = ()
+    hosts: tuple[HostsEntry, ...] = ()
+    nameservers: tuple[str, ...] = ()
+    search: tuple[str, ...] = ()
+
+
+# --- packages ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Package:
+    """An installed package. ``manual`` is False when the package manager installed
+    it as a dependency; ``source_repo`` is set only where the manager records it."""
+
+    name: str
+    version: str
+    arch: str = ""
+    manual: bool = True
+    source_repo: str | None = None
+
+
+@dataclass(frozen=True)
+class Repository:
+    """One package source: an apt one-line entry or deb822 stanza, a yum .repo section
+    or an apk repositories line."""
+
+    kind: str  # deb | deb-src | rpm | apk
+    uris: tuple[str, ...]
+    suites: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    file: str = ""
+    name: str = ""
+    enabled: bool = True
+    signed_by: tuple[str, ...] = ()
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """A repository signing key file (public data), base64 of its bytes."""
+
+    path: str
+    sha256: str
+    data_base64: str
+
+
+@dataclass(frozen=True)
+class PackageSources:
+    repositories: tuple[Repository, ...] = ()
+    keyrings: tuple[Keyring, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangedConffile:
+    """A package's configuration file whose content differs from the shipped one
+    (``actual_md5`` None: the file was deleted). Diffs are not collected yet."""
+
+    path: str
+    package: str
+    expected_md5: str
+    actual_md5: str | None
+
+
+@dataclass(frozen=True)
+class UnownedFile:
+    path: str
+    size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class UnownedFiles:
+    """Regular files under the scanned roots that no package owns, capped."""
+
+    roots: tuple[str, ...] = ()
+    files: tuple[UnownedFile, ...] = ()
+    total_count: int = 0
+    truncated: bool = False
+
+
+# --- services --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service unit (or init script). ``locally_written``: its unit file lives under
+    /etc (written by an admin, not a package); ``dropins`` are override file paths."""
+
+    name: str
+    enabled_state: str = ""
+    active_state: str = ""
+    sub_state: str = ""
+    unit_file_path: str = ""
+    locally_written: bool = False
+    dropins: tuple[str, ...] = ()
+    description: str = ""
+    user: str = ""
+    exec_start: str = ""
+
+
+@dataclass(frozen=True)
+class Timer:
+    name: str
+    unit: str = ""
+    enabled_state: str = ""
+    active_state: str = ""
+    schedule: tuple[str, ...] = ()  # e.g. ("OnCalendar=*-*-* 06:00:00",)
+    unit_file_path: str = ""
+    locally_written: bool = False
+
+
+@dataclass(frozen=True)
+class Socket:
+    name: str
+    unit: str = ""
+    enabled_state: str = ""
+    active_state: str = ""
+    listen: tuple[str, ...] = ()
+    unit_file_path: str = ""
+    locally_written: bool = False
+
+
+@dataclass(frozen=True)
+class Listener:
+    """A listening TCP/UDP socket mapped to its process, unit and package where known."""
+
+    proto: str
+    address: str
+    port: int
+    pid: int | None = None
+    process: str = ""
+    unit: str = ""
+    package: str = ""
+
+
+# --- accounts and scheduled jobs ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    """An account. There is deliberately no password hash field: the host computes
+    ``has_password`` and the hash never leaves it."""
+
+    name: str
+    uid: int
+    gid: int
+    home: str = ""
+    shell: str = ""
+    gecos: str = ""
+    groups: tuple[str, ...] = ()
+    has_password: bool = False
+    authorized_keys: tuple[str, ...] = ()
+    system: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    gid: int
+    members: tuple[str, ...] = ()
+    system: bool = False
+
+
+@dataclass(frozen=True)
+class SudoersFile:
+    path: str
+    lines: tuple[str, ...]  # comments and blank lines stripped; #include kept
+
+
+@dataclass(frozen=True)
+class Accounts:
+    users: tuple[User, ...] = ()
+    groups: tuple[Group, ...] = ()
+    sudoers: tuple[SudoersFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class CronEntry:
+    schedule: str  # "m h dom mon dow" or "@daily"
+    command: str
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class Crontab:
+    """A crontab file; ``owner`` is set for per-user spool crontabs."""
+
+    path: str
+    owner: str = ""
+    environment: tuple[tuple[str, str], ...] = ()
+    entries: tuple[CronEntry, ...] = ()
+
+
+# --- applications ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+    size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseServer:
+    """A database engine instance (postgresql cluster, mysql/mariadb server).
+    ``roles`` are names only ('user'@'host' for mysql), never secrets."""
+
+    engine: str  # postgresql | mysql | mariadb
+    version: str = ""
+    data_dir: str = ""
+    port: int | None = None
+    cluster: str = ""
+    running: bool = True
+    databases: tuple[Database, ...] = ()
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VHost:
+    server: str  # nginx | apache
+    file: str
+    server_names: tuple[str, ...] = ()
+    listen: tuple[str, ...] = ()
+    docroot: str = ""
+    proxy_targets: tuple[str, ...] = ()
+    tls_cert: str = ""
+    tls_key_path: str = ""
+
+
+@dataclass(frozen=True)
+class Certificate:
+    path: str
+    subject: str = ""
+    issuer: str = ""
+    sans: tuple[str, ...] = ()
+    not_before: str = ""  # ISO 8601 UTC
+    not_after: str = ""
+
+
+@dataclass(frozen=True)
+class Firewall:
+    """The live rules as the tools print them (replayable text)."""
+
+    nftables: str = ""
+    iptables: str = ""
+    ip6tables: str = ""
+
+
+@dataclass(frozen=True)
+class SysctlSetting:
+    key: str
+    value: str
+    file: str
+    current: str | None = None
+
+
+@dataclass(frozen=True)
+class Container:
+    id: str
+    name: str
+    image: str
+    state: str = ""
+    status: str = ""
+    ports: str = ""
+    compose_project: str = ""
+
+
+@dataclass(frozen=True)
+class Containers:
+    engine: str = ""  # "docker" when present, "" when not installed
+    version: str = ""
+    containers: tuple[Container, ...] = ()
+    volumes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataCandidate:
+    """A directory whose content must move: its size and number of files."""
+
+    path: str
+    kind: str  # home | www | srv | opt | database | containers | other
+    size_bytes: int | None = None
+    file_count: int | None = None
+
+
+# --- the whole host --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostInventory:
+    """Everything known about one host at ``collected_at`` (ISO 8601 UTC).
+
+    ``errors`` maps a section name to why it is missing or incomplete; a section in
+    ``errors`` keeps its empty default.
+    """
+
+    host: str
+    collected_at: str
+    schema_version: int = SCHEMA_VERSION
+    os: OsInfo = field(default_factory=OsInfo)
+    hardware: Hardware = field(default_factory=Hardware)
+    network: Network = field(default_factory=Network)
+    packages: tuple[Package, ...] = ()
+    package_sources: PackageSources = field(default_factory=PackageSources)
+    changed_conffiles: tuple[ChangedConffile, ...] = ()
+    unowned_files: UnownedFiles = field(default_factory=UnownedFiles)
+    services: tuple[Service, ...] = ()
+    timers: tuple[Timer, ...] = ()
+    sockets: tuple[Socket, ...] = ()
+    listeners: tuple[Listener, ...] = ()
+    users: tuple[User, ...] = ()
+    groups: tuple[Group, ...] = ()
+    sudoers: tuple[SudoersFile, ...] = ()
+    crontabs: tuple[Crontab, ...] = ()
+    databases: tuple[DatabaseServer, ...] = ()
+    web: tuple[VHost, ...] = ()
+    certificates: tuple[Certificate, ...] = ()
+    firewall: Firewall = field(default_factory=Firewall)
+    sysctl: tuple[SysctlSetting, ...] = ()
+    containers: Containers = field(default_factory=Containers)
+    data_candidates: tuple[DataCandidate, ...] = ()
+    errors: dict[str, str] = field(default_factory=dict)
