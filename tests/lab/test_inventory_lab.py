@@ -1,0 +1,176 @@
+"""Inventory against the real lab-source: every seeded element is found, the facts agree
+with the host's own tools, no secret leaks, and the host is left untouched."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evacuate.actions.inventory import take_inventory
+from evacuate.hostref import ConnectOptions, HostRef
+from evacuate.inventory import HostInventory, to_json
+from evacuate.lab.lab import Lab
+from evacuate.state import StateDir
+from evacuate.transport import parse_host_spec
+
+CANARIES = ("canary-pg-9f3b2c71", "canary-my-4e1d7a09", "canary-token-7c0ffee5eed",
+            "$6$canarysalt", "BEGIN PRIVATE KEY", "BEGIN OPENSSH PRIVATE KEY")
+
+# Files the running database servers write on their own schedule (checkpoints, statistics);
+# the inventory only runs SELECT-style queries there.
+VOLATILE = ("/var/lib/postgresql/", "/var/lib/mysql/")
+
+
+@pytest.fixture(scope="module")
+def source_inventory(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> HostInventory:
+    options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
+    ref = HostRef("lab-source", parse_host_spec(lab.ssh_spec("lab-source")))
+    outcome = take_inventory(ref, options, StateDir(tmp_path_factory.mktemp("inv-state")))
+    assert outcome.error is None, outcome.error
+    assert outcome.inventory is not None
+    return outcome.inventory
+
+
+def test_no_section_failed(source_inventory: HostInventory) -> None:
+    assert source_inventory.errors == {}
+
+
+def test_every_seeded_element_is_found(source_inventory: HostInventory) -> None:
+    inv = source_inventory
+    assert inv.os.id == "debian" and inv.os.codename == "bookworm"
+    assert inv.os.hostname == "lab-source" and inv.os.timezone == "Europe/Berlin"
+
+    vhosts = {name: v for v in inv.web for name in v.server_names}
+    assert vhosts["www.example.test"].docroot == "/var/www/www.example.test"
+    shop = vhosts["shop.example.test"]
+    assert shop.tls_cert == "/etc/ssl/certs/shop.example.test.crt"
+    assert any("127.0.0.1:8080" in target for target in shop.proxy_targets)
+    cert = next(c for c in inv.certificates if c.path == "/etc/ssl/certs/shop.example.test.crt")
+    assert {"DNS:shop.example.test", "DNS:www.shop.example.test"} <= set(cert.sans)
+
+    engines = {d.engine: d for d in inv.databases}
+    assert {db.name for db in engines["postgresql"].databases} >= {"shop"}
+    assert {"shop", "reporting"} <= set(engines["postgresql"].roles)
+    assert "blog" in {db.name for db in engines["mariadb"].databases}
+    assert "'blog'@'localhost'" in engines["mariadb"].roles
+
+    users = {u.name: u for u in inv.users}
+    assert len(users["alice"].authorized_keys) == 2 and len(users["bob"].authorized_keys) == 1
+    assert users["alice"].has_password and "sudo" in users["alice"].groups
+    assert users["alice"].uid == 1001 and not users["alice"].system
+    assert users["notes"].system
+    assert any("alice" in s.path for s in inv.sudoers)
+
+    cron = "\n".join(f"{c.path} {e.command}" for c in inv.crontabs for e in c.entries)
+    assert "backup-db.sh" in cron and "sync-reports.sh" in cron and "notes-report" in cron
+
+    services = {s.name: s for s in inv.services}
+    notes = services["notes.service"]
+    assert notes.locally_written and notes.enabled_state == "enabled"
+    assert notes.active_state == "active"
+    assert any("limits.conf" in d for d in services["nginx.service"].dropins)
+    assert "notes-cleanup.timer" in {t.name for t in inv.timers}
+    by_port = {(listener.port, listener.unit) for listener in inv.listeners}
+    assert (8080, "notes.service") in by_port
+    assert (5432, "postgresql@15-main.service") in by_port
+    assert (80, "nginx.service") in by_port
+
+    changed = {c.path for c in inv.changed_conffiles}
+    assert {"/etc/nginx/nginx.conf", "/etc/mysql/mariadb.conf.d/50-server.cnf",
+            "/etc/sysctl.conf"} <= changed
+    unowned = {f.path for f in inv.unowned_files.files}
+    assert "/etc/systemd/system/notes.service" in unowned
+    assert "/opt/notes/app.py" in unowned
+    assert any(s.key == "vm.swappiness" and s.value == "10" for s in inv.sysctl)
+
+    data = {d.path for d in inv.data_candidates}
+    assert {"/srv", "/var/www", "/home/alice", "/opt/notes"} <= data or \
+        {"/srv/data", "/var/www", "/home/alice", "/opt/notes"} <= data
+
+
+def test_no_secret_reaches_the_inventory(source_inventory: HostInventory) -> None:
+    text = json.dumps(to_json(source_inventory))
+    for canary in CANARIES:
+        assert canary not in text
+
+
+def _on_source(lab: Lab, command: str) -> str:
+    with lab.open("lab-source") as source:
+        return source.run(command, timeout=300, check=True).text
+
+
+def test_packages_and_services_agree_with_dpkg_and_systemctl(
+        lab: Lab, source_inventory: HostInventory) -> None:
+    dpkg = set(_on_source(lab, "dpkg-query -W -f='${db:Status-Abbrev}|${Package}|${Version}\\n'"
+                          " | awk -F'|' '$1 ~ /^.i/ {print $2\"=\"$3}'").split())
+    assert {f"{p.name}={p.version}" for p in source_inventory.packages} == dpkg
+    manual = set(_on_source(lab, "apt-mark showmanual").split())
+    assert {p.name for p in source_inventory.packages if p.manual} == manual
+
+    files = {}
+    for line in _on_source(lab, "systemctl list-unit-files --type=service --no-legend "
+                                "--no-pager").splitlines():
+        name, state = line.split()[:2]
+        files[name] = state
+    inventoried = {s.name: s.enabled_state for s in source_inventory.services
+                   if s.name.endswith(".service") and s.name in files}
+    assert inventoried, "no service of list-unit-files in the inventory"
+    assert inventoried == {name: files[name] for name in inventoried}
+    active = set(_on_source(lab, "systemctl list-units --type=service --state=active "
+                                 "--no-legend --plain --no-pager | awk '{print $1}'").split())
+    assert {s.name for s in source_inventory.services if s.active_state == "active"
+            and s.name.endswith(".service")} == active
+
+
+def test_inventory_changes_nothing_on_the_source(lab: Lab, tmp_path: Path) -> None:
+    listing = ("find /etc /srv /var/lib /home /root /opt -xdev -printf '%p|%y|%m|%u|%g|%s|%T@\\n'"
+               " | sort; find /etc /srv /var/lib /home /root /opt -xdev -type f -print0 | sort -z"
+               " | xargs -0 sha256sum")
+
+    def state() -> dict[str, str]:
+        result = {}
+        for line in _on_source(lab, listing).splitlines():
+            key = line.split("|", 1)[0] if "|" in line else line[66:]
+            if not key.startswith(VOLATILE):
+                result[line] = key
+        return result
+
+    before = state()
+    options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
+    ref = HostRef("lab-source", parse_host_spec(lab.ssh_spec("lab-source")))
+    assert take_inventory(ref, options, StateDir(tmp_path)).error is None
+    after = state()
+    changed = sorted({before.get(k) or after.get(k) for k in set(before) ^ set(after)} - {None})
+    assert changed == []
+
+
+def test_cli_refuses_a_changed_host_key_in_one_line(lab: Lab, tmp_path: Path) -> None:
+    other = tmp_path / "k"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    kind, key = other.with_suffix(".pub").read_text().split()[:2]
+    tampered = tmp_path / "known_hosts"
+    tampered.write_text(f"{lab.address('lab-source')} {kind} {key}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "evacuate", "inventory", lab.ssh_spec("lab-source"),
+         "--known-hosts", str(tampered), "-i", str(lab.key), "--state-dir", str(tmp_path / "s")],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 5, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "host key" in errors[0]
+
+
+def test_cli_inventory_json_to_stdout(lab: Lab, tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "evacuate", "inventory", lab.ssh_spec("lab-target"), "--json",
+         "--known-hosts", str(lab.known_hosts), "-i", str(lab.key),
+         "--state-dir", str(tmp_path / "s")],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert document["os"]["hostname"] == "lab-target"
+    assert list((tmp_path / "s" / "inventories").glob("*/latest.json"))
