@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from evacuate.errors import RemoteCommandError
@@ -11,15 +12,38 @@ from evacuate.inventory.assemble import assemble
 from evacuate.inventory.facts import ALL_FACTS
 from evacuate.inventory.facts.base import Fact
 from evacuate.inventory.model import HostInventory
-from evacuate.inventory.script import build_script, split_sections
+from evacuate.inventory.script import SectionOutput, build_script, split_sections
 from evacuate.transport.base import Transport
 
 log = logging.getLogger(__name__)
 
 
+# Relative cost of a section on a typical host (measured on lab-source), used to spread
+# the sections over concurrent channels of the one SSH connection.
+SECTION_COST = {"systemd": 5.0, "listeners": 1.5, "postgresql": 1.0, "certificates": 1.0,
+                "data": 1.0, "sources_apt": 0.6}
+
+
+def plan_groups(facts: Sequence[Fact[object]], parallel: int) -> list[list[Fact[object]]]:
+    """Split ``facts`` into at most ``parallel`` groups of similar cost (greedy, costliest
+    first); each group keeps the facts' original order."""
+    groups: list[list[Fact[object]]] = [[] for _ in range(max(1, parallel))]
+    load = [0.0] * len(groups)
+    order = {fact.name: i for i, fact in enumerate(facts)}
+    for fact in sorted(facts, key=lambda f: -SECTION_COST.get(f.name, 0.3)):
+        lightest = load.index(min(load))
+        groups[lightest].append(fact)
+        load[lightest] += SECTION_COST.get(fact.name, 0.3)
+    return [sorted(g, key=lambda f: order[f.name]) for g in groups if g]
+
+
 def collect_inventory(transport: Transport, *, host: str, timeout: float = 300,
-                      facts: Sequence[Fact[object]] = ALL_FACTS) -> HostInventory:
+                      facts: Sequence[Fact[object]] = ALL_FACTS,
+                      parallel: int = 3) -> HostInventory:
     """Run the batched inventory script on ``transport``'s host and return what it found.
+
+    The sections run as ``parallel`` scripts on concurrent channels of the same
+    connection (no extra round trip, no temporary files on the host).
 
     Sections that fail are recorded in ``HostInventory.errors``. Raise
     RemoteCommandError if the script produced no section at all (no POSIX sh, or
@@ -27,14 +51,23 @@ def collect_inventory(transport: Transport, *, host: str, timeout: float = 300,
     if the host cannot be reached.
     """
     collected_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    result = transport.run_script(build_script(facts), timeout=timeout)
-    sections = split_sections(result.text)
+    groups = plan_groups(facts, parallel)
+    if len(groups) == 1:
+        results = [transport.run_script(build_script(groups[0]), timeout=timeout)]
+    else:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            results = list(pool.map(
+                lambda group: transport.run_script(build_script(group), timeout=timeout), groups))
+    sections: dict[str, SectionOutput] = {}
+    for result in results:
+        sections.update(split_sections(result.text))
+        if result.error_text.strip():
+            log.debug("%s: inventory script stderr:\n%s", host, result.error_text[-4000:])
     if not sections:
+        first = results[0]
         raise RemoteCommandError(
             f"{host}: the inventory script produced no output "
-            f"(exit status {result.exit_status})",
-            exit_status=result.exit_status, stderr=result.error_text,
+            f"(exit status {first.exit_status})",
+            exit_status=first.exit_status, stderr=first.error_text,
         )
-    if result.error_text.strip():
-        log.debug("%s: inventory script stderr:\n%s", host, result.error_text[-4000:])
     return assemble(sections, host=host, collected_at=collected_at)

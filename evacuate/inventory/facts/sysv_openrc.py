@@ -11,6 +11,8 @@ from evacuate.inventory.facts.base import Fact, split_parts
 from evacuate.inventory.model import Service
 
 SCRIPT = r"""
+# under systemd, sysv scripts appear as generated units in the systemd section
+if [ -d /run/systemd/system ] && ! evac_has rc-update; then exit 0; fi
 if evac_has rc-update; then
   evac_part rc-update
   rc-update show -v 2>/dev/null

@@ -1,0 +1,113 @@
+"""Side-by-side timing: alternate the candidate and its anchor, take medians, print ratios.
+
+The machines are shared and noisy, so every figure is measured against its alternative in
+the same run, alternating (A B A B ...), and the median of each side is compared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Figure:
+    """One benchmark figure: candidate vs anchor, with the goal on their ratio."""
+
+    key: str
+    title: str
+    candidate: str
+    anchor: str
+    goal: float  # the ratio candidate/anchor must be <= goal
+    candidate_times: list[float] = field(default_factory=list)
+    anchor_times: list[float] = field(default_factory=list)
+    unit: str = "s"
+    note: str = ""
+
+    @property
+    def candidate_median(self) -> float:
+        return statistics.median(self.candidate_times)
+
+    @property
+    def anchor_median(self) -> float:
+        return statistics.median(self.anchor_times)
+
+    @property
+    def ratio(self) -> float:
+        return self.candidate_median / self.anchor_median
+
+    @property
+    def met(self) -> bool:
+        return self.ratio <= self.goal
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def alternate(figure: Figure, candidate: Callable[[], object], anchor: Callable[[], object],
+              rounds: int, warmup: bool = True) -> Figure:
+    """Run anchor and candidate alternately ``rounds`` times each (after one warm-up each)."""
+    if warmup:
+        anchor()
+        candidate()
+    for index in range(rounds):
+        first, second = (candidate, anchor) if index % 2 == 0 else (anchor, candidate)
+        t1 = timed(first)
+        t2 = timed(second)
+        if first is candidate:
+            figure.candidate_times.append(t1)
+            figure.anchor_times.append(t2)
+        else:
+            figure.anchor_times.append(t1)
+            figure.candidate_times.append(t2)
+    return figure
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}): "
+                           f"{proc.stderr.decode(errors='replace')[-500:]}")
+
+
+def machine() -> dict[str, object]:
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                         check=False).stdout.strip()
+    return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "git": rev,
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "kernel": platform.release(), "machine": platform.machine()}
+
+
+def report(figures: list[Figure]) -> str:
+    lines = [f"{'figure':<6} {'what':<48} {'evacuate':>10} {'anchor':>10} {'ratio':>7} "
+             f"{'goal':>7}  met", "-" * 100]
+    for f in figures:
+        lines.append(f"{f.key:<6} {f.title[:48]:<48} {f.candidate_median:>9.2f}{f.unit} "
+                     f"{f.anchor_median:>9.2f}{f.unit} {f.ratio:>6.2f}x {f.goal:>6.2f}x  "
+                     f"{'yes' if f.met else 'NO'}")
+        lines.append(f"{'':<6} vs {f.anchor}{' — ' + f.note if f.note else ''}")
+    return "\n".join(lines)
+
+
+def save(figures: list[Figure]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    info = machine()
+    path = RESULTS / f"{str(info['date'])[:19].replace(':', '')}-{info['git']}.json"
+    payload = {"machine": info, "figures": [
+        asdict(f) | {"candidate_median": f.candidate_median, "anchor_median": f.anchor_median,
+                     "ratio": f.ratio, "met": f.met} for f in figures]}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
