@@ -53,7 +53,12 @@ def _root(
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from evacuate.cli import config_cmds, inventory_cmds, lab_cmds  # noqa: F401
+    from evacuate.cli import (  # noqa: F401
+        config_cmds,
+        inventory_cmds,
+        lab_cmds,
+        snapshot_cmds,
+    )
 
 
 def _debug_log_path() -> Path:

@@ -81,3 +81,53 @@ def status_mark(ok: bool | None) -> str:
     if ok is None:
         return "[yellow]?[/]"
     return "[green]ok[/]" if ok else "[bold red]FAIL[/]"
+
+
+class TransferProgress:
+    """A live line for long operations: the phase, bytes moved, rate and (with a total)
+    ETA. Used as a context manager; silent when stderr is not a terminal."""
+
+    def __init__(self, title: str, total: int | None = None) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+            TransferSpeedColumn(), TimeRemainingColumn(), console=_err, transient=True,
+            disable=not _err.is_terminal)
+        self._title = title
+        self._task = self._progress.add_task(title, total=total)
+        self.warnings: list[str] = []
+
+    def __enter__(self) -> TransferProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def phase(self, name: str) -> None:
+        self._progress.update(self._task, description=f"{self._title}: {name}")
+
+    def advance(self, count: int) -> None:
+        self._progress.advance(self._task, count)
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def human_size(value: float | None) -> str:
+    if value is None:
+        return "?"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{value} B"

@@ -200,11 +200,7 @@ class Lab:
         if resolv.is_symlink() or resolv.exists():
             resolv.unlink()
         resolv.write_text("# lab host: no name server\n")
-        key = root / "etc/ssh/ssh_host_ed25519_key"
-        for old in key.parent.glob("ssh_host_*"):
-            old.unlink()
-        _check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{host.name}",
-                "-f", str(key)], f"generating {host.name}'s host key")
+        self._install_host_key(host, root / "etc/ssh")
         ssh_dir = root / "root/.ssh"
         ssh_dir.mkdir(mode=0o700, exist_ok=True)
         authorized = ssh_dir / "authorized_keys"
@@ -216,6 +212,35 @@ class Lab:
                 f"{aptrepo.repo_port(self.spec.index)}/{host.image.suite} ./\n")
             for extra in (root / "etc/apt/sources.list.d").glob("*"):
                 extra.unlink()
+
+    def _install_host_key(self, host: LabHostSpec, ssh_etc: Path) -> None:
+        """Give the host its own key, kept in the state dir so that a reset host keeps
+        its identity (and known_hosts stays right)."""
+        kept = ensure_private_dir(self.dir / "hostkeys" / host.short) / "ssh_host_ed25519_key"
+        if not kept.exists():
+            _check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{host.name}",
+                    "-f", str(kept)], f"generating {host.name}'s host key")
+        for old in ssh_etc.glob("ssh_host_*"):
+            old.unlink()
+        for suffix, mode in (("", 0o600), (".pub", 0o644)):
+            target = ssh_etc / f"ssh_host_ed25519_key{suffix}"
+            shutil.copyfile(kept.with_name(kept.name + suffix), target)
+            target.chmod(mode)
+
+    def reset(self, name: str, *, timeout: float = 120.0) -> HostStatus:
+        """Throw away everything that happened on one host since it was started and boot
+        it again from its image (same address, same host key); wait until it is ready."""
+        _require_root()
+        host = self.host(name)
+        built = images.ensure_image(host.image)
+        self.progress(f"resetting {host.name}")
+        self._teardown_host(host.short)
+        layout = self.layout(host)
+        hosts.mount_overlay(layout, built.rootfs)
+        self._customize(host, layout)
+        ns = network.attach_host(self.spec.network, host.short, self.address(host))
+        hosts.boot(layout, ns, hostname=host.name)
+        return self._wait_ready(host, time.monotonic() + timeout)
 
     def _write_descriptors(self) -> None:
         write_json(self.dir / "lab.json", {

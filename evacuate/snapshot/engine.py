@@ -1,0 +1,136 @@
+"""Take a snapshot: inventory, database dumps and file trees of one host into a store,
+committed atomically by writing the manifest last."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from evacuate import __version__
+from evacuate.errors import EvacuateError
+from evacuate.inventory import HostInventory, collect_inventory, to_json
+from evacuate.snapshot.databases import jobs_for, run_dump
+from evacuate.snapshot.files import snapshot_tree
+from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
+from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
+from evacuate.transport.base import Transport
+
+# What is always worth keeping: configuration, local software, crontabs, mail, and the
+# usual homes of data. The inventory's data candidates are added to these.
+BASE_ROOTS = ("/etc", "/root", "/home", "/srv", "/opt", "/usr/local", "/var/www",
+              "/var/spool/cron", "/var/mail")
+BASE_EXCLUDES = ("*/.cache", "/var/lib/*/tmp", "/etc/ssh/ssh_host_*_key.pub.tmp")
+
+
+class SnapshotProgress(Protocol):
+    """Callbacks a front end implements to show progress."""
+
+    def phase(self, name: str) -> None:
+        """A new phase starts (inventory, files, dumps, commit)."""
+
+    def advance(self, count: int) -> None:
+        """``count`` more bytes were read from the host."""
+
+    def warning(self, message: str) -> None:
+        """Something was skipped or changed while read."""
+
+
+class QuietProgress:
+    """A SnapshotProgress that shows nothing."""
+
+    def phase(self, name: str) -> None:
+        pass
+
+    def advance(self, count: int) -> None:
+        pass
+
+    def warning(self, message: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    host: str  # the label snapshots are filed under
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    databases: bool = True
+
+
+@dataclass
+class SnapshotPlan:
+    roots: list[str]
+    excludes: list[str]
+    database_dirs: list[str] = field(default_factory=list)
+
+
+def plan_snapshot(inventory: HostInventory, request: SnapshotRequest) -> SnapshotPlan:
+    """Pick the trees to copy: the base roots, the inventory's data candidates and the
+    configured includes, minus excludes; the data directories of running database servers
+    are left to their dumps (a copy of a live data directory is not consistent)."""
+    dumped = [d.data_dir.rstrip("/") for d in inventory.databases
+              if request.databases and d.running and d.data_dir]
+    candidates = [c.path for c in inventory.data_candidates if c.kind != "database"]
+    wanted = sorted({p.rstrip("/") or "/" for p in (*BASE_ROOTS, *candidates, *request.include)})
+    roots = [p for p in wanted if not any(p != q and p.startswith(q.rstrip("/") + "/")
+                                          for q in wanted)]
+    stopped = [d.data_dir.rstrip("/") for d in inventory.databases
+               if d.data_dir and not d.running]
+    roots += [d for d in stopped if not any(d.startswith(r + "/") for r in roots)]
+    excludes = [*BASE_EXCLUDES, *request.exclude, *dumped]
+    return SnapshotPlan(roots=roots, excludes=excludes, database_dirs=dumped)
+
+
+def take_snapshot(transport: Transport, repo: SnapshotRepository, request: SnapshotRequest,
+                  progress: SnapshotProgress | None = None,
+                  now: Callable[[], float] = time.monotonic) -> SnapshotManifest:
+    """Snapshot the host behind ``transport``; return the committed manifest. Raise an
+    EvacuateError (and commit nothing) if the inventory, a dump or the file stream fails."""
+    show: SnapshotProgress = progress or QuietProgress()
+    started = now()
+    stats = repo.blobs.stats
+    added_before, bytes_before = stats.added, stats.added_bytes
+    show.phase("inventory")
+    inventory = collect_inventory(transport, host=request.host)
+    plan = plan_snapshot(inventory, request)
+    previous = repo.latest(request.host)
+    prior = {e.path: e for e in previous.files} if previous else None
+
+    show.phase("dumps")
+    dumps: list[DumpEntry] = []
+    if request.databases:
+        for server in inventory.databases:
+            if not server.running:
+                show.warning(f"{server.engine} is not running: its data directory is copied "
+                             "as files instead of dumped")
+                continue
+            for job in jobs_for(server):
+                dumps.append(run_dump(transport, repo.blobs, job, show.advance))
+
+    show.phase("files")
+    tree = snapshot_tree(transport, repo.blobs, plan.roots, plan.excludes, prior, show.advance)
+    for message in tree.warnings:
+        show.warning(message)
+
+    show.phase("commit")
+    files = tree.entries
+    manifest = SnapshotManifest(
+        id=new_snapshot_id(), host=request.host,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        tool_version=__version__, roots=tuple(plan.roots), excludes=tuple(plan.excludes),
+        files=tuple(files), dumps=tuple(dumps), inventory=to_json(inventory),
+        totals=Totals(
+            files=sum(1 for f in files if f.kind == "file"),
+            bytes=sum(f.size for f in files if f.kind == "file" and not f.hardlink_to),
+            new_blobs=stats.added - added_before, new_bytes=stats.added_bytes - bytes_before,
+            transferred_bytes=tree.transferred_bytes + sum(d.blob.size for d in dumps),
+            reused_files=tree.reused_files, dumps=len(dumps),
+            dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
+        parent=previous.id if previous else None, warnings=tuple(tree.warnings))
+    repo.commit(manifest)
+    return manifest
+
+
+__all__ = ["EvacuateError", "SnapshotPlan", "SnapshotProgress", "SnapshotRequest",
+           "plan_snapshot", "take_snapshot"]

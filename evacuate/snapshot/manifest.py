@@ -1,0 +1,129 @@
+"""The snapshot manifest: a self-describing JSON document, written last to commit a snapshot.
+
+It names every file (path, type, size, mode, owner and group by name and number, mtime,
+link target, SHA-256 of the content), every database dump (size, SHA-256, row counts),
+the host's inventory, and totals. A snapshot without its manifest does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from evacuate.errors import StoreError
+from evacuate.snapshot.store import BlobRef
+
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One filesystem entry. ``path`` is text (see scan.encode_path); regular files carry
+    ``blob``; a hard link names its first path in ``hardlink_to`` instead."""
+
+    path: str
+    kind: str
+    mode: int
+    uid: int
+    gid: int
+    user: str
+    group: str
+    mtime: str
+    size: int = 0
+    ctime: str = ""
+    inode: str = ""
+    sparse: bool = False
+    link_target: str | None = None
+    hardlink_to: str | None = None
+    blob: BlobRef | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        return self.blob.sha256 if self.blob else None
+
+
+@dataclass(frozen=True)
+class DumpEntry:
+    """One database dump: engine, database (``*globals*`` / ``*users*`` for roles), format,
+    the blob, and the row count of each table at dump time."""
+
+    engine: str
+    database: str
+    format: str
+    blob: BlobRef
+    secret: bool = False
+    tables: dict[str, int] = field(default_factory=dict)
+    server_version: str = ""
+
+
+@dataclass(frozen=True)
+class Totals:
+    files: int = 0
+    bytes: int = 0
+    new_blobs: int = 0
+    new_bytes: int = 0  # bytes written to the store by this snapshot
+    transferred_bytes: int = 0  # bytes read from the host
+    reused_files: int = 0
+    dumps: int = 0
+    dump_bytes: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SnapshotManifest:
+    id: str
+    host: str
+    created: str  # ISO 8601 UTC
+    tool_version: str
+    roots: tuple[str, ...]
+    excludes: tuple[str, ...]
+    files: tuple[FileEntry, ...]
+    dumps: tuple[DumpEntry, ...]
+    inventory: dict[str, Any]
+    totals: Totals
+    parent: str | None = None
+    warnings: tuple[str, ...] = ()
+    version: int = MANIFEST_VERSION
+
+    def blobs(self) -> list[BlobRef]:
+        """Every blob the snapshot needs (files and dumps), each once."""
+        seen: dict[str, BlobRef] = {}
+        for entry in self.files:
+            if entry.blob is not None:
+                seen.setdefault(entry.blob.sha256, entry.blob)
+        for dump in self.dumps:
+            seen.setdefault(dump.blob.sha256, dump.blob)
+        return list(seen.values())
+
+
+def _blob(data: dict[str, Any] | None) -> BlobRef | None:
+    return None if data is None else BlobRef(**data)
+
+
+def manifest_to_json(manifest: SnapshotManifest) -> bytes:
+    return json.dumps(asdict(manifest), separators=(",", ":"), sort_keys=True).encode()
+
+
+def manifest_from_json(raw: bytes, where: str) -> SnapshotManifest:
+    """Parse a manifest; raise StoreError naming ``where`` when it is not one."""
+    try:
+        data = json.loads(raw)
+        if data.get("version") != MANIFEST_VERSION:
+            raise StoreError(f"{where}: manifest version {data.get('version')!r} is not "
+                             f"{MANIFEST_VERSION} (made by a newer evacuate?)")
+        file_fields = {f.name for f in fields(FileEntry)}
+        files = tuple(FileEntry(**{k: v for k, v in f.items() if k in file_fields} |
+                                {"blob": _blob(f.get("blob"))}) for f in data["files"])
+        dumps = tuple(DumpEntry(**(d | {"blob": BlobRef(**d["blob"])})) for d in data["dumps"])
+        return SnapshotManifest(
+            id=data["id"], host=data["host"], created=data["created"],
+            tool_version=data["tool_version"], roots=tuple(data["roots"]),
+            excludes=tuple(data["excludes"]), files=files, dumps=dumps,
+            inventory=data["inventory"], totals=Totals(**data["totals"]),
+            parent=data.get("parent"), warnings=tuple(data.get("warnings", ())))
+    except StoreError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as bad:
+        raise StoreError(f"{where}: not a valid snapshot manifest ({type(bad).__name__}: "
+                         f"{str(bad)[:120]})") from None

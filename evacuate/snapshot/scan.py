@@ -1,0 +1,108 @@
+"""Scanning file trees on a host: one ``find`` round trip that lists every entry with the
+metadata a faithful restore and an incremental snapshot need.
+
+The remote side is GNU find's ``-printf`` with NUL-separated fields, so any byte in a file
+name (newlines, quotes, leading dashes, invalid UTF-8) survives. The parser is pure.
+"""
+
+from __future__ import annotations
+
+import base64
+import shlex
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+FIELDS = ("%y", "%p", "%s", "%T@", "%C@", "%D:%i", "%m", "%U", "%G", "%u", "%g", "%n", "%b", "%l")
+RECORD_FORMAT = "\\0".join(FIELDS) + "\\0"
+_WIDTH = len(FIELDS)
+
+KINDS = {"f": "file", "d": "dir", "l": "symlink", "p": "fifo", "s": "socket", "b": "block",
+         "c": "char"}
+
+
+@dataclass(frozen=True)
+class ScannedEntry:
+    """One filesystem entry as ``find`` saw it. ``path`` is the raw bytes of the name."""
+
+    path: bytes
+    kind: str  # file, dir, symlink, fifo, socket, block, char
+    size: int
+    mtime: str  # seconds since the epoch as find prints them (exact decimal string)
+    ctime: str
+    inode: str  # device:inode, identifies hard links and changed files
+    mode: int  # permission bits incl. setuid/setgid/sticky
+    uid: int
+    gid: int
+    user: str  # the name, or the number when the host has no name for it
+    group: str
+    nlink: int
+    blocks: int  # 512-byte blocks allocated: fewer than size/512 means sparse
+    link_target: bytes | None
+
+    @property
+    def sparse(self) -> bool:
+        return self.kind == "file" and self.size > 0 and self.blocks * 512 < self.size
+
+    @property
+    def name(self) -> str:
+        """The path as text: UTF-8 where valid, otherwise a ``b64:`` form that round-trips."""
+        return encode_path(self.path)
+
+
+def encode_path(raw: bytes) -> str:
+    """Return ``raw`` as str: UTF-8 text, or ``b64:<base64>`` when it is not valid UTF-8 or
+    starts with ``b64:`` itself (so that every path round-trips through JSON)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "b64:" + base64.b64encode(raw).decode()
+    return "b64:" + base64.b64encode(raw).decode() if text.startswith("b64:") else text
+
+
+def decode_path(text: str) -> bytes:
+    """Invert :func:`encode_path`."""
+    if text.startswith("b64:"):
+        return base64.b64decode(text[4:])
+    return text.encode("utf-8")
+
+
+def scan_command(roots: Sequence[str], excludes: Iterable[str] = ()) -> str:
+    """Return the sh command that lists ``roots`` (same filesystem only, symlinks not
+    followed) without the ``excludes`` (find -path patterns, e.g. '/srv/cache/*')."""
+    prune = ""
+    patterns = [p for p in excludes if p]
+    if patterns:
+        tests = " -o ".join(f"-path {shlex.quote(p)}" for p in patterns)
+        prune = f"\\( {tests} \\) -prune -o "
+    quoted = " ".join(shlex.quote(r) for r in roots)
+    # roots that do not exist are skipped quietly: the inventory decides what exists
+    return (f"for r in {quoted}; do [ -e \"$r\" ] || [ -L \"$r\" ] && printf '%s\\0' \"$r\"; done"
+            f" | xargs -0 -r sh -c 'exec find -P \"$@\" -xdev {_sh_escape(prune)}-printf "
+            f"{_sh_escape(shlex.quote(RECORD_FORMAT))}' find")
+
+
+def _sh_escape(text: str) -> str:
+    """Escape ``text`` for use inside the single-quoted sh -c program above."""
+    return text.replace("'", "'\\''")
+
+
+def parse_scan(raw: bytes) -> Iterator[ScannedEntry]:
+    """Parse the NUL-separated records of :func:`scan_command`; raise ValueError on a
+    malformed record (a truncated stream is reported, never silently accepted)."""
+    fields = raw.split(b"\0")
+    if fields and fields[-1] == b"":
+        fields.pop()
+    if len(fields) % _WIDTH:
+        raise ValueError(f"scan output truncated: {len(fields)} fields is not a multiple of {_WIDTH}")
+    for start in range(0, len(fields), _WIDTH):
+        kind, path, size, mtime, ctime, inode, mode, uid, gid, user, group, nlink, blocks, link = (
+            fields[start:start + _WIDTH])
+        letter = kind.decode()
+        if letter not in KINDS:
+            raise ValueError(f"unknown file type {letter!r} for {path!r}")
+        yield ScannedEntry(
+            path=path, kind=KINDS[letter], size=int(size), mtime=mtime.decode(),
+            ctime=ctime.decode(), inode=inode.decode(), mode=int(mode, 8), uid=int(uid),
+            gid=int(gid), user=user.decode("utf-8", "replace"),
+            group=group.decode("utf-8", "replace"), nlink=int(nlink), blocks=int(blocks),
+            link_target=link if letter == "l" else None)

