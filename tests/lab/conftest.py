@@ -12,8 +12,10 @@ import pytest
 from evacuate.lab.lab import Lab, default_lab
 from evacuate.state import StateDir
 
-TEST_LAB_ID = "evt"
-TEST_LAB_INDEX = 1
+# Two test runs at once (e.g. two developers' shells) must not share a lab: either can pick
+# another id and subnet index through the environment.
+TEST_LAB_ID = os.environ.get("EVACUATE_TEST_LAB_ID", "evt")
+TEST_LAB_INDEX = int(os.environ.get("EVACUATE_TEST_LAB_INDEX", "1"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
