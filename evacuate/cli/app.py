@@ -57,6 +57,8 @@ def _register_commands() -> None:
         config_cmds,
         inventory_cmds,
         lab_cmds,
+        plan_cmds,
+        run_cmds,
         snapshot_cmds,
     )
 

@@ -1,0 +1,109 @@
+"""Action: plan the rebuild of a source on a target, render the Ansible project, save both."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from evacuate.ansible.vault import encrypt, ensure_vault_password
+from evacuate.config import Config
+from evacuate.errors import EvacuateError, UsageError
+from evacuate.hostref import ConnectOptions, HostRef, connect
+from evacuate.inventory import HostInventory, collect_inventory, from_json
+from evacuate.plan.builder import build_plan
+from evacuate.plan.model import RebuildPlan
+from evacuate.plan.probe import probe_target
+from evacuate.plan.render import render_project
+from evacuate.snapshot.engine import SnapshotProgress
+from evacuate.snapshot.manifest import SnapshotManifest
+from evacuate.snapshot.repository import SnapshotRepository
+from evacuate.state import StateDir, read_json, write_json, write_private
+
+MAX_SCANNED_CONFIG = 256 * 1024
+
+
+def plan_dir(state: StateDir, name: str) -> Path:
+    return state.sub("plans", name)
+
+
+def source_manifest(repo: SnapshotRepository, source: HostRef, options: ConnectOptions,
+                    config: Config | None, snapshot: str | None,
+                    progress: SnapshotProgress | None) -> SnapshotManifest:
+    """The snapshot to plan from: the one asked for, else the latest, else a new one."""
+    from evacuate.actions.snapshot import snapshot_host
+
+    if snapshot:
+        return repo.load(repo.find(source.file_label, snapshot))
+    latest = repo.latest(source.file_label)
+    if latest is not None:
+        return latest
+    return snapshot_host(source, options, repo, config, progress)
+
+
+def read_small_files(repo: SnapshotRepository, manifest: SnapshotManifest,
+                     paths: set[str]) -> dict[str, str]:
+    texts = {}
+    for entry in manifest.files:
+        if entry.path in paths and entry.blob is not None and entry.size <= MAX_SCANNED_CONFIG:
+            texts[entry.path] = repo.blobs.read_blob(entry.blob).decode("utf-8", "replace")
+    return texts
+
+
+def password_hashes(repo: SnapshotRepository, manifest: SnapshotManifest,
+                    users: set[str]) -> dict[str, str]:
+    """The planned users' password hashes from the snapshot's /etc/shadow (never logged)."""
+    entry = next((e for e in manifest.files if e.path == "/etc/shadow" and e.blob), None)
+    if entry is None or entry.blob is None:
+        return {}
+    hashes = {}
+    for line in repo.blobs.read_blob(entry.blob).decode("utf-8", "replace").splitlines():
+        fields = line.split(":")
+        if len(fields) > 1 and fields[0] in users and fields[1][:1] == "$":
+            hashes[fields[0]] = fields[1]
+    return hashes
+
+
+def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
+              options: ConnectOptions, state: StateDir, config: Config | None, *,
+              snapshot: str | None = None,
+              progress: SnapshotProgress | None = None) -> tuple[RebuildPlan, Path]:
+    manifest = source_manifest(repo, source, options, config, snapshot, progress)
+    inventory: HostInventory = from_json(manifest.inventory)
+    with connect(target, options) as transport:
+        target_inventory = collect_inventory(transport, host=target.label)
+        manual = [p.name for p in inventory.packages if p.manual]
+        offer = probe_target(transport, manual)
+    config_paths = {c.path for c in inventory.changed_conffiles} | \
+        {f.path for f in inventory.unowned_files.files if f.path.startswith("/etc/")}
+    plan = build_plan(inventory, manifest, target_inventory, target_label=target.file_label,
+                      target_spec=str(target.spec), available=offer.candidates,
+                      target_free_bytes=offer.free_bytes,
+                      config_texts=read_small_files(repo, manifest, config_paths))
+    plan = replace(plan, source_spec=str(source.spec) if source.role == "adhoc" else source.label)
+    folder = plan_dir(state, plan.name)
+    hashes = password_hashes(repo, manifest, {u.name for u in plan.users})
+    password = ensure_vault_password(state.root / "keys" / "vault-pass")
+    vault = encrypt(json.dumps({"evacuate_password_hashes": hashes}, indent=1) + "\n", password)
+    project = render_project(plan, folder / "project", vault_document=vault)
+    write_json(folder / "plan.json", asdict(plan))
+    write_private(state.root / "plans" / "current", plan.name + "\n")
+    return plan, project
+
+
+def load_plan(state: StateDir, name: str | None) -> tuple[RebuildPlan, Path]:
+    """The saved plan ``name`` (default: the last one made); UsageError if there is none."""
+    from evacuate.plan.persist import plan_from_json
+
+    if name is None:
+        current = state.root / "plans" / "current"
+        if not current.exists():
+            raise UsageError("no plan yet", hint="run 'evacuate plan SOURCE --to TARGET'")
+        name = current.read_text().strip()
+    folder = state.root / "plans" / name
+    if not (folder / "plan.json").exists():
+        raise UsageError(f"no plan named {name!r} in {state.root / 'plans'}")
+    try:
+        return plan_from_json(read_json(folder / "plan.json")), folder
+    except (KeyError, TypeError, ValueError) as bad:
+        raise EvacuateError(f"{folder / 'plan.json'} is not a readable plan: {bad}") from None

@@ -1,0 +1,46 @@
+"""Action: run a saved plan (and, for `restore`, the same without a source)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evacuate.config import Config
+from evacuate.hostref import ConnectOptions, HostRef, connect
+from evacuate.plan.model import RebuildPlan
+from evacuate.rebuild.basic_verify import basic_verify
+from evacuate.rebuild.run import RunContext, RunReporter, RunSummary, run_plan
+from evacuate.snapshot.engine import SnapshotProgress, take_snapshot
+from evacuate.snapshot.manifest import SnapshotManifest
+from evacuate.snapshot.repository import SnapshotRepository
+from evacuate.state import StateDir
+from evacuate.transport.base import Transport
+
+
+def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
+                   source: HostRef | None, target: HostRef, options: ConnectOptions,
+                   state: StateDir, config: Config | None, reporter: RunReporter, *,
+                   resume: bool, use_snapshot: str | None,
+                   snapshot_progress: SnapshotProgress | None = None) -> RunSummary:
+    from evacuate.actions.snapshot import request_for
+
+    def fresh_snapshot() -> SnapshotManifest:
+        assert source is not None
+        with connect(source, options) as transport:
+            request = request_for(source, config)
+            if request.host != plan.source:
+                request = type(request)(plan.source, request.include, request.exclude,
+                                        request.databases)
+            return take_snapshot(transport, repo, request, snapshot_progress)
+
+    def verify(manifest: SnapshotManifest, target_transport: Transport) -> tuple[bool, str, object]:
+        return basic_verify(manifest, target_transport, target.spec.host,
+                            tuple(plan.services_started))
+
+    ctx = RunContext(
+        plan=plan, folder=folder, repo=repo,
+        connect_source=(lambda: connect(source, options)) if source else None,
+        connect_target=lambda: connect(target, options),
+        take_snapshot=fresh_snapshot if source else None,
+        vault_password_file=state.root / "keys" / "vault-pass",
+        known_hosts=options.known_hosts, identity=options.identity, verify=verify)
+    return run_plan(ctx, reporter, resume=resume, use_snapshot=use_snapshot)

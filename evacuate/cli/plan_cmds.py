@@ -1,0 +1,90 @@
+"""``evacuate plan SOURCE --to TARGET``: a reviewable rebuild plan and its Ansible project."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+
+from evacuate.actions.plan import make_plan
+from evacuate.cli import console
+from evacuate.cli.app import app
+from evacuate.cli.common import (
+    AcceptNewOpt,
+    ConfigOpt,
+    IdentityOpt,
+    JsonOpt,
+    KnownHostsOpt,
+    StateOpt,
+    make_context,
+)
+from evacuate.plan.model import RebuildPlan
+from evacuate.snapshot.open import open_repository
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def render_plan(plan: RebuildPlan, project: Path) -> None:
+    out = console.out()
+    out.print(f"[bold]Rebuild plan[/] {plan.name}: {console.escape(plan.source)} "
+              f"({console.escape(plan.source_os)}) → {console.escape(plan.target)} "
+              f"({console.escape(plan.target_os)}), snapshot {plan.snapshot_id}")
+    users = ", ".join(f"{u.name}{'' if u.uid_kept else ' (new uid)'}" for u in plan.users)
+    rows = [
+        ("packages", f"{len(plan.packages)} to install"
+                     f"{'; missing: ' + ', '.join(plan.packages_missing) if plan.packages_missing else ''}"),
+        ("groups", ", ".join(g.name for g in plan.groups) or "none"),
+        ("users", users or "none"),
+        ("sudoers", ", ".join(name for name, _ in plan.sudoers) or "none"),
+        ("config files", f"{len(plan.config_files)}: {', '.join(plan.config_files[:6])}"
+                         f"{' ...' if len(plan.config_files) > 6 else ''}"),
+        ("data", f"{', '.join(plan.data_roots)}: {plan.file_count} entries, "
+                 f"{console.human_size(plan.file_bytes)}"),
+        ("databases", ", ".join(f"{d.engine}:{d.name} ({console.human_size(d.size_bytes)}, "
+                                f"{d.tables} tables)" for d in plan.databases) or "none"),
+        ("services", ", ".join(plan.services_enabled) or "none"),
+        ("cron", f"{plan.cron_entries} entries"),
+        ("firewall", f"{plan.firewall_rules} nftables lines"),
+    ]
+    out.print(console.table("what moves", ("area", "plan"), rows))
+    out.print(console.table("steps", ("#", "step", "what"),
+                            [(i + 1, s.id, s.title) for i, s in enumerate(plan.steps)]))
+    est = plan.estimate
+    out.print(f"estimate: transfer {console.human_size(est.transfer_bytes)} "
+              f"(~{_duration(est.transfer_seconds)}), packages ~{_duration(est.packages_seconds)},"
+              f" total ~{_duration(est.total_seconds)}; cutover downtime "
+              f"~{_duration(est.cutover_downtime_seconds)}")
+    for warning in plan.warnings:
+        style = {"blocker": "bold red", "warning": "yellow", "info": "cyan"}[warning.severity]
+        out.print(f"[{style}]{warning.severity}[/] [{warning.code}] {console.escape(warning.message)}")
+    out.print(f"Ansible project: {project}  (run it with 'evacuate run')")
+
+
+@app.command("plan")
+def plan(
+    source: str = typer.Argument(..., help="The server to evacuate (config name or SSH spec)."),
+    to: str = typer.Option(..., "--to", help="The new host (config name or SSH spec)."),
+    snapshot: str | None = typer.Option(None, help="Plan from this snapshot (default: latest; "
+                                                   "one is taken if there is none)."),
+    store: str | None = typer.Option(None, "--store", help="Store URL."),
+    config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
+    known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
+    accept_new: bool = AcceptNewOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Plan the rebuild of SOURCE on the target: what moves, steps, estimate, warnings; write
+    the Ansible project. Nothing is changed on either host (the target may refresh its
+    package lists to see what it can install)."""
+    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
+                       accept_new=accept_new)
+    repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)
+    with console.TransferProgress("snapshot") as progress:
+        result, project = make_plan(ctx.host(source), ctx.host(to), repo, ctx.connect, ctx.state,
+                                    ctx.config, snapshot=snapshot, progress=progress)
+    if as_json:
+        console.print_json(asdict(result) | {"project": str(project)})
+    else:
+        render_plan(result, project)

@@ -1,0 +1,90 @@
+"""``evacuate run``: carry out the plan on the target with a live view and a journal."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from evacuate.actions.plan import load_plan
+from evacuate.actions.run import run_saved_plan
+from evacuate.cli import console
+from evacuate.cli.app import app
+from evacuate.cli.common import (
+    AcceptNewOpt,
+    ConfigOpt,
+    IdentityOpt,
+    KnownHostsOpt,
+    StateOpt,
+    make_context,
+)
+from evacuate.errors import TransportError
+from evacuate.plan.model import Step
+from evacuate.snapshot.open import open_repository
+
+
+class LiveReporter:
+    """Step lines, the current Ansible task and the bytes of data transfers."""
+
+    def __init__(self, progress: console.TransferProgress) -> None:
+        self.progress = progress
+
+    def step(self, index: int, total: int, step: Step, skipped: bool) -> None:
+        mark = " (done before, skipped)" if skipped else ""
+        console.info_line(f"[{index}/{total}] {step.id}: {step.title}{mark}")
+        self.progress.phase(step.id)
+
+    def step_done(self, step: Step, seconds: float, detail: str) -> None:
+        console.info_line(f"      {step.id} done in {seconds:.1f} s{': ' + detail if detail else ''}")
+
+    def task(self, name: str, host: str) -> None:
+        self.progress.phase(f"ansible: {name}"[:70])
+
+    def advance(self, count: int) -> None:
+        self.progress.advance(count)
+
+    def warning(self, message: str) -> None:
+        console.warning_line(message)
+
+
+@app.command("run")
+def run(
+    plan_name: str | None = typer.Argument(None, metavar="[PLAN]",
+                                           help="Plan name (default: the last one made)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue after the last completed "
+                                                        "step of an interrupted run."),
+    snapshot: str | None = typer.Option(None, "--snapshot",
+                                        help="Use this snapshot (or 'latest') instead of "
+                                             "taking a fresh one."),
+    store: str | None = typer.Option(None, "--store", help="Store URL."),
+    config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
+    known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
+    accept_new: bool = AcceptNewOpt,
+) -> None:
+    """Rebuild the source on the target as planned: snapshot, prepare, files, databases,
+    activate, verify. Each step is journaled; --resume continues an interrupted run. The
+    source is only read."""
+    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
+                       accept_new=accept_new)
+    plan, folder = load_plan(ctx.state, plan_name)
+    repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
+    source = ctx.host(plan.source_spec or plan.source)
+    target = ctx.host(plan.target_spec)
+    started = time.monotonic()
+    console.info_line(f"run {plan.name}: {plan.source} → {plan.target} "
+                      f"(journal {folder / 'journal.json'})")
+    try:
+        with console.TransferProgress("run") as progress:
+            summary = run_saved_plan(plan, folder, repo, source, target, ctx.connect, ctx.state,
+                                     ctx.config, LiveReporter(progress), resume=resume,
+                                     use_snapshot=snapshot)
+    except TransportError as lost:
+        if lost.message and plan.source in lost.message:
+            lost.hint = ("the source is unreachable: 'evacuate run --resume --snapshot latest' "
+                         "continues from the last snapshot")
+        raise
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in summary.steps.items())
+    console.out().print(f"[bold green]done[/]: {plan.source} rebuilt on {plan.target} from "
+                        f"snapshot {summary.snapshot_id} in {time.monotonic() - started:.1f} s"
+                        f"{' (' + steps + ')' if steps else ''}")

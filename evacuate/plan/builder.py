@@ -1,0 +1,237 @@
+"""Build a RebuildPlan from the source's snapshot (inventory + manifest), the target's own
+inventory and what the target's package sources offer. Pure: no I/O."""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from evacuate.inventory import HostInventory
+from evacuate.plan.model import (
+    DatabasePlan,
+    Estimate,
+    GroupPlan,
+    PlanWarning,
+    RebuildPlan,
+    Step,
+    UserPlan,
+)
+from evacuate.plan.selection import MIRRORED, config_paths, data_roots, file_selector
+from evacuate.snapshot.manifest import SnapshotManifest
+
+NOT_PORTABLE = ("linux-image-*", "linux-headers-*", "grub*", "firmware-*", "*-microcode",
+                "cloud-init", "cloud-guest-utils", "qemu-guest-agent", "open-vm-tools",
+                "ifupdown", "netplan.io", "systemd-resolved", "initramfs-tools")
+SERVICE_NOISE = ("systemd-*", "getty@*", "serial-getty@*", "console-*", "e2scrub*", "apt-daily*",
+                 "dpkg-db-backup*", "fstrim*", "logrotate*", "man-db*", "networking*",
+                 "ifup@*", "dbus*", "user@*", "ssh*", "sshd*", "rc-local*", "cloud-*",
+                 "remote-fs*", "getty*", "emergency*", "rescue*", "kmod*", "keyboard-setup*",
+                 "console-setup*", "sysstat*", "unattended-upgrades*", "*.mount", "*.slice",
+                 "*.scope", "*.device", "*.swap", "*.path", "*.target", "ssl-cert*")
+THROUGHPUT = 60e6  # bytes/s assumed for store → target streams on a good link
+RESTORE_RATE = 25e6  # bytes/s assumed for loading dumps
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _os(inv: HostInventory) -> str:
+    return inv.os.pretty_name or f"{inv.os.id} {inv.os.version_id}"
+
+
+def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostInventory, *,
+               target_label: str, target_spec: str, available: Mapping[str, str | None],
+               target_free_bytes: int | None, config_texts: Mapping[str, str],
+               now: datetime | None = None) -> RebuildPlan:
+    """``available``: package → the target's candidate version (None: not available).
+    ``config_texts``: contents of the config files carried over (to find hard-coded IPs)."""
+    warnings: list[PlanWarning] = []
+    if (source.os.id, source.os.version_id) != (target.os.id, target.os.version_id):
+        warnings.append(PlanWarning("os-release", f"the source runs {_os(source)}, the target "
+                                    f"{_os(target)}: packages are mapped to the target's "
+                                    "release; check the differences listed below"))
+
+    manual = sorted(p.name for p in source.packages if p.manual and not _matches(p.name, NOT_PORTABLE))
+    missing = sorted(name for name in manual if available.get(name) is None)
+    packages = [name for name in manual if name not in missing]
+    for name in missing:
+        warnings.append(PlanWarning("package-missing", f"package {name} is not available from "
+                                    "the target's package sources: it will not be installed "
+                                    "(locally built .deb or removed in the target's release?)"))
+
+    users, groups = _accounts(source, manifest, target, warnings)
+    local = {f.path for f in source.unowned_files.files} | {c.path for c in source.changed_conffiles}
+    sudoers = tuple((s.path.rsplit("/", 1)[-1], "\n".join(s.lines) + "\n")
+                    for s in source.sudoers if s.path.startswith("/etc/sudoers.d/")
+                    and s.path in local)
+
+    config = config_paths((c.path for c in source.changed_conffiles),
+                          (f.path for f in source.unowned_files.files))
+    roots = data_roots(manifest.roots)
+    select = file_selector(config, roots)
+    chosen = [e for e in manifest.files if select(e)]
+    file_bytes = sum(e.size for e in chosen if e.kind == "file" and not e.hardlink_to)
+
+    databases = tuple(DatabasePlan(d.engine, d.database, d.blob.size, len(d.tables),
+                                   owner=_pg_owner(source, d.database) if d.engine == "postgresql"
+                                   else "")
+                      for d in manifest.dumps)
+    dump_bytes = sum(d.size_bytes for d in databases)
+
+    unit_names = {s.name for s in source.services} | {t.name for t in source.timers}
+    enabled = sorted(n for n in unit_names if _state(source, n) == "enabled"
+                     and not _matches(n, SERVICE_NOISE))
+    started = sorted(s.name for s in source.services if s.active_state == "active"
+                     and s.name.endswith(".service") and not _matches(s.name, SERVICE_NOISE))
+
+    _warn_listeners(source, target, warnings)
+    _warn_certificates(source, now or datetime.now(UTC), warnings)
+    _warn_ips(source, config_texts, warnings)
+    needed = file_bytes + 3 * dump_bytes + 400 * 1024 * 1024 * bool(packages)
+    if target_free_bytes is not None and target_free_bytes < needed:
+        warnings.append(PlanWarning("disk", f"the target has {target_free_bytes >> 20} MiB free "
+                                    f"on /, the rebuild needs about {needed >> 20} MiB",
+                                    "blocker"))
+
+    transfer = file_bytes + dump_bytes
+    to_install = [p for p in packages if p not in {q.name for q in target.packages}]
+    estimate = Estimate(
+        transfer_bytes=transfer, transfer_seconds=round(transfer / THROUGHPUT, 1),
+        packages_seconds=round(10 + 0.6 * len(to_install), 1),
+        total_seconds=round(25 + 10 + 0.6 * len(to_install) + transfer / THROUGHPUT
+                            + dump_bytes / RESTORE_RATE, 1),
+        cutover_downtime_seconds=round(5 + manifest.totals.seconds / 2, 1))
+    steps = (
+        Step("snapshot", "take a fresh snapshot of the source (or use the latest)", "snapshot"),
+        Step("prepare", "target: packages, groups, users, keys, sudoers", "ansible", ("prepare",)),
+        Step("files", f"restore {len(chosen)} entries ({file_bytes >> 20} MiB): config and data",
+             "files"),
+        Step("databases", f"restore {len(databases)} dumps ({dump_bytes >> 10} KiB)", "databases"),
+        Step("activate", "cron, firewall, enable and start services", "ansible", ("activate",)),
+        Step("verify", "check the target against the source", "verify"),
+    )
+    return RebuildPlan(
+        name=f"{manifest.host}-to-{target_label}", source=manifest.host, target=target_label,
+        target_spec=target_spec, source_os=_os(source), target_os=_os(target),
+        snapshot_id=manifest.id, created=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        packages=tuple(packages), packages_missing=tuple(missing), groups=tuple(groups),
+        users=tuple(users), sudoers=sudoers, config_files=tuple(config), data_roots=tuple(roots),
+        mirrored_dirs=MIRRORED, file_count=len(chosen), file_bytes=file_bytes,
+        databases=databases, services_enabled=tuple(enabled), services_started=tuple(started),
+        cron_entries=sum(len(c.entries) for c in source.crontabs), timezone=source.os.timezone,
+        firewall_rules=len([ln for ln in source.firewall.nftables.splitlines() if ln.strip()]),
+        steps=steps, estimate=estimate, warnings=tuple(warnings))
+
+
+def _state(inv: HostInventory, name: str) -> str:
+    states = {s.name: s.enabled_state for s in inv.services}
+    states.update({t.name: t.enabled_state for t in inv.timers})
+    return states.get(name, "")
+
+
+def _pg_owner(source: HostInventory, database: str) -> str:
+    # the lab-style convention: a role named like its database owns it when it exists
+    roles = {r for d in source.databases if d.engine == "postgresql" for r in d.roles}
+    return database if database in roles else "postgres"
+
+
+def _accounts(source: HostInventory, manifest: SnapshotManifest, target: HostInventory,
+              warnings: list[PlanWarning]) -> tuple[list[UserPlan], list[GroupPlan]]:
+    # System accounts come with their packages; only those owning data are carried over.
+    roots = tuple(r.rstrip("/") + "/" for r in data_roots(manifest.roots))
+    data = [e for e in manifest.files if e.path.startswith(roots)]
+    owners = {e.user for e in data if not e.user.isdigit()}
+    data_groups = {e.group for e in data if not e.group.isdigit()}
+    target_users = {u.name: u for u in target.users}
+    target_uids = {u.uid: u.name for u in target.users}
+    target_groups = {g.name: g for g in target.groups}
+    target_gids = {g.gid: g.name for g in target.groups}
+    gid_names = {g.gid: g.name for g in source.groups}
+    users: list[UserPlan] = []
+    group_names: set[str] = set()
+    for user in source.users:
+        if user.name in target_users or (user.system and user.name not in owners):
+            continue
+        if user.uid == 0:
+            continue
+        kept = user.uid not in target_uids
+        if not kept and not user.system:
+            warnings.append(PlanWarning("uid-collision", f"uid {user.uid} of {user.name} is "
+                                        f"{target_uids[user.uid]}'s on the target: {user.name} "
+                                        "gets a new uid; file owners follow the name"))
+        primary = gid_names.get(user.gid, user.name)
+        users.append(UserPlan(user.name, user.uid, primary, user.gid, tuple(user.groups),
+                              user.home, user.shell, user.gecos, user.system,
+                              tuple(user.authorized_keys), kept))
+        group_names.update((primary, *user.groups))
+    group_names.update(g.name for g in source.groups if not g.system)
+    group_names.update(data_groups)
+    groups = []
+    for group in sorted((g for g in source.groups if g.name in group_names), key=lambda g: g.gid):
+        if group.name in target_groups:
+            continue
+        kept = group.gid not in target_gids
+        if not kept and not group.system:
+            warnings.append(PlanWarning("gid-collision", f"gid {group.gid} of group {group.name}"
+                                        f" is {target_gids[group.gid]}'s on the target: it gets "
+                                        "a new gid"))
+        groups.append(GroupPlan(group.name, group.gid, kept))
+    return users, groups
+
+
+def _warn_listeners(source: HostInventory, target: HostInventory,
+                    warnings: list[PlanWarning]) -> None:
+    for listener in source.listeners:
+        if not listener.unit or (listener.unit == "init.scope" and not listener.package):
+            warnings.append(PlanWarning("unknown-daemon", f"port {listener.port}/{listener.proto}"
+                                        f" is served by {listener.process or 'an unknown process'}"
+                                        " that no unit or package explains: move it by hand"))
+    taken = {(lst.port, lst.proto): lst for lst in target.listeners}
+    for listener in source.listeners:
+        other = taken.get((listener.port, listener.proto))
+        if other is not None and other.process != listener.process and listener.port != 22:
+            warnings.append(PlanWarning("port-taken", f"port {listener.port}/{listener.proto} is "
+                                        f"already used on the target by {other.process}"))
+
+
+def _warn_certificates(source: HostInventory, now: datetime, warnings: list[PlanWarning]) -> None:
+    for cert in source.certificates:
+        try:
+            expires = datetime.strptime(cert.not_after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        days = (expires - now).days
+        if days < 30:
+            warnings.append(PlanWarning("cert-expiry", f"certificate {cert.path} ({cert.subject}) "
+                                        f"{'expired' if days < 0 else 'expires in'} "
+                                        f"{abs(days)} days{' ago' if days < 0 else ''}"))
+        names = [s.split(":", 1)[-1] for s in cert.sans if s.startswith("DNS:")]
+        if names and cert.path.startswith(("/etc/ssl/certs/", "/etc/letsencrypt/")) and \
+                "snakeoil" not in cert.path:
+            warnings.append(PlanWarning("cert-names", f"certificate {cert.path} is for "
+                                        f"{', '.join(names)}: DNS for these names points at the "
+                                        "source until you switch it", "info"))
+
+
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+
+
+def _warn_ips(source: HostInventory, texts: Mapping[str, str], warnings: list[PlanWarning]) -> None:
+    own = set()
+    for interface in source.network.interfaces:
+        for address in interface.addresses:
+            ip = address.split("/")[0]
+            try:
+                if not ipaddress.ip_address(ip).is_loopback:
+                    own.add(ip)
+            except ValueError:
+                continue
+    for path, text in sorted(texts.items()):
+        found = sorted({m for m in _IPV4.findall(text) if m in own})
+        if found:
+            warnings.append(PlanWarning("hardcoded-ip", f"{path} names the source's address "
+                                        f"{', '.join(found)}: change it for the target"))

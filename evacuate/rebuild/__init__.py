@@ -1,0 +1,1 @@
+"""evacuate.rebuild: carry out a RebuildPlan on the target (the `run` and `restore` verbs)."""

@@ -1,0 +1,186 @@
+"""Carry out a plan: snapshot → prepare (Ansible) → files → databases → activate (Ansible)
+→ verify, recording each completed step in the journal so that ``--resume`` continues
+after the last one. Data moves store → target as streams, never through Ansible."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from evacuate.ansible.runner import PlaybookOutcome, run_playbook
+from evacuate.errors import EvacuateError, TransportError
+from evacuate.plan.model import RebuildPlan, Step
+from evacuate.plan.selection import file_selector
+from evacuate.rebuild.databases import restore_databases
+from evacuate.rebuild.journal import Journal
+from evacuate.snapshot.manifest import SnapshotManifest
+from evacuate.snapshot.repository import SnapshotRepository
+from evacuate.snapshot.restore import restore_tree
+from evacuate.snapshot.scan import decode_path
+from evacuate.transport.base import Transport
+
+
+class RunReporter(Protocol):
+    def step(self, index: int, total: int, step: Step, skipped: bool) -> None: ...
+    def step_done(self, step: Step, seconds: float, detail: str) -> None: ...
+    def task(self, name: str, host: str) -> None: ...
+    def advance(self, count: int) -> None: ...
+    def warning(self, message: str) -> None: ...
+
+
+@dataclass
+class RunSummary:
+    plan: str
+    snapshot_id: str
+    seconds: float
+    steps: dict[str, float] = field(default_factory=dict)
+    playbooks: dict[str, PlaybookOutcome] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    verify: object | None = None
+
+
+@dataclass
+class RunContext:
+    plan: RebuildPlan
+    folder: Path
+    repo: SnapshotRepository
+    connect_source: Callable[[], Transport] | None  # None: the source is gone (restore)
+    connect_target: Callable[[], Transport]
+    take_snapshot: Callable[[], SnapshotManifest] | None
+    vault_password_file: Path
+    known_hosts: Path | None
+    identity: Path | None
+    verify: Callable[[SnapshotManifest, Transport], tuple[bool, str, object]] | None = None
+
+
+def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
+             use_snapshot: str | None = None) -> RunSummary:
+    """Run every step not yet done; raise the first step's error (the journal keeps what
+    was done, so ``resume`` continues there)."""
+    plan = ctx.plan
+    journal = Journal.open(ctx.folder / "journal.json", plan.name, resume=resume)
+    started = time.monotonic()
+    summary = RunSummary(plan.name, journal.snapshot_id or plan.snapshot_id, 0.0)
+    manifest: SnapshotManifest | None = None
+    project = ctx.folder / "project"
+    for index, step in enumerate(plan.steps, start=1):
+        skipped = journal.done(step.id)
+        reporter.step(index, len(plan.steps), step, skipped)
+        if skipped:
+            continue
+        began = time.monotonic()
+        detail = ""
+        if step.kind == "snapshot":
+            if use_snapshot or ctx.take_snapshot is None:
+                manifest = ctx.repo.load(ctx.repo.find(plan.source, use_snapshot or
+                                                       plan.snapshot_id))
+                detail = f"using snapshot {manifest.id}"
+            else:
+                manifest = ctx.take_snapshot()
+                detail = f"snapshot {manifest.id}: {manifest.totals.seconds:.1f} s"
+            journal.snapshot_id = manifest.id
+        else:
+            if manifest is None:
+                manifest = ctx.repo.load(ctx.repo.find(plan.source, journal.snapshot_id
+                                                       or plan.snapshot_id))
+                journal.snapshot_id = manifest.id
+            detail = _run_step(ctx, step, manifest, project, summary, reporter)
+        seconds = time.monotonic() - began
+        summary.steps[step.id] = seconds
+        journal.mark(step.id, seconds, detail=detail)
+        reporter.step_done(step, seconds, detail)
+    summary.snapshot_id = journal.snapshot_id or plan.snapshot_id
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _playbook(ctx: RunContext, step: Step, project: Path, reporter: RunReporter,
+              extravars: dict[str, object]) -> PlaybookOutcome:
+    return run_playbook(project, ctx.folder / "runner", ident=f"{step.id}-{int(time.time())}",
+                        tags=step.tags, extravars=extravars,
+                        vault_password_file=ctx.vault_password_file, known_hosts=ctx.known_hosts,
+                        identity=ctx.identity, on_task=reporter.task)
+
+
+def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: Path,
+              summary: RunSummary, reporter: RunReporter) -> str:
+    fast_path = {"evacuate_restore_files": False, "evacuate_restore_databases": False}
+    if step.kind == "ansible" and step.id == "activate":
+        extravars: dict[str, object] = dict(fast_path)
+        with ctx.connect_target() as target:
+            existing = set(target.run("systemctl list-unit-files --no-legend --no-pager | "
+                                      "awk '{print $1}'", timeout=60, check=True).text.split())
+        for key, units in (("evacuate_services_enabled", ctx.plan.services_enabled),
+                           ("evacuate_services_started", ctx.plan.services_started)):
+            extravars[key] = [u for u in units if u in existing]
+            for unit in units:
+                if unit not in existing:
+                    message = f"{unit} does not exist on the target: not enabled or started"
+                    if message not in summary.warnings:
+                        summary.warnings.append(message)
+                        reporter.warning(message)
+        outcome = _playbook(ctx, step, project, reporter, extravars)
+        summary.playbooks[step.id] = outcome
+        return f"ok={outcome.ok} changed={outcome.changed}"
+    if step.kind == "ansible":
+        outcome = _playbook(ctx, step, project, reporter, dict(fast_path))
+        summary.playbooks[step.id] = outcome
+        return f"ok={outcome.ok} changed={outcome.changed}"
+    if step.kind == "files":
+        select = file_selector(ctx.plan.config_files, ctx.plan.data_roots)
+        with ctx.connect_target() as target:
+            result = restore_tree(manifest, ctx.repo.blobs, target, "/", select=select,
+                                  progress=reporter.advance)
+            removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
+        for skipped in result.skipped:
+            reporter.warning(skipped)
+        return (f"{result.files} files, {result.bytes >> 20} MiB"
+                f"{'; removed ' + ', '.join(removed) if removed else ''}")
+    if step.kind == "databases":
+        owners = {d.name: d.owner for d in ctx.plan.databases if d.owner}
+        with ctx.connect_target() as target:
+            outcomes = restore_databases(target, ctx.repo.blobs, manifest, owners,
+                                         reporter.advance)
+        return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
+    if step.kind == "verify":
+        if ctx.verify is None:
+            return "no verifier"
+        with ctx.connect_target() as target:
+            ok, text, report = ctx.verify(manifest, target)
+        summary.verify = report
+        if not ok:
+            raise VerifyFailed(f"verification of {ctx.plan.target} failed: {text}",
+                               hint="see the report; fix and run 'evacuate run --resume'")
+        return text
+    raise EvacuateError(f"unknown step kind {step.kind!r}")
+
+
+class VerifyFailed(EvacuateError):
+    """The rebuilt target differs from the source."""
+
+
+def _mirror(target: Transport, manifest: SnapshotManifest, dirs: tuple[str, ...]) -> list[str]:
+    """Remove entries the packages created in mirrored directories (e.g. nginx's default
+    site) that the source did not have."""
+    removed = []
+    for directory in dirs:
+        wanted = {decode_path(e.path).rsplit(b"/", 1)[-1] for e in manifest.files
+                  if e.path.startswith(directory + "/") and e.path.count("/") ==
+                  directory.count("/") + 1}
+        if not any(e.path == directory for e in manifest.files):
+            continue
+        listing = target.run(f"ls -A {shlex.quote(directory)} 2>/dev/null", timeout=60)
+        for name in listing.stdout.split(b"\n"):
+            if name and name not in wanted:
+                path = f"{directory}/{name.decode('utf-8', 'surrogateescape')}"
+                target.run(["rm", "-f", "--", path], timeout=60, check=True)
+                removed.append(path)
+    return removed
+
+
+__all__ = ["RunContext", "RunReporter", "RunSummary", "TransportError", "VerifyFailed",
+           "run_plan"]
