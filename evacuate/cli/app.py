@@ -60,6 +60,7 @@ def _register_commands() -> None:
         plan_cmds,
         run_cmds,
         snapshot_cmds,
+        verify_cmds,
     )
 
 

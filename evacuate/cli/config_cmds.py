@@ -73,7 +73,8 @@ def _warnings(config: Config) -> list[str]:
     warnings += [f"host {name} has no target; run and restore need one"
                  for name, host in config.hosts.items() if host.target is None]
     if config.store is None:
-        warnings.append("no store configured; snapshot needs one")
+        warnings.append(f"no store configured: snapshots go to {config.state_dir / 'store'} "
+                        "on this machine; an off-site store (s3://...) survives a fire")
     return warnings
 
 

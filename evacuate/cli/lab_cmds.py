@@ -103,3 +103,13 @@ def build_images(suite: str = SuiteOpt,
         console.info_line(f"lab: image {spec.name} ({suite}): {'cached' if cached else 'building'}")
         built = images.ensure_image(spec, rebuild=rebuild)
         console.info_line(f"lab: image {spec.name} ({suite}): {built.rootfs}")
+
+
+@lab_app.command("reset")
+def reset(host: str = typer.Argument(..., help="lab-source or lab-target"),
+          state_dir: Path | None = StateOpt, lab_id: str = LabIdOpt, index: int = IndexOpt,
+          suite: str = SuiteOpt) -> None:
+    """Throw away every change on one lab host and boot it fresh from its image."""
+    lab = _lab(state_dir, lab_id, index, suite)
+    status = lab.reset(host)
+    console.info_line(f"lab: {status.name} reset ({status.system_state})")

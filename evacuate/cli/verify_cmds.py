@@ -1,0 +1,81 @@
+"""``evacuate verify SOURCE TARGET``: prove the rebuilt server is the same server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from evacuate.actions import verify as actions
+from evacuate.cli import console
+from evacuate.cli.app import app
+from evacuate.cli.common import (
+    AcceptNewOpt,
+    ConfigOpt,
+    IdentityOpt,
+    JsonOpt,
+    KnownHostsOpt,
+    StateOpt,
+    make_context,
+)
+from evacuate.cli.verify_render import render_report
+from evacuate.errors import ExitCode
+from evacuate.snapshot.open import open_repository
+from evacuate.verify.engine import VerifyOptions
+from evacuate.verify.files import DEFAULT_SAMPLE
+from evacuate.verify.html_report import write_html
+from evacuate.verify.junit import write_junit
+from evacuate.verify.model import report_to_json
+
+StoreOpt = typer.Option(None, "--store", help="Store URL: a directory or s3://bucket/prefix "
+                                              "(default: the config's store, else <state>/store).")
+
+
+@app.command("verify")
+def verify(
+    source: str = typer.Argument(..., help="The source host (evacuate.yml name or SSH spec) "
+                                           "whose snapshot is the reference."),
+    target: str = typer.Argument(..., help="The host to verify (name or SSH spec)."),
+    snapshot: str = typer.Option("latest", "--snapshot", help="Snapshot id (or prefix) "
+                                                              "of SOURCE, or 'latest'."),
+    store: str | None = StoreOpt,
+    full: bool = typer.Option(False, "--full", help="Hash every data file, not a sample of "
+                                                    f"{DEFAULT_SAMPLE}."),
+    sample: int = typer.Option(DEFAULT_SAMPLE, "--sample", min=0,
+                               help="How many data files to hash when not --full."),
+    address: str | None = typer.Option(None, "--address", help="Address the controller "
+                                       "reaches TARGET at for HTTP/TCP checks (default: its "
+                                       "SSH host)."),
+    offline_source: bool = typer.Option(False, "--source-gone", help="Never contact SOURCE: "
+                                        "compare web pages with the snapshot only."),
+    junit: Path | None = typer.Option(None, "--junit", help="Also write JUnit XML here."),
+    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained "
+                                                          "HTML report here."),
+    show_all: bool = typer.Option(False, "--all", help="List passing checks too."),
+    config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
+    known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
+    accept_new: bool = AcceptNewOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Check TARGET against what SOURCE was (its snapshot: inventory, files, dumps): packages,
+    accounts, sudoers, cron, services, ports, config files, data, databases, web pages.
+    Exit 1 if any check fails."""
+    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
+                       accept_new=accept_new)
+    source_ref, target_ref = ctx.host(source), ctx.host(target)
+    repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
+    report = actions.verify_target(
+        source_ref, target_ref, ctx.connect, repo, ctx.config, snapshot=snapshot,
+        verify_options=VerifyOptions(sample=sample, full=full), target_address=address,
+        source_reachable=not offline_source)
+    saved = actions.save_report(ctx.state, report)
+    if junit is not None:
+        write_junit(report, junit)
+    if html is not None:
+        write_html(report, html)
+    if as_json:
+        console.print_json(report_to_json(report))
+    else:
+        render_report(report, show_all=show_all)
+        console.info_line(f"report saved to {saved}")
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.FAILURE))

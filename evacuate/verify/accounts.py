@@ -1,0 +1,174 @@
+"""Pure comparisons of what a host *is*: packages, users, groups, sudoers and crontabs of
+the source inventory against the target's. Identity is by name: numeric ids of system
+accounts may differ (the rebuild remaps them), the ids of people's accounts may not."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+from evacuate.inventory.model import Crontab, Group, HostInventory, User
+from evacuate.verify.model import Check, failed, judged, passed
+
+
+def _release(inventory: HostInventory) -> str:
+    return f"{inventory.os.id} {inventory.os.version_id}".strip()
+
+
+def compare_packages(source: HostInventory, target: HostInventory) -> list[Check]:
+    """Every package installed by hand on the source must be installed on the target.
+    A different version fails only when both hosts run the same OS release; across
+    releases it is listed as information."""
+    found = {p.name: p for p in target.packages}
+    same_release = _release(source) == _release(target)
+    checks = []
+    for package in sorted((p for p in source.packages if p.manual), key=lambda p: p.name):
+        there = found.get(package.name)
+        if there is None:
+            checks.append(failed("packages", package.name, package.version, "not installed",
+                                 "installed by hand on the source"))
+        elif there.version == package.version:
+            checks.append(passed("packages", package.name, package.version, there.version))
+        elif same_release:
+            checks.append(failed("packages", package.name, package.version, there.version,
+                                 f"version differs on the same release ({_release(source)})"))
+        else:
+            checks.append(passed("packages", package.name, package.version, there.version,
+                                 f"version differs: {_release(source)} → {_release(target)}"))
+    return checks
+
+
+def _keys(user: User) -> list[str]:
+    return sorted(" ".join(k.split()) for k in user.authorized_keys)
+
+
+def _key_label(key: str) -> str:
+    parts = key.split()
+    kind = next((p for p in parts if p.startswith(("ssh-", "ecdsa-", "sk-"))), "key")
+    comment = parts[-1] if len(parts) >= 3 and not parts[-1].startswith("AAAA") else ""
+    return f"{kind} {comment}".strip()
+
+
+def _user_differences(want: User, have: User) -> list[str]:
+    problems = []
+    if not want.system and want.uid != have.uid:
+        problems.append(f"uid {want.uid} → {have.uid}")
+    if want.shell != have.shell:
+        problems.append(f"shell {want.shell} → {have.shell}")
+    missing_groups = sorted(set(want.groups) - set(have.groups))
+    extra_groups = sorted(set(have.groups) - set(want.groups))
+    if missing_groups:
+        problems.append(f"not in group(s) {', '.join(missing_groups)}")
+    if extra_groups and not want.system:
+        problems.append(f"also in group(s) {', '.join(extra_groups)}")
+    want_keys, have_keys = _keys(want), _keys(have)
+    if want_keys != have_keys:
+        lost = sorted(set(want_keys) - set(have_keys))
+        added = sorted(set(have_keys) - set(want_keys))
+        words = [f"authorized_keys {len(want_keys)} → {len(have_keys)}"]
+        if lost:
+            words.append("missing " + ", ".join(_key_label(k) for k in lost))
+        if added:
+            words.append("unexpected " + ", ".join(_key_label(k) for k in added))
+        problems.append(": ".join(words[:1]) + (" (" + "; ".join(words[1:]) + ")"
+                                                 if len(words) > 1 else ""))
+    return problems
+
+
+def _describe_user(user: User) -> str:
+    return (f"uid {user.uid}, shell {user.shell}, groups {','.join(sorted(user.groups)) or '-'}"
+            f", {len(user.authorized_keys)} key(s)")
+
+
+def compare_users(source: HostInventory, target: HostInventory) -> list[Check]:
+    """Each source account exists on the target with the same shell, supplementary groups
+    and exactly the same authorized_keys; people's accounts also keep their uid."""
+    found = {u.name: u for u in target.users}
+    checks = []
+    for user in sorted(source.users, key=lambda u: (u.system and u.name != "root", u.name)):
+        there = found.get(user.name)
+        if there is None:
+            checks.append(failed("users", user.name, _describe_user(user), "no such user",
+                                 "account missing"))
+            continue
+        problems = _user_differences(user, there)
+        checks.append(judged(not problems, "users", user.name, _describe_user(user),
+                             _describe_user(there), "; ".join(problems)))
+    return checks
+
+
+def _describe_group(group: Group) -> str:
+    return f"gid {group.gid}, members {','.join(sorted(group.members)) or '-'}"
+
+
+def compare_groups(source: HostInventory, target: HostInventory) -> list[Check]:
+    """Each source group exists on the target with (at least) the same members; people's
+    groups also keep their gid."""
+    found = {g.name: g for g in target.groups}
+    checks = []
+    for group in sorted(source.groups, key=lambda g: (g.system, g.name)):
+        there = found.get(group.name)
+        if there is None:
+            checks.append(failed("groups", group.name, _describe_group(group), "no such group",
+                                 "group missing"))
+            continue
+        problems = []
+        if not group.system and group.gid != there.gid:
+            problems.append(f"gid {group.gid} → {there.gid}")
+        missing = sorted(set(group.members) - set(there.members))
+        if missing:
+            problems.append(f"members missing: {', '.join(missing)}")
+        checks.append(judged(not problems, "groups", group.name, _describe_group(group),
+                             _describe_group(there), "; ".join(problems)))
+    return checks
+
+
+def _digest(lines: tuple[str, ...]) -> str:
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def compare_sudoers(source: HostInventory, target: HostInventory) -> list[Check]:
+    """Each sudoers file of the source exists on the target with the same rules (content
+    hash over the lines, comments and blank lines left out)."""
+    found = {s.path: s for s in target.sudoers}
+    checks = []
+    for sudoers in sorted(source.sudoers, key=lambda s: s.path):
+        there = found.get(sudoers.path)
+        want = f"sha256 {_digest(sudoers.lines)} ({len(sudoers.lines)} rules)"
+        if there is None:
+            checks.append(failed("sudoers", sudoers.path, want, "missing", "sudoers file missing"))
+            continue
+        have = f"sha256 {_digest(there.lines)} ({len(there.lines)} rules)"
+        lost = [line for line in sudoers.lines if line not in there.lines]
+        checks.append(judged(sudoers.lines == there.lines, "sudoers", sudoers.path, want, have,
+                             f"rules differ; missing: {'; '.join(lost)[:200]}" if lost else
+                             ("rules differ" if sudoers.lines != there.lines else "")))
+    return checks
+
+
+def _entries(crontab: Crontab) -> Counter[str]:
+    return Counter(f"{e.schedule} {e.user + ' ' if e.user else ''}{e.command}"
+                   for e in crontab.entries)
+
+
+def compare_cron(source: HostInventory, target: HostInventory) -> list[Check]:
+    """Each crontab of the source has the same entries (schedule, user, command) and
+    environment on the target."""
+    found = {c.path: c for c in target.crontabs}
+    checks = []
+    for crontab in sorted(source.crontabs, key=lambda c: c.path):
+        want = _entries(crontab)
+        summary = f"{sum(want.values())} entries"
+        there = found.get(crontab.path)
+        if there is None:
+            checks.append(judged(not want, "cron", crontab.path, summary, "missing",
+                                 "" if not want else "crontab missing"))
+            continue
+        have = _entries(there)
+        problems = [f"missing: {e}" for e in sorted((want - have).elements())]
+        problems += [f"unexpected: {e}" for e in sorted((have - want).elements())]
+        if dict(crontab.environment) != dict(there.environment):
+            problems.append("environment differs")
+        checks.append(judged(not problems, "cron", crontab.path, summary,
+                             f"{sum(have.values())} entries", "; ".join(problems)[:400]))
+    return checks

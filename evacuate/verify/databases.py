@@ -1,0 +1,121 @@
+"""Databases on the target against the snapshot's dumps: every table the dump counted has
+the same number of rows on the target. The counting commands are the snapshot's own
+(``runuser -u postgres -- psql`` / ``mariadb``), all run in one round trip."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from evacuate.inventory.model import Database, DatabaseServer, HostInventory
+from evacuate.snapshot.databases import jobs_for, parse_counts
+from evacuate.snapshot.manifest import DumpEntry
+from evacuate.transport.base import Transport
+from evacuate.verify.model import Check, failed, judged, skipped
+
+MARK = "@@evacuate-verify-db"
+
+
+@dataclass(frozen=True)
+class CountResult:
+    """Row counts found on the target for one database, or why they could not be had."""
+
+    engine: str
+    database: str
+    counts: dict[str, int]
+    error: str = ""
+
+
+def counted_dumps(manifest_dumps: Sequence[DumpEntry]) -> list[DumpEntry]:
+    """Dumps of real databases (not roles/users) that carry row counts."""
+    return [d for d in manifest_dumps if not d.database.startswith("*")]
+
+
+def _server_for(source: HostInventory, dump: DumpEntry) -> DatabaseServer:
+    for server in source.databases:
+        if server.engine == dump.engine:
+            return DatabaseServer(server.engine, port=server.port,
+                                  databases=(Database(dump.database),))
+    return DatabaseServer(dump.engine, databases=(Database(dump.database),))
+
+
+def counts_script(source: HostInventory, dumps: Sequence[DumpEntry]) -> str:
+    """sh program printing, per dump, a marker line then ``table<TAB>count`` lines (errors
+    merged in) and an exit-status line."""
+    parts = []
+    for dump in dumps:
+        job = next((j for j in jobs_for(_server_for(source, dump))
+                    if j.database == dump.database and j.counts_command), None)
+        parts.append(f"printf '%s\\n' {shlex.quote(f'{MARK} {dump.engine} {dump.database}')}")
+        if job is None or job.counts_command is None:
+            parts.append("echo 'no way to count rows for this engine'; echo \"@@rc 1\"")
+            continue
+        parts.append(f"( {job.counts_command} ) 2>&1; echo \"@@rc $?\"")
+    return "\n".join(parts) + "\nexit 0\n"
+
+
+def parse_counts_output(text: str) -> list[CountResult]:
+    """Parse the output of :func:`counts_script`."""
+    results: list[CountResult] = []
+    current: tuple[str, str] | None = None
+    lines: list[str] = []
+
+    def close(status: str) -> None:
+        if current is None:
+            return
+        body = "\n".join(lines)
+        counts = parse_counts(body)
+        errors = [line for line in lines if line.strip() and "\t" not in line]
+        error = "" if status == "0" else (errors[-1] if errors else f"exit status {status}")
+        results.append(CountResult(current[0], current[1], counts, error))
+
+    for line in text.splitlines():
+        if line.startswith(MARK + " "):
+            engine, _, database = line[len(MARK) + 1:].partition(" ")
+            current, lines = (engine, database), []
+        elif line.startswith("@@rc "):
+            close(line[5:].strip())
+            current = None
+        elif current is not None:
+            lines.append(line)
+    return results
+
+
+def count_rows(transport: Transport, source: HostInventory, dumps: Sequence[DumpEntry],
+               timeout: float = 900) -> list[CountResult]:
+    if not dumps:
+        return []
+    result = transport.run_script(counts_script(source, dumps), timeout=timeout)
+    return parse_counts_output(result.text)
+
+
+def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult]) -> list[Check]:
+    """One check per counted table: the target has the row count the dump recorded."""
+    by_db = {(r.engine, r.database): r for r in found}
+    checks = []
+    for dump in dumps:
+        result = by_db.get((dump.engine, dump.database))
+        if result is None:
+            checks.append(skipped("databases", f"{dump.engine}/{dump.database}",
+                                  "row counts were not read"))
+            continue
+        if result.error:
+            checks.append(failed("databases", f"{dump.engine}/{dump.database}",
+                                 f"{len(dump.tables)} tables", "unreadable",
+                                 f"counting rows failed: {result.error[:200]}"))
+            continue
+        if not dump.tables:
+            checks.append(judged(True, "databases", f"{dump.engine}/{dump.database}",
+                                 "0 tables", f"{len(result.counts)} tables"))
+        for table, rows in sorted(dump.tables.items()):
+            have = result.counts.get(table)
+            name = f"{dump.database}: {table}"
+            if have is None:
+                checks.append(failed("databases", name, f"{rows} rows", "no such table",
+                                     "table missing"))
+            else:
+                checks.append(judged(have == rows, "databases", name, f"{rows} rows",
+                                     f"{have} rows", "" if have == rows else
+                                     f"row count differs by {have - rows:+d}"))
+    return checks

@@ -1,0 +1,168 @@
+"""Verify a target against what its source was: the snapshot's inventory and manifest.
+
+:func:`verify_against_snapshot` is what ``verify``, and ``run``/``restore`` at their end,
+call. It reads the target in a few batched round trips (the inventory script, one file
+scan with checksums, one row count script, one loopback probe), asks the web servers from
+the controller, and returns every check as data. An area that cannot be read becomes a
+failed check naming the error; it never stops the other areas.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
+
+from evacuate.config.model import VerifySettings
+from evacuate.errors import EvacuateError
+from evacuate.inventory import HostInventory, collect_inventory, from_json
+from evacuate.snapshot.manifest import SnapshotManifest
+from evacuate.snapshot.store import BlobRef
+from evacuate.transport.base import Transport
+from evacuate.verify import accounts, answers, databases, files, services, web
+from evacuate.verify.model import (
+    Check,
+    Stopwatch,
+    VerifyReport,
+    apply_accepted,
+    failed,
+    skipped,
+)
+
+T = TypeVar("T")
+MAX_PAGE = 4 << 20  # larger index pages are not read back from the snapshot
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """``sample``: how many data files get their content hashed (all of them when ``full``)."""
+
+    sample: int = files.DEFAULT_SAMPLE
+    full: bool = False
+    http_timeout: float = 10.0
+
+
+def compare_inventories(source: HostInventory, target: HostInventory) -> list[Check]:
+    """The pure part: every check that needs only the two inventories."""
+    checks: list[Check] = []
+    for section, error in sorted(source.errors.items()):
+        checks.append(skipped("inventory", f"source {section}",
+                              f"the source's {section} were not collected: {error}"))
+    for section, error in sorted(target.errors.items()):
+        if section not in source.errors:
+            checks.append(failed("inventory", f"target {section}", "collected", "failed",
+                                 f"the target's {section} could not be read: {error}"))
+    for compare in (accounts.compare_packages, accounts.compare_users, accounts.compare_groups,
+                    accounts.compare_sudoers, accounts.compare_cron,
+                    services.compare_services, services.compare_listeners):
+        checks.extend(compare(source, target))
+    return checks
+
+
+def _guarded(area: str, action: Callable[[], list[Check]]) -> list[Check]:
+    try:
+        return action()
+    except (EvacuateError, ValueError) as error:
+        return [failed(area, "*", "readable", "error", str(error)[:300])]
+
+
+def _one(check: Callable[[T, Transport], Check], item: T, target: Transport) -> list[Check]:
+    return [check(item, target)]
+
+
+def _page_reader(manifest: SnapshotManifest, read_blob: Callable[[BlobRef], bytes] | None
+                 ) -> Callable[[str], bytes | None] | None:
+    if read_blob is None:
+        return None
+    entries = {f.path: f for f in manifest.files}
+
+    def read(path: str) -> bytes | None:
+        entry = entries.get(path)
+        if entry is not None and entry.hardlink_to:
+            entry = entries.get(entry.hardlink_to)
+        if entry is None or entry.blob is None or entry.size > MAX_PAGE:
+            return None
+        try:
+            return read_blob(entry.blob)
+        except EvacuateError:
+            return None
+    return read
+
+
+def verify_against_snapshot(
+    manifest: SnapshotManifest, target: Transport, *, target_address: str,
+    source_address: str | None = None, target_label: str | None = None,
+    settings: VerifySettings | None = None, options: VerifyOptions | None = None,
+    read_blob: Callable[[BlobRef], bytes] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> VerifyReport:
+    """Check the host behind ``target`` (reachable from here at ``target_address``) against
+    ``manifest``: its inventory (packages, accounts, sudoers, cron, services, listeners),
+    configuration files and data trees, database row counts, web answers, the ports of
+    locally written services, and the checks of ``settings``; accepted differences of
+    ``settings`` turn the matching failures into ``accepted``.
+
+    ``source_address``: where the source still answers, to compare web pages with its live
+    answers. ``read_blob`` reads a snapshot blob (to compare front pages with the snapshot's
+    when the source cannot be asked). Raise TransportError only when the target cannot be
+    reached at all (its inventory is the first thing read).
+    """
+    settings = settings or VerifySettings()
+    options = options or VerifyOptions()
+    show = progress or (lambda _phase: None)
+    label = target_label or target.name
+    watch = Stopwatch()
+    started, began = datetime.now(UTC), time.monotonic()
+    source = from_json(manifest.inventory)
+
+    show("inventory")
+    with watch.phase("inventory"):
+        target_inventory = collect_inventory(target, host=label)
+    with watch.phase("compare"):
+        checks = compare_inventories(source, target_inventory)
+
+    show("files")
+    with watch.phase("files"):
+        hash_paths, sampled = files.plan_hashes(source, manifest, options.sample, options.full)
+
+        def file_checks() -> list[Check]:
+            found = files.read_target_files(target, manifest, hash_paths)
+            return (files.compare_config_files(source, manifest, found)
+                    + files.compare_data_trees(manifest, found, sampled))
+        checks += _guarded("data", file_checks)
+
+    show("databases")
+    with watch.phase("databases"):
+        dumps = databases.counted_dumps(manifest.dumps)
+        checks += _guarded("databases", lambda: databases.compare_databases(
+            dumps, databases.count_rows(target, source, dumps)))
+
+    show("web")
+    with watch.phase("web"):
+        fetcher = web.default_fetcher(options.http_timeout)
+        checks += web.check_web(source, target_address, source_address=source_address,
+                                read=_page_reader(manifest, read_blob), fetcher=fetcher)
+        checks += _guarded("answers", lambda: answers.check_custom_ports(
+            source, target, target_address))
+
+    show("custom")
+    with watch.phase("custom"):
+        for url in settings.urls:
+            checks.append(answers.check_url(url, target_address, options.http_timeout))
+        for sql in settings.sql:
+            checks += _guarded("custom", partial(_one, answers.check_sql, sql, target))
+        for command in settings.commands:
+            if command.host is None or command.host == label:
+                checks += _guarded("custom", partial(_one, answers.check_command, command,
+                                                     target))
+
+    checks = apply_accepted(checks, settings.accept)
+    return VerifyReport(
+        source=manifest.host, target=label, snapshot=manifest.id,
+        started=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        duration=round(time.monotonic() - began, 3), checks=tuple(checks),
+        timings=watch.timings, source_os=source.os.pretty_name,
+        target_os=target_inventory.os.pretty_name)

@@ -1,0 +1,251 @@
+"""Files on the target against the snapshot's manifest: configuration files under /etc
+(content) and the data trees (count, size, type, mode, owner and group by name, link
+targets, and content for a sample).
+
+The target is read in one round trip: the snapshot's own ``find -printf`` scan of the data
+roots, then ``sha256sum -z`` over a NUL-separated list of paths sent on stdin. Everything
+else here is pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+
+from evacuate.inventory.model import HostInventory
+from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
+from evacuate.snapshot.scan import (
+    ScannedEntry,
+    decode_path,
+    encode_path,
+    parse_scan,
+    scan_command,
+)
+from evacuate.transport.base import Transport
+from evacuate.verify.model import Check, failed, judged, skipped
+
+CONFIG_IGNORED = (
+    "/etc/hostname", "/etc/hosts", "/etc/mailname", "/etc/machine-id", "/etc/fstab",
+    "/etc/mtab", "/etc/resolv.conf", "/etc/adjtime", "/etc/ld.so.cache", "/etc/.pwd.lock",
+    "/etc/ssh/ssh_host_*",  # a rebuilt host has its own host keys
+    "/etc/ssl/certs/ssl-cert-snakeoil.pem", "/etc/ssl/private/ssl-cert-snakeoil.key",
+    "/etc/mysql/debian.cnf",  # a maintenance password generated per installation
+    "/etc/apt/sources.list", "/etc/apt/sources.list.d/*",  # the new hoster's mirror
+    "/etc/passwd*", "/etc/shadow*", "/etc/group*", "/etc/gshadow*",  # compared as accounts
+    "/etc/subuid*", "/etc/subgid*", "/etc/security/opasswd",
+)
+"""Files under /etc that belong to the machine, never compared by content."""
+
+DEFAULT_SAMPLE = 2000
+MAX_LISTED = 20  # differing files reported one by one per data root; the rest are counted
+
+
+@dataclass(frozen=True)
+class TargetFiles:
+    """What the target has: scanned entries by path (text, see scan.encode_path) and the
+    SHA-256 of each path that was asked for and could be read."""
+
+    entries: dict[str, ScannedEntry] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)
+
+
+def config_ignored(path: str) -> bool:
+    return any(fnmatchcase(path, pattern) for pattern in CONFIG_IGNORED)
+
+
+def config_paths(source: HostInventory) -> list[str]:
+    """The configuration files to compare: changed conffiles and unowned files under /etc."""
+    paths = {c.path for c in source.changed_conffiles}
+    paths |= {f.path for f in source.unowned_files.files if f.path.startswith("/etc/")}
+    return sorted(p for p in paths if not config_ignored(p))
+
+
+def data_roots(manifest: SnapshotManifest) -> list[str]:
+    """The snapshot's roots except /etc (whose files are compared as configuration)."""
+    return [r for r in manifest.roots if r != "/etc" and not r.startswith("/etc/")]
+
+
+def under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def content_hashes(manifest: SnapshotManifest) -> dict[str, str]:
+    """path → sha256 for every regular file of the manifest (hard links resolved)."""
+    hashes = {f.path: f.sha256 for f in manifest.files if f.sha256}
+    for entry in manifest.files:
+        if entry.hardlink_to and entry.hardlink_to in hashes:
+            hashes[entry.path] = hashes[entry.hardlink_to]
+    return hashes
+
+
+def choose_sample(paths: Sequence[str], size: int, full: bool) -> list[str]:
+    """All ``paths`` when ``full`` or when they are at most ``size``; otherwise ``size`` of
+    them, spread over the trees by a stable hash of the path (same sample every run)."""
+    if full or len(paths) <= size:
+        return list(paths)
+    return sorted(sorted(paths, key=lambda p: hashlib.sha256(p.encode()).digest())[:size])
+
+
+def file_facts_script(roots: Sequence[str], excludes: Sequence[str], marker: str) -> str:
+    """sh program: scan ``roots`` (records as scan.parse_scan reads them), print ``marker``
+    and NUL, then ``sha256sum -z`` every NUL-separated path on stdin (unreadable ones are
+    left out)."""
+    return (f"{scan_command(roots, excludes)}\nprintf '%s\\0' {marker}\n"
+            "xargs -0 -r sha256sum -z -- 2>/dev/null\nexit 0\n")
+
+
+def parse_file_facts(raw: bytes, marker: str) -> TargetFiles:
+    """Parse the output of :func:`file_facts_script`; raise ValueError if it is cut short."""
+    scan, sep, sums = raw.partition(marker.encode() + b"\0")
+    if not sep:
+        raise ValueError("the file scan did not finish (no end marker)")
+    entries = {e.name: e for e in parse_scan(scan)}
+    hashes = {}
+    for record in sums.split(b"\0"):
+        if len(record) > 66 and record[64:66] == b"  ":
+            hashes[encode_path(record[66:])] = record[:64].decode()
+    return TargetFiles(entries, hashes)
+
+
+def read_target_files(transport: Transport, manifest: SnapshotManifest, hash_paths: Sequence[str],
+                      timeout: float = 1800) -> TargetFiles:
+    """Scan the data roots on the target and hash ``hash_paths``, in one round trip."""
+    marker = f"--evacuate-verify-{secrets.token_hex(8)}--"
+    script = file_facts_script(data_roots(manifest), manifest.excludes, marker)
+    paths = b"".join(decode_path(p) + b"\0" for p in hash_paths)
+    result = transport.run(["sh", "-c", script], input=paths, timeout=timeout, check=True)
+    return parse_file_facts(result.stdout, marker)
+
+
+def compare_config_files(source: HostInventory, manifest: SnapshotManifest,
+                         target: TargetFiles) -> list[Check]:
+    """Each configuration file has the content the snapshot recorded (a conffile deleted
+    on the source must be absent on the target)."""
+    hashes = content_hashes(manifest)
+    deleted = {c.path for c in source.changed_conffiles if c.actual_md5 is None}
+    checks = []
+    for path in config_paths(source):
+        have = target.sha256.get(path)
+        if path in deleted:
+            checks.append(judged(have is None, "config", path, "absent",
+                                 "present" if have else "absent",
+                                 "deleted on the source, present on the target" if have else ""))
+            continue
+        want = hashes.get(path)
+        if want is None:
+            checks.append(skipped("config", path, "not in the snapshot (excluded or unreadable)"))
+        elif have is None:
+            checks.append(failed("config", path, f"sha256 {want[:16]}", "missing or unreadable",
+                                 "configuration file missing"))
+        else:
+            checks.append(judged(want == have, "config", path, f"sha256 {want[:16]}",
+                                 f"sha256 {have[:16]}",
+                                 "" if want == have else "content differs from the snapshot"))
+    return checks
+
+
+def _describe(kind: str, mode: int, user: str, group: str, size: int, link: str | None,
+              sha: str | None) -> str:
+    if kind == "symlink":
+        return f"symlink → {link}"
+    text = f"{kind} {mode:04o} {user}:{group}"
+    if kind == "file":
+        text += f" {size} B" + (f" sha256 {sha[:16]}" if sha else "")
+    return text
+
+
+def _entry_problems(want: FileEntry, have: ScannedEntry, want_sha: str | None,
+                    have_sha: str | None) -> list[str]:
+    if want.kind != have.kind:
+        return [f"type {want.kind} → {have.kind}"]
+    problems = []
+    if want.kind == "symlink":
+        target = have.link_target.decode("utf-8", "replace") if have.link_target else ""
+        if (want.link_target or "") != target:
+            problems.append("link target differs")
+        return problems
+    if want.mode != have.mode:
+        problems.append(f"mode {want.mode:04o} → {have.mode:04o}")
+    if (want.user, want.group) != (have.user, have.group):
+        problems.append(f"owner {want.user}:{want.group} → {have.user}:{have.group}")
+    if want.kind == "file":
+        if want.size != have.size:
+            problems.append(f"size {want.size} → {have.size}")
+        if want_sha and have_sha and want_sha != have_sha:
+            problems.append("content differs")
+    return problems
+
+
+def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled: set[str],
+                       listed: int = MAX_LISTED) -> list[Check]:
+    """Per data root: one check of file count and total size, one check per differing
+    entry (missing, extra, type, mode, owner, size, link target, content of sampled files)
+    up to ``listed`` per root, and one for the rest."""
+    hashes = content_hashes(manifest)
+    checks = []
+    for root in data_roots(manifest):
+        want = [e for e in manifest.files if under(e.path, root)]
+        have = {p: e for p, e in target.entries.items() if under(p, root)}
+        if not want and not have:
+            continue
+        files = [e for e in want if e.kind == "file"]
+        have_files = [e for e in have.values() if e.kind == "file"]
+        summary_want = f"{len(files)} files, {sum(e.size for e in files)} B"
+        summary_have = f"{len(have_files)} files, {sum(e.size for e in have_files)} B"
+        differences: list[Check] = []
+        gone: dict[str, int] = {}  # missing directories → entries missing under them
+        for entry in sorted(want, key=lambda e: e.path):
+            there = have.get(entry.path)
+            want_sha = hashes.get(entry.path)
+            expected = _describe(entry.kind, entry.mode, entry.user, entry.group, entry.size,
+                                 entry.link_target, want_sha)
+            if there is None:
+                parent = next((d for d in gone if under(entry.path, d)), None)
+                if parent is not None:  # one check for a missing directory, not one per entry
+                    gone[parent] += 1
+                    continue
+                if entry.kind == "dir":
+                    gone[entry.path] = 0
+                differences.append(failed("data", entry.path, expected, "missing",
+                                          f"missing on the target (under {root})"))
+                continue
+            have_sha = target.sha256.get(entry.path) if entry.path in sampled else None
+            problems = _entry_problems(entry, there, want_sha, have_sha)
+            if problems:
+                link = there.link_target.decode("utf-8", "replace") if there.link_target else None
+                differences.append(failed("data", entry.path, expected, _describe(
+                    there.kind, there.mode, there.user, there.group, there.size, link, have_sha),
+                    "; ".join(problems)))
+        differences = [replace(c, detail=f"missing on the target, with the {gone[c.name]} "
+                                         "entries under it") if gone.get(c.name) else c
+                       for c in differences]
+        known = {e.path for e in want}
+        for path in sorted(set(have) - known):
+            extra = have[path]
+            differences.append(failed("data", path, "absent", _describe(
+                extra.kind, extra.mode, extra.user, extra.group, extra.size, None, None),
+                f"on the target but not in the snapshot (under {root})"))
+        hashed = sum(1 for e in files if e.path in sampled and e.path in target.sha256)
+        same_totals = summary_want == summary_have
+        checks.append(judged(same_totals and not differences, "data", root, summary_want,
+                             summary_have, f"{len(differences)} entries differ; " * bool(differences)
+                             + f"content compared for {hashed} of {len(files)} files"))
+        checks.extend(differences[:listed])
+        if len(differences) > listed:
+            checks.append(failed("data", f"{root} (more)", "", f"{len(differences) - listed} more",
+                                 f"{len(differences) - listed} more entries under {root} differ"))
+    return checks
+
+
+def plan_hashes(source: HostInventory, manifest: SnapshotManifest, sample: int = DEFAULT_SAMPLE,
+                full: bool = False) -> tuple[list[str], set[str]]:
+    """The paths to hash on the target (config files + sampled data files) and the sample."""
+    roots = data_roots(manifest)
+    data_files = [e.path for e in manifest.files if e.kind == "file"
+                  and any(under(e.path, r) for r in roots)]
+    sampled = set(choose_sample(data_files, sample, full))
+    return sorted(set(config_paths(source)) | sampled), sampled
+

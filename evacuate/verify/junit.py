@@ -1,0 +1,58 @@
+"""A verification report as JUnit XML (what CI systems show as test results): one
+``testsuite`` per area, one ``testcase`` per check; a failed check carries ``failure``
+with its detail as message and expected/found as text, a skipped one ``skipped``, an
+accepted one its reason in ``system-out``."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from evacuate.verify.model import Status, VerifyReport
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def junit_xml(report: VerifyReport) -> bytes:
+    """Return ``report`` as a JUnit XML document (UTF-8, with declaration)."""
+    counts = report.counts()
+    root = ET.Element("testsuites", {
+        "name": f"evacuate verify {report.target} against {report.source}",
+        "tests": str(len(report.checks)), "failures": str(counts["fail"]), "errors": "0",
+        "skipped": str(counts["skip"]), "time": _seconds(report.duration),
+    })
+    for area, checks in report.by_area():
+        suite = ET.SubElement(root, "testsuite", {
+            "name": area, "tests": str(len(checks)),
+            "failures": str(sum(c.status is Status.FAIL for c in checks)), "errors": "0",
+            "skipped": str(sum(c.status is Status.SKIP for c in checks)),
+            "time": _seconds(sum(c.duration for c in checks)),
+            "timestamp": report.started.rstrip("Z"), "hostname": report.target,
+        })
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (("source", report.source), ("target", report.target),
+                            ("snapshot", report.snapshot)):
+            ET.SubElement(properties, "property", {"name": name, "value": value})
+        for check in checks:
+            case = ET.SubElement(suite, "testcase", {
+                "classname": f"evacuate.verify.{area}", "name": check.name,
+                "time": _seconds(check.duration)})
+            if check.status is Status.FAIL:
+                failure = ET.SubElement(case, "failure", {
+                    "message": check.detail or "differs", "type": "VerifyFailure"})
+                failure.text = f"expected: {check.expected}\nfound: {check.found}"
+            elif check.status is Status.SKIP:
+                ET.SubElement(case, "skipped", {"message": check.detail or "skipped"})
+            elif check.status is Status.ACCEPTED:
+                out = ET.SubElement(case, "system-out")
+                out.text = (f"{check.detail}\nexpected: {check.expected}\n"
+                            f"found: {check.found}")
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def write_junit(report: VerifyReport, path: Path) -> Path:
+    path.write_bytes(junit_xml(report))
+    return path

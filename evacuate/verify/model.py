@@ -1,0 +1,160 @@
+"""Verification results as data: a :class:`Check` per compared object, a :class:`VerifyReport`
+for the whole run, and the rule that turns configured accepted differences into ``accepted``.
+
+A check is identified by ``area:name`` (e.g. ``services:notes.service``,
+``data:/srv/data/public/a.txt``); evacuate.yml's ``verify.accept`` entries name checks by
+that id, with shell-style wildcards (``data:/srv/cache/*``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from fnmatch import fnmatchcase
+from typing import Any
+
+from evacuate.config.model import AcceptedDifference
+
+AREAS = ("inventory", "packages", "users", "groups", "sudoers", "cron", "services", "listeners",
+         "config", "data", "databases", "web", "answers", "custom")
+"""Areas in report order."""
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+    ACCEPTED = "accepted"
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of comparing one object: what the source had (``expected``), what the
+    target has (``found``) and, for a failure, a one-line ``detail`` saying what differs."""
+
+    area: str
+    name: str
+    status: Status
+    expected: str = ""
+    found: str = ""
+    detail: str = ""
+    duration: float = 0.0
+
+    @property
+    def id(self) -> str:
+        return f"{self.area}:{self.name}"
+
+    @property
+    def failed(self) -> bool:
+        return self.status is Status.FAIL
+
+
+def passed(area: str, name: str, expected: str = "", found: str = "", detail: str = "",
+           duration: float = 0.0) -> Check:
+    return Check(area, name, Status.PASS, expected, found, detail, duration)
+
+
+def failed(area: str, name: str, expected: str = "", found: str = "", detail: str = "",
+           duration: float = 0.0) -> Check:
+    return Check(area, name, Status.FAIL, expected, found, detail, duration)
+
+
+def skipped(area: str, name: str, detail: str, duration: float = 0.0) -> Check:
+    return Check(area, name, Status.SKIP, detail=detail, duration=duration)
+
+
+def judged(ok: bool, area: str, name: str, expected: str = "", found: str = "",
+           detail: str = "", duration: float = 0.0) -> Check:
+    """A pass when ``ok``, else a failure; ``detail`` is kept either way (as info)."""
+    return Check(area, name, Status.PASS if ok else Status.FAIL, expected, found, detail,
+                 duration)
+
+
+def apply_accepted(checks: Iterable[Check], accept: Sequence[AcceptedDifference]) -> list[Check]:
+    """Turn each failed check whose id (or bare name) matches an accepted difference into
+    ``accepted``, with the reason in its detail. Other checks are returned unchanged."""
+    result = []
+    for check in checks:
+        if check.failed:
+            for rule in accept:
+                if fnmatchcase(check.id, rule.check) or fnmatchcase(check.name, rule.check):
+                    note = f"accepted: {rule.reason}"
+                    check = replace(check, status=Status.ACCEPTED,
+                                    detail=f"{note}; {check.detail}" if check.detail else note)
+                    break
+        result.append(check)
+    return result
+
+
+def area_rank(area: str) -> int:
+    return AREAS.index(area) if area in AREAS else len(AREAS)
+
+
+STATUS_ORDER = {Status.FAIL: 0, Status.ACCEPTED: 1, Status.SKIP: 2, Status.PASS: 3}
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Every check of one verification, with where and when it ran.
+
+    ``timings`` maps a phase (inventory, files, databases, web, ...) to its seconds.
+    """
+
+    source: str
+    target: str
+    snapshot: str
+    started: str  # ISO 8601 UTC
+    duration: float
+    checks: tuple[Check, ...]
+    timings: dict[str, float] = field(default_factory=dict)
+    source_os: str = ""
+    target_os: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not any(c.failed for c in self.checks)
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for check in self.checks:
+            counts[check.status.value] += 1
+        return counts
+
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.failed]
+
+    def by_area(self) -> list[tuple[str, list[Check]]]:
+        """Checks grouped by area (report order), failures first within each area."""
+        groups: dict[str, list[Check]] = {}
+        for check in self.checks:
+            groups.setdefault(check.area, []).append(check)
+        return [(area, sorted(groups[area], key=lambda c: STATUS_ORDER[c.status]))
+                for area in sorted(groups, key=area_rank)]
+
+
+def report_to_json(report: VerifyReport) -> dict[str, Any]:
+    """The report as JSON-ready data (what ``--json`` prints)."""
+    data = asdict(report)
+    data["checks"] = [asdict(c) | {"status": c.status.value, "id": c.id} for c in report.checks]
+    data["ok"] = report.ok
+    data["counts"] = report.counts()
+    return data
+
+
+class Stopwatch:
+    """Measure named phases: ``with watch.phase("files"): ...``; ``timings`` holds seconds."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0)
+                                       + time.monotonic() - started, 3)
