@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evacuate.actions.verify import save_report
 from evacuate.config import Config
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.plan.model import RebuildPlan
-from evacuate.rebuild.basic_verify import basic_verify
 from evacuate.rebuild.run import RunContext, RunReporter, RunSummary, run_plan
 from evacuate.snapshot.engine import SnapshotProgress, take_snapshot
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir
 from evacuate.transport.base import Transport
+from evacuate.verify.engine import verify_against_snapshot
 
 
 def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
@@ -33,8 +34,18 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
             return take_snapshot(transport, repo, request, snapshot_progress)
 
     def verify(manifest: SnapshotManifest, target_transport: Transport) -> tuple[bool, str, object]:
-        return basic_verify(manifest, target_transport, target.spec.host,
-                            tuple(plan.services_started))
+        report = verify_against_snapshot(
+            manifest, target_transport, target_address=target.spec.host,
+            source_address=source.spec.host if source is not None else None,
+            target_label=plan.target, settings=config.verify if config else None,
+            read_blob=repo.blobs.read_blob)
+        path = save_report(state, report)
+        counts = report.counts()
+        text = ", ".join(f"{n} {k}" for k, n in counts.items() if n) + f"; report {path}"
+        if not report.ok:
+            first = "; ".join(f"{c.area}:{c.name}" for c in report.failures()[:5])
+            text = f"{len(report.failures())} checks failed ({first}); report {path}"
+        return report.ok, text, report
 
     ctx = RunContext(
         plan=plan, folder=folder, repo=repo,

@@ -57,6 +57,7 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
         "ANSIBLE_ROLES_PATH": str(project / "roles"),
         "ANSIBLE_SSH_ARGS": ssh_args,
         "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_REMOTE_TMP": "/tmp/.ansible-evacuate/tmp",
         "ANSIBLE_FORCE_COLOR": "0",
     }
     if identity:

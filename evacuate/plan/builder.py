@@ -27,7 +27,7 @@ NOT_PORTABLE = ("linux-image-*", "linux-headers-*", "grub*", "firmware-*", "*-mi
                 "ifupdown", "netplan.io", "systemd-resolved", "initramfs-tools")
 SERVICE_NOISE = ("systemd-*", "getty@*", "serial-getty@*", "console-*", "e2scrub*", "apt-daily*",
                  "dpkg-db-backup*", "fstrim*", "logrotate*", "man-db*", "networking*",
-                 "ifup@*", "dbus*", "user@*", "ssh*", "sshd*", "rc-local*", "cloud-*",
+                 "ifup@*", "dbus*", "user@*", "user-runtime-dir@*", "ssh*", "sshd*", "rc-local*", "cloud-*",
                  "remote-fs*", "getty*", "emergency*", "rescue*", "kmod*", "keyboard-setup*",
                  "console-setup*", "sysstat*", "unattended-upgrades*", "*.mount", "*.slice",
                  "*.scope", "*.device", "*.swap", "*.path", "*.target", "ssl-cert*")
@@ -69,8 +69,10 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                     for s in source.sudoers if s.path.startswith("/etc/sudoers.d/")
                     and s.path in local)
 
+    referenced = [p for v in source.web for p in (v.tls_cert, v.tls_key_path) if p] + \
+        [c.path for c in source.certificates]
     config = config_paths((c.path for c in source.changed_conffiles),
-                          (f.path for f in source.unowned_files.files))
+                          [*(f.path for f in source.unowned_files.files), *referenced])
     roots = data_roots(manifest.roots)
     select = file_selector(config, roots)
     chosen = [e for e in manifest.files if select(e)]
@@ -85,8 +87,10 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     unit_names = {s.name for s in source.services} | {t.name for t in source.timers}
     enabled = sorted(n for n in unit_names if _state(source, n) == "enabled"
                      and not _matches(n, SERVICE_NOISE))
-    started = sorted(s.name for s in source.services if s.active_state == "active"
-                     and s.name.endswith(".service") and not _matches(s.name, SERVICE_NOISE))
+    started = sorted([s.name for s in source.services if s.active_state == "active"
+                      and s.name.endswith(".service") and not _matches(s.name, SERVICE_NOISE)]
+                     + [t.name for t in source.timers if t.active_state == "active"
+                        and not _matches(t.name, SERVICE_NOISE)])
 
     _warn_listeners(source, target, warnings)
     _warn_certificates(source, now or datetime.now(UTC), warnings)

@@ -112,13 +112,22 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
     if step.kind == "ansible" and step.id == "activate":
         extravars: dict[str, object] = dict(fast_path)
         with ctx.connect_target() as target:
-            existing = set(target.run("systemctl list-unit-files --no-legend --no-pager | "
-                                      "awk '{print $1}'", timeout=60, check=True).text.split())
+            files = set(target.run("systemctl list-unit-files --no-legend --no-pager | "
+                                   "awk '{print $1}'", timeout=60, check=True).text.split())
+
+            def exists(unit: str) -> bool:  # an instance exists when its template does
+                name, at, rest = unit.partition("@")
+                return unit in files or bool(at) and f"{name}@.{rest.rsplit('.', 1)[-1]}" in files
+
+            running = [u for u in ctx.plan.services_started if exists(u)]
+            if running:  # units already running (started by their packages) load the restored config
+                target.run(["sh", "-c", 'systemctl daemon-reload; systemctl try-reload-or-restart '
+                            '"$@"', "reload", *running], timeout=300, check=True)
         for key, units in (("evacuate_services_enabled", ctx.plan.services_enabled),
                            ("evacuate_services_started", ctx.plan.services_started)):
-            extravars[key] = [u for u in units if u in existing]
+            extravars[key] = [u for u in units if exists(u)]
             for unit in units:
-                if unit not in existing:
+                if not exists(unit):
                     message = f"{unit} does not exist on the target: not enabled or started"
                     if message not in summary.warnings:
                         summary.warnings.append(message)

@@ -1,0 +1,128 @@
+"""The whole evacuation on the lab: plan lab-source onto a blank lab-target, run it, and find
+the same server there; a second run changes nothing; a killed run resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from evacuate.lab.lab import Lab
+
+CANARIES = ("canary-pg-9f3b2c71", "canary-my-4e1d7a09", "canary-token-7c0ffee5eed",
+            "$6$canarysalt", "BEGIN OPENSSH PRIVATE KEY", "BEGIN PRIVATE KEY")
+
+
+def write_config(lab: Lab, folder: Path) -> Path:
+    config = folder / "evacuate.yml"
+    config.write_text(
+        f"state_dir: {folder / 'state'}\n"
+        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
+        f"hosts:\n  source:\n    ssh: {lab.ssh_spec('lab-source')}\n    target: target\n"
+        f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n")
+    return config
+
+
+def evacuate(config: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    lab.reset("lab-source")
+    lab.reset("lab-target")
+    folder = tmp_path_factory.mktemp("run")
+    config = write_config(lab, folder)
+    planned = evacuate(config, "plan", "source", "--to", "target", "--json")
+    assert planned.returncode == 0, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert plan["packages"] and plan["users"]
+    ran = evacuate(config, "run")
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    return config, ran.stderr + ran.stdout
+
+
+def _target(lab: Lab, command: str) -> str:
+    with lab.open("lab-target") as target:
+        return target.run(command, timeout=120, check=True).text
+
+
+def test_the_same_sites_answer_on_the_target(lab: Lab, evacuated: tuple[Path, str]) -> None:
+    for host in ("lab-source", "lab-target"):
+        request = urllib.request.Request(f"http://{lab.address(host)}/",
+                                         headers={"Host": "www.example.test"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert "<title>Example Test" in answer.read().decode()
+    proc = subprocess.run(["openssl", "s_client", "-connect", f"{lab.address('lab-target')}:443",
+                           "-servername", "shop.example.test"], input="", capture_output=True,
+                          text=True, timeout=20, check=False)
+    assert "CN = shop.example.test" in proc.stdout
+
+
+def test_databases_users_units_and_cron_are_there(lab: Lab, evacuated: tuple[Path, str]) -> None:
+    assert _target(lab, "runuser -u postgres -- psql -XAt -d shop -c "
+                        "'select count(*) from orders'").strip() == "5000"
+    assert _target(lab, "mariadb -N -B -e 'select count(*) from blog.comments'").strip() == "3000"
+    assert _target(lab, "getent passwd alice bob | cut -d: -f1,3,7").split() == [
+        "alice:1001:/bin/bash", "bob:1002:/bin/bash"]
+    with lab.open("lab-source") as source:
+        keys = source.run("cat /home/alice/.ssh/authorized_keys", check=True).text
+    assert _target(lab, "cat /home/alice/.ssh/authorized_keys") == keys
+    assert _target(lab, "systemctl is-active notes.service notes-cleanup.timer nginx "
+                        "postgresql mariadb cron").split() == ["active"] * 6
+    assert ":8080" in _target(lab, "ss -Htln")
+    assert "backup-db.sh" in _target(lab, "crontab -l -u root")
+    assert "sync-reports.sh" in _target(lab, "crontab -l -u alice")
+    assert _target(lab, "stat -c '%U:%G %a' /srv/data/uploads").strip() == "www-data:webdev 2775"
+    assert _target(lab, "ls /etc/nginx/sites-enabled").split() == [
+        "shop.example.test", "www.example.test"]
+
+
+def test_no_secret_in_plans_projects_or_logs(evacuated: tuple[Path, str]) -> None:
+    config, output = evacuated
+    state = config.parent / "state"
+    for canary in CANARIES:
+        assert canary not in output
+    for path in state.rglob("*"):
+        if path.is_file() and "store" not in path.parts and "keys" not in path.parts:
+            data = path.read_bytes()
+            for canary in CANARIES:
+                assert canary.encode() not in data, (path, canary)
+
+
+def test_a_second_run_changes_nothing(evacuated: tuple[Path, str]) -> None:
+    config, _ = evacuated
+    again = evacuate(config, "run", "--snapshot", "latest")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "prepare done" in again.stderr and "activate done" in again.stderr
+    for line in again.stderr.splitlines():
+        if line.strip().startswith(("prepare done", "activate done")):
+            assert "changed=0" in line, line
+
+
+def test_a_killed_run_resumes(lab: Lab, evacuated: tuple[Path, str]) -> None:
+    config, _ = evacuated
+    lab.reset("lab-target")
+    proc = subprocess.Popen([sys.executable, "-m", "evacuate", "run", "-c", str(config),
+                             "--snapshot", "latest"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 300
+    for line in proc.stdout:  # kill it as soon as the packages are being installed
+        if ("prepare" in line and "[2/" in line) or time.monotonic() > deadline:
+            time.sleep(3)
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    resumed = evacuate(config, "run", "--resume", "--snapshot", "latest")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "snapshot" in resumed.stderr and "skipped" in resumed.stderr
+    assert _target(lab, "systemctl is-active notes.service").strip() == "active"
