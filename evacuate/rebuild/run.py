@@ -117,7 +117,7 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
 
             def exists(unit: str) -> bool:  # an instance exists when its template does
                 name, at, rest = unit.partition("@")
-                return unit in files or bool(at) and f"{name}@.{rest.rsplit('.', 1)[-1]}" in files
+                return unit in files or (bool(at) and f"{name}@.{rest.rsplit('.', 1)[-1]}" in files)
 
             running = [u for u in ctx.plan.services_started if exists(u)]
             if running:  # units already running (started by their packages) load the restored config
