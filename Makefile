@@ -34,9 +34,17 @@ lab-status: venv ## show the lab hosts and their services
 lab-down: venv ## stop the lab and remove every trace of it
 	$(EVACUATE) lab down
 
-demo: deps venv ## bring up the lab and show both hosts healthy
+DEMO := EVACUATE_CONFIG=inventories/lab/evacuate.yml $(EVACUATE)
+
+demo: deps venv ## build the lab and evacuate lab-source onto a blank lab-target, verified
 	$(EVACUATE) lab up
-	$(EVACUATE) lab status
+	$(EVACUATE) lab reset lab-target
+	$(DEMO) inventory lab-source
+	$(DEMO) snapshot lab-source
+	$(DEMO) plan lab-source --to lab-target
+	$(DEMO) run
+	$(DEMO) verify lab-source lab-target --html .evacuate/reports/demo.html
+	@echo "demo: lab-source was evacuated onto lab-target; report: .evacuate/reports/demo.html"
 
 lint: venv ## ruff and mypy
 	$(BIN)/ruff check evacuate tests bench
