@@ -55,6 +55,7 @@ def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from evacuate.cli import (  # noqa: F401
         config_cmds,
+        emergency_cmds,
         inventory_cmds,
         lab_cmds,
         plan_cmds,

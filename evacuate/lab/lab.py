@@ -227,6 +227,12 @@ class Lab:
             shutil.copyfile(kept.with_name(kept.name + suffix), target)
             target.chmod(mode)
 
+    def stop(self, name: str) -> None:
+        """Power one host off and remove it (a hoster pulling the plug); ``reset`` brings a
+        fresh one back."""
+        _require_root()
+        self._teardown_host(self.host(name).short)
+
     def reset(self, name: str, *, timeout: float = 120.0) -> HostStatus:
         """Throw away everything that happened on one host since it was started and boot
         it again from its image (same address, same host key); wait until it is ready."""

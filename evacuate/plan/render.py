@@ -91,6 +91,8 @@ def render_project(plan: RebuildPlan, destination: Path, *, vault_document: str)
         path.chmod(0o600)
     shutil.copy2(PLAYBOOKS / "site.yml", destination / "site.yml")
     shutil.copytree(PLAYBOOKS / "roles", destination / "roles")
+    if (PLAYBOOKS / ".ansible-lint").exists():
+        shutil.copy2(PLAYBOOKS / ".ansible-lint", destination / ".ansible-lint")
     if (PLAYBOOKS / "CONTRACT.md").exists():
         shutil.copy2(PLAYBOOKS / "CONTRACT.md", destination / "CONTRACT.md")
     return destination
