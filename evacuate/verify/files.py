@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from evacuate.inventory.model import HostInventory
+from evacuate.plan.selection import DATA_DENY
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
 from evacuate.snapshot.scan import (
     ScannedEntry,
@@ -50,6 +51,10 @@ class TargetFiles:
 
     entries: dict[str, ScannedEntry] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
+
+
+def not_restored(path: str) -> bool:
+    return any(fnmatchcase(path, pattern) for pattern in DATA_DENY)
 
 
 def config_ignored(path: str) -> bool:
@@ -187,8 +192,11 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
     hashes = content_hashes(manifest)
     checks = []
     for root in data_roots(manifest):
-        want = [e for e in manifest.files if under(e.path, root)]
-        have = {p: e for p, e in target.entries.items() if under(p, root)}
+        # what a rebuild deliberately does not restore (the operator's own access) is not
+        # compared: see evacuate.plan.selection.DATA_DENY
+        want = [e for e in manifest.files if under(e.path, root) and not not_restored(e.path)]
+        have = {p: e for p, e in target.entries.items()
+                if under(p, root) and not not_restored(p)}
         if not want and not have:
             continue
         files = [e for e in want if e.kind == "file"]
