@@ -88,3 +88,28 @@ def run(
     console.out().print(f"[bold green]done[/]: {plan.source} rebuilt on {plan.target} from "
                         f"snapshot {summary.snapshot_id} in {time.monotonic() - started:.1f} s"
                         f"{' (' + steps + ')' if steps else ''}")
+
+
+@app.command("export")
+def export(
+    plan_name: str | None = typer.Argument(None, metavar="[PLAN]",
+                                           help="Plan name (default: the last one made)."),
+    to: Path = typer.Option(..., "--to", help="Payload directory to write."),
+    snapshot: str | None = typer.Option(None, help="Snapshot (default: the plan's)."),
+    store: str | None = typer.Option(None, "--store", help="Store URL."),
+    config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
+) -> None:
+    """Write the plan's payload (files.tar and the dumps) for running the rendered project with
+    plain ansible-playbook (-e evacuate_payload_dir=DIR). The dumps of roles and users hold
+    password hashes: the directory is private (0700, files 0600)."""
+    from evacuate.actions.export import export_payload
+
+    ctx = make_context(config, state_dir)
+    plan, folder = load_plan(ctx.state, plan_name)
+    repo = open_repository(ctx.config, ctx.state, store)
+    path, result, dumps = export_payload(plan, repo, to, snapshot)
+    console.info_line(f"payload in {path}: files.tar ({result.files} files, "
+                      f"{console.human_size(result.bytes)}), dumps: {', '.join(dumps) or 'none'}")
+    console.info_line(f"run: cd {folder / 'project'} && ansible-playbook site.yml "
+                      f"--vault-password-file {ctx.state.root / 'keys' / 'vault-pass'} "
+                      f"-e evacuate_payload_dir={path.absolute()}")

@@ -13,6 +13,7 @@ import tarfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import IO
 
 from evacuate.errors import RemoteCommandError
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
@@ -75,10 +76,7 @@ def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transp
 
         threading.Thread(target=drain, daemon=True).start()
         try:
-            with tarfile.open(fileobj=proc.stdin, mode="w|", format=tarfile.PAX_FORMAT,
-                              encoding="utf-8", errors="surrogateescape") as archive:
-                for entry in chosen:
-                    _add(archive, entry, blobs, result, progress)
+            write_archive(chosen, blobs, proc.stdin, result, progress)
             proc.stdin.close()
         except OSError:
             pass  # tar stopped reading: its exit status and stderr tell why
@@ -96,6 +94,15 @@ def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transp
         transport.run("xargs -0 -r -n 2 sh -c 'fallocate --dig-holes \"$1\" 2>/dev/null; "
                       "touch -m -d \"@$2\" \"$1\"' fill", input=pairs, timeout=300)
     return result
+
+
+def write_archive(entries: list[FileEntry], blobs: BlobStore, stream: IO[bytes],
+                  result: RestoreResult, progress: Callable[[int], None] | None = None) -> None:
+    """Write ``entries`` (in restore order) as a PAX tar stream to ``stream``."""
+    with tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT,
+                      encoding="utf-8", errors="surrogateescape") as archive:
+        for entry in entries:
+            _add(archive, entry, blobs, result, progress)
 
 
 def _add(archive: tarfile.TarFile, entry: FileEntry, blobs: BlobStore, result: RestoreResult,

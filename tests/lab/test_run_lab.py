@@ -126,3 +126,27 @@ def test_a_killed_run_resumes(lab: Lab, evacuated: tuple[Path, str]) -> None:
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "snapshot" in resumed.stderr and "skipped" in resumed.stderr
     assert _target(lab, "systemctl is-active notes.service").strip() == "active"
+
+
+def test_the_rendered_project_runs_with_plain_ansible_playbook(
+        lab: Lab, evacuated: tuple[Path, str], tmp_path: Path) -> None:
+    config, _ = evacuated
+    state = config.parent / "state"
+    lab.reset("lab-target")
+    exported = evacuate(config, "export", "--to", str(tmp_path / "payload"))
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "payload").stat().st_mode & 0o077 == 0
+    project = state / "plans" / "source-to-target" / "project"
+    assert "/" not in (project / "inventory" / "hosts.yml").read_text().split("ansible_host")[0]
+    bindir = Path(sys.executable).parent
+    env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}",
+               ANSIBLE_PRIVATE_KEY_FILE=str(lab.key),
+               ANSIBLE_SSH_ARGS=f"-o UserKnownHostsFile={lab.known_hosts} "
+                                "-o StrictHostKeyChecking=yes")
+    played = subprocess.run(
+        [str(bindir / "ansible-playbook"), "site.yml", "--vault-password-file",
+         str(state / "keys" / "vault-pass"), "-e", f"evacuate_payload_dir={tmp_path / 'payload'}"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert played.returncode == 0, played.stdout[-3000:]
+    verified = evacuate(config, "verify", "source", "target")
+    assert verified.returncode == 0, verified.stdout[-3000:]
