@@ -35,19 +35,42 @@ def evacuate(config: Path, *args: str, timeout: float = 900) -> subprocess.Compl
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
+# Files the running database servers write on their own (checkpoints, statistics) and logs.
+VOLATILE = ("/var/lib/postgresql/", "/var/lib/mysql/", "/var/log/", "/var/lib/systemd/timers/")
+SOURCE_STATE = ("find /etc /srv /var/lib /var/www /home /root /opt /usr/local /var/spool -xdev "
+                "-printf '%p|%y|%m|%u|%g|%s|%T@\\n' | sort; find /etc /srv /var/lib /var/www "
+                "/home /root /opt /usr/local /var/spool -xdev -type f -print0 | sort -z | "
+                "xargs -0 sha256sum")
+
+
+def source_state(lab: Lab) -> set[str]:
+    with lab.open("lab-source") as source:
+        text = source.run(SOURCE_STATE, timeout=300, check=True).text
+    return {line for line in text.splitlines()
+            if not (line.split("|", 1)[0] if "|" in line else line[66:]).startswith(VOLATILE)}
+
+
 @pytest.fixture(scope="module")
 def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     lab.reset("lab-source")
     lab.reset("lab-target")
     folder = tmp_path_factory.mktemp("run")
     config = write_config(lab, folder)
+    before = source_state(lab)
     planned = evacuate(config, "plan", "source", "--to", "target", "--json")
     assert planned.returncode == 0, planned.stderr
     plan = json.loads(planned.stdout)
     assert plan["packages"] and plan["users"]
     ran = evacuate(config, "run")
     assert ran.returncode == 0, ran.stderr[-3000:]
+    (folder / "source-unchanged.txt").write_text(
+        "\n".join(sorted(before ^ source_state(lab))))
     return config, ran.stderr + ran.stdout
+
+
+def test_the_source_is_unchanged_by_snapshot_plan_and_run(evacuated: tuple[Path, str]) -> None:
+    config, _ = evacuated
+    assert (config.parent / "source-unchanged.txt").read_text() == ""
 
 
 def _target(lab: Lab, command: str) -> str:
