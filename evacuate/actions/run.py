@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from evacuate.actions.verify import save_report
 from evacuate.config import Config
+from evacuate.errors import UsageError
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.plan.model import RebuildPlan
+from evacuate.rebuild.cutover import CutoverResult, cutover, revert
+from evacuate.rebuild.journal import Journal
 from evacuate.rebuild.run import RunContext, RunReporter, RunSummary, run_plan
 from evacuate.snapshot.engine import SnapshotProgress, take_snapshot
 from evacuate.snapshot.manifest import SnapshotManifest
@@ -55,3 +59,46 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
         vault_password_file=state.root / "keys" / "vault-pass",
         known_hosts=options.known_hosts, identity=options.identity, verify=verify)
     return run_plan(ctx, reporter, resume=resume, use_snapshot=use_snapshot)
+
+
+def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
+                       source: HostRef, target: HostRef, options: ConnectOptions,
+                       state: StateDir, config: Config | None,
+                       say: Callable[[str], None]) -> CutoverResult:
+    """The final delta with the source's writers stopped (see rebuild.cutover); the plan
+    must have run to the end first."""
+    from evacuate.actions.snapshot import request_for
+
+    journal = Journal.open(folder / "journal.json", plan.name, resume=True)
+    if not journal.done("verify") or journal.snapshot_id is None:
+        raise UsageError("cutover needs a completed run of the plan first",
+                         hint="run 'evacuate run' (it ends with a verified target)")
+    previous = repo.load(repo.find(plan.source, journal.snapshot_id))
+    request = request_for(source, config)
+    request = type(request)(plan.source, request.include, request.exclude, request.databases)
+
+    def verify(manifest: SnapshotManifest, target_transport: Transport) -> tuple[bool, str, object]:
+        report = verify_against_snapshot(
+            manifest, target_transport, target_address=target.spec.host, source_address=None,
+            target_label=plan.target, settings=config.verify if config else None,
+            read_blob=repo.blobs.read_blob)
+        path = save_report(state, report)
+        failed = report.failures()
+        return report.ok, (f"{len(report.checks)} checks passed; report {path}" if not failed
+                           else f"{len(failed)} checks failed; report {path}"), report
+
+    with connect(source, options) as src, connect(target, options) as tgt:
+        result = cutover(plan, repo, src, tgt, previous,
+                         lambda: take_snapshot(src, repo, request), verify, say)
+    journal.steps["cutover"] = {"status": "done" if result.verified else "failed",
+                                "snapshot": result.final_snapshot,
+                                "downtime": round(result.downtime_seconds, 2),
+                                "stopped": result.stopped}
+    journal.snapshot_id = result.final_snapshot
+    journal.save()
+    return result
+
+
+def revert_saved_plan(plan: RebuildPlan, source: HostRef, options: ConnectOptions) -> list[str]:
+    with connect(source, options) as src:
+        return revert(plan, src)

@@ -61,10 +61,14 @@ def run(
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt,
+    cutover: bool = typer.Option(False, "--cutover", help="After the run: stop the source's "
+                                 "writing services, move the final delta, start the target, "
+                                 "verify, and report the downtime."),
 ) -> None:
     """Rebuild the source on the target as planned: snapshot, prepare, files, databases,
     activate, verify. Each step is journaled; --resume continues an interrupted run. The
-    source is only read."""
+    source is only read, except that --cutover stops its services ('evacuate revert' starts
+    them again)."""
     ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
                        accept_new=accept_new)
     plan, folder = load_plan(ctx.state, plan_name)
@@ -72,6 +76,7 @@ def run(
     source = ctx.host(plan.source_spec or plan.source)
     target = ctx.host(plan.target_spec)
     started = time.monotonic()
+    resume = resume or cutover  # a cutover continues a completed (or interrupted) run
     console.info_line(f"run {plan.name}: {plan.source} → {plan.target} "
                       f"(journal {folder / 'journal.json'})")
     try:
@@ -88,6 +93,20 @@ def run(
     console.out().print(f"[bold green]done[/]: {plan.source} rebuilt on {plan.target} from "
                         f"snapshot {summary.snapshot_id} in {time.monotonic() - started:.1f} s"
                         f"{' (' + steps + ')' if steps else ''}")
+    if cutover:
+        from evacuate.actions.run import cutover_saved_plan
+
+        result = cutover_saved_plan(plan, folder, repo, source, target, ctx.connect, ctx.state,
+                                    ctx.config, lambda m: console.info_line(f"cutover: {m}"))
+        console.out().print(
+            f"cutover: {result.changed_files} changed and {result.removed_files} removed files "
+            f"moved, databases replaced from snapshot {result.final_snapshot}; downtime "
+            f"[bold]{result.downtime_seconds:.1f} s[/]; {result.detail}")
+        if not result.verified:
+            from evacuate.rebuild.run import VerifyFailed
+
+            raise VerifyFailed("the target failed verification after the cutover; the source's "
+                               "services are stopped", hint="'evacuate revert' starts them again")
 
 
 @app.command("export")
@@ -113,3 +132,19 @@ def export(
     console.info_line(f"run: cd {folder / 'project'} && ansible-playbook site.yml "
                       f"--vault-password-file {ctx.state.root / 'keys' / 'vault-pass'} "
                       f"-e evacuate_payload_dir={path.absolute()}")
+
+
+@app.command("revert")
+def revert(
+    plan_name: str | None = typer.Argument(None, metavar="[PLAN]",
+                                           help="Plan name (default: the last one made)."),
+    config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
+    known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
+) -> None:
+    """Start the services a cutover stopped on the source again."""
+    from evacuate.actions.run import revert_saved_plan
+
+    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity)
+    plan, _folder = load_plan(ctx.state, plan_name)
+    units = revert_saved_plan(plan, ctx.host(plan.source_spec or plan.source), ctx.connect)
+    console.info_line(f"revert: started {', '.join(units) or 'nothing'} on {plan.source}")

@@ -43,6 +43,19 @@ def _count(target: Transport, command: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
+def drop_database(target: Transport, dump: DumpEntry) -> None:
+    """Drop the target's copy of a database (cutover: the final dump replaces it)."""
+    if dump.database.startswith("*"):
+        return
+    if dump.engine == "postgresql":
+        target.run(f"{AS_PG} dropdb --if-exists --force {shlex.quote(dump.database)}",
+                   timeout=300, check=True)
+    elif dump.engine in ("mariadb", "mysql"):
+        quoted = dump.database.replace("`", "``")
+        target.run(f"{MYSQL} -e {shlex.quote(f'DROP DATABASE IF EXISTS `{quoted}`')}",
+                   timeout=300, check=True)
+
+
 def restore_dump(target: Transport, blobs: BlobStore, dump: DumpEntry, owner: str = "",
                  progress: Callable[[int], None] | None = None) -> str:
     """Restore one dump; return what was done (restored / skipped: reason)."""
@@ -82,9 +95,15 @@ def restore_dump(target: Transport, blobs: BlobStore, dump: DumpEntry, owner: st
 
 def restore_databases(target: Transport, blobs: BlobStore, manifest: SnapshotManifest,
                       owners: dict[str, str],
-                      progress: Callable[[int], None] | None = None) -> dict[str, str]:
-    """Restore every dump of ``manifest`` (roles/users first); return database → outcome."""
+                      progress: Callable[[int], None] | None = None, *,
+                      replace: bool = False) -> dict[str, str]:
+    """Restore every dump of ``manifest`` (roles/users first); return database → outcome.
+    ``replace``: drop each database first (the cutover's final dump supersedes it)."""
     ordered = sorted(manifest.dumps, key=lambda d: (d.engine, not d.database.startswith("*")))
+    if replace:
+        for dump in ordered:
+            if dump.tables:
+                drop_database(target, dump)
     return {f"{d.engine}:{d.database}": restore_dump(target, blobs, d, owners.get(d.database, ""),
                                                      progress)
             for d in ordered}

@@ -173,3 +173,29 @@ def test_the_rendered_project_runs_with_plain_ansible_playbook(
     assert played.returncode == 0, played.stdout[-3000:]
     verified = evacuate(config, "verify", "source", "target")
     assert verified.returncode == 0, verified.stdout[-3000:]
+
+
+def test_cutover_moves_the_last_changes_and_reports_the_downtime(
+        lab: Lab, evacuated: tuple[Path, str]) -> None:
+    config, _ = evacuated
+    with lab.open("lab-source") as source:
+        source.run("echo late > /srv/data/public/late.txt && runuser -u postgres -- psql -XAq "
+                   "-d shop -c \"insert into orders (customer_id, product_id, qty) "
+                   "values (1, 1, 9)\"", check=True)
+    try:
+        cut = evacuate(config, "run", "--cutover", "--snapshot", "latest")
+        assert cut.returncode == 0, cut.stderr[-3000:] + cut.stdout[-2000:]
+        assert "downtime" in cut.stdout and "checks passed" in cut.stdout
+        assert _target(lab, "cat /srv/data/public/late.txt").strip() == "late"
+        assert _target(lab, "runuser -u postgres -- psql -XAt -d shop -c "
+                            "'select count(*) from orders'").strip() == "5001"
+        with lab.open("lab-source") as source:
+            assert source.run("systemctl is-active nginx notes").text.split() == [
+                "inactive", "inactive"]
+        reverted = evacuate(config, "revert")
+        assert reverted.returncode == 0, reverted.stderr
+        with lab.open("lab-source") as source:
+            assert source.run("systemctl is-active nginx notes").text.split() == [
+                "active", "active"]
+    finally:
+        lab.reset("lab-source")
