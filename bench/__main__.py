@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from bench import harness, p1_inventory
+from bench import harness, p1_inventory, p2_snapshot, p3_incremental, p4_run, rto, workload
 from evacuate.lab.lab import Lab, default_lab
 from evacuate.state import StateDir
 
@@ -19,24 +20,36 @@ BENCH_LAB_INDEX = 3
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each side per figure")
-    parser.add_argument("--only", nargs="*", help="figure keys to run (e.g. P1)")
+    parser.add_argument("--only", nargs="*",
+                        help="figure keys to run (P1 P2 P3 P3b P4 RTO; P3 and P3b run together)")
+    parser.add_argument("--size", choices=sorted(workload.SIZES), default="small",
+                        help="workload seeded on lab-source before the figures (default small; "
+                             "reference is the issue's reference workload and slow)")
     args = parser.parse_args()
     lab = Lab(default_lab(lab_id=BENCH_LAB_ID, index=BENCH_LAB_INDEX),
               StateDir(Path(tempfile.mkdtemp(prefix="bench-state-"))),
               progress=lambda msg: print(f"lab: {msg}", file=sys.stderr))
-    benchmarks = {"P1": p1_inventory.measure}
-    chosen = [k for k in benchmarks if not args.only or k in args.only]
-    figures = []
+    benchmarks: dict[str, Callable[[Lab, int], harness.Figure | list[harness.Figure]]] = {
+        "P1": p1_inventory.measure, "P2": p2_snapshot.measure, "P3": p3_incremental.measure,
+        "P4": p4_run.measure, "RTO": rto.measure}
+    wanted = {"P3" if k == "P3b" else k for k in args.only or ()}
+    chosen = [k for k in benchmarks if not wanted or k in wanted]
+    figures: list[harness.Figure] = []
     try:
         lab.down()
         lab.up(timeout=240)
+        print(f"bench: seeding lab-source ({workload.SIZES[args.size].describe()}) ...",
+              file=sys.stderr)
+        workload.seed(lab, args.size)
         for key in chosen:
             print(f"bench: {key} ...", file=sys.stderr)
-            figures.append(benchmarks[key](lab, args.rounds))
+            measured = benchmarks[key](lab, args.rounds)
+            figures.extend(measured if isinstance(measured, list) else [measured])
     finally:
         lab.down()
+    print(f"workload {workload.SIZES[args.size].describe()}, {args.rounds} rounds")
     print(harness.report(figures))
-    print(f"\nresults: {harness.save(figures)}")
+    print(f"\nresults: {harness.save(figures, {'workload': args.size, 'rounds': args.rounds})}")
     return 0
 
 

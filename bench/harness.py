@@ -58,15 +58,23 @@ def timed(action: Callable[[], object]) -> float:
 
 
 def alternate(figure: Figure, candidate: Callable[[], object], anchor: Callable[[], object],
-              rounds: int, warmup: bool = True) -> Figure:
-    """Run anchor and candidate alternately ``rounds`` times each (after one warm-up each)."""
+              rounds: int, warmup: bool = True,
+              prepare_candidate: Callable[[], object] | None = None,
+              prepare_anchor: Callable[[], object] | None = None) -> Figure:
+    """Run anchor and candidate alternately ``rounds`` times each (after one warm-up each).
+    ``prepare_*`` run before each run of their side, outside the timed part."""
+    def prepared(action: Callable[[], object], prepare: Callable[[], object] | None) -> float:
+        if prepare is not None:
+            prepare()
+        return timed(action)
+
     if warmup:
-        anchor()
-        candidate()
+        prepared(anchor, prepare_anchor)
+        prepared(candidate, prepare_candidate)
     for index in range(rounds):
         first, second = (candidate, anchor) if index % 2 == 0 else (anchor, candidate)
-        t1 = timed(first)
-        t2 = timed(second)
+        t1 = prepared(first, prepare_candidate if first is candidate else prepare_anchor)
+        t2 = prepared(second, prepare_candidate if second is candidate else prepare_anchor)
         if first is candidate:
             figure.candidate_times.append(t1)
             figure.anchor_times.append(t2)
@@ -76,11 +84,15 @@ def alternate(figure: Figure, candidate: Callable[[], object], anchor: Callable[
     return figure
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
-    proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
+def run(cmd: list[str], env: dict[str, str] | None = None, stdout: object = None,
+        stdin: object = None) -> bytes:
+    """Run ``cmd``; return its output (or send it to the open file ``stdout``)."""
+    proc = subprocess.run(cmd, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdin=stdin, env=env, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}): "
                            f"{proc.stderr.decode(errors='replace')[-500:]}")
+    return proc.stdout or b""
 
 
 def machine() -> dict[str, object]:
@@ -102,9 +114,9 @@ def report(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def save(figures: list[Figure]) -> Path:
+def save(figures: list[Figure], extra: dict[str, object] | None = None) -> Path:
     RESULTS.mkdir(exist_ok=True)
-    info = machine()
+    info = machine() | (extra or {})
     path = RESULTS / f"{str(info['date'])[:19].replace(':', '')}-{info['git']}.json"
     payload = {"machine": info, "figures": [
         asdict(f) | {"candidate_median": f.candidate_median, "anchor_median": f.anchor_median,
