@@ -91,6 +91,7 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     started = now()
     stats = repo.blobs.stats
     added_before, bytes_before = stats.added, stats.added_bytes
+    repo.blobs.store.defer_durability()  # one sync before the manifest, see commit()
     show.phase("inventory")
     inventory = collect_inventory(transport, host=request.host)
     plan = plan_snapshot(inventory, request)

@@ -87,6 +87,7 @@ class SnapshotRepository:
         if missing:
             raise StoreError(f"refusing to commit snapshot {ref.id}: {len(missing)} of its "
                              f"blobs are not in {self.blobs.store.describe()}")
+        self.blobs.store.make_durable()  # the blobs are on stable storage before the manifest
         self.blobs.put_document(ref.key, manifest_to_json(manifest), secret="a manifest")
         return ref
 

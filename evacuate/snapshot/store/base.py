@@ -114,6 +114,15 @@ class Store(ABC):
     def delete(self, key: str) -> None:
         """Remove the object; removing a missing object is not an error."""
 
+    def defer_durability(self) -> None:
+        """Let puts skip their own flush to stable storage until :meth:`make_durable`
+        (a snapshot writes thousands of blobs, then one manifest). Objects stay atomic."""
+        return None
+
+    def make_durable(self) -> None:
+        """Make every object put so far durable (before a manifest refers to them)."""
+        return None
+
     def close(self) -> None:
         """Release connections; the store is not used afterwards."""
         return None
