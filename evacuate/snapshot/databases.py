@@ -17,6 +17,7 @@ from evacuate.errors import EvacuateError
 from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.manifest import DumpEntry
 from evacuate.snapshot.store import BlobStore
+from evacuate.snapshot.streams import CountingReader
 from evacuate.transport.base import Transport
 
 PG_SKIP = {"template0", "template1"}
@@ -152,7 +153,7 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
                              f"{(result.error_text.strip().splitlines() or ['?'])[-1]}")
         counts = parse_counts(result.text)
     with transport.open_process(job.command) as proc:
-        edges = _Edges(_Progress(proc.stdout, progress))
+        edges = _Edges(CountingReader(proc.stdout, progress))
         ref = blobs.put_stream(edges, secret=f"the {job.database} dump" if job.secret else "")  # type: ignore[arg-type]
         status = proc.wait(timeout=120)
         errors = proc.stderr_text().strip().splitlines()
@@ -162,14 +163,3 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
     if problem:
         raise DumpFailed(f"{what} is incomplete: {problem}")
     return DumpEntry(job.engine, job.database, job.format, ref, job.secret, counts)
-
-
-class _Progress:
-    def __init__(self, source: object, progress: Callable[[int], None] | None) -> None:
-        self.source, self.progress = source, progress
-
-    def read(self, size: int = -1) -> bytes:
-        data: bytes = self.source.read(size)  # type: ignore[attr-defined]
-        if data and self.progress:
-            self.progress(len(data))
-        return data

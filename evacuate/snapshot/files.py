@@ -14,12 +14,12 @@ import tarfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import IO
 
 from evacuate.errors import RemoteCommandError
 from evacuate.snapshot.manifest import FileEntry
 from evacuate.snapshot.scan import ScannedEntry, encode_path, parse_scan, scan_command
 from evacuate.snapshot.store import BlobStore
+from evacuate.snapshot.streams import CountingReader
 from evacuate.transport.base import Transport
 
 BytesProgress = Callable[[int], None]
@@ -56,20 +56,6 @@ def _entry(scanned: ScannedEntry, **extra: object) -> FileEntry:
         inode=scanned.inode, sparse=scanned.sparse,
         link_target=encode_path(scanned.link_target) if scanned.link_target is not None else None,
         **extra)  # type: ignore[arg-type]
-
-
-class _Counting:
-    """Read through ``source`` while reporting the bytes read."""
-
-    def __init__(self, source: IO[bytes], progress: BytesProgress | None) -> None:
-        self.source, self.progress, self.count = source, progress, 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.source.read(size)
-        self.count += len(data)
-        if self.progress and data:
-            self.progress(len(data))
-        return data
 
 
 def scan_tree(transport: Transport, roots: Sequence[str], excludes: Iterable[str],
@@ -180,7 +166,7 @@ def _ingest(archive: tarfile.TarFile, blobs: BlobStore, pending: dict[bytes, Sca
             continue
         reader = archive.extractfile(member)
         assert reader is not None
-        counting = _Counting(reader, progress)
+        counting = CountingReader(reader, progress)
         ref = blobs.put_stream(counting)  # type: ignore[arg-type]
         result.transferred_bytes += counting.count
         slot = slots[raw]

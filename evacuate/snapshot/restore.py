@@ -19,6 +19,7 @@ from evacuate.errors import RemoteCommandError
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
 from evacuate.snapshot.scan import decode_path
 from evacuate.snapshot.store import BlobStore
+from evacuate.snapshot.streams import CountingReader
 from evacuate.transport.base import Transport
 
 TYPES = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIFOTYPE}
@@ -120,7 +121,7 @@ def _add(archive: tarfile.TarFile, entry: FileEntry, blobs: BlobStore, result: R
             return
         info.size = entry.blob.size
         with blobs.open_blob(entry.blob) as content:
-            archive.addfile(info, _Counting(content, progress))
+            archive.addfile(info, CountingReader(content, progress))
         result.files += 1
         result.bytes += entry.blob.size
         return
@@ -132,14 +133,3 @@ def _add(archive: tarfile.TarFile, entry: FileEntry, blobs: BlobStore, result: R
     if entry.kind == "symlink":
         info.linkname = decode_path(entry.link_target or "").decode("utf-8", "surrogateescape")
     archive.addfile(info)
-
-
-class _Counting:
-    def __init__(self, source: object, progress: Callable[[int], None] | None) -> None:
-        self.source, self.progress = source, progress
-
-    def read(self, size: int = -1) -> bytes:
-        data: bytes = self.source.read(size)  # type: ignore[attr-defined]
-        if data and self.progress:
-            self.progress(len(data))
-        return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,12 +33,11 @@ def require_lab_privileges() -> None:
         pytest.skip("lab tests need root (namespaces, mounts, systemd-nspawn)")
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """lab-source and lab-target, running and healthy."""
+@contextmanager
+def running_lab(lab_id: str, index: int, state_dir: Path) -> Iterator[Lab]:
+    """A default lab (lab-source, lab-target) up and healthy; always removed afterwards."""
     require_lab_privileges()
-    state = StateDir(tmp_path_factory.mktemp("lab-state"))
-    the_lab = Lab(default_lab(lab_id=TEST_LAB_ID, index=TEST_LAB_INDEX), state)
+    the_lab = Lab(default_lab(lab_id=lab_id, index=index), StateDir(state_dir))
     the_lab.down()  # whatever a crashed earlier session left behind
     try:
         statuses = the_lab.up(timeout=240)
@@ -46,3 +46,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield the_lab
     finally:
         the_lab.down()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """lab-source and lab-target, running and healthy."""
+    with running_lab(TEST_LAB_ID, TEST_LAB_INDEX, tmp_path_factory.mktemp("lab-state")) as it:
+        yield it

@@ -23,9 +23,8 @@ from typing import IO
 import pytest
 import yaml
 
-from evacuate.lab.lab import Lab, default_lab
-from evacuate.state import StateDir
-from tests.lab.conftest import require_lab_privileges
+from evacuate.lab.lab import Lab
+from tests.lab.conftest import running_lab
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "playbooks"
@@ -68,17 +67,9 @@ def ansible_tool(name: str) -> str:
 # -- the lab -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def roles_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    require_lab_privileges()
-    state = StateDir(tmp_path_factory.mktemp("roles-lab-state"))
-    the_lab = Lab(default_lab(lab_id=ROLES_LAB_ID, index=ROLES_LAB_INDEX), state)
-    the_lab.down()  # whatever a crashed earlier session left behind
-    try:
-        statuses = the_lab.up(timeout=240)
-        unhealthy = [s for s in statuses if not s.healthy]
-        assert not unhealthy, f"lab hosts not healthy: {unhealthy}"
-        yield the_lab
-    finally:
-        the_lab.down()
+    with running_lab(ROLES_LAB_ID, ROLES_LAB_INDEX,
+                     tmp_path_factory.mktemp("roles-lab-state")) as it:
+        yield it
 
 
 def ssh(lab: Lab, host: str, command: str, *, stdout: int | IO[bytes] = subprocess.PIPE,
