@@ -7,7 +7,7 @@ EVACUATE := $(BIN)/evacuate
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help deps venv images lab lab-status lab-down demo test test-unit test-lab lint bench clean
+.PHONY: help deps venv images lab lab-status lab-down demo report-shot test test-unit test-lab lint bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,15 @@ demo: deps venv ## build the lab and evacuate lab-source onto a blank lab-target
 	$(DEMO) run
 	$(DEMO) verify lab-source lab-target --html .evacuate/reports/demo.html
 	@echo "demo: lab-source was evacuated onto lab-target; report: .evacuate/reports/demo.html"
+
+report-shot: ## screenshot the demo's HTML report in headless Chromium (installs chromium)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null)
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --disable-quic \
+		--user-data-dir=$$(mktemp -d) --window-size=1280,2000 \
+		--screenshot=$(CURDIR)/.evacuate/reports/demo.png file://$(CURDIR)/.evacuate/reports/demo.html
+	@echo "screenshot: .evacuate/reports/demo.png"
 
 lint: venv ## ruff and mypy
 	$(BIN)/ruff check evacuate tests bench
