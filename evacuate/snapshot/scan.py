@@ -7,7 +7,6 @@ name (newlines, quotes, leading dashes, invalid UTF-8) survives. The parser is p
 
 from __future__ import annotations
 
-import base64
 import shlex
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -45,25 +44,20 @@ class ScannedEntry:
 
     @property
     def name(self) -> str:
-        """The path as text: UTF-8 where valid, otherwise a ``b64:`` form that round-trips."""
+        """The path as text (see encode_path)."""
         return encode_path(self.path)
 
 
 def encode_path(raw: bytes) -> str:
-    """Return ``raw`` as str: UTF-8 text, or ``b64:<base64>`` when it is not valid UTF-8 or
-    starts with ``b64:`` itself (so that every path round-trips through JSON)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "b64:" + base64.b64encode(raw).decode()
-    return "b64:" + base64.b64encode(raw).decode() if text.startswith("b64:") else text
+    """Return ``raw`` as str: UTF-8 text where it is valid, undecodable bytes as lone
+    surrogates (surrogateescape). Such a string keeps its readable prefix (so path tests like
+    ``startswith('/srv/')`` still hold) and round-trips through JSON as ``\\udcXX``."""
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def decode_path(text: str) -> bytes:
     """Invert :func:`encode_path`."""
-    if text.startswith("b64:"):
-        return base64.b64decode(text[4:])
-    return text.encode("utf-8")
+    return text.encode("utf-8", "surrogateescape")
 
 
 def scan_command(roots: Sequence[str], excludes: Iterable[str] = ()) -> str:

@@ -81,5 +81,6 @@ def html_report(report: VerifyReport) -> str:
 
 
 def write_html(report: VerifyReport, path: Path) -> Path:
-    path.write_text(html_report(report), encoding="utf-8")
+    # file names that are not UTF-8 show as \\xNN escapes
+    path.write_bytes(html_report(report).encode("utf-8", "backslashreplace"))
     return path

@@ -50,7 +50,16 @@ def junit_xml(report: VerifyReport) -> bytes:
                 out.text = (f"{check.detail}\nexpected: {check.expected}\n"
                             f"found: {check.found}")
     ET.indent(root)
+    for element in root.iter():  # file names that are not UTF-8 show as \\xNN escapes
+        if element.text:
+            element.text = _printable(element.text)
+        for name, value in element.attrib.items():
+            element.attrib[name] = _printable(value)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def write_junit(report: VerifyReport, path: Path) -> Path:
