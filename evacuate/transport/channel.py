@@ -46,6 +46,7 @@ class Channel(Protocol):
     def sendall(self, s: bytes) -> None: ...
     def shutdown_write(self) -> None: ...
     def exit_status_ready(self) -> bool: ...
+    def settimeout(self, timeout: float | None) -> None: ...
     def close(self) -> None: ...
 
 
@@ -98,8 +99,13 @@ class ChannelProcess(RemoteProcess):
 
     def __init__(self, host: str, command: str, chan: Channel, *,
                  exit_status: Callable[[], int], lost: Callable[[], bool],
-                 interrupt: Callable[[], None]) -> None:
+                 interrupt: Callable[[], None], idle_timeout: float | None = None) -> None:
         self.host = host
+        # A network that drops silently never ends a read: give up after this long without
+        # a byte (a stream that stalls that long is broken for our purposes).
+        self.idle_timeout = idle_timeout
+        if idle_timeout is not None:
+            chan.settimeout(idle_timeout)
         self.command = command
         self._chan = chan
         self._exit_status = exit_status
@@ -116,7 +122,15 @@ class ChannelProcess(RemoteProcess):
     def _drain_stderr(self) -> None:
         # Undrained stderr would fill the channel window and stall stdout too.
         with contextlib.suppress(Exception):
-            while chunk := self._chan.recv_stderr(CHUNK):
+            while True:
+                try:
+                    chunk = self._chan.recv_stderr(CHUNK)
+                except TimeoutError:  # a quiet stderr is normal: keep draining
+                    if self._chan.closed or self._chan.exit_status_ready():
+                        break
+                    continue
+                if not chunk:
+                    break
                 with self._lock:
                     self._stderr += chunk
                     del self._stderr[:-STDERR_CAP]
@@ -145,7 +159,11 @@ class ChannelProcess(RemoteProcess):
         self._drain.join(timeout=5)
 
     def _read_into(self, view: memoryview) -> int:
-        data = self._chan.recv(len(view))
+        try:
+            data = self._chan.recv(len(view))
+        except TimeoutError:
+            raise ConnectionLost(f"{self.host}: no data for {self.idle_timeout:g} s while "
+                                 f"streaming (network down?): {self.command[:120]}") from None
         if not data and self._lost():
             raise ConnectionLost(f"{self.host}: connection lost while streaming from: "
                                  f"{self.command[:120]}")
@@ -174,6 +192,9 @@ class _ChannelWriter(io.RawIOBase):
     def write(self, data: ReadableBuffer) -> int:
         try:
             return self._chan.send(bytes(data))
+        except TimeoutError:
+            raise ConnectionLost("the host took no data for too long while streaming "
+                                 "(network down?)") from None
         except OSError as err:
             raise BrokenPipeError(errno.EPIPE, f"remote stdin closed: {err}") from None
 

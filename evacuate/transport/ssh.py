@@ -56,6 +56,7 @@ from evacuate.transport.known_hosts import (
     record_host_key,
     verify_host_key,
 )
+from evacuate.transport.liveness import stream_idle_timeout, watchdog
 from evacuate.transport.spec import HostSpec, parse_host_spec
 
 log = logging.getLogger(__name__)
@@ -135,11 +136,12 @@ class SSHTransport(Transport):
                                           hint="is this port an SSH server?") from None
                 self._check_host_key(transport.get_remote_server_key(), known)
                 self._authenticate(transport)
-                transport.set_keepalive(30)
             except BaseException:
                 transport.close()
                 raise
             self._transport = transport
+            threading.Thread(target=watchdog, args=(transport, self.name), daemon=True,
+                             name=f"keepalive {self.name}").start()
             return transport
 
     def _open_socket(self) -> socket.socket:
@@ -314,7 +316,7 @@ class SSHTransport(Transport):
         return ChannelProcess(
             self.name, line, chan, exit_status=lambda: self._exit_status(chan, line),
             lost=lambda: chan.exit_status == -1 and not transport.is_active(),
-            interrupt=lambda: _signal(chan, "KILL"))
+            interrupt=lambda: _signal(chan, "KILL"), idle_timeout=stream_idle_timeout())
 
     # -- files --------------------------------------------------------------------------
     def _sftp_client(self) -> paramiko.SFTPClient:
