@@ -12,6 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from evacuate.inventory.model_apps import (  # noqa: F401  (re-exported)
+    Certificate,
+    Container,
+    Containers,
+    Database,
+    DatabaseServer,
+    DataCandidate,
+    Firewall,
+    SysctlSetting,
+    VHost,
+)
+
 SCHEMA_VERSION = 1
 
 
@@ -293,98 +305,6 @@ class Crontab:
     owner: str = ""
     environment: tuple[tuple[str, str], ...] = ()
     entries: tuple[CronEntry, ...] = ()
-
-
-# --- applications ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Database:
-    name: str
-    size_bytes: int | None = None
-
-
-@dataclass(frozen=True)
-class DatabaseServer:
-    """A database engine instance (postgresql cluster, mysql/mariadb server).
-    ``roles`` are names only ('user'@'host' for mysql), never secrets."""
-
-    engine: str  # postgresql | mysql | mariadb
-    version: str = ""
-    data_dir: str = ""
-    port: int | None = None
-    cluster: str = ""
-    running: bool = True
-    databases: tuple[Database, ...] = ()
-    roles: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class VHost:
-    server: str  # nginx | apache
-    file: str
-    server_names: tuple[str, ...] = ()
-    listen: tuple[str, ...] = ()
-    docroot: str = ""
-    proxy_targets: tuple[str, ...] = ()
-    tls_cert: str = ""
-    tls_key_path: str = ""
-
-
-@dataclass(frozen=True)
-class Certificate:
-    path: str
-    subject: str = ""
-    issuer: str = ""
-    sans: tuple[str, ...] = ()
-    not_before: str = ""  # ISO 8601 UTC
-    not_after: str = ""
-
-
-@dataclass(frozen=True)
-class Firewall:
-    """The live rules as the tools print them (replayable text)."""
-
-    nftables: str = ""
-    iptables: str = ""
-    ip6tables: str = ""
-
-
-@dataclass(frozen=True)
-class SysctlSetting:
-    key: str
-    value: str
-    file: str
-    current: str | None = None
-
-
-@dataclass(frozen=True)
-class Container:
-    id: str
-    name: str
-    image: str
-    state: str = ""
-    status: str = ""
-    ports: str = ""
-    compose_project: str = ""
-
-
-@dataclass(frozen=True)
-class Containers:
-    engine: str = ""  # "docker" when present, "" when not installed
-    version: str = ""
-    containers: tuple[Container, ...] = ()
-    volumes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DataCandidate:
-    """A directory whose content must move: its size and number of files."""
-
-    path: str
-    kind: str  # home | www | srv | opt | database | containers | other
-    size_bytes: int | None = None
-    file_count: int | None = None
 
 
 # --- the whole host --------------------------------------------------------------------
