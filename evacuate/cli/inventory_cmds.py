@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from evacuate.actions.inventory import InventoryOutcome, take_inventories
+from evacuate.actions.inventory import InventoryOutcome, take_disk_inventory, take_inventories
 from evacuate.cli import console
 from evacuate.cli.app import app
 from evacuate.cli.common import (
@@ -18,7 +18,7 @@ from evacuate.cli.common import (
     StateOpt,
     make_context,
 )
-from evacuate.errors import ExitCode
+from evacuate.errors import ExitCode, UsageError
 from evacuate.inventory import HostInventory, to_json
 
 
@@ -56,7 +56,7 @@ def summary_rows(inv: HostInventory) -> list[tuple[str, str]]:
         ("users", ", ".join(f"{u.name} ({len(u.authorized_keys)} keys)" for u in people) or "none"),
         ("cron", f"{cron} entries in {len(inv.crontabs)} crontabs"),
         ("databases", "; ".join(
-            f"{d.engine} {d.version.split()[0]}: {', '.join(db.name for db in d.databases)}"
+            f"{d.engine} {(d.version.split() or ['?'])[0]}{'' if d.running else ' (stopped)'}: {', '.join(db.name for db in d.databases)}"
             for d in inv.databases) or "none"),
         ("web", "; ".join(f"{' '.join(v.server_names) or '_'} ({', '.join(v.listen)})"
                           for v in inv.web) or "none"),
@@ -80,8 +80,11 @@ def _render(outcome: InventoryOutcome) -> None:
 
 @app.command("inventory")
 def inventory(
-    hosts: list[str] = typer.Argument(..., help="Hosts from evacuate.yml or SSH specs "
-                                                "(root@203.0.113.10, ops@web1:2222)."),
+    hosts: list[str] = typer.Argument(None, help="Hosts from evacuate.yml or SSH specs "
+                                              "(root@203.0.113.10, ops@web1:2222); with "
+                                              "--root, the label to file it under."),
+    root: Path | None = typer.Option(None, "--root", help="Inventory a rescued disk's root "
+                                     "filesystem mounted here instead of a running host."),
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt, as_json: bool = JsonOpt,
@@ -93,8 +96,14 @@ def inventory(
     """
     ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
                        accept_new=accept_new)
-    refs = [ctx.host(text) for text in hosts]
-    outcomes = take_inventories(refs, ctx.connect, ctx.state, timeout=timeout)
+    if root is not None:
+        label = hosts[0] if hosts else root.absolute().name or "disk"
+        outcomes = [take_disk_inventory(root, label, ctx.state, timeout=timeout)]
+    elif not hosts:
+        raise UsageError("name at least one host (or --root PATH for a rescued disk)")
+    else:
+        outcomes = take_inventories([ctx.host(text) for text in hosts], ctx.connect, ctx.state,
+                                    timeout=timeout)
     if as_json:
         payload = [to_json(o.inventory) if o.inventory else
                    {"host": o.host.label, "error": str(o.error)} for o in outcomes]

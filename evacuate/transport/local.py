@@ -28,14 +28,19 @@ class LocalTransport(Transport):
     """Run commands on the controller. ``become`` runs them under ``sudo -n --``
     unless we already are root. ``put``/``get`` copy files (as the current user)."""
 
-    def __init__(self, *, become: bool = False, name: str = "local") -> None:
+    def __init__(self, *, become: bool = False, name: str = "local",
+                 root: Path | None = None) -> None:
         self.name = name
         self.become = become
         self._sudo = become and os.geteuid() != 0
+        # A rescued disk mounted here: commands run inside it (chroot) with its own tools.
+        self.root = root
 
     def _argv(self, command: Command) -> list[str]:
         line = render_command(command)
-        return (["sudo", "-n", "--"] if self._sudo else []) + ["sh", "-c", line]
+        inner = ["chroot", str(self.root), "/bin/sh", "-c", line] if self.root else \
+            ["sh", "-c", line]
+        return (["sudo", "-n", "--"] if self._sudo else []) + inner
 
     def run(self, command: Command, *, input: bytes | None = None, timeout: float | None = None,
             check: bool = False) -> CommandResult:
