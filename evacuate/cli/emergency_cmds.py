@@ -19,14 +19,12 @@ from evacuate.cli.common import (
     JsonOpt,
     KnownHostsOpt,
     StateOpt,
+    StoreOpt,
     make_context,
 )
 from evacuate.cli.run_cmds import LiveReporter
 from evacuate.errors import ExitCode, UsageError
 from evacuate.snapshot.open import open_repository
-
-StoreOpt = typer.Option(None, "--store", help="Store URL (default: the config's, else "
-                                              "<state>/store).")
 
 
 @app.command("restore")

@@ -17,6 +17,7 @@ from evacuate.cli.common import (
     JsonOpt,
     KnownHostsOpt,
     StateOpt,
+    StoreOpt,
     make_context,
 )
 from evacuate.plan.model import RebuildPlan
@@ -70,7 +71,7 @@ def plan(
     to: str = typer.Option(..., "--to", help="The new host (config name or SSH spec)."),
     snapshot: str | None = typer.Option(None, help="Plan from this snapshot (default: latest; "
                                                    "one is taken if there is none)."),
-    store: str | None = typer.Option(None, "--store", help="Store URL."),
+    store: str | None = StoreOpt,
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt, as_json: bool = JsonOpt,

@@ -17,6 +17,7 @@ from evacuate.cli.common import (
     IdentityOpt,
     KnownHostsOpt,
     StateOpt,
+    StoreOpt,
     make_context,
 )
 from evacuate.errors import TransportError
@@ -57,7 +58,7 @@ def run(
     snapshot: str | None = typer.Option(None, "--snapshot",
                                         help="Use this snapshot (or 'latest') instead of "
                                              "taking a fresh one."),
-    store: str | None = typer.Option(None, "--store", help="Store URL."),
+    store: str | None = StoreOpt,
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt,
@@ -115,7 +116,7 @@ def export(
                                            help="Plan name (default: the last one made)."),
     to: Path = typer.Option(..., "--to", help="Payload directory to write."),
     snapshot: str | None = typer.Option(None, help="Snapshot (default: the plan's)."),
-    store: str | None = typer.Option(None, "--store", help="Store URL."),
+    store: str | None = StoreOpt,
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
 ) -> None:
     """Write the plan's payload (files.tar and the dumps) for running the rendered project with

@@ -18,13 +18,11 @@ from evacuate.cli.common import (
     JsonOpt,
     KnownHostsOpt,
     StateOpt,
+    StoreOpt,
     make_context,
 )
 from evacuate.errors import ExitCode
 from evacuate.snapshot.open import open_repository
-
-StoreOpt = typer.Option(None, "--store", help="Store URL: a directory or s3://bucket/prefix "
-                                              "(default: the config's store, else <state>/store).")
 
 
 def _age(created: datetime) -> str:

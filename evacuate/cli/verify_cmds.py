@@ -16,6 +16,7 @@ from evacuate.cli.common import (
     JsonOpt,
     KnownHostsOpt,
     StateOpt,
+    StoreOpt,
     make_context,
 )
 from evacuate.cli.verify_render import render_report
@@ -26,9 +27,6 @@ from evacuate.verify.files import DEFAULT_SAMPLE
 from evacuate.verify.html_report import write_html
 from evacuate.verify.junit import write_junit
 from evacuate.verify.model import report_to_json
-
-StoreOpt = typer.Option(None, "--store", help="Store URL: a directory or s3://bucket/prefix "
-                                              "(default: the config's store, else <state>/store).")
 
 
 @app.command("verify")
