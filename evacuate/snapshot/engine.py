@@ -15,6 +15,7 @@ from evacuate.snapshot.databases import jobs_for, run_dump
 from evacuate.snapshot.files import snapshot_tree
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
+from evacuate.snapshot.store import BlobRef
 from evacuate.transport.base import Transport
 
 # What is always worth keeping: configuration, local software, crontabs, mail, and the
@@ -114,6 +115,8 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     for message in tree.warnings:
         show.warning(message)
 
+    acls = _snapshot_acls(transport, repo, plan)
+
     show.phase("commit")
     files = tree.entries
     manifest = SnapshotManifest(
@@ -128,9 +131,23 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             transferred_bytes=tree.transferred_bytes + sum(d.blob.size for d in dumps),
             reused_files=tree.reused_files, dumps=len(dumps),
             dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
-        parent=previous.id if previous else None, warnings=tuple(tree.warnings))
+        parent=previous.id if previous else None, warnings=tuple(tree.warnings), acls=acls)
     repo.commit(manifest)
     return manifest
+
+
+def _snapshot_acls(transport: Transport, repo: SnapshotRepository,
+                   plan: SnapshotPlan) -> BlobRef | None:
+    """POSIX ACLs beyond the mode bits under the roots, as ``getfacl`` prints them (when the
+    host has getfacl); restored with ``setfacl --restore``."""
+    import shlex
+
+    roots = " ".join(shlex.quote(r) for r in plan.roots)
+    result = transport.run(f"command -v getfacl >/dev/null || exit 3; cd / && getfacl -R -s -p "
+                           f"--absolute-names -P {roots} 2>/dev/null; exit 0", timeout=900)
+    if result.exit_status != 0 or not result.stdout.strip():
+        return None
+    return repo.blobs.put_bytes(result.stdout)
 
 
 __all__ = ["EvacuateError", "SnapshotPlan", "SnapshotProgress", "SnapshotRequest",

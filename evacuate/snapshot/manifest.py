@@ -85,6 +85,7 @@ class SnapshotManifest:
     parent: str | None = None
     warnings: tuple[str, ...] = ()
     version: int = MANIFEST_VERSION
+    acls: BlobRef | None = None  # `getfacl -R -s` of the roots: entries beyond the mode bits
 
     def blobs(self) -> list[BlobRef]:
         """Every blob the snapshot needs (files and dumps), each once."""
@@ -115,7 +116,8 @@ _FILE_FIELDS = tuple(f.name for f in fields(FileEntry) if f.name != "blob")
 
 def manifest_to_json(manifest: SnapshotManifest) -> bytes:
     data = {f.name: getattr(manifest, f.name) for f in fields(SnapshotManifest)
-            if f.name not in ("files", "dumps", "totals")}
+            if f.name not in ("files", "dumps", "totals", "acls")}
+    data["acls"] = asdict(manifest.acls) if manifest.acls else None
     data["files"] = [_file_dict(e) for e in manifest.files]
     data["dumps"] = [asdict(d) for d in manifest.dumps]
     data["totals"] = asdict(manifest.totals)
@@ -138,7 +140,8 @@ def manifest_from_json(raw: bytes, where: str) -> SnapshotManifest:
             tool_version=data["tool_version"], roots=tuple(data["roots"]),
             excludes=tuple(data["excludes"]), files=files, dumps=dumps,
             inventory=data["inventory"], totals=Totals(**data["totals"]),
-            parent=data.get("parent"), warnings=tuple(data.get("warnings", ())))
+            parent=data.get("parent"), warnings=tuple(data.get("warnings", ())),
+            acls=_blob(data.get("acls")))
     except StoreError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as bad:

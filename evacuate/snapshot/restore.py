@@ -94,7 +94,40 @@ def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transp
                          e.mtime.encode() + b"\0" for e in sparse)
         transport.run("xargs -0 -r -n 2 sh -c 'fallocate --dig-holes \"$1\" 2>/dev/null; "
                       "touch -m -d \"@$2\" \"$1\"' fill", input=pairs, timeout=300)
+    if manifest.acls is not None:
+        problem = _restore_acls(manifest, blobs, transport, dest, {e.path for e in chosen})
+        if problem:
+            result.skipped.append(problem)
     return result
+
+
+def _restore_acls(manifest: SnapshotManifest, blobs: BlobStore, transport: Transport,
+                  dest: str, chosen: set[str]) -> str | None:
+    """Apply the snapshot's ACLs to the restored entries (paths moved under ``dest``);
+    return a one-line problem when the host could not apply them (no setfacl, unknown
+    user names), None when they are in place."""
+    assert manifest.acls is not None
+    prefix = dest.rstrip("/").encode()
+    kept: list[bytes] = []
+    for block in blobs.read_blob(manifest.acls).split(b"\n\n"):
+        lines = block.strip(b"\n").split(b"\n")
+        if not lines or not lines[0].startswith(b"# file: "):
+            continue
+        path = lines[0][len(b"# file: "):]
+        if path.decode("utf-8", "surrogateescape") not in chosen:
+            continue
+        rules = [line for line in lines[1:] if not line.startswith((b"# owner:", b"# group:"))]
+        kept.append(b"\n".join([b"# file: " + prefix + path, *rules]) + b"\n")
+    if not kept:
+        return None
+    result = transport.run("command -v setfacl >/dev/null || exit 127; setfacl --restore=-",
+                           input=b"\n".join(kept), timeout=900)
+    if result.exit_status == 127:
+        return f"{transport.name}: setfacl is not installed: {len(kept)} ACLs not restored"
+    if not result.ok:
+        last = (result.error_text.strip().splitlines() or ["?"])[-1]
+        return f"{transport.name}: some ACLs were not restored: {last}"
+    return None
 
 
 def write_archive(entries: list[FileEntry], blobs: BlobStore, stream: IO[bytes],

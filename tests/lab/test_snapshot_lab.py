@@ -213,3 +213,27 @@ def test_cli_check_reports_a_flipped_byte_and_a_deleted_blob(lab: Lab, tmp_path:
     assert deleted.name in full.stderr and flipped.name in full.stderr
     assert "Traceback" not in full.stderr + full.stdout
     assert os.path.exists(state / "store")
+
+
+def test_acls_survive_snapshot_and_restore(lab: Lab, tmp_path: Path) -> None:
+    repo = open_repository(None, StateDir(tmp_path / "state"), create=True)
+    show = "cd {root} && getfacl -R -s -p . 2>/dev/null"
+    try:
+        with lab.open("lab-source") as source:
+            source.run("setfacl -m u:bob:r /srv/data/private/plans.txt && "
+                       "setfacl -d -m g:webdev:rwx /srv/data/uploads", check=True)
+            want = source.run(show.format(root="/srv"), check=True).text
+        assert "user:bob:r--" in want and "default:group:webdev:rwx" in want
+        manifest = _snapshot(lab, repo, None)
+        assert manifest.acls is not None
+        with lab.open("lab-target") as target:
+            target.run("apt-get update -q && apt-get install -y -q acl && groupadd webdev && "
+                       "useradd alice && useradd bob", timeout=300, check=True)
+            target.run("rm -rf /acl-restore", check=True)
+            restore_tree(manifest, repo.blobs, target, "/acl-restore",
+                         select=lambda e: e.path.startswith("/srv"))
+            have = target.run(show.format(root="/acl-restore/srv"), check=True).text
+        assert have == want
+    finally:
+        lab.reset("lab-source")
+        lab.reset("lab-target")
