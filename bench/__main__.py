@@ -16,6 +16,7 @@ from bench import (
     p3_incremental,
     p4_run,
     p5_cutover,
+    p6_fleet,
     rto,
     workload,
 )
@@ -40,7 +41,7 @@ def main() -> int:
               progress=lambda msg: print(f"lab: {msg}", file=sys.stderr))
     benchmarks: dict[str, Callable[[Lab, int], harness.Figure | list[harness.Figure]]] = {
         "P1": p1_inventory.measure, "P2": p2_snapshot.measure, "P3": p3_incremental.measure,
-        "P4": p4_run.measure, "P5": p5_cutover.measure, "RTO": rto.measure}
+        "P4": p4_run.measure, "P5": p5_cutover.measure, "P6": p6_fleet.measure, "RTO": rto.measure}
     wanted = {"P3" if k == "P3b" else k for k in args.only or ()}
     chosen = [k for k in benchmarks if not wanted or k in wanted]
     figures: list[harness.Figure] = []
