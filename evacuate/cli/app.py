@@ -7,6 +7,7 @@ to the debug log in the state directory and prints one line pointing at it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -96,6 +97,9 @@ def run_cli(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("EVACUATE_LOG", "WARNING").upper(),
                         format="%(levelname)s %(name)s: %(message)s")
     _register_commands()
+    for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     try:
         result = app(args=argv, standalone_mode=False)
     except click.exceptions.Exit as done:

@@ -91,7 +91,7 @@ def choose_sample(paths: Sequence[str], size: int, full: bool) -> list[str]:
     them, spread over the trees by a stable hash of the path (same sample every run)."""
     if full or len(paths) <= size:
         return list(paths)
-    return sorted(sorted(paths, key=lambda p: hashlib.sha256(p.encode()).digest())[:size])
+    return sorted(sorted(paths, key=lambda p: hashlib.sha256(decode_path(p)).digest())[:size])
 
 
 def file_facts_script(roots: Sequence[str], excludes: Sequence[str], marker: str) -> str:

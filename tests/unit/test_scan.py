@@ -36,3 +36,12 @@ def test_any_path_round_trips_through_json(raw: bytes) -> None:
     text = encode_path(path)
     assert text.startswith("/srv/")  # prefixes stay comparable, also for invalid UTF-8
     assert decode_path(json.loads(json.dumps(text))) == path
+
+
+def test_verify_samples_names_that_are_not_utf8() -> None:
+    from evacuate.verify.files import choose_sample
+
+    names = [encode_path(b"/srv/caf\xe9"), "/srv/a", encode_path(b"/srv/\xff\xfe")]
+    assert sorted(choose_sample(names, 2, full=False)) == sorted(choose_sample(names, 2, False))
+    assert set(choose_sample(names, 5, full=True)) == set(names)
+
