@@ -130,7 +130,13 @@ class LocalProcess(RemoteProcess):
 
     def kill(self) -> None:
         if self._proc.poll() is None:
-            _kill_group(self._proc)
+            # Not _kill_group: communicate() must not run on a process whose pipes this
+            # object reads and closes itself (it races the stderr drain and, on a second
+            # call, fails inside subprocess). Waiting is all that is needed to reap it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=5)
         for pipe in (self.stdin, self.stdout):
             with contextlib.suppress(OSError, ValueError):
                 pipe.close()
