@@ -17,6 +17,7 @@ from bench import (
     p4_run,
     p5_cutover,
     p6_fleet,
+    p7_memory,
     rto,
     workload,
 )
@@ -31,7 +32,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each side per figure")
     parser.add_argument("--only", nargs="*",
-                        help="figure keys to run (P1 P2 P3 P3b P4 RTO; P3 and P3b run together)")
+                        help="figure keys to run (P1 P2 P3 P3b P4 P5 P6 P7 RTO; "
+                             "P3 and P3b run together)")
     parser.add_argument("--size", choices=sorted(workload.SIZES), default="small",
                         help="workload seeded on lab-source before the figures (default small; "
                              "reference is the issue's reference workload and slow)")
@@ -41,7 +43,8 @@ def main() -> int:
               progress=lambda msg: print(f"lab: {msg}", file=sys.stderr))
     benchmarks: dict[str, Callable[[Lab, int], harness.Figure | list[harness.Figure]]] = {
         "P1": p1_inventory.measure, "P2": p2_snapshot.measure, "P3": p3_incremental.measure,
-        "P4": p4_run.measure, "P5": p5_cutover.measure, "P6": p6_fleet.measure, "RTO": rto.measure}
+        "P4": p4_run.measure, "P5": p5_cutover.measure, "P6": p6_fleet.measure,
+        "P7": p7_memory.measure, "RTO": rto.measure}
     wanted = {"P3" if k == "P3b" else k for k in args.only or ()}
     chosen = [k for k in benchmarks if not wanted or k in wanted]
     figures: list[harness.Figure] = []

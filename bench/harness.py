@@ -33,6 +33,7 @@ class Figure:
     anchor_times: list[float] = field(default_factory=list)
     unit: str = "s"
     note: str = ""
+    limit: float | None = None  # both medians must also be <= limit (in ``unit``)
 
     @property
     def candidate_median(self) -> float:
@@ -48,7 +49,8 @@ class Figure:
 
     @property
     def met(self) -> bool:
-        return self.ratio <= self.goal
+        within = self.limit is None or max(self.candidate_median, self.anchor_median) <= self.limit
+        return self.ratio <= self.goal and within
 
 
 def timed(action: Callable[[], object]) -> float:
