@@ -69,37 +69,22 @@ def take_inventories(refs: list[HostRef], options: ConnectOptions, state: StateD
                              refs))
 
 
-# Facts about a running system that a disk cannot tell (they would describe the controller).
-NOT_ON_A_DISK = ("network", "listeners", "firewall", "hardware", "docker")
-
-
 def take_disk_inventory(root: Path, label: str, state: StateDir, *,
                         timeout: float = 600) -> InventoryOutcome:
-    """Inventory a root filesystem mounted at ``root`` (a rescued disk): the same facts, read
-    with the disk's own tools inside a chroot; nothing runs, so services are known by their
-    enabled state only, and network, listeners and firewall are not collected."""
-    from dataclasses import replace
-
-    from evacuate.inventory.facts import ALL_FACTS
+    """Inventory a root filesystem mounted at ``root`` (a rescued disk), read with the
+    disk's own tools inside a chroot; see :mod:`evacuate.inventory.disk`."""
+    from evacuate.inventory.disk import collect_disk_inventory
+    from evacuate.snapshot.rescued import looks_like_root
     from evacuate.transport import parse_host_spec
     from evacuate.transport.local import LocalTransport
 
     ref = HostRef(label, parse_host_spec("local"), False, "adhoc")
-    if not (root / "etc").is_dir() or not (root / "bin" / "sh").exists():
+    if not looks_like_root(root):
         return InventoryOutcome(ref, error=UsageError(
             f"{root} does not look like a root filesystem (no etc/ or bin/sh)"))
-    facts = [f for f in ALL_FACTS if f.name not in NOT_ON_A_DISK]
     try:
         transport = LocalTransport(name=f"disk {root}", root=root)
-        inventory = collect_inventory(transport, host=label, timeout=timeout, facts=facts)
+        inventory = collect_disk_inventory(transport, root, host=label, timeout=timeout)
     except EvacuateError as error:
         return InventoryOutcome(ref, error=error)
-    hostname = (root / "etc" / "hostname")
-    if hostname.is_file():
-        inventory = replace(inventory, os=replace(inventory.os, hostname=hostname.read_text(
-            errors="replace").strip(), kernel=""))
-    errors = dict(inventory.errors)
-    errors.update({name: "not collected from a disk (the machine is not running)"
-                   for name in NOT_ON_A_DISK})
-    inventory = replace(inventory, errors=errors)
     return InventoryOutcome(ref, inventory, save_inventory(state, ref, inventory))

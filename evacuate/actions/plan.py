@@ -80,7 +80,7 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
                       target_spec=str(target.spec), available=offer.candidates,
                       target_free_bytes=offer.free_bytes,
                       config_texts=read_small_files(repo, manifest, config_paths))
-    plan = replace(plan, source_spec=str(source.spec) if source.role == "adhoc" else source.label)
+    plan = replace(plan, source_spec=_source_spec(source))
     folder = plan_dir(state, plan.name)
     hashes = password_hashes(repo, manifest, {u.name for u in plan.users})
     password = ensure_vault_password(state.root / "keys" / "vault-pass")
@@ -89,6 +89,16 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     write_json(folder / "plan.json", asdict(plan))
     write_private(state.root / "plans" / "current", plan.name + "\n")
     return plan, project
+
+
+DISK_SOURCE = "disk:"
+"""The prefix of a plan's source_spec when the source is a rescued disk: nothing to connect to."""
+
+
+def _source_spec(source: HostRef) -> str:
+    if source.role == "disk":
+        return DISK_SOURCE + source.label
+    return str(source.spec) if source.role == "adhoc" else source.label
 
 
 def load_plan(state: StateDir, name: str | None) -> tuple[RebuildPlan, Path]:

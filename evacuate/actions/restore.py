@@ -16,6 +16,8 @@ from evacuate.errors import UsageError
 from evacuate.hostref import ConnectOptions, HostRef
 from evacuate.plan.model import RebuildPlan
 from evacuate.rebuild.run import RunReporter, RunSummary
+from evacuate.snapshot.engine import SnapshotProgress
+from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir, read_json, write_json
 
@@ -30,6 +32,23 @@ def restore_host(source: HostRef, target: HostRef, repo: SnapshotRepository,
     summary = run_saved_plan(plan, project.parent, repo, None, target, options, state, config,
                              reporter, resume=resume, use_snapshot=ref.id)
     return plan, summary
+
+
+def restore_from_disk(root: Path, label: str, target: HostRef, repo: SnapshotRepository,
+                      options: ConnectOptions, state: StateDir, config: Config | None,
+                      reporter: RunReporter, progress: SnapshotProgress | None = None,
+                      ) -> tuple[SnapshotManifest, RebuildPlan, RunSummary]:
+    """The machine was carried back to the office: snapshot its rescued disk (mounted at
+    ``root``, never written; databases dumped from servers started on a copy) into ``repo``
+    under ``label``, then rebuild it on ``target`` from that snapshot and verify."""
+    from evacuate.actions.snapshot import snapshot_rescued_disk
+    from evacuate.transport import parse_host_spec
+
+    manifest = snapshot_rescued_disk(root, label, repo, config, progress)
+    source = HostRef(label, parse_host_spec("local"), False, "disk")
+    plan, summary = restore_host(source, target, repo, options, state, config, reporter,
+                                 snapshot=manifest.id)
+    return manifest, plan, summary
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from evacuate.config import Config
 from evacuate.hostref import ConnectOptions, HostRef, connect
@@ -36,6 +37,43 @@ def snapshot_host(ref: HostRef, options: ConnectOptions, repo: SnapshotRepositor
                   ) -> SnapshotManifest:
     with connect(ref, options) as transport:
         return take_snapshot(transport, repo, request_for(ref, config), progress)
+
+
+def snapshot_rescued_disk(root: Path, label: str, repo: SnapshotRepository,
+                          config: Config | None, progress: SnapshotProgress | None = None
+                          ) -> SnapshotManifest:
+    """Snapshot a rescued disk's root filesystem mounted at ``root``, filed under ``label``:
+    its database servers are started on a copy-on-write overlay (the disk is never written)
+    and dumped natively; where one cannot start, its data directory is copied as files."""
+    from evacuate.inventory.disk import collect_disk_inventory
+    from evacuate.snapshot.rescued import rescued_root
+    from evacuate.transport.local import LocalTransport
+
+    request = request_for_label(label, config)
+    with rescued_root(root, databases=request.databases) as view:
+        for message in view.warnings:
+            if progress is not None:
+                progress.warning(message)
+        transport = LocalTransport(name=f"disk {root}", root=view.path)
+        request = replace(request, warnings=(
+            f"taken from a rescued disk ({root}); database servers started on a copy: "
+            f"{', '.join(view.started) or 'none'}", *view.warnings))
+        return take_snapshot(transport, repo, request, progress, inventory_of=lambda t:
+                             collect_disk_inventory(t, view.path, host=label))
+
+
+def disk_label(root: Path) -> str:
+    """The label a rescued disk's snapshots are filed under by default: its hostname."""
+    hostname = root / "etc" / "hostname"
+    name = hostname.read_text(errors="replace").strip() if hostname.is_file() else ""
+    return name or root.absolute().name or "disk"
+
+
+def request_for_label(label: str, config: Config | None) -> SnapshotRequest:
+    """:func:`request_for` for a host known only by its label (a rescued disk)."""
+    from evacuate.transport import parse_host_spec
+
+    return request_for(HostRef(label, parse_host_spec("local")), config)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from evacuate.actions import restore as actions
+from evacuate.actions.snapshot import disk_label
 from evacuate.cli import console
 from evacuate.cli.app import app
 from evacuate.cli.common import (
@@ -25,14 +26,21 @@ from evacuate.cli.common import (
 from evacuate.cli.run_cmds import LiveReporter
 from evacuate.errors import ExitCode, UsageError
 from evacuate.snapshot.open import open_repository
+from evacuate.snapshot.rescued import require_root
 
 
 @app.command("restore")
 def restore(
-    host: str = typer.Argument(..., help="The lost host (its name in evacuate.yml or the label "
-                                         "its snapshots are filed under)."),
+    host: str | None = typer.Argument(None, help="The lost host (its name in evacuate.yml or "
+                                      "the label its snapshots are filed under); with "
+                                      "--from-root, the label to file the disk's snapshot "
+                                      "under (default: the disk's hostname)."),
     to: str = typer.Option(..., "--to", help="The new host."),
     snapshot: str = typer.Option("latest", help="Snapshot id (or prefix) or 'latest'."),
+    from_root: Path | None = typer.Option(
+        None, "--from-root", help="A rescued disk: the dead machine's root filesystem mounted "
+        "here (read-only is fine). It is snapshotted first (databases dumped from servers "
+        "started on a copy-on-write overlay; the disk is never written), then restored."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted restore."),
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt, known_hosts: Path | None = KnownHostsOpt,
@@ -42,8 +50,29 @@ def restore(
     then verify against the snapshot. Prints the total time: your recovery time."""
     ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
                        accept_new=accept_new)
-    repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
     started = time.monotonic()
+    if from_root is not None:
+        if resume or snapshot != "latest":
+            raise UsageError("--from-root takes a fresh snapshot of the disk: without --resume "
+                             "or --snapshot (resume with 'evacuate restore LABEL --to TARGET "
+                             "--resume')")
+        require_root(from_root)  # before a store is made for it
+        label = host or disk_label(from_root)
+        repo = open_repository(ctx.config, ctx.state, store, create=True,
+                               warn=console.warning_line)
+        with console.TransferProgress(f"restore from the rescued disk {from_root}") as progress:
+            manifest, plan, summary = actions.restore_from_disk(
+                from_root, label, ctx.host(to), repo, ctx.connect, ctx.state, ctx.config,
+                LiveReporter(progress), progress)
+        for warning in manifest.warnings[:10]:
+            console.warning_line(warning)
+        console.out().print(f"[bold green]restored[/] {plan.source} (rescued disk {from_root}) "
+                            f"on {plan.target} from snapshot {summary.snapshot_id}: verified; "
+                            f"total {time.monotonic() - started:.1f} s")
+        return
+    if host is None:
+        raise UsageError("name the lost host (or --from-root PATH for a rescued disk)")
+    repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
     with console.TransferProgress("restore") as progress:
         plan, summary = actions.restore_host(ctx.host(host), ctx.host(to), repo, ctx.connect,
                                              ctx.state, ctx.config, LiveReporter(progress),

@@ -20,7 +20,8 @@ from evacuate.cli.common import (
     StoreOpt,
     make_context,
 )
-from evacuate.errors import TransportError
+from evacuate.errors import TransportError, UsageError
+from evacuate.hostref import HostRef
 from evacuate.plan.model import Step
 from evacuate.snapshot.open import open_repository
 
@@ -74,7 +75,16 @@ def run(
                        accept_new=accept_new)
     plan, folder = load_plan(ctx.state, plan_name)
     repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
-    source = ctx.host(plan.source_spec or plan.source)
+    from evacuate.actions.plan import DISK_SOURCE
+
+    source: HostRef | None = None
+    if plan.source_spec.startswith(DISK_SOURCE):
+        # A rescued disk's plan: there is no source to read, only its snapshot.
+        if cutover:
+            raise UsageError("a plan made from a rescued disk has no source to cut over")
+        snapshot = snapshot or "latest"
+    else:
+        source = ctx.host(plan.source_spec or plan.source)
     target = ctx.host(plan.target_spec)
     started = time.monotonic()
     resume = resume or cutover  # a cutover continues a completed (or interrupted) run
@@ -97,6 +107,7 @@ def run(
     if cutover:
         from evacuate.actions.run import cutover_saved_plan
 
+        assert source is not None  # refused above for a rescued disk's plan
         result = cutover_saved_plan(plan, folder, repo, source, target, ctx.connect, ctx.state,
                                     ctx.config, lambda m: console.info_line(f"cutover: {m}"))
         console.out().print(

@@ -23,6 +23,7 @@ from evacuate.cli.common import (
 )
 from evacuate.errors import ExitCode
 from evacuate.snapshot.open import open_repository
+from evacuate.snapshot.rescued import require_root
 
 
 def _age(created: datetime) -> str:
@@ -35,7 +36,11 @@ def _age(created: datetime) -> str:
 
 @app.command("snapshot")
 def snapshot(
-    host: str = typer.Argument(..., help="Host from evacuate.yml or an SSH spec."),
+    host: str = typer.Argument(..., help="Host from evacuate.yml or an SSH spec; with --root, "
+                               "the label to file the disk's snapshot under."),
+    root: Path | None = typer.Option(None, "--root", help="Snapshot a rescued disk's root "
+                                     "filesystem mounted here instead (never written; its "
+                                     "databases are dumped from servers started on a copy)."),
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt, known_hosts: Path | None = KnownHostsOpt,
     identity: Path | None = IdentityOpt, accept_new: bool = AcceptNewOpt,
@@ -45,10 +50,16 @@ def snapshot(
     unchanged files are neither read again nor stored twice). Read-only on HOST."""
     ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
                        accept_new=accept_new)
-    ref = ctx.host(host)
+    if root is not None:
+        require_root(root)  # before a store is made for it
     repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)
-    with console.TransferProgress(f"snapshot of {ref.label}") as progress:
-        manifest = actions.snapshot_host(ref, ctx.connect, repo, ctx.config, progress)
+    if root is not None:
+        with console.TransferProgress(f"snapshot of the rescued disk {root}") as progress:
+            manifest = actions.snapshot_rescued_disk(root, host, repo, ctx.config, progress)
+    else:
+        ref = ctx.host(host)
+        with console.TransferProgress(f"snapshot of {ref.label}") as progress:
+            manifest = actions.snapshot_host(ref, ctx.connect, repo, ctx.config, progress)
     totals = manifest.totals
     if as_json:
         console.print_json({"id": manifest.id, "host": manifest.host, "parent": manifest.parent,

@@ -87,9 +87,9 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     unit_names = {s.name for s in source.services} | {t.name for t in source.timers}
     enabled = sorted(n for n in unit_names if _state(source, n) == "enabled"
                      and not _matches(n, SERVICE_NOISE))
-    started = sorted([s.name for s in source.services if s.active_state == "active"
+    started = sorted([s.name for s in source.services if _ran(s.active_state, s.enabled_state)
                       and s.name.endswith(".service") and not _matches(s.name, SERVICE_NOISE)]
-                     + [t.name for t in source.timers if t.active_state == "active"
+                     + [t.name for t in source.timers if _ran(t.active_state, t.enabled_state)
                         and not _matches(t.name, SERVICE_NOISE)])
 
     _warn_listeners(source, target, warnings)
@@ -129,6 +129,12 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         cron_entries=sum(len(c.entries) for c in source.crontabs), timezone=source.os.timezone,
         firewall_rules=len([ln for ln in source.firewall.nftables.splitlines() if ln.strip()]),
         steps=steps, estimate=estimate, warnings=tuple(warnings))
+
+
+def _ran(active: str, enabled: str) -> bool:
+    """Whether a unit ran on the source: active, or (a rescued disk, where nothing runs and
+    the active state is unknown) enabled, so that it would have started at boot."""
+    return active == "active" or (not active and enabled in ("enabled", "enabled-runtime"))
 
 
 def _state(inv: HostInventory, name: str) -> str:

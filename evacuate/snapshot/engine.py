@@ -57,6 +57,7 @@ class SnapshotRequest:
     include: Sequence[str] = ()
     exclude: Sequence[str] = ()
     databases: bool = True
+    warnings: Sequence[str] = ()  # noticed before the snapshot started, kept in its manifest
 
 
 @dataclass
@@ -85,16 +86,20 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest) -> Snapsho
 
 def take_snapshot(transport: Transport, repo: SnapshotRepository, request: SnapshotRequest,
                   progress: SnapshotProgress | None = None,
-                  now: Callable[[], float] = time.monotonic) -> SnapshotManifest:
+                  now: Callable[[], float] = time.monotonic,
+                  inventory_of: Callable[[Transport], HostInventory] | None = None,
+                  ) -> SnapshotManifest:
     """Snapshot the host behind ``transport``; return the committed manifest. Raise an
-    EvacuateError (and commit nothing) if the inventory, a dump or the file stream fails."""
+    EvacuateError (and commit nothing) if the inventory, a dump or the file stream fails.
+    ``inventory_of`` replaces the ordinary inventory (e.g. a rescued disk's)."""
     show: SnapshotProgress = progress or QuietProgress()
     started = now()
     stats = repo.blobs.stats
     added_before, bytes_before = stats.added, stats.added_bytes
     repo.blobs.store.defer_durability()  # one sync before the manifest, see commit()
     show.phase("inventory")
-    inventory = collect_inventory(transport, host=request.host)
+    inventory = (inventory_of(transport) if inventory_of is not None
+                 else collect_inventory(transport, host=request.host))
     plan = plan_snapshot(inventory, request)
     previous = repo.latest(request.host)
     prior = {e.path: e for e in previous.files} if previous else None
@@ -131,7 +136,8 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             transferred_bytes=tree.transferred_bytes + sum(d.blob.size for d in dumps),
             reused_files=tree.reused_files, dumps=len(dumps),
             dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
-        parent=previous.id if previous else None, warnings=tuple(tree.warnings), acls=acls)
+        parent=previous.id if previous else None,
+        warnings=(*request.warnings, *tree.warnings), acls=acls)
     repo.commit(manifest)
     return manifest
 

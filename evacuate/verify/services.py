@@ -32,7 +32,7 @@ def ignored(unit: str) -> bool:
 
 
 def _state(enabled: str, active: str) -> str:
-    return f"{enabled or '-'}/{active or 'inactive'}"
+    return f"{enabled or '-'}/{active or 'unknown'}"
 
 
 def _unit_check(name: str, want_enabled: str, want_active: str,
@@ -46,6 +46,8 @@ def _unit_check(name: str, want_enabled: str, want_active: str,
         problems.append(f"not enabled ({have_enabled or 'unknown'})")
     if want_active == "active" and have_active != "active":
         problems.append(f"not running ({have_active or 'inactive'})")
+    if not want_active and have_active == "failed":  # a rescued disk: it ran, or would have
+        problems.append("failed")
     return judged(not problems, "services", name, expected, _state(have_enabled, have_active),
                   "; ".join(problems))
 

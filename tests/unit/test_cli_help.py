@@ -28,3 +28,21 @@ def test_a_bad_host_spec_is_one_line(capsys: pytest.CaptureFixture[str], tmp_pat
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["restore", "--from-root", "{tmp}/nothing-here", "--to", "root@192.0.2.1"],
+    ["snapshot", "doomed", "--root", "{tmp}"],  # a directory, but not a root filesystem
+    ["restore", "--to", "root@192.0.2.1"],  # neither a host nor --from-root
+    ["restore", "--from-root", "{tmp}", "--to", "root@192.0.2.1", "--resume"],
+])
+def test_a_bad_rescued_disk_is_one_line(args: list[str], capsys: pytest.CaptureFixture[str],
+                                        tmp_path) -> None:
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    code = run_cli([*argv, "--state-dir", str(tmp_path / "state"),
+                    "--store", str(tmp_path / "store")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, err
+    assert not (tmp_path / "store").exists()  # refused before anything was made

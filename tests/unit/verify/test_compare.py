@@ -138,3 +138,18 @@ def test_removed_service_listeners_and_extra_services_on_target_are_fine() -> No
     target = replace(source, services=(*source.services, Service("extra.service", "enabled",
                                                                  "active")))
     assert not _failed(compare_inventories(source, target))
+
+
+def test_a_rescued_disk_source_expects_enabled_units_enabled_and_not_failed() -> None:
+    # A disk tells which units are enabled, not which ran: its active states are unknown.
+    disk = replace(source_inventory(), services=tuple(
+        replace(s, active_state="") for s in source_inventory().services))
+    running = source_inventory()
+    assert not _failed(compare_inventories(disk, running))
+    broken = replace(running, services=tuple(
+        replace(s, active_state="failed") if s.name == "notes.service" else s
+        for s in running.services))
+    failed = _failed(compare_inventories(disk, broken))
+    assert set(failed) == {"services:notes.service"}
+    assert failed["services:notes.service"].detail == "failed"
+    assert failed["services:notes.service"].expected == "enabled/unknown"
