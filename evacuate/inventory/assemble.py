@@ -117,7 +117,7 @@ def assemble(sections: Mapping[str, SectionOutput], host: str, collected_at: str
         sudoers=accounts.sudoers,
         crontabs=parsed.get("cron", tuple),
         databases=parsed.get("postgresql", tuple) + parsed.get("mysql", tuple),
-        web=parsed.get("nginx", tuple),
+        web=parsed.get("nginx", tuple) + parsed.get("apache", tuple),
         certificates=parsed.get("certificates", tuple),
         firewall=parsed.get("firewall", Firewall),
         sysctl=parsed.get("sysctl", tuple),

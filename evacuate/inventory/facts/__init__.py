@@ -7,6 +7,7 @@ a script cut off by its overall time limit loses the least.
 from __future__ import annotations
 
 from evacuate.inventory.facts import (
+    apache,
     certificates,
     conffiles,
     cron,
@@ -51,6 +52,7 @@ ALL_FACTS: tuple[Fact[object], ...] = (
     postgresql.FACT,
     mysql.FACT,
     nginx.FACT,
+    apache.FACT,
     certificates.FACT,
     firewall.FACT,
     sysctl.FACT,
