@@ -7,6 +7,7 @@ config's ``ssh`` section when there is a config, else from ~/.ssh as OpenSSH wou
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,4 +74,14 @@ def connect(ref: HostRef, options: ConnectOptions) -> Transport:
     """Open (lazily) a transport to ``ref``."""
     return open_transport(ref.spec, known_hosts=options.known_hosts, identity=options.identity,
                           ssh_config=options.ssh_config, trust_unknown=options.trust_unknown,
-                          connect_timeout=options.connect_timeout, become=ref.become)
+                          connect_timeout=options.connect_timeout, become=ref.become,
+                          become_password=become_password() if ref.become else None)
+
+
+BECOME_PASSWORD_ENV = "EVACUATE_BECOME_PASSWORD"
+"""The sudo password for hosts whose SSH user needs one (``become``); read from the
+environment only, so it is never in a file, a command line or a log."""
+
+
+def become_password() -> str | None:
+    return os.environ.get(BECOME_PASSWORD_ENV) or None

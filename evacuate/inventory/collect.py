@@ -13,7 +13,7 @@ from evacuate.inventory.facts import ALL_FACTS
 from evacuate.inventory.facts.base import Fact
 from evacuate.inventory.model import HostInventory
 from evacuate.inventory.script import SectionOutput, build_script, split_sections
-from evacuate.transport.base import Transport
+from evacuate.transport.base import SUDO_PASSWORD_HINT, Transport
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,12 @@ def collect_inventory(transport: Transport, *, host: str, timeout: float = 300,
             log.debug("%s: inventory script stderr:\n%s", host, result.error_text[-4000:])
     if not sections:
         first = results[0]
+        last = (first.error_text.strip().splitlines() or [""])[-1][:200]
         raise RemoteCommandError(
             f"{host}: the inventory script produced no output "
-            f"(exit status {first.exit_status})",
+            f"(exit status {first.exit_status}){': ' + last if last else ''}",
             exit_status=first.exit_status, stderr=first.error_text,
+            hint=SUDO_PASSWORD_HINT if "sudo: a password is required" in first.error_text
+            else None,
         )
     return assemble(sections, host=host, collected_at=collected_at)

@@ -4,7 +4,7 @@ into a :class:`Transport`, picking the implementation from the spec's scheme."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evacuate.errors import UsageError
@@ -35,6 +35,7 @@ class TransportOptions:
     trust_unknown: bool = False
     connect_timeout: float = 10.0
     become: bool = False
+    become_password: str | None = field(default=None, repr=False)  # a secret: never shown
 
 
 def _open_ssh(spec: HostSpec, options: TransportOptions) -> Transport:
@@ -42,7 +43,8 @@ def _open_ssh(spec: HostSpec, options: TransportOptions) -> Transport:
 
     return SSHTransport(spec, known_hosts=options.known_hosts, identity=options.identity,
                         ssh_config=options.ssh_config, trust_unknown=options.trust_unknown,
-                        connect_timeout=options.connect_timeout, become=options.become)
+                        connect_timeout=options.connect_timeout, become=options.become,
+                        become_password=options.become_password)
 
 
 def _open_local(spec: HostSpec, options: TransportOptions) -> Transport:
@@ -61,7 +63,7 @@ TRANSPORTS: dict[str, Callable[[HostSpec, TransportOptions], Transport]] = {
 def open_transport(spec: str | HostSpec, *, known_hosts: Path | None = None,
                    identity: Path | None = None, ssh_config: Path | None = None,
                    trust_unknown: bool = False, connect_timeout: float = 10.0,
-                   become: bool = False) -> Transport:
+                   become: bool = False, become_password: str | None = None) -> Transport:
     """Return a transport for ``spec`` (see :func:`parse_host_spec`). Nothing is
     connected yet: the first command connects (SSHTransport.connect() does it now).
     Raise UsageError for a bad spec, ConfigError for an unreadable ssh config."""
@@ -72,5 +74,5 @@ def open_transport(spec: str | HostSpec, *, known_hosts: Path | None = None,
                          hint=f"use one of: {', '.join(TRANSPORTS)}")
     options = TransportOptions(known_hosts=known_hosts, identity=identity, ssh_config=ssh_config,
                                trust_unknown=trust_unknown, connect_timeout=connect_timeout,
-                               become=become)
+                               become=become, become_password=become_password)
     return factory(host, options)

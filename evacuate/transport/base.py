@@ -61,8 +61,14 @@ class CommandResult:
                 f"{self.command[:120]}{': ' + last[0] if last[0] else ''}",
                 exit_status=self.exit_status,
                 stderr=self.error_text,
+                hint=SUDO_PASSWORD_HINT if "sudo: a password is required" in self.error_text
+                else None,
             )
         return self
+
+
+SUDO_PASSWORD_HINT = ("the SSH user's sudo wants a password: export EVACUATE_BECOME_PASSWORD, "
+                      "allow it NOPASSWD, or connect as root")
 
 
 class RemoteProcess(ABC):

@@ -8,8 +8,9 @@ Contract, beyond :class:`~evacuate.transport.base.Transport`:
   wildcard and ``@revoked`` lines). An unknown key is refused unless ``trust_unknown``
   (then it is appended to the known_hosts file); a changed key is always refused.
 * Authentication is public key only: explicit identities, then the agent, then the
-  default ``~/.ssh/id_*`` keys. Password sudo is not supported yet: ``become`` uses
-  ``sudo -n``, which fails at once instead of prompting.
+  default ``~/.ssh/id_*`` keys. ``become`` uses ``sudo -n``; when the host's sudo wants a
+  password and one was given, ``sudo -S -k`` reads it as the first line of each command's
+  stdin (it never appears in a command line), checked once per connection.
 * Commands run as ``exec sh -c '...'`` under the login shell, so never as a login or
   interactive shell; Debian's bash still sources ~/.bashrc for commands from sshd,
   so a slow ~/.bashrc on the host costs that much per command.
@@ -59,6 +60,8 @@ from evacuate.transport.ssh_files import SFTPFiles
 log = logging.getLogger(__name__)
 
 DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa")
+SUDO_NOPASSWD = "sudo -n -- "
+SUDO_PASSWORD = "sudo -S -k -p '' -- "
 KILL_GRACE = 1.0
 """Seconds past a run() timeout after which the host itself kills the command."""
 GLOBAL_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
@@ -72,7 +75,8 @@ class SSHTransport(SFTPFiles, Transport):
     def __init__(self, spec: HostSpec | str, *, known_hosts: Path | None = None,
                  identity: Path | None = None, ssh_config: Path | None = None,
                  trust_unknown: bool = False, connect_timeout: float = 10.0,
-                 become: bool = False, use_agent: bool = True) -> None:
+                 become: bool = False, use_agent: bool = True,
+                 become_password: str | None = None) -> None:
         spec = parse_host_spec(spec) if isinstance(spec, str) else spec
         conf = _load_ssh_config(ssh_config).lookup(spec.host)
         for option in ("proxyjump", "proxycommand"):
@@ -102,6 +106,8 @@ class SSHTransport(SFTPFiles, Transport):
         self.connect_timeout = connect_timeout
         self.become = become
         self._sudo = become and self.user != "root"
+        self._become_password = become_password
+        self._sudo_prefix: str | None = None  # decided on the first command, see _sudo_mode
         self._transport: paramiko.Transport | None = None
         self._sftp: paramiko.SFTPClient | None = None
         self._lock = threading.Lock()
@@ -252,7 +258,7 @@ class SSHTransport(SFTPFiles, Transport):
         With ``timeout``, coreutils `timeout` (when the host has it) SIGKILLs the
         command's process group shortly after our deadline: OpenSSH refuses "signal"
         requests in root sessions, and closing the channel alone kills nothing."""
-        sudo = "sudo -n -- " if self._sudo else ""
+        sudo = self._sudo_mode() if self._sudo else ""
         if timeout is None:
             return f"exec {sudo}sh -c {shlex.quote(line)}"
         limit = f"{timeout + KILL_GRACE:.1f}s"
@@ -261,13 +267,53 @@ class SSHTransport(SFTPFiles, Transport):
         return f"exec {sudo}sh -c {shlex.quote(guard)} sh {shlex.quote(line)}"
 
     def _channel(self, line: str, timeout: float | None = None) -> paramiko.Channel:
+        remote = self._remote_line(line, timeout)
         transport = self._connected()
         try:
             chan = transport.open_session(timeout=self.connect_timeout)
-            chan.exec_command(self._remote_line(line, timeout))
+            chan.exec_command(remote)
+            if self._sudo_prefix == SUDO_PASSWORD:
+                assert self._become_password is not None
+                chan.sendall(self._become_password.encode() + b"\n")
         except _SSH_ERRORS as err:
             raise ConnectionLost(f"{self.name}: cannot start a command: {_oneline(err)}") from None
         return chan
+
+    def _sudo_mode(self) -> str:
+        """The sudo prefix for this host, probed once: ``sudo -n`` when sudo needs no
+        password; ``sudo -S -k`` (the password as stdin's first line; -k so that sudo always
+        reads it, cached credentials or not) when it does and a password was given. Raise
+        AuthenticationFailed when the given password is refused."""
+        if self._sudo_prefix is not None:
+            return self._sudo_prefix
+        if self._become_password is None or self._raw_status("sudo -n true") == 0:
+            # Without a password there is nothing to choose: sudo -n fails at once with
+            # "a password is required" where one is, and that message is shown.
+            self._sudo_prefix = SUDO_NOPASSWD
+            return self._sudo_prefix
+        if self._raw_status(f"{SUDO_PASSWORD}true", self._become_password.encode() + b"\n") != 0:
+            raise AuthenticationFailed(f"{self.name}: sudo refused the password for "
+                                       f"{self.user} (EVACUATE_BECOME_PASSWORD)")
+        self._sudo_prefix = SUDO_PASSWORD
+        return self._sudo_prefix
+
+    def _raw_status(self, line: str, stdin: bytes = b"") -> int:
+        """Run ``line`` as the login user (no sudo, output discarded) with ``stdin``; return
+        its exit status."""
+        try:
+            chan = self._connected().open_session(timeout=self.connect_timeout)
+            try:
+                chan.exec_command(f"exec sh -c {shlex.quote(line + ' >/dev/null 2>&1')}")
+                if stdin:
+                    chan.sendall(stdin)
+                chan.shutdown_write()
+                if not chan.status_event.wait(self.connect_timeout + 20):
+                    raise TimeoutError("no answer")
+                return chan.exit_status
+            finally:
+                chan.close()
+        except (*_SSH_ERRORS, TimeoutError) as err:
+            raise ConnectionLost(f"{self.name}: cannot check sudo: {_oneline(err)}") from None
 
     def run(self, command: Command, *, input: bytes | None = None, timeout: float | None = None,
             check: bool = False) -> CommandResult:
