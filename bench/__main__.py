@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def main() -> int:
     wanted = {"P3" if k == "P3b" else k for k in args.only or ()}
     chosen = [k for k in benchmarks if not wanted or k in wanted]
     figures: list[harness.Figure] = []
+    failed: dict[str, str] = {}  # a figure that crashes is reported, the others still run
     try:
         lab.down()
         lab.up(timeout=240)
@@ -56,14 +58,22 @@ def main() -> int:
         workload.seed(lab, args.size)
         for key in chosen:
             print(f"bench: {key} ...", file=sys.stderr)
-            measured = benchmarks[key](lab, args.rounds)
+            try:
+                measured = benchmarks[key](lab, args.rounds)
+            except Exception as crash:  # keep the figures measured so far
+                traceback.print_exc()
+                failed[key] = f"{type(crash).__name__}: {crash}"[:500]
+                continue
             figures.extend(measured if isinstance(measured, list) else [measured])
     finally:
         lab.down()
     print(f"workload {workload.SIZES[args.size].describe()}, {args.rounds} rounds")
     print(harness.report(figures))
-    print(f"\nresults: {harness.save(figures, {'workload': args.size, 'rounds': args.rounds})}")
-    return 0
+    for key, reason in failed.items():
+        print(f"{key:<6} FAILED: {reason}")
+    extra = {"workload": args.size, "rounds": args.rounds, "failed": failed}
+    print(f"\nresults: {harness.save(figures, extra)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
