@@ -16,6 +16,7 @@ from evacuate.snapshot.files import snapshot_tree
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
 from evacuate.snapshot.store import BlobRef
+from evacuate.snapshot.xattrs import snapshot_xattrs
 from evacuate.transport.base import Transport
 
 # What is always worth keeping: configuration, local software, crontabs, mail, and the
@@ -121,6 +122,9 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
         show.warning(message)
 
     acls = _snapshot_acls(transport, repo, plan)
+    xattrs, xattr_warning = snapshot_xattrs(transport, plan.roots)
+    if xattr_warning:
+        show.warning(xattr_warning)
 
     show.phase("commit")
     files = tree.entries
@@ -137,7 +141,8 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             reused_files=tree.reused_files, dumps=len(dumps),
             dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
         parent=previous.id if previous else None,
-        warnings=(*request.warnings, *tree.warnings), acls=acls)
+        warnings=(*request.warnings, *tree.warnings, *([xattr_warning] if xattr_warning else [])),
+        acls=acls, xattrs=repo.blobs.put_bytes(xattrs) if xattrs else None)
     repo.commit(manifest)
     return manifest
 

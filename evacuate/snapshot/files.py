@@ -2,9 +2,17 @@
 stream into content-addressed blobs. Unchanged files (same size, mtime, ctime and inode as
 in the previous snapshot) are neither transferred nor stored again.
 
-Nothing is installed or written on the host: it runs ``find`` and ``tar`` (GNU), both
-read-only. Hard links are sent once and recorded as links; sparse files are read with
-``tar --sparse`` so holes are not sent as zeros.
+Nothing is installed or written on the host: it runs ``find``, ``stat`` and ``tar`` (GNU),
+all read-only. Hard links are sent once and recorded as links; sparse files are read with
+``tar --sparse`` so holes are not sent as zeros; device nodes are recorded with their
+numbers (no content).
+
+A live tree changes while it is read. After the stream every file read is listed again:
+one whose size, mtime, ctime or inode differs from the listing it was read under may have
+been copied half-old, half-new (or padded with zeros by tar when it shrank), so it is read
+again under its new listing, up to ``READ_ATTEMPTS`` times, and then left out with a
+warning naming it. A file that vanished is left out with a warning. What the manifest
+records is therefore always a copy of one state of the file, with its size and sha256.
 """
 
 from __future__ import annotations
@@ -13,12 +21,20 @@ import os
 import tarfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from evacuate.errors import RemoteCommandError
 from evacuate.snapshot.manifest import FileEntry
-from evacuate.snapshot.scan import ScannedEntry, encode_path, parse_scan, scan_command
-from evacuate.snapshot.store import BlobStore
+from evacuate.snapshot.scan import (
+    DEVICE_COMMAND,
+    ScannedEntry,
+    encode_path,
+    parse_devices,
+    parse_scan,
+    restat_command,
+    scan_command,
+)
+from evacuate.snapshot.store import BlobRef, BlobStore
 from evacuate.snapshot.streams import CountingReader
 from evacuate.transport.base import Transport
 
@@ -27,6 +43,7 @@ TAR_COMMAND = ["tar", "--null", "--verbatim-files-from", "--no-recursion", "--sp
                "--ignore-failed-read", "--warning=no-file-changed", "-C", "/", "-cf", "-",
                "-T", "-"]
 MAX_WARNINGS = 200
+READ_ATTEMPTS = 3
 
 
 @dataclass
@@ -87,9 +104,16 @@ def snapshot_tree(transport: Transport, blobs: BlobStore, roots: Sequence[str],
     first_of_inode: dict[str, str] = {}
     pending: dict[bytes, ScannedEntry] = {}
     slots: dict[bytes, int] = {}
+    devices = _device_numbers(transport, [i.path for i in scanned if i.kind in ("block", "char")])
     for item in scanned:
-        if item.kind in ("socket", "block", "char"):
-            result.warn(f"{item.name}: {item.kind} skipped (not data; recreated by its service)")
+        if item.kind == "socket":
+            result.warn(f"{item.name}: socket skipped (not data; recreated by its service)")
+            continue
+        if item.kind in ("block", "char"):
+            if item.path not in devices:
+                result.warn(f"{item.name}: {item.kind} device vanished during the snapshot")
+                continue
+            result.entries.append(_entry(item, rdev=devices[item.path]))
             continue
         if item.kind == "file" and item.nlink > 1:
             first = first_of_inode.get(item.inode)
@@ -107,15 +131,81 @@ def snapshot_tree(transport: Transport, blobs: BlobStore, roots: Sequence[str],
             slots[item.path] = len(result.entries)
             pending[item.path] = item
         result.entries.append(_entry(item))
-    if pending:
-        _fetch(transport, blobs, pending, slots, result, progress)
+    dropped: set[int] = set()
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        if not pending:
+            break
+        pending = _read_once(transport, blobs, pending, slots, result, dropped, progress,
+                             last=attempt == READ_ATTEMPTS)
+    if dropped:
+        gone = {result.entries[i].path for i in dropped}
+        result.entries = [e for i, e in enumerate(result.entries)
+                          if i not in dropped and e.hardlink_to not in gone]
     return result
 
 
-def _fetch(transport: Transport, blobs: BlobStore, pending: dict[bytes, ScannedEntry],
-           slots: dict[bytes, int], result: TreeResult, progress: BytesProgress | None) -> None:
-    """Stream the pending files as one tar and store each as a blob."""
+def _device_numbers(transport: Transport, paths: list[bytes]) -> dict[bytes, str]:
+    if not paths:
+        return {}
+    listed = transport.run(DEVICE_COMMAND, input=b"".join(p + b"\0" for p in paths), timeout=300)
+    return parse_devices(listed.stdout)
+
+
+def _same(a: ScannedEntry, b: ScannedEntry) -> bool:
+    return (a.kind, a.size, a.mtime, a.ctime, a.inode) == (b.kind, b.size, b.mtime, b.ctime,
+                                                           b.inode)
+
+
+def _read_once(transport: Transport, blobs: BlobStore, pending: dict[bytes, ScannedEntry],
+               slots: dict[bytes, int], result: TreeResult, dropped: set[int],
+               progress: BytesProgress | None, *, last: bool) -> dict[bytes, ScannedEntry]:
+    """Read the pending files once; record those that stayed as listed while read, drop the
+    vanished ones, and return the changed ones (under their new listing) to read again."""
+    status, errors, got = _stream(transport, blobs, pending, progress)
+    result.transferred_bytes += sum(count for _, count in got.values())
+    listed = transport.run(restat_command(), input=b"".join(p + b"\0" for p in pending),
+                           timeout=900)
+    try:
+        now = {e.path: e for e in parse_scan(listed.stdout)}
+    except ValueError as bad:
+        raise RemoteCommandError(f"{transport.name}: unreadable file listing: {bad}") from None
+    again: dict[bytes, ScannedEntry] = {}
+    unread: list[bytes] = []
+    for path, item in pending.items():
+        slot, current = slots[path], now.get(path)
+        read = got.get(path)
+        if current is None or current.kind != "file":
+            what = "vanished" if current is None else f"became a {current.kind}"
+            result.warn(f"{item.name}: {what} during the snapshot; not in this snapshot")
+            dropped.add(slot)
+        elif read is not None and _same(item, current) and read[1] == item.size:
+            result.entries[slot] = _entry(item, blob=read[0])
+        elif read is None and _same(item, current):
+            unread.append(path)
+        elif last:
+            result.warn(f"{item.name}: kept changing while it was read; not in this snapshot")
+            dropped.add(slot)
+        else:
+            again[path] = current
+            result.entries[slot] = _entry(current)
+    if unread and status not in (0, 1):
+        raise RemoteCommandError(f"{transport.name}: tar failed (exit {status}): "
+                                 f"{errors[-1] if errors else 'no message'}", exit_status=status)
+    for path in unread:
+        result.warn(f"{pending[path].name}: could not be read; not in this snapshot")
+        dropped.add(slots[path])
+    for line in errors:
+        result.warn(f"{transport.name}: {line}")
+    return again
+
+
+def _stream(transport: Transport, blobs: BlobStore, pending: dict[bytes, ScannedEntry],
+            progress: BytesProgress | None,
+            ) -> tuple[int, list[str], dict[bytes, tuple[BlobRef, int]]]:
+    """Stream the pending files as one tar and store each as a blob; return tar's exit
+    status and complaints, and path → (blob, bytes read) of each regular file it sent."""
     names = b"".join(path.lstrip(b"/") + b"\0" for path in pending)
+    got: dict[bytes, tuple[BlobRef, int]] = {}
     with transport.open_process(TAR_COMMAND) as proc:
         writer_error: list[BaseException] = []
 
@@ -128,49 +218,31 @@ def _fetch(transport: Transport, blobs: BlobStore, pending: dict[bytes, ScannedE
 
         writer = threading.Thread(target=feed, daemon=True)
         writer.start()
-        try:  # an empty stream (every file vanished) is no archive at all: checked below
+        try:  # an empty stream (every file vanished) is no archive at all
             archive = tarfile.open(fileobj=proc.stdout, mode="r|")  # noqa: SIM115
         except tarfile.ReadError:
             archive = None
         if archive is not None:
             try:
                 with archive:
-                    _ingest(archive, blobs, pending, slots, result, progress)
+                    _ingest(archive, blobs, pending, got, progress)
             except (tarfile.ReadError, EOFError) as cut:
                 raise RemoteCommandError(f"{transport.name}: the file stream ended early "
                                          f"({cut}); nothing was committed") from None
         writer.join()
         status = proc.wait(timeout=60)
         errors = proc.stderr_text().strip().splitlines()
-    if status not in (0, 1):
-        raise RemoteCommandError(f"{transport.name}: tar failed (exit {status}): "
-                                 f"{errors[-1] if errors else 'no message'}", exit_status=status)
-    for line in errors:
-        result.warn(f"{transport.name}: {line}")
-    vanished = {slots[path] for path in pending}  # gone between the listing and the read
-    for item in pending.values():
-        result.warn(f"{item.name}: vanished during the snapshot; not in this snapshot")
-    if vanished:
-        gone = {result.entries[i].path for i in vanished}
-        result.entries = [e for i, e in enumerate(result.entries)
-                          if i not in vanished and e.hardlink_to not in gone]
+    return status, errors, got
 
 
 def _ingest(archive: tarfile.TarFile, blobs: BlobStore, pending: dict[bytes, ScannedEntry],
-            slots: dict[bytes, int], result: TreeResult, progress: BytesProgress | None) -> None:
+            got: dict[bytes, tuple[BlobRef, int]], progress: BytesProgress | None) -> None:
     for member in archive:
         raw = b"/" + os.fsencode(member.name)
-        item = pending.pop(raw, None)
-        if item is None or not member.isfile():
-            result.warn(f"{encode_path(raw)}: changed type during the snapshot; skipped")
-            continue
+        if raw not in pending or not member.isfile():
+            continue  # changed type: the listing after the stream tells
         reader = archive.extractfile(member)
         assert reader is not None
         counting = CountingReader(reader, progress)
         ref = blobs.put_stream(counting)  # type: ignore[arg-type]
-        result.transferred_bytes += counting.count
-        slot = slots[raw]
-        if member.size != item.size:
-            result.warn(f"{item.name}: changed while it was read ({item.size} → "
-                        f"{member.size} bytes); the copy is what was read")
-        result.entries[slot] = replace(result.entries[slot], blob=ref, size=member.size)
+        got[raw] = (ref, counting.count)

@@ -37,6 +37,7 @@ class FileEntry:
     link_target: str | None = None
     hardlink_to: str | None = None
     blob: BlobRef | None = None
+    rdev: str | None = None  # "major:minor" of a block or character device
 
     @property
     def sha256(self) -> str | None:
@@ -86,6 +87,7 @@ class SnapshotManifest:
     warnings: tuple[str, ...] = ()
     version: int = MANIFEST_VERSION
     acls: BlobRef | None = None  # `getfacl -R -s` of the roots: entries beyond the mode bits
+    xattrs: BlobRef | None = None  # user.* extended attributes, as `getfattr -d -e base64`
 
     def blobs(self) -> list[BlobRef]:
         """Every blob the snapshot needs (files and dumps), each once."""
@@ -95,6 +97,9 @@ class SnapshotManifest:
                 seen.setdefault(entry.blob.sha256, entry.blob)
         for dump in self.dumps:
             seen.setdefault(dump.blob.sha256, dump.blob)
+        for extra in (self.acls, self.xattrs):
+            if extra is not None:
+                seen.setdefault(extra.sha256, extra)
         return list(seen.values())
 
 
@@ -116,8 +121,9 @@ _FILE_FIELDS = tuple(f.name for f in fields(FileEntry) if f.name != "blob")
 
 def manifest_to_json(manifest: SnapshotManifest) -> bytes:
     data = {f.name: getattr(manifest, f.name) for f in fields(SnapshotManifest)
-            if f.name not in ("files", "dumps", "totals", "acls")}
+            if f.name not in ("files", "dumps", "totals", "acls", "xattrs")}
     data["acls"] = asdict(manifest.acls) if manifest.acls else None
+    data["xattrs"] = asdict(manifest.xattrs) if manifest.xattrs else None
     data["files"] = [_file_dict(e) for e in manifest.files]
     data["dumps"] = [asdict(d) for d in manifest.dumps]
     data["totals"] = asdict(manifest.totals)
@@ -141,7 +147,7 @@ def manifest_from_json(raw: bytes, where: str) -> SnapshotManifest:
             excludes=tuple(data["excludes"]), files=files, dumps=dumps,
             inventory=data["inventory"], totals=Totals(**data["totals"]),
             parent=data.get("parent"), warnings=tuple(data.get("warnings", ())),
-            acls=_blob(data.get("acls")))
+            acls=_blob(data.get("acls")), xattrs=_blob(data.get("xattrs")))
     except StoreError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as bad:

@@ -3,7 +3,8 @@ from the manifest and the blobs, extracted by the host's own tar.
 
 Owners follow names: GNU tar, run as root, gives a file the uid of the user named in the
 archive when the host knows that name, else the archived number. Modes, mtimes, symlinks,
-hard links and FIFOs are restored; sparse files get their holes back (``fallocate -d``).
+hard links, FIFOs and device nodes are restored; sparse files get their holes back
+(``fallocate -d``); ACLs and user xattrs are applied afterwards.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from evacuate.snapshot.store import BlobStore
 from evacuate.snapshot.streams import CountingReader
 from evacuate.transport.base import Transport
 
-TYPES = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIFOTYPE}
+TYPES = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIFOTYPE,
+         "char": tarfile.CHRTYPE, "block": tarfile.BLKTYPE}
+DEVICES = ("char", "block")
 
 
 @dataclass
@@ -61,6 +64,44 @@ def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transp
     """Extract the selected entries of ``manifest`` under ``dest`` on the host."""
     result = RestoreResult()
     chosen = ordered(e for e in manifest.files if select(e))
+    status, errors = _extract(transport, dest, chosen, blobs, result, progress)
+    refused = [line for line in errors if "mknod" in line.lower()]
+    others = [line for line in errors if line not in refused]
+    if refused and status == 2 and others in ([], errors[-1:]):  # the last: "Exiting with..."
+        # a host may refuse mknod (a container): a warning, not a failed restore
+        devices = sum(1 for e in chosen if e.kind in DEVICES)
+        result.skipped.append(f"{transport.name}: {len(refused)} of {devices} device nodes "
+                              f"not created: {refused[-1]}")
+    elif status != 0:
+        raise RemoteCommandError(f"{transport.name}: restoring into {dest} failed (exit "
+                                 f"{status}): {errors[-1] if errors else 'no message'}",
+                                 exit_status=status)
+    sparse = [e for e in chosen if e.sparse and e.kind == "file" and not e.hardlink_to]
+    if sparse:
+        # digging holes touches the mtime: put the snapshot's back
+        pairs = b"".join(dest.rstrip("/").encode() + decode_path(e.path) + b"\0" +
+                         e.mtime.encode() + b"\0" for e in sparse)
+        transport.run("xargs -0 -r -n 2 sh -c 'fallocate --dig-holes \"$1\" 2>/dev/null; "
+                      "touch -m -d \"@$2\" \"$1\"' fill", input=pairs, timeout=300)
+    if manifest.acls is not None:
+        problem = _restore_acls(manifest, blobs, transport, dest, {e.path for e in chosen})
+        if problem:
+            result.skipped.append(problem)
+    if manifest.xattrs is not None:
+        from evacuate.snapshot.xattrs import restore_xattrs
+
+        problem = restore_xattrs(blobs.read_blob(manifest.xattrs), transport, dest,
+                                 {e.path for e in chosen})
+        if problem:
+            result.skipped.append(problem)
+    return result
+
+
+def _extract(transport: Transport, dest: str, entries: list[FileEntry], blobs: BlobStore,
+             result: RestoreResult, progress: Callable[[int], None] | None,
+             ) -> tuple[int, list[str]]:
+    """Stream ``entries`` as one tar into the host's ``tar -x`` under ``dest``; return its
+    exit status and complaints."""
     command = (f"mkdir -p {shlex.quote(dest)} && tar -x -f - -C {shlex.quote(dest)} "
                "--same-owner --same-permissions --no-overwrite-dir --delay-directory-restore")
     with transport.open_process(command) as proc:
@@ -77,28 +118,13 @@ def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transp
 
         threading.Thread(target=drain, daemon=True).start()
         try:
-            write_archive(chosen, blobs, proc.stdin, result, progress)
+            write_archive(entries, blobs, proc.stdin, result, progress)
             proc.stdin.close()
         except OSError:
             pass  # tar stopped reading: its exit status and stderr tell why
         status = proc.wait(timeout=300)
         errors = proc.stderr_text().strip().splitlines()
-    if status != 0:
-        raise RemoteCommandError(f"{transport.name}: restoring into {dest} failed (exit "
-                                 f"{status}): {errors[-1] if errors else 'no message'}",
-                                 exit_status=status)
-    sparse = [e for e in chosen if e.sparse and e.kind == "file" and not e.hardlink_to]
-    if sparse:
-        # digging holes touches the mtime: put the snapshot's back
-        pairs = b"".join(dest.rstrip("/").encode() + decode_path(e.path) + b"\0" +
-                         e.mtime.encode() + b"\0" for e in sparse)
-        transport.run("xargs -0 -r -n 2 sh -c 'fallocate --dig-holes \"$1\" 2>/dev/null; "
-                      "touch -m -d \"@$2\" \"$1\"' fill", input=pairs, timeout=300)
-    if manifest.acls is not None:
-        problem = _restore_acls(manifest, blobs, transport, dest, {e.path for e in chosen})
-        if problem:
-            result.skipped.append(problem)
-    return result
+    return status, errors
 
 
 def _restore_acls(manifest: SnapshotManifest, blobs: BlobStore, transport: Transport,
@@ -163,6 +189,12 @@ def _add(archive: tarfile.TarFile, entry: FileEntry, blobs: BlobStore, result: R
         result.skipped.append(f"{entry.path}: {entry.kind} not restored")
         return
     info.type = kind
+    if entry.kind in DEVICES:
+        if entry.rdev is None:
+            result.skipped.append(f"{entry.path}: {entry.kind} device without its numbers")
+            return
+        major, _, minor = entry.rdev.partition(":")
+        info.devmajor, info.devminor = int(major), int(minor)
     if entry.kind == "symlink":
         info.linkname = decode_path(entry.link_target or "").decode("utf-8", "surrogateescape")
     archive.addfile(info)

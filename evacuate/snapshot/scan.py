@@ -75,6 +75,30 @@ def scan_command(roots: Sequence[str], excludes: Iterable[str] = ()) -> str:
             f"{_sh_escape(shlex.quote(RECORD_FORMAT))}' find")
 
 
+def restat_command() -> str:
+    """Return the sh command that lists again, with the fields of :func:`scan_command`, the
+    NUL-separated absolute paths on its stdin (each itself only; missing ones are skipped)."""
+    return (f"xargs -0 -r sh -c 'exec find -P \"$@\" -maxdepth 0 -printf "
+            f"{_sh_escape(shlex.quote(RECORD_FORMAT))}' find")
+
+
+DEVICE_COMMAND = "xargs -0 -r stat --printf '%n\\0%t:%T\\0' --"
+"""Print ``path NUL major:minor NUL`` (hexadecimal) for each device path on stdin."""
+
+
+def parse_devices(raw: bytes) -> dict[bytes, str]:
+    """Parse :data:`DEVICE_COMMAND`'s output into path → "major:minor" (decimal)."""
+    fields = raw.split(b"\0")
+    numbers: dict[bytes, str] = {}
+    for start in range(0, len(fields) - 1, 2):
+        major, _, minor = fields[start + 1].partition(b":")
+        try:
+            numbers[fields[start]] = f"{int(major, 16)}:{int(minor, 16)}"
+        except ValueError:
+            continue
+    return numbers
+
+
 def _sh_escape(text: str) -> str:
     """Escape ``text`` for use inside the single-quoted sh -c program above."""
     return text.replace("'", "'\\''")
