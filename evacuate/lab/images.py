@@ -9,12 +9,15 @@ serves to its hosts, because the containers cannot reach a package registry.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import logging
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -98,11 +101,28 @@ def ensure_image(spec: ImageSpec, *, rebuild: bool = False) -> BuiltImage:
     """Return the cached image for ``spec``, building it first if it is missing."""
     final = image_path(spec)
     repo = repo_path(spec.suite)
-    if rebuild and final.exists():
-        shutil.rmtree(final)
-    if not (final / ".complete").exists() or not (repo / "Packages").exists():
-        _build(spec, final, repo)
+    if (final / ".complete").exists() and (repo / "Packages").exists() and not rebuild:
+        return BuiltImage(spec, final / "rootfs", repo)
+    # one build per suite at a time: concurrent test runs share the cache, and a finished
+    # image may already be another lab's overlay lower dir (never replace it)
+    with _suite_lock(spec.suite):
+        if rebuild and final.exists():
+            shutil.rmtree(final)
+        if not (final / ".complete").exists() or not (repo / "Packages").exists():
+            _build(spec, final, repo)
     return BuiltImage(spec, final / "rootfs", repo)
+
+
+@contextlib.contextmanager
+def _suite_lock(suite: str) -> Iterator[None]:
+    lock = cache_dir() / "images" / f".build-{suite}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _run(cmd: list[str], what: str, *, log_path: Path | None = None, env: dict[str, str] | None = None) -> None:
@@ -144,7 +164,7 @@ def _build(spec: ImageSpec, final: Path, repo: Path) -> None:
             _seed(spec, rootfs, log_path)
         _clean_rootfs(rootfs)
         (work / ".complete").write_text(spec.cache_key() + "\n")
-        if final.exists():
+        if final.exists():  # an incomplete leftover of a crashed build
             shutil.rmtree(final)
         work.rename(final)
     finally:

@@ -42,22 +42,44 @@ class LabSpec:
     index: int = 0
     suite: str = "bookworm"
     hosts: tuple[LabHostSpec, ...] = field(default=())
+    # built but not booted: their .debs fill the lab repository (a blank target of one
+    # release installs the servers that only the source image of that release pulled in)
+    repo_images: tuple[ImageSpec, ...] = field(default=())
 
     @property
     def network(self) -> network.LabNetwork:
         return network.LabNetwork(self.lab_id, self.index)
 
 
-SOURCE_SERVICES = ("ssh", "nginx", "postgresql@15-main", "mariadb", "notes", "cron",
-                   "notes-cleanup.timer")
+POSTGRESQL_MAJOR = {"bullseye": 13, "bookworm": 15, "trixie": 17}
+"""The PostgreSQL major version each Debian release ships (its cluster is <major>/main)."""
+
+
+def source_services(suite: str = "bookworm") -> tuple[str, ...]:
+    return ("ssh", "nginx", f"postgresql@{POSTGRESQL_MAJOR[suite]}-main", "mariadb", "notes",
+            "cron", "notes-cleanup.timer")
+
+
+SOURCE_SERVICES = source_services()
 
 
 def default_lab(lab_id: str = "evac", index: int = 0, suite: str = "bookworm") -> LabSpec:
     """The demo lab: lab-source (the doomed server) and lab-target (a blank host)."""
     return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
-        LabHostSpec("lab-source", "source", 10, images.source_image(suite), SOURCE_SERVICES),
+        LabHostSpec("lab-source", "source", 10, images.source_image(suite), source_services(suite)),
         LabHostSpec("lab-target", "target", 20, images.target_image(suite)),
     ))
+
+
+def cross_release_lab(lab_id: str, index: int, source_suite: str = "bullseye",
+                      target_suite: str = "bookworm") -> LabSpec:
+    """lab-source seeded on an older release, lab-target a blank host of a newer one that
+    installs from the newer release's lab repository (which the newer source image fills)."""
+    return LabSpec(lab_id=lab_id, index=index, suite=target_suite, hosts=(
+        LabHostSpec("lab-source", "source", 10, images.source_image(source_suite),
+                    source_services(source_suite)),
+        LabHostSpec("lab-target", "target", 20, images.target_image(target_suite)),
+    ), repo_images=(images.source_image(target_suite),))
 
 
 @dataclass(frozen=True)
@@ -128,6 +150,11 @@ class Lab:
             self.progress(f"image {spec.name} ({spec.suite}): "
                           f"{'cached' if cached else 'building (about a minute)'}")
             built[spec] = images.ensure_image(spec)
+        for spec in self.spec.repo_images:
+            if not (images.image_path(spec) / ".complete").exists():
+                self.progress(f"image {spec.name} ({spec.suite}) for the {spec.suite} "
+                              "repository: building (about a minute)")
+            images.ensure_image(spec)
         self._ensure_key()
         net = self.spec.network
         network.ensure_bridge(net)

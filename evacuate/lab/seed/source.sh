@@ -127,7 +127,9 @@ chmod 0640 /srv/data/orphan.dat
 printf '#!/bin/sh\necho tool\n' > /srv/data/public/tool.sh; chmod 0750 /srv/data/public/tool.sh
 
 echo "seed: PostgreSQL"
-pg_ctlcluster 15 main start
+# the release's own major version (13 on bullseye, 15 on bookworm, 17 on trixie)
+PG_VERSION=$(ls /etc/postgresql | sort -n | tail -n 1)
+pg_ctlcluster "$PG_VERSION" main start
 runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 <<'EOF'
 CREATE ROLE shop LOGIN PASSWORD 'canary-pg-9f3b2c71';
 CREATE ROLE reporting NOLOGIN;
@@ -144,7 +146,7 @@ CREATE VIEW order_totals AS SELECT customer_id, sum(qty) AS items FROM orders GR
 RESET ROLE;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO reporting;
 EOF
-pg_ctlcluster 15 main stop
+pg_ctlcluster "$PG_VERSION" main stop
 
 echo "seed: MariaDB"
 install -d -o mysql -g mysql /run/mysqld
