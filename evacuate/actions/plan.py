@@ -78,7 +78,7 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
         {f.path for f in inventory.unowned_files.files if f.path.startswith("/etc/")}
     plan = build_plan(inventory, manifest, target_inventory, target_label=target.file_label,
                       target_spec=str(target.spec), available=offer.candidates,
-                      target_free_bytes=offer.free_bytes,
+                      target_free_bytes=offer.free_bytes, target_names=offer.names,
                       config_texts=read_small_files(repo, manifest, config_paths))
     plan = replace(plan, source_spec=_source_spec(source))
     folder = plan_dir(state, plan.name)

@@ -35,8 +35,10 @@ def render_plan(plan: RebuildPlan, project: Path) -> None:
               f"({console.escape(plan.source_os)}) → {console.escape(plan.target)} "
               f"({console.escape(plan.target_os)}), snapshot {plan.snapshot_id}")
     users = ", ".join(f"{u.name}{'' if u.uid_kept else ' (new uid)'}" for u in plan.users)
+    renamed = ", ".join(f"{old} → {new}" for old, new in plan.packages_renamed)
     rows = [
         ("packages", f"{len(plan.packages)} to install"
+                     f"{'; renamed: ' + renamed if renamed else ''}"
                      f"{'; missing: ' + ', '.join(plan.packages_missing) if plan.packages_missing else ''}"),
         ("groups", ", ".join(g.name for g in plan.groups) or "none"),
         ("users", users or "none"),

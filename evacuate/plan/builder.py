@@ -6,10 +6,18 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 from evacuate.inventory import HostInventory
+from evacuate.plan.crossing import (
+    carried_config,
+    cross_release,
+    map_units,
+    warn_conffiles,
+    warn_engines,
+    warn_units,
+)
 from evacuate.plan.model import (
     DatabasePlan,
     Estimate,
@@ -46,11 +54,15 @@ def _os(inv: HostInventory) -> str:
 def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostInventory, *,
                target_label: str, target_spec: str, available: Mapping[str, str | None],
                target_free_bytes: int | None, config_texts: Mapping[str, str],
-               now: datetime | None = None) -> RebuildPlan:
+               now: datetime | None = None,
+               target_names: Collection[str] | None = None) -> RebuildPlan:
     """``available``: package → the target's candidate version (None: not available).
-    ``config_texts``: contents of the config files carried over (to find hard-coded IPs)."""
+    ``config_texts``: contents of the config files carried over (to find hard-coded IPs).
+    ``target_names``: every package the target's sources offer; across releases, packages
+    not available under their own name are looked up there under their new one."""
     warnings: list[PlanWarning] = []
-    if (source.os.id, source.os.version_id) != (target.os.id, target.os.version_id):
+    crossing_release = (source.os.id, source.os.version_id) != (target.os.id, target.os.version_id)
+    if crossing_release:
         warnings.append(PlanWarning("os-release", f"the source runs {_os(source)}, the target "
                                     f"{_os(target)}: packages are mapped to the target's "
                                     "release; check the differences listed below"))
@@ -58,6 +70,13 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     manual = sorted(p.name for p in source.packages if p.manual and not _matches(p.name, NOT_PORTABLE))
     missing = sorted(name for name in manual if available.get(name) is None)
     packages = [name for name in manual if name not in missing]
+    crossing = cross_release(source, missing, target_names if crossing_release else None,
+                             _os(target))
+    packages = sorted({*packages, *crossing.install})
+    missing = list(crossing.missing)
+    warnings.extend(crossing.warnings)
+    if crossing_release:
+        warn_engines(source, available, warnings)
     for name in missing:
         warnings.append(PlanWarning("package-missing", f"package {name} is not available from "
                                     "the target's package sources: it will not be installed "
@@ -73,6 +92,9 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         [c.path for c in source.certificates]
     config = config_paths((c.path for c in source.changed_conffiles),
                           [*(f.path for f in source.unowned_files.files), *referenced])
+    config = carried_config(config, crossing.changes, warnings)
+    if crossing_release:
+        warn_conffiles(source, config, _os(source), _os(target), warnings)
     roots = data_roots(manifest.roots)
     select = file_selector(config, roots)
     chosen = [e for e in manifest.files if select(e)]
@@ -91,6 +113,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                       and s.name.endswith(".service") and not _matches(s.name, SERVICE_NOISE)]
                      + [t.name for t in source.timers if _ran(t.active_state, t.enabled_state)
                         and not _matches(t.name, SERVICE_NOISE)])
+    warn_units([*enabled, *started], crossing.changes, warnings)
+    enabled, started = map_units(enabled, crossing.changes), map_units(started, crossing.changes)
 
     _warn_listeners(source, target, warnings)
     _warn_certificates(source, now or datetime.now(UTC), warnings)
@@ -128,7 +152,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         databases=databases, services_enabled=tuple(enabled), services_started=tuple(started),
         cron_entries=sum(len(c.entries) for c in source.crontabs), timezone=source.os.timezone,
         firewall_rules=len([ln for ln in source.firewall.nftables.splitlines() if ln.strip()]),
-        steps=steps, estimate=estimate, warnings=tuple(warnings))
+        steps=steps, estimate=estimate, warnings=tuple(warnings),
+        packages_renamed=crossing.renamed)
 
 
 def _ran(active: str, enabled: str) -> bool:

@@ -96,3 +96,4 @@ class RebuildPlan:
     version: int = PLAN_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
     source_spec: str = ""
+    packages_renamed: tuple[tuple[str, str], ...] = ()  # (source name, target release's name)

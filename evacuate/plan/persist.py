@@ -34,4 +34,5 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "steps": tuple(Step(**{**s, "tags": tuple(s["tags"])}) for s in data["steps"]),
         "estimate": Estimate(**data["estimate"]),
         "warnings": tuple(PlanWarning(**w) for w in data["warnings"]),
+        "packages_renamed": tuple(tuple(r) for r in data.get("packages_renamed", ())),
     })

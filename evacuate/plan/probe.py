@@ -1,5 +1,6 @@
-"""What the target offers: free disk space and the candidate version of each package in its
-package sources (``apt-cache policy``), in one round trip."""
+"""What the target offers: free disk space, the candidate version of each package in its
+package sources (``apt-cache policy``) and the names of every package they offer (to map
+names onto another release), in one round trip."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from evacuate.transport.base import Transport
 class TargetOffer:
     free_bytes: int | None
     candidates: dict[str, str | None]
+    names: frozenset[str] = frozenset()
 
 
 def parse_policy(text: str) -> dict[str, str | None]:
@@ -36,9 +38,15 @@ def probe_target(transport: Transport, packages: Sequence[str]) -> TargetOffer:
               "if command -v apt-cache >/dev/null; then "
               "ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || apt-get update -qq "
               ">/dev/null 2>&1; "
-              f"apt-cache policy {names} 2>/dev/null; fi")
+              f"apt-cache policy {names} 2>/dev/null; echo @@NAMES@@; "
+              # real packages only (pkgnames also lists virtual ones); lists may be compressed
+              "{ cat /var/lib/apt/lists/*_Packages 2>/dev/null; "
+              "for f in /var/lib/apt/lists/*_Packages.lz4; do [ -e \"$f\" ] && lz4cat \"$f\"; "
+              "done 2>/dev/null; } | sed -n 's/^Package: //p' | sort -u; fi")
     text = transport.run(script, timeout=300, check=True).text
-    free_text, _, policy = text.partition("@@POLICY@@")
+    free_text, _, rest = text.partition("@@POLICY@@")
+    policy, _, listed = rest.partition("@@NAMES@@")
     free = int(free_text.strip()) if free_text.strip().isdigit() else None
     candidates = parse_policy(policy)
-    return TargetOffer(free, {name: candidates.get(name) for name in packages})
+    return TargetOffer(free, {name: candidates.get(name) for name in packages},
+                       frozenset(listed.split()))

@@ -9,23 +9,34 @@ from collections import Counter
 from dataclasses import replace
 
 from evacuate.inventory.model import Crontab, Group, HostInventory, User
-from evacuate.verify.model import Check, Status, failed, judged, passed
+from evacuate.verify.crossing import Crossing
+from evacuate.verify.model import Check, Status, failed, judged, passed, skipped
 
 
 def _release(inventory: HostInventory) -> str:
     return f"{inventory.os.id} {inventory.os.version_id}".strip()
 
 
-def compare_packages(source: HostInventory, target: HostInventory) -> list[Check]:
+def compare_packages(source: HostInventory, target: HostInventory,
+                     crossing: Crossing | None = None) -> list[Check]:
     """Every package installed by hand on the source must be installed on the target.
     A different version fails only when both hosts run the same OS release; across
-    releases it is listed as information."""
+    releases it is listed as information, and so is a package the new release renamed
+    or does not have (see :mod:`evacuate.verify.crossing`)."""
     found = {p.name: p for p in target.packages}
     same_release = _release(source) == _release(target)
     checks = []
     for package in sorted((p for p in source.packages if p.manual), key=lambda p: p.name):
         there = found.get(package.name)
-        if there is None:
+        renamed = crossing.renamed(package.name) if crossing and there is None else None
+        if renamed is not None and crossing is not None:
+            checks.append(passed("packages", package.name, package.version,
+                                 f"{renamed} {found[renamed].version}",
+                                 f"renamed: {package.name} → {renamed} ({crossing.label})"))
+        elif there is None and crossing is not None and package.name in crossing.unavailable:
+            checks.append(skipped("packages", package.name, f"not in the target's package "
+                                  f"sources ({crossing.target_release}), as the plan reported"))
+        elif there is None:
             checks.append(failed("packages", package.name, package.version, "not installed",
                                  "installed by hand on the source"))
         elif there.version == package.version:
@@ -81,13 +92,24 @@ def _describe_user(user: User) -> str:
             f", {len(user.authorized_keys)} key(s)")
 
 
-def compare_users(source: HostInventory, target: HostInventory) -> list[Check]:
+def _no_longer_created(kind: str, name: str, crossing: Crossing) -> Check:
+    return skipped(kind, name, f"a system {'account' if kind == 'users' else 'group'} of "
+                   f"{crossing.source_release}'s packages that {crossing.target_release}'s do "
+                   "not create (no restored file needs it)")
+
+
+def compare_users(source: HostInventory, target: HostInventory,
+                  crossing: Crossing | None = None) -> list[Check]:
     """Each source account exists on the target with the same shell, supplementary groups
-    and exactly the same authorized_keys; people's accounts also keep their uid."""
+    and exactly the same authorized_keys; people's accounts also keep their uid. Across
+    releases a missing system account is listed, not failed."""
     found = {u.name: u for u in target.users}
     checks = []
     for user in sorted(source.users, key=lambda u: (u.system and u.name != "root", u.name)):
         there = found.get(user.name)
+        if there is None and crossing is not None and user.system:
+            checks.append(_no_longer_created("users", user.name, crossing))
+            continue
         if there is None:
             checks.append(failed("users", user.name, _describe_user(user), "no such user",
                                  "account missing"))
@@ -110,13 +132,17 @@ def _describe_group(group: Group) -> str:
     return f"gid {group.gid}, members {','.join(sorted(group.members)) or '-'}"
 
 
-def compare_groups(source: HostInventory, target: HostInventory) -> list[Check]:
+def compare_groups(source: HostInventory, target: HostInventory,
+                   crossing: Crossing | None = None) -> list[Check]:
     """Each source group exists on the target with (at least) the same members; people's
-    groups also keep their gid."""
+    groups also keep their gid. Across releases a missing system group is listed."""
     found = {g.name: g for g in target.groups}
     checks = []
     for group in sorted(source.groups, key=lambda g: (g.system, g.name)):
         there = found.get(group.name)
+        if there is None and crossing is not None and group.system and not group.members:
+            checks.append(_no_longer_created("groups", group.name, crossing))
+            continue
         if there is None:
             checks.append(failed("groups", group.name, _describe_group(group), "no such group",
                                  "group missing"))
@@ -136,7 +162,16 @@ def _digest(lines: tuple[str, ...]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
-def compare_sudoers(source: HostInventory, target: HostInventory) -> list[Check]:
+def _release_default(check: Check, crossing: Crossing | None) -> Check:
+    """Across releases, a packaged file the admin never changed is each release's default."""
+    if crossing is None or not check.failed or not crossing.packaged_default(check.name):
+        return check
+    return replace(check, status=Status.PASS, detail=f"the packaged default of each release "
+                   f"({crossing.label}), unchanged on the source: {check.detail}"[:400])
+
+
+def compare_sudoers(source: HostInventory, target: HostInventory,
+                    crossing: Crossing | None = None) -> list[Check]:
     """Each sudoers file of the source exists on the target with the same rules (content
     hash over the lines, comments and blank lines left out)."""
     found = {s.path: s for s in target.sudoers}
@@ -149,9 +184,10 @@ def compare_sudoers(source: HostInventory, target: HostInventory) -> list[Check]
             continue
         have = f"sha256 {_digest(there.lines)} ({len(there.lines)} rules)"
         lost = [line for line in sudoers.lines if line not in there.lines]
-        checks.append(judged(sudoers.lines == there.lines, "sudoers", sudoers.path, want, have,
-                             f"rules differ; missing: {'; '.join(lost)[:200]}" if lost else
-                             ("rules differ" if sudoers.lines != there.lines else "")))
+        checks.append(_release_default(judged(
+            sudoers.lines == there.lines, "sudoers", sudoers.path, want, have,
+            f"rules differ; missing: {'; '.join(lost)[:200]}" if lost else
+            ("rules differ" if sudoers.lines != there.lines else "")), crossing))
     return checks
 
 
@@ -160,7 +196,8 @@ def _entries(crontab: Crontab) -> Counter[str]:
                    for e in crontab.entries)
 
 
-def compare_cron(source: HostInventory, target: HostInventory) -> list[Check]:
+def compare_cron(source: HostInventory, target: HostInventory,
+                 crossing: Crossing | None = None) -> list[Check]:
     """Each crontab of the source has the same entries (schedule, user, command) and
     environment on the target."""
     found = {c.path: c for c in target.crontabs}
@@ -178,6 +215,8 @@ def compare_cron(source: HostInventory, target: HostInventory) -> list[Check]:
         problems += [f"unexpected: {e}" for e in sorted((have - want).elements())]
         if dict(crontab.environment) != dict(there.environment):
             problems.append("environment differs")
-        checks.append(judged(not problems, "cron", crontab.path, summary,
-                             f"{sum(have.values())} entries", "; ".join(problems)[:400]))
+        check = judged(not problems, "cron", crontab.path, summary,
+                       f"{sum(have.values())} entries", "; ".join(problems)[:400])
+        checks.append(_release_default(check, crossing) if crontab.path.startswith("/etc/")
+                      else check)
     return checks

@@ -19,10 +19,12 @@ from typing import TypeVar
 from evacuate.config.model import VerifySettings
 from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, collect_inventory, from_json
+from evacuate.plan.probe import parse_policy
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.store import BlobRef
 from evacuate.transport.base import Transport
 from evacuate.verify import accounts, answers, databases, files, services, web
+from evacuate.verify.crossing import Crossing, crossing_of, missing_packages
 from evacuate.verify.model import (
     Check,
     Stopwatch,
@@ -45,8 +47,10 @@ class VerifyOptions:
     http_timeout: float = 10.0
 
 
-def compare_inventories(source: HostInventory, target: HostInventory) -> list[Check]:
-    """The pure part: every check that needs only the two inventories."""
+def compare_inventories(source: HostInventory, target: HostInventory,
+                        crossing: Crossing | None = None) -> list[Check]:
+    """The pure part: every check that needs only the two inventories (and, across
+    releases, what differs by the release: see :mod:`evacuate.verify.crossing`)."""
     checks: list[Check] = []
     for section, error in sorted(source.errors.items()):
         checks.append(skipped("inventory", f"source {section}",
@@ -58,8 +62,23 @@ def compare_inventories(source: HostInventory, target: HostInventory) -> list[Ch
     for compare in (accounts.compare_packages, accounts.compare_users, accounts.compare_groups,
                     accounts.compare_sudoers, accounts.compare_cron,
                     services.compare_services, services.compare_listeners):
-        checks.extend(compare(source, target))
+        checks.extend(compare(source, target, crossing))
     return checks
+
+
+def read_crossing(source: HostInventory, target_inventory: HostInventory,
+                  target: Transport) -> Crossing | None:
+    """The release change between the hosts, with the source's manual packages that the
+    target's package sources do not offer (asked in one round trip), or None."""
+    if crossing_of(source, target_inventory) is None:
+        return None
+    names = missing_packages(source, target_inventory)
+    unavailable: list[str] = []
+    if names:
+        result = target.run(["apt-cache", "policy", *names], timeout=120)
+        candidates = parse_policy(result.text)
+        unavailable = [n for n in names if candidates.get(n) is None]
+    return crossing_of(source, target_inventory, unavailable)
 
 
 def _guarded(area: str, action: Callable[[], list[Check]]) -> list[Check]:
@@ -122,7 +141,8 @@ def verify_against_snapshot(
     with watch.phase("inventory"):
         target_inventory = collect_inventory(target, host=label)
     with watch.phase("compare"):
-        checks = compare_inventories(source, target_inventory)
+        crossing = read_crossing(source, target_inventory, target)
+        checks = compare_inventories(source, target_inventory, crossing)
 
     show("files")
     with watch.phase("files"):
@@ -130,8 +150,8 @@ def verify_against_snapshot(
 
         def file_checks() -> list[Check]:
             found = files.read_target_files(target, manifest, hash_paths)
-            return (files.compare_config_files(source, manifest, found)
-                    + files.compare_data_trees(manifest, found, sampled))
+            return (files.compare_config_files(source, manifest, found, crossing)
+                    + files.compare_data_trees(manifest, found, sampled, crossing=crossing))
         checks += _guarded("data", file_checks)
 
     show("databases")

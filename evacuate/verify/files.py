@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
 from evacuate.inventory.model import HostInventory
-from evacuate.plan.selection import DATA_DENY
+from evacuate.plan.selection import DATA_DENY, ETC_DENY, denied
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
 from evacuate.snapshot.scan import (
     ScannedEntry,
@@ -26,6 +26,7 @@ from evacuate.snapshot.scan import (
     scan_command,
 )
 from evacuate.transport.base import Transport
+from evacuate.verify.crossing import Crossing
 from evacuate.verify.model import Check, failed, judged, skipped
 
 CONFIG_IGNORED = (
@@ -125,10 +126,31 @@ def read_target_files(transport: Transport, manifest: SnapshotManifest, hash_pat
     return parse_file_facts(result.stdout, marker)
 
 
+def _other_release(check: Check, crossing: Crossing | None) -> Check:
+    """Across releases: the old version's configuration (not carried over, as the plan
+    warned) and files the rebuild never restores (the target's own) are listed."""
+    if crossing is None or not check.failed:
+        return check
+    change = crossing.old_version_config(check.name)
+    if change is not None:
+        return skipped("config", check.name, f"{change.family} {change.old}'s configuration: "
+                       f"not carried over to {change.new}, as the plan warned")
+    if denied(check.name, ETC_DENY):
+        return skipped("config", check.name, f"the target's own ({crossing.target_release}'s "
+                       f"packages), never restored: {check.detail}")
+    return check
+
+
 def compare_config_files(source: HostInventory, manifest: SnapshotManifest,
-                         target: TargetFiles) -> list[Check]:
+                         target: TargetFiles, crossing: Crossing | None = None) -> list[Check]:
     """Each configuration file has the content the snapshot recorded (a conffile deleted
     on the source must be absent on the target)."""
+    checks = [_other_release(c, crossing) for c in _config_checks(source, manifest, target)]
+    return checks
+
+
+def _config_checks(source: HostInventory, manifest: SnapshotManifest,
+                   target: TargetFiles) -> list[Check]:
     hashes = content_hashes(manifest)
     deleted = {c.path for c in source.changed_conffiles if c.actual_md5 is None}
     checks = []
@@ -185,10 +207,11 @@ def _entry_problems(want: FileEntry, have: ScannedEntry, want_sha: str | None,
 
 
 def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled: set[str],
-                       listed: int = MAX_LISTED) -> list[Check]:
+                       listed: int = MAX_LISTED, crossing: Crossing | None = None) -> list[Check]:
     """Per data root: one check of file count and total size, one check per differing
     entry (missing, extra, type, mode, owner, size, link target, content of sampled files)
-    up to ``listed`` per root, and one for the rest."""
+    up to ``listed`` per root, and one for the rest. Across releases, directories the new
+    versions' packages make (/usr/local/lib/python3.11) are not extras."""
     hashes = content_hashes(manifest)
     checks = []
     for root in data_roots(manifest):
@@ -196,7 +219,8 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
         # compared: see evacuate.plan.selection.DATA_DENY
         want = [e for e in manifest.files if under(e.path, root) and not not_restored(e.path)]
         have = {p: e for p, e in target.entries.items()
-                if under(p, root) and not not_restored(p)}
+                if under(p, root) and not not_restored(p)
+                and not (crossing and e.kind == "dir" and crossing.new_version_path(p))}
         if not want and not have:
             continue
         files = [e for e in want if e.kind == "file"]

@@ -7,9 +7,11 @@ host-key generation, which a rebuilt host has of its own.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from evacuate.inventory.model import HostInventory, Listener
+from evacuate.verify.crossing import Crossing
 from evacuate.verify.model import Check, failed, judged, skipped
 
 IGNORED_UNITS = (
@@ -52,10 +54,13 @@ def _unit_check(name: str, want_enabled: str, want_active: str,
                   "; ".join(problems))
 
 
-def compare_services(source: HostInventory, target: HostInventory) -> list[Check]:
+def compare_services(source: HostInventory, target: HostInventory,
+                     crossing: Crossing | None = None) -> list[Check]:
     """Each service or timer enabled (or a service active and written locally) on the
     source is enabled and, if it was active, active on the target. Static units started
-    as dependencies follow from the units that pull them in and are not checked alone."""
+    as dependencies follow from the units that pull them in and are not checked alone.
+    Across releases a unit named after a server's version is looked for under the new
+    version's name (postgresql@13-main → postgresql@15-main)."""
     units = {s.name: (s.enabled_state, s.active_state) for s in target.services}
     units |= {t.name: (t.enabled_state, t.active_state) for t in target.timers}
     checks = []
@@ -67,7 +72,12 @@ def compare_services(source: HostInventory, target: HostInventory) -> list[Check
         if ignored(name) or name.endswith("@.service") or name.endswith("@.timer"):
             continue  # templates are enabled through their instances
         if enabled in ENABLED or (local and active == "active"):
-            checks.append(_unit_check(name, enabled, active, units.get(name)))
+            mapped = crossing.unit(name) if crossing else name
+            check = _unit_check(mapped, enabled, active, units.get(mapped))
+            if mapped != name:
+                check = replace(check, detail=f"{name} on the source ({crossing.label if crossing else ''})"
+                                + (f"; {check.detail}" if check.detail else ""))
+            checks.append(check)
     return checks
 
 
@@ -75,14 +85,17 @@ def _port_key(listener: Listener) -> tuple[str, int]:
     return listener.proto, listener.port
 
 
-def _units(listeners: list[Listener]) -> set[str]:
+def _units(listeners: list[Listener], crossing: Crossing | None = None) -> set[str]:
     # "init.scope": systemd itself holds the socket (socket activation); any unit may serve
-    return {lst.unit for lst in listeners if lst.unit and lst.unit != "init.scope"}
+    return {crossing.unit(lst.unit) if crossing else lst.unit for lst in listeners
+            if lst.unit and lst.unit != "init.scope"}
 
 
-def compare_listeners(source: HostInventory, target: HostInventory) -> list[Check]:
+def compare_listeners(source: HostInventory, target: HostInventory,
+                      crossing: Crossing | None = None) -> list[Check]:
     """Each port the source listens on (outside the ephemeral range) is listened on by the
-    target, by the same unit where both hosts know it."""
+    target, by the same unit where both hosts know it (across releases, by the unit's
+    name in the new release)."""
     mine: dict[tuple[str, int], list[Listener]] = {}
     for listener in source.listeners:
         unit = listener.unit or "-"
@@ -97,7 +110,7 @@ def compare_listeners(source: HostInventory, target: HostInventory) -> list[Chec
     checks = []
     for (proto, port), listeners in sorted(mine.items()):
         name = f"{proto}/{port}"
-        want_units = _units(listeners)
+        want_units = _units(listeners, crossing)
         expected = f"{', '.join(sorted(want_units)) or listeners[0].process or '?'}"
         found = theirs.get((proto, port))
         if not found:

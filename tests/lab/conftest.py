@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evacuate.lab.lab import Lab, default_lab
+from evacuate.lab.lab import Lab, LabSpec, default_lab
 from evacuate.state import StateDir
 
 # Two test runs at once (e.g. two developers' shells) must not share a lab: either can pick
@@ -34,10 +34,12 @@ def require_lab_privileges() -> None:
 
 
 @contextmanager
-def running_lab(lab_id: str, index: int, state_dir: Path) -> Iterator[Lab]:
-    """A default lab (lab-source, lab-target) up and healthy; always removed afterwards."""
+def running_lab(lab_id: str, index: int, state_dir: Path, spec: LabSpec | None = None
+                ) -> Iterator[Lab]:
+    """A lab (by default lab-source and lab-target of the default release) up and healthy;
+    always removed afterwards."""
     require_lab_privileges()
-    the_lab = Lab(default_lab(lab_id=lab_id, index=index), StateDir(state_dir))
+    the_lab = Lab(spec or default_lab(lab_id=lab_id, index=index), StateDir(state_dir))
     the_lab.down()  # whatever a crashed earlier session left behind
     try:
         statuses = the_lab.up(timeout=240)
