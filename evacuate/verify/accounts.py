@@ -95,7 +95,7 @@ def _describe_user(user: User) -> str:
 def _no_longer_created(kind: str, name: str, crossing: Crossing) -> Check:
     return skipped(kind, name, f"a system {'account' if kind == 'users' else 'group'} of "
                    f"{crossing.source_release}'s packages that {crossing.target_release}'s do "
-                   "not create (no restored file needs it)")
+                   "not create (files it owned would show in the data checks)")
 
 
 def compare_users(source: HostInventory, target: HostInventory,
