@@ -56,8 +56,11 @@ POSTGRESQL_MAJOR = {"bullseye": 13, "bookworm": 15, "trixie": 17}
 
 
 def source_services(suite: str = "bookworm") -> tuple[str, ...]:
-    return ("ssh", "nginx", f"postgresql@{POSTGRESQL_MAJOR[suite]}-main", "mariadb", "notes",
-            "cron", "notes-cleanup.timer")
+    """The units a healthy lab-source of ``suite`` runs (its PostgreSQL cluster by name when
+    the release's version is known)."""
+    major = POSTGRESQL_MAJOR.get(suite)
+    return ("ssh", "nginx", f"postgresql@{major}-main" if major else "postgresql", "mariadb",
+            "notes", "cron", "notes-cleanup.timer")
 
 
 SOURCE_SERVICES = source_services()
