@@ -16,7 +16,7 @@ from evacuate.lab.lab import Lab, cross_release_lab
 from tests.lab.conftest import running_lab
 from tests.lab.test_run_lab import evacuate, source_state, write_config
 
-LAB_ID, LAB_INDEX = "evr", 6  # a lab of its own: never the session's default lab
+LAB_ID, LAB_INDEX = "evx", 6  # a lab of its own (the roles lab is evr/5)
 
 pytestmark = pytest.mark.slow
 
