@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.ansible.vault import encrypt, ensure_vault_password
 from evacuate.config import Config
 from evacuate.errors import EvacuateError, UsageError
@@ -68,7 +69,11 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
               options: ConnectOptions, state: StateDir, config: Config | None, *,
               snapshot: str | None = None,
               progress: SnapshotProgress | None = None) -> tuple[RebuildPlan, Path]:
-    manifest = source_manifest(repo, source, options, config, snapshot, progress)
+    try:
+        manifest = source_manifest(repo, source, options, config, snapshot, progress)
+    except GONE as lost:
+        lost.hint = source_gone_hint(repo, source.file_label, target.label)
+        raise
     inventory: HostInventory = from_json(manifest.inventory)
     with connect(target, options) as transport:
         target_inventory = collect_inventory(transport, host=target.label)

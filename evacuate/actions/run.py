@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.actions.verify import save_report
 from evacuate.config import Config
 from evacuate.errors import UsageError
@@ -30,12 +31,19 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
 
     def fresh_snapshot() -> SnapshotManifest:
         assert source is not None
-        with connect(source, options) as transport:
-            request = request_for(source, config)
-            if request.host != plan.source:
-                request = type(request)(plan.source, request.include, request.exclude,
-                                        request.databases)
-            return take_snapshot(transport, repo, request, snapshot_progress)
+        try:
+            with connect(source, options) as transport:
+                request = request_for(source, config)
+                if request.host != plan.source:
+                    request = type(request)(plan.source, request.include, request.exclude,
+                                            request.databases)
+                return take_snapshot(transport, repo, request, snapshot_progress)
+        except GONE as lost:
+            named = config is not None and (plan.target in config.targets
+                                            or plan.target in config.hosts)
+            lost.hint = source_gone_hint(repo, plan.source, plan.target if named else target.label,
+                                         "or this plan: 'evacuate run --snapshot latest'")
+            raise
 
     def verify(manifest: SnapshotManifest, target_transport: Transport) -> tuple[bool, str, object]:
         report = verify_against_snapshot(

@@ -96,6 +96,10 @@ def run_cli(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code; never raises."""
     logging.basicConfig(level=os.environ.get("EVACUATE_LOG", "WARNING").upper(),
                         format="%(levelname)s %(name)s: %(message)s")
+    if "EVACUATE_LOG" not in os.environ:
+        # paramiko logs a traceback for a host that hangs up before its banner; the transport
+        # turns that into one line of its own
+        logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     _register_commands()
     for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
         with contextlib.suppress(AttributeError, ValueError):

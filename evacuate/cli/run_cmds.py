@@ -96,7 +96,7 @@ def run(
                                      ctx.config, LiveReporter(progress), resume=resume,
                                      use_snapshot=snapshot)
     except TransportError as lost:
-        if lost.message and plan.source in lost.message:
+        if lost.hint is None and lost.message and plan.source in lost.message:
             lost.hint = ("the source is unreachable: 'evacuate run --resume --snapshot latest' "
                          "continues from the last snapshot")
         raise
