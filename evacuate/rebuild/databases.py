@@ -96,14 +96,27 @@ def restore_dump(target: Transport, blobs: BlobStore, dump: DumpEntry, owner: st
 def restore_databases(target: Transport, blobs: BlobStore, manifest: SnapshotManifest,
                       owners: dict[str, str],
                       progress: Callable[[int], None] | None = None, *,
-                      replace: bool = False) -> dict[str, str]:
+                      replace: bool = False, interrupted: str | None = None,
+                      mark: Callable[[str | None], None] | None = None) -> dict[str, str]:
     """Restore every dump of ``manifest`` (roles/users first); return database → outcome.
-    ``replace``: drop each database first (the cutover's final dump supersedes it)."""
+    ``replace``: drop each database first (the cutover's final dump supersedes it).
+    ``mark`` is told which database is being restored (None once all are), so that a run
+    killed in the middle can say; ``interrupted`` is that database after such a kill: it
+    is half restored, so it is dropped and restored again."""
     ordered = sorted(manifest.dumps, key=lambda d: (d.engine, not d.database.startswith("*")))
     if replace:
         for dump in ordered:
             if dump.tables:
                 drop_database(target, dump)
-    return {f"{d.engine}:{d.database}": restore_dump(target, blobs, d, owners.get(d.database, ""),
-                                                     progress)
-            for d in ordered}
+    outcomes = {}
+    for dump in ordered:
+        key = f"{dump.engine}:{dump.database}"
+        if key == interrupted and dump.tables and not replace:
+            drop_database(target, dump)
+        if mark is not None:
+            mark(key)
+        outcomes[key] = restore_dump(target, blobs, dump, owners.get(dump.database, ""),
+                                     progress)
+    if mark is not None:
+        mark(None)
+    return outcomes

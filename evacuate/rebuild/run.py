@@ -89,7 +89,7 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
                 manifest = ctx.repo.load(ctx.repo.find(plan.source, journal.snapshot_id
                                                        or plan.snapshot_id))
                 journal.snapshot_id = manifest.id
-            detail = _run_step(ctx, step, manifest, project, summary, reporter)
+            detail = _run_step(ctx, step, manifest, project, summary, reporter, journal)
         seconds = time.monotonic() - began
         summary.steps[step.id] = seconds
         journal.mark(step.id, seconds, detail=detail)
@@ -108,7 +108,7 @@ def _playbook(ctx: RunContext, step: Step, project: Path, reporter: RunReporter,
 
 
 def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: Path,
-              summary: RunSummary, reporter: RunReporter) -> str:
+              summary: RunSummary, reporter: RunReporter, journal: Journal) -> str:
     fast_path = {"evacuate_restore_files": False, "evacuate_restore_databases": False}
     if step.kind == "ansible" and step.id == "activate":
         extravars: dict[str, object] = dict(fast_path)
@@ -158,9 +158,16 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
                 f"{'; removed ' + ', '.join(removed) if removed else ''}")
     if step.kind == "databases":
         owners = {d.name: d.owner for d in ctx.plan.databases if d.owner}
+        # a run killed while a dump was loading left that database half restored
+        interrupted = journal.steps.get(step.id, {}).get("restoring")
+
+        def mark(database: str | None) -> None:
+            journal.steps[step.id] = {"status": "running", "restoring": database}
+            journal.save()
+
         with ctx.connect_target() as target:
             outcomes = restore_databases(target, ctx.repo.blobs, manifest, owners,
-                                         reporter.advance)
+                                         reporter.advance, interrupted=interrupted, mark=mark)
         return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
     if step.kind == "verify":
         if ctx.verify is None:

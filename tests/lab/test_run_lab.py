@@ -8,9 +8,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,23 +134,78 @@ def test_a_second_run_changes_nothing(evacuated: tuple[Path, str]) -> None:
             assert "changed=0" in line, line
 
 
-def test_a_killed_run_resumes(lab: Lab, evacuated: tuple[Path, str]) -> None:
+def _kill_run(config: Path, *args: str, when: Callable[[str], bool]) -> str:
+    """Start ``evacuate run ARGS`` and SIGKILL it (and its children) as soon as ``when``
+    holds for its output so far (asked every 50 ms); return that output."""
+    proc = subprocess.Popen([sys.executable, "-m", "evacuate", "run", "-c", str(config), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 600
+    try:
+        while not when("".join(lines)) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+    assert proc.returncode == -signal.SIGKILL, "".join(lines)[-2000:]
+    return "".join(lines)
+
+
+def _journal(config: Path) -> dict[str, Any]:
+    path = config.parent / "state" / "plans" / "source-to-target" / "journal.json"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def test_a_run_killed_at_each_step_resumes(lab: Lab, evacuated: tuple[Path, str]) -> None:
+    """SIGKILL while the packages install, as the files restore and while a database loads;
+    each --resume continues where it stopped and the last one ends verified."""
     config, _ = evacuated
     lab.reset("lab-target")
-    proc = subprocess.Popen([sys.executable, "-m", "evacuate", "run", "-c", str(config),
-                             "--snapshot", "latest"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 300
-    for line in proc.stdout:  # kill it as soon as the packages are being installed
-        if ("prepare" in line and "[2/" in line) or time.monotonic() > deadline:
-            time.sleep(3)
-            os.killpg(proc.pid, signal.SIGKILL)
-            break
-    proc.wait(timeout=60)
+    prepare = [0.0]
+
+    def installing(out: str) -> bool:  # a few seconds into the packages
+        if "] prepare: " in out and not prepare[0]:
+            prepare[0] = time.monotonic()
+        return bool(prepare[0]) and time.monotonic() - prepare[0] > 3
+
+    _kill_run(config, "--snapshot", "latest", when=installing)
+    assert not _journal(config)["steps"].get("prepare")
+
+    _kill_run(config, "--resume", "--snapshot", "latest",
+              when=lambda out: "] files: " in out)
+    assert _journal(config)["steps"]["prepare"]["status"] == "done"
+    assert "files" not in _journal(config)["steps"]
+
+    with lab.open("lab-target") as target:
+        def loading_shop(_out: str) -> bool:  # shop's first tables are on the target
+            step = _journal(config)["steps"].get("databases", {})
+            if step.get("status") == "done" or ("restoring" in step and not step["restoring"]):
+                return True  # too late: the assertion below says so
+            if step.get("restoring") != "postgresql:shop":  # the dumps before it (mariadb)
+                return False
+            tables = target.run("runuser -u postgres -- psql -XAt -d shop -c \"select count(*) "
+                                "from pg_tables where schemaname = 'public'\" 2>/dev/null",
+                                timeout=30).text.strip()
+            return tables not in ("", "0")
+
+        out = _kill_run(config, "--resume", "--snapshot", "latest", when=loading_shop)
+    assert "files done" in out
+    assert _journal(config)["steps"]["databases"] == {"status": "running",
+                                                      "restoring": "postgresql:shop"}
+
     resumed = evacuate(config, "run", "--resume", "--snapshot", "latest")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "snapshot" in resumed.stderr and "skipped" in resumed.stderr
+    assert "prepare: " in resumed.stderr and "(done before, skipped)" in resumed.stderr
+    assert "verify done" in resumed.stderr
+    assert "postgresql:shop: restored" in resumed.stderr  # dropped and loaded again
+    assert _target(lab, "runuser -u postgres -- psql -XAt -d shop -c "
+                        "'select count(*) from orders'").strip() == "5000"
     assert _target(lab, "systemctl is-active notes.service").strip() == "active"
 
 
