@@ -44,6 +44,8 @@ TAR_COMMAND = ["tar", "--null", "--verbatim-files-from", "--no-recursion", "--sp
                "-T", "-"]
 MAX_WARNINGS = 200
 READ_ATTEMPTS = 3
+HANDLED = ("Cannot stat: No such file or directory", "File shrank by",
+           "Exiting with failure status due to previous errors")
 
 
 @dataclass
@@ -194,8 +196,9 @@ def _read_once(transport: Transport, blobs: BlobStore, pending: dict[bytes, Scan
     for path in unread:
         result.warn(f"{pending[path].name}: could not be read; not in this snapshot")
         dropped.add(slots[path])
-    for line in errors:
-        result.warn(f"{transport.name}: {line}")
+    for line in errors:  # what the listing after the stream explained is said above
+        if not any(known in line for known in HANDLED):
+            result.warn(f"{transport.name}: {line}")
     return again
 
 
