@@ -14,22 +14,12 @@ import time
 from pathlib import Path
 
 from evacuate.lab.lab import Lab
+from tests.lab.test_run_lab import evacuate, write_config
 
 
 def _config(lab: Lab, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    config = folder / "evacuate.yml"
-    config.write_text(
-        f"state_dir: {folder / 'state'}\n"
-        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
-        f"hosts:\n  source:\n    ssh: {lab.ssh_spec('lab-source')}\n    target: target\n"
-        f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n")
-    return config
-
-
-def _evacuate(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
-                          capture_output=True, text=True, timeout=900, check=False)
+    return write_config(lab, folder)
 
 
 def _one_clear_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -55,7 +45,7 @@ def test_the_source_powered_off_during_plan_and_run(lab: Lab, tmp_path: Path) ->
     config = _config(lab, tmp_path / "kept")
     empty = _config(lab, tmp_path / "empty")
     try:
-        planned = _evacuate(config, "plan", "source", "--to", "target", "--json")
+        planned = evacuate(config, "plan", "source", "--to", "target", "--json")
         assert planned.returncode == 0, planned.stderr
         journal = tmp_path / "kept" / "state" / "plans" / json.loads(planned.stdout)["name"] \
             / "journal.json"
@@ -73,15 +63,15 @@ def test_the_source_powered_off_during_plan_and_run(lab: Lab, tmp_path: Path) ->
         assert "done" in out and "Traceback" not in out + err
 
         # a new run needs a fresh snapshot, a plan without any snapshot needs the source
-        again = _one_clear_line(_evacuate(config, "run"))
+        again = _one_clear_line(evacuate(config, "run"))
         assert "source" in again and "unreachable" in again
         assert "evacuate restore source --to target" in again and " old" in again
         assert "evacuate run --snapshot latest" in again
-        nothing = _one_clear_line(_evacuate(empty, "plan", "source", "--to", "target"))
+        nothing = _one_clear_line(evacuate(empty, "plan", "source", "--to", "target"))
         assert "no snapshot of source" in nothing and "--to" not in nothing
 
         # a plan from the last snapshot does not need the source
-        replanned = _evacuate(config, "plan", "source", "--to", "target")
+        replanned = evacuate(config, "plan", "source", "--to", "target")
         assert replanned.returncode == 0, replanned.stderr
     finally:
         lab.reset("lab-source")
