@@ -56,19 +56,18 @@ from evacuate.transport.known_hosts import (
 from evacuate.transport.liveness import stream_idle_timeout, watchdog
 from evacuate.transport.spec import HostSpec, parse_host_spec
 from evacuate.transport.ssh_files import SFTPFiles
+from evacuate.transport.ssh_sudo import SudoBecome
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa")
-SUDO_NOPASSWD = "sudo -n -- "
-SUDO_PASSWORD = "sudo -S -k -p '' -- "
 KILL_GRACE = 1.0
 """Seconds past a run() timeout after which the host itself kills the command."""
 GLOBAL_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
 _SSH_ERRORS = (paramiko.SSHException, EOFError, OSError)
 
 
-class SSHTransport(SFTPFiles, Transport):
+class SSHTransport(SudoBecome, SFTPFiles, Transport):
     """A host reached over SSH. Construction reads the ssh config but opens nothing;
     the first operation (or :meth:`connect`) connects."""
 
@@ -272,48 +271,10 @@ class SSHTransport(SFTPFiles, Transport):
         try:
             chan = transport.open_session(timeout=self.connect_timeout)
             chan.exec_command(remote)
-            if self._sudo_prefix == SUDO_PASSWORD:
-                assert self._become_password is not None
-                chan.sendall(self._become_password.encode() + b"\n")
+            self._send_become_password(chan)
         except _SSH_ERRORS as err:
             raise ConnectionLost(f"{self.name}: cannot start a command: {_oneline(err)}") from None
         return chan
-
-    def _sudo_mode(self) -> str:
-        """The sudo prefix for this host, probed once: ``sudo -n`` when sudo needs no
-        password; ``sudo -S -k`` (the password as stdin's first line; -k so that sudo always
-        reads it, cached credentials or not) when it does and a password was given. Raise
-        AuthenticationFailed when the given password is refused."""
-        if self._sudo_prefix is not None:
-            return self._sudo_prefix
-        if self._become_password is None or self._raw_status("sudo -n true") == 0:
-            # Without a password there is nothing to choose: sudo -n fails at once with
-            # "a password is required" where one is, and that message is shown.
-            self._sudo_prefix = SUDO_NOPASSWD
-            return self._sudo_prefix
-        if self._raw_status(f"{SUDO_PASSWORD}true", self._become_password.encode() + b"\n") != 0:
-            raise AuthenticationFailed(f"{self.name}: sudo refused the password for "
-                                       f"{self.user} (EVACUATE_BECOME_PASSWORD)")
-        self._sudo_prefix = SUDO_PASSWORD
-        return self._sudo_prefix
-
-    def _raw_status(self, line: str, stdin: bytes = b"") -> int:
-        """Run ``line`` as the login user (no sudo, output discarded) with ``stdin``; return
-        its exit status."""
-        try:
-            chan = self._connected().open_session(timeout=self.connect_timeout)
-            try:
-                chan.exec_command(f"exec sh -c {shlex.quote(line + ' >/dev/null 2>&1')}")
-                if stdin:
-                    chan.sendall(stdin)
-                chan.shutdown_write()
-                if not chan.status_event.wait(self.connect_timeout + 20):
-                    raise TimeoutError("no answer")
-                return chan.exit_status
-            finally:
-                chan.close()
-        except (*_SSH_ERRORS, TimeoutError) as err:
-            raise ConnectionLost(f"{self.name}: cannot check sudo: {_oneline(err)}") from None
 
     def run(self, command: Command, *, input: bytes | None = None, timeout: float | None = None,
             check: bool = False) -> CommandResult:

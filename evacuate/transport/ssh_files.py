@@ -1,6 +1,6 @@
 """Files to and from a host over SSH: SFTP as the login user, or a stream through
 ``sudo -n`` when the transport becomes root (the SFTP server runs as the login user).
-Part of the SSH transport (see ssh.py); paramiko is used only by these two modules."""
+Part of the SSH transport (see ssh.py); paramiko is used only by ssh*.py."""
 
 from __future__ import annotations
 
