@@ -27,6 +27,13 @@ _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})")
 _MAX_SHOWN = 60
 
 
+def _shown(value: str) -> str:
+    """``value`` quoted for a message, at most about _MAX_SHOWN characters however it
+    escapes (a control or astral character takes up to ten)."""
+    quoted = repr(value)
+    return quoted if len(quoted) <= _MAX_SHOWN else quoted[:_MAX_SHOWN - 4] + "...'"
+
+
 @dataclass(frozen=True)
 class HostSpec:
     """A parsed host spec. ``user``/``port`` are None when the spec left them out
@@ -68,7 +75,7 @@ def parse_host_spec(text: str) -> HostSpec:
         scheme, _, spec = spec.partition("://")
         scheme = scheme.lower()
         if scheme not in SCHEMES:
-            _fail(text, f"unknown scheme {scheme[:_MAX_SHOWN]!r} (known: {', '.join(SCHEMES)})")
+            _fail(text, f"unknown scheme {_shown(scheme)} (known: {', '.join(SCHEMES)})")
         if spec.endswith("/"):
             spec = spec[:-1]
         if scheme == "local":
@@ -84,7 +91,7 @@ def parse_host_spec(text: str) -> HostSpec:
     if "@" in spec:
         user, _, spec = spec.rpartition("@")
         if not _USER.fullmatch(user):
-            _fail(text, f"invalid user name {user[:_MAX_SHOWN]!r}")
+            _fail(text, f"invalid user name {_shown(user)}")
     host, port = _split_host_port(text, spec)
     return HostSpec(user=user, host=host, port=port, scheme=scheme)
 
@@ -98,7 +105,7 @@ def _split_host_port(text: str, spec: str) -> tuple[str, int | None]:
         if not rest:
             return host, None
         if not rest.startswith(":"):
-            _fail(text, f"unexpected {rest[:_MAX_SHOWN]!r} after ']'")
+            _fail(text, f"unexpected {_shown(rest)} after ']'")
         return host, _port(text, rest[1:])
     if spec.count(":") > 1:  # a bare IPv6 address; a port needs brackets
         return _ipv6(text, spec), None
@@ -110,25 +117,24 @@ def _ipv6(text: str, candidate: str) -> str:
     try:
         return str(ipaddress.IPv6Address(candidate))
     except ValueError:
-        _fail(text, f"{candidate[:_MAX_SHOWN]!r} is not an IPv6 address")
+        _fail(text, f"{_shown(candidate)} is not an IPv6 address")
 
 
 def _hostname(text: str, host: str) -> str:
     if not host:
         _fail(text, "no host name")
     if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in host.split(".")):
-        _fail(text, f"invalid host name {host[:_MAX_SHOWN]!r}")
+        _fail(text, f"invalid host name {_shown(host)}")
     return host
 
 
 def _port(text: str, port: str) -> int:
     # isascii: int() would also accept other scripts' digits and '1_000'.
     if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
-        _fail(text, f"invalid port {port[:_MAX_SHOWN]!r} (expected 1-65535)")
+        _fail(text, f"invalid port {_shown(port)} (expected 1-65535)")
     return int(port)
 
 
 def _fail(text: str, reason: str) -> NoReturn:
-    shown = text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."
-    raise UsageError(f"invalid host spec {shown!r}: {reason}", hint=_HINT)
+    raise UsageError(f"invalid host spec {_shown(text)}: {reason}", hint=_HINT)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from evacuate.errors import UsageError
@@ -78,6 +78,8 @@ def test_spec_is_frozen() -> None:
 
 
 @given(st.text())
+@example("000000000\x1f\x1f\x1f\x1f\x1f\U000101fe\U00012544\U0001342f\U00014647\U00018cd6"
+         "\U00018cd6\U00018cd6\U00018cd6\U00018d09\U0002ebe1")  # escapes 10x: was 300 long
 def test_arbitrary_text_raises_only_usage_error(text: str) -> None:
     try:
         spec = parse_host_spec(text)
