@@ -20,7 +20,7 @@ from evacuate.rebuild.journal import Journal
 from evacuate.rebuild.space import check_space, explain_no_space
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
-from evacuate.snapshot.restore import restore_tree
+from evacuate.snapshot.restore import STAMP_RESTORED, restore_tree
 from evacuate.snapshot.scan import decode_path
 from evacuate.transport.base import Transport
 
@@ -152,6 +152,7 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
             except EvacuateError as failed:
                 raise explain_no_space(target, failed, needed) from None
             removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
+            target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
         for skipped in result.skipped:
             reporter.warning(skipped)
         return (f"{result.files} files, {result.bytes >> 20} MiB"

@@ -27,6 +27,14 @@ TYPES = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIF
          "char": tarfile.CHRTYPE, "block": tarfile.BLKTYPE}
 DEVICES = ("char", "block")
 
+TARGET_STATE_DIR = "/var/lib/evacuate"
+RESTORED_STAMP = f"{TARGET_STATE_DIR}/data-restored"
+"""Written on a rebuilt target when its data trees have been restored (its mtime says when,
+by the target's clock; the files role writes it too). Verify counts entries that appeared
+after it as the target's own (cron jobs, services) rather than as restored extras."""
+STAMP_RESTORED = (f"install -d -m 0700 {TARGET_STATE_DIR} && "
+                  f"date -u +%Y-%m-%dT%H:%M:%SZ > {RESTORED_STAMP}")
+
 
 @dataclass
 class RestoreResult:

@@ -13,11 +13,13 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from fnmatch import fnmatchcase
 
 from evacuate.inventory.model import HostInventory
 from evacuate.plan.selection import DATA_DENY, ETC_DENY, denied
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
+from evacuate.snapshot.restore import RESTORED_STAMP
 from evacuate.snapshot.scan import (
     ScannedEntry,
     decode_path,
@@ -27,7 +29,7 @@ from evacuate.snapshot.scan import (
 )
 from evacuate.transport.base import Transport
 from evacuate.verify.crossing import Crossing
-from evacuate.verify.model import Check, failed, judged, skipped
+from evacuate.verify.model import Check, failed, judged, passed, skipped
 
 CONFIG_IGNORED = (
     "/etc/hostname", "/etc/hosts", "/etc/mailname", "/etc/machine-id", "/etc/fstab",
@@ -52,6 +54,17 @@ class TargetFiles:
 
     entries: dict[str, ScannedEntry] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
+    restored_at: str | None = None  # mtime of RESTORED_STAMP (find's %T@), None without one
+
+    def written_since_restore(self, entry: ScannedEntry) -> bool:
+        """Whether ``entry`` last changed (ctime, which a restore cannot set) after the
+        target's data restore finished."""
+        if not self.restored_at:
+            return False
+        try:
+            return Decimal(entry.ctime) > Decimal(self.restored_at)
+        except ArithmeticError:
+            return False
 
 
 def not_restored(path: str) -> bool:
@@ -96,24 +109,27 @@ def choose_sample(paths: Sequence[str], size: int, full: bool) -> list[str]:
 
 
 def file_facts_script(roots: Sequence[str], excludes: Sequence[str], marker: str) -> str:
-    """sh program: scan ``roots`` (records as scan.parse_scan reads them), print ``marker``
-    and NUL, then ``sha256sum -z`` every NUL-separated path on stdin (unreadable ones are
-    left out)."""
-    return (f"{scan_command(roots, excludes)}\nprintf '%s\\0' {marker}\n"
+    """sh program: print the mtime of RESTORED_STAMP (if any), ``marker`` and NUL; scan
+    ``roots`` (records as scan.parse_scan reads them), ``marker`` and NUL again; then
+    ``sha256sum -z`` every NUL-separated path on stdin (unreadable ones are left out)."""
+    return (f"find {RESTORED_STAMP} -maxdepth 0 -printf '%T@' 2>/dev/null\n"
+            f"printf '%s\\0' {marker}\n"
+            f"{scan_command(roots, excludes)}\nprintf '%s\\0' {marker}\n"
             "xargs -0 -r sha256sum -z -- 2>/dev/null\nexit 0\n")
 
 
 def parse_file_facts(raw: bytes, marker: str) -> TargetFiles:
     """Parse the output of :func:`file_facts_script`; raise ValueError if it is cut short."""
-    scan, sep, sums = raw.partition(marker.encode() + b"\0")
-    if not sep:
+    stamp, sep, rest = raw.partition(marker.encode() + b"\0")
+    scan, sep2, sums = rest.partition(marker.encode() + b"\0")
+    if not (sep and sep2):
         raise ValueError("the file scan did not finish (no end marker)")
     entries = {e.name: e for e in parse_scan(scan)}
     hashes = {}
     for record in sums.split(b"\0"):
         if len(record) > 66 and record[64:66] == b"  ":
             hashes[encode_path(record[66:])] = record[:64].decode()
-    return TargetFiles(entries, hashes)
+    return TargetFiles(entries, hashes, stamp.decode().strip() or None)
 
 
 def read_target_files(transport: Transport, manifest: SnapshotManifest, hash_paths: Sequence[str],
@@ -246,6 +262,8 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
                 continue
             have_sha = target.sha256.get(entry.path) if entry.path in sampled else None
             problems = _entry_problems(entry, there, want_sha, have_sha)
+            if problems and target.written_since_restore(there):
+                problems.append("changed on the target after the restore")
             if problems:
                 link = there.link_target.decode("utf-8", "replace") if there.link_target else None
                 differences.append(failed("data", entry.path, expected, _describe(
@@ -255,16 +273,29 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
                                          "entries under it") if gone.get(c.name) else c
                        for c in differences]
         known = {e.path for e in want}
-        for path in sorted(set(have) - known):
+        extras = sorted(set(have) - known)
+        own = [p for p in extras if target.written_since_restore(have[p])]
+        for path in extras:
             extra = have[path]
-            differences.append(failed("data", path, "absent", _describe(
-                extra.kind, extra.mode, extra.user, extra.group, extra.size, None, None),
-                f"on the target but not in the snapshot (under {root})"))
+            if path not in own:
+                differences.append(failed("data", path, "absent", _describe(
+                    extra.kind, extra.mode, extra.user, extra.group, extra.size, None, None),
+                    f"on the target but not in the snapshot (under {root})"))
+        # entries the running target made after its restore (a cron job's output, a service's
+        # new files) are its own: listed in one passing check, left out of the totals
+        if own:
+            have_files = [e for p, e in have.items() if e.kind == "file" and p not in own]
+            summary_have = f"{len(have_files)} files, {sum(e.size for e in have_files)} B"
         hashed = sum(1 for e in files if e.path in sampled and e.path in target.sha256)
         same_totals = summary_want == summary_have
         checks.append(judged(same_totals and not differences, "data", root, summary_want,
                              summary_have, f"{len(differences)} entries differ; " * bool(differences)
                              + f"content compared for {hashed} of {len(files)} files"))
+        if own:
+            shown = ", ".join(own[:5]) + (f" and {len(own) - 5} more" if len(own) > 5 else "")
+            checks.append(passed("data", f"{root} (written on the target)", "absent",
+                                 f"{len(own)} entries", "new since the restore, not in the "
+                                 f"snapshot (the target's own jobs and services): {shown}"))
         checks.extend(differences[:listed])
         if len(differences) > listed:
             checks.append(failed("data", f"{root} (more)", "", f"{len(differences) - listed} more",

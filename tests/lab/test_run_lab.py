@@ -134,6 +134,39 @@ def test_a_second_run_changes_nothing(evacuated: tuple[Path, str]) -> None:
             assert "changed=0" in line, line
 
 
+def test_what_the_targets_own_cron_job_writes_is_listed_not_failed(
+        lab: Lab, evacuated: tuple[Path, str]) -> None:
+    """alice's cron job copies reports into ~/reports on the running target (CI once hit it
+    between a run's restore and its verify, when it ran every half hour): new since the
+    restore, so verify
+    lists those entries as the target's own and passes; a restored file the job overwrote
+    with other content still fails."""
+    config, _ = evacuated
+    _target(lab, "runuser -u alice -- /home/alice/bin/sync-reports.sh")
+    assert _target(lab, "ls /home/alice/reports")
+    try:
+        verified = evacuate(config, "verify", "source", "target")
+        assert verified.returncode == 0, verified.stdout[-3000:]
+        own = _checks(verified)["data:/home (written on the target)"]
+        assert own["status"] == "pass" and "/home/alice/reports/a.txt" in own["detail"]
+        _target(lab, "echo changed >> /home/alice/bin/sync-reports.sh")
+        broken = evacuate(config, "verify", "source", "target", "--full")
+        assert broken.returncode == 1, broken.stdout[-3000:]
+        failed = {k: c for k, c in _checks(broken).items() if c["status"] == "fail"}
+        assert set(failed) == {"data:/home", "data:/home/alice/bin/sync-reports.sh"}
+        assert "changed on the target after the restore" in failed[
+            "data:/home/alice/bin/sync-reports.sh"]["detail"]
+    finally:
+        _target(lab, "rm -rf /home/alice/reports; sed -i '$d' /home/alice/bin/sync-reports.sh")
+
+
+def _checks(verified: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+    """The checks of the report a verify run saved, by id."""
+    saved = verified.stderr.split("report saved to ", 1)[1].split()[0]
+    report = json.loads(Path(saved).read_text())
+    return {f"{c['area']}:{c['name']}": c for c in report["checks"]}
+
+
 def _kill_run(config: Path, *args: str, when: Callable[[str], bool]) -> str:
     """Start ``evacuate run ARGS`` and SIGKILL it (and its children) as soon as ``when``
     holds for its output so far (asked every 50 ms); return that output."""

@@ -96,7 +96,8 @@ runuser -u postgres -- pg_dump -Fc shop > /var/backups/shop.dump
 EOF
 chmod 0750 /usr/local/sbin/backup-db.sh
 printf 'MAILTO=root\n17 3 * * * /usr/local/sbin/backup-db.sh\n' | crontab -u root -
-printf '*/30 * * * * /home/alice/bin/sync-reports.sh\n' | crontab -u alice -
+# nightly: a job every half hour wrote ~/reports on the source and the target mid-test
+printf '45 4 * * * /home/alice/bin/sync-reports.sh\n' | crontab -u alice -
 printf 'SHELL=/bin/sh\n0 6 * * * notes /usr/bin/python3 /opt/notes/app.py --report > /dev/null\n' > /etc/cron.d/notes-report
 chmod 0644 /etc/cron.d/notes-report
 

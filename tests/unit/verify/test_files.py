@@ -112,10 +112,13 @@ def test_deleted_conffiles_must_stay_deleted() -> None:
 def test_parse_file_facts_reads_scan_records_and_nul_separated_sums() -> None:
     record = b"\0".join([b"f", "/srv/caf\u00e9 x\n.txt".encode(), b"3", b"1.0", b"1.0", b"1:2",
                          b"644", b"0", b"0", b"root", b"root", b"1", b"8", b""]) + b"\0"
-    raw = record + b"MARK\0" + b"a" * 64 + "  /srv/caf\u00e9 x\n.txt".encode() + b"\0"
+    raw = (b"1764639000.1234567890MARK\0" + record + b"MARK\0" + b"a" * 64
+           + "  /srv/caf\u00e9 x\n.txt".encode() + b"\0")
     parsed = parse_file_facts(raw, "MARK")
     assert list(parsed.entries) == ["/srv/caf\u00e9 x\n.txt"]
     assert parsed.sha256 == {"/srv/caf\u00e9 x\n.txt": "a" * 64}
+    assert parsed.restored_at == "1764639000.1234567890"
+    assert parse_file_facts(b"MARK\0" + record + b"MARK\0", "MARK").restored_at is None
     assert RECORD_FORMAT.count("\\0") == 14
 
 
@@ -164,3 +167,36 @@ def test_a_missing_directory_is_one_failure_not_one_per_entry() -> None:
     failed = [c for c in compare_data_trees(snap, target, set()) if c.failed]
     assert [c.name for c in failed] == ["/srv", "/srv/data"]
     assert "with the 4 entries under it" in failed[1].detail
+
+
+def test_entries_the_target_wrote_after_its_restore_are_its_own_not_failures() -> None:
+    """A cron job on the rebuilt target copies reports into a new directory after the
+    restore (ctime after the stamp): listed in one passing check and left out of the totals.
+    An extra whose ctime is older than the stamp came with the restore and still fails; a
+    snapshot file changed after the restore still fails, saying so."""
+    snap = manifest()
+    target = mirror(snap.files)
+    entries = dict(target.entries)
+    late = {"ctime": "1764639100.5"}
+    entries["/srv/reports"] = replace(scanned(entry("/srv/reports", "dir", 0o755)), **late)
+    entries["/srv/reports/r.txt"] = replace(scanned(entry("/srv/reports/r.txt")), **late)
+    entries["/srv/data/stale.txt"] = replace(scanned(entry("/srv/data/stale.txt")),
+                                             ctime="1764638000")
+    entries["/srv/data/a.txt"] = replace(entries["/srv/data/a.txt"], size=1, **late)
+    checks = {c.id: c for c in compare_data_trees(
+        snap, TargetFiles(entries, target.sha256, "1764639000.25"), set())}
+    own = checks["data:/srv (written on the target)"]
+    assert own.status is Status.PASS and own.found == "2 entries"
+    assert "/srv/reports, /srv/reports/r.txt" in own.detail
+    assert {k for k, c in checks.items() if c.failed} == {
+        "data:/srv", "data:/srv/data/stale.txt", "data:/srv/data/a.txt"}
+    assert "changed on the target after the restore" in checks["data:/srv/data/a.txt"].detail
+
+    del entries["/srv/data/stale.txt"]
+    entries["/srv/data/a.txt"] = target.entries["/srv/data/a.txt"]
+    checks = {c.id: c for c in compare_data_trees(
+        snap, TargetFiles(entries, target.sha256, "1764639000.25"), set())}
+    assert [k for k, c in checks.items() if c.failed] == []  # totals without the new entries
+    without_stamp = compare_data_trees(snap, TargetFiles(entries, target.sha256), set())
+    assert {c.id for c in without_stamp if c.failed} == {
+        "data:/srv", "data:/srv/reports", "data:/srv/reports/r.txt"}
