@@ -4,6 +4,7 @@ state directory (``inventories/<host>/<time>.json`` and ``latest.json``)."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,10 @@ from pathlib import Path
 from evacuate.errors import EvacuateError, UsageError
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.inventory import HostInventory, collect_inventory, from_json, to_json
+from evacuate.inventory.conffile_diffs import Downloader, archives, collect_diffs
+from evacuate.inventory.model import Repository
 from evacuate.state import StateDir, read_json, write_json
+from evacuate.transport.base import Transport
 
 
 @dataclass(frozen=True)
@@ -48,29 +52,56 @@ def load_latest_inventory(state: StateDir, ref: HostRef) -> HostInventory:
         raise UsageError(f"{path}: not a readable inventory ({bad})") from None
 
 
+@dataclass(frozen=True)
+class DiffOptions:
+    """How changed conffiles get their diffs: from the host's apt cache (``enabled``), and
+    from .debs the controller downloads from the host's own repositories (``fetch``) and
+    from ``mirrors``."""
+
+    enabled: bool = True
+    fetch: bool = False
+    mirrors: tuple[Repository, ...] = ()
+
+
+def add_conffile_diffs(transport: Transport, inventory: HostInventory,
+                       diffs: DiffOptions) -> HostInventory:
+    if not diffs.enabled or not inventory.changed_conffiles:
+        return inventory
+    downloader = None
+    if diffs.fetch or diffs.mirrors:
+        arches = Counter(p.arch for p in inventory.packages if p.arch not in ("", "all"))
+        arch = arches.most_common(1)[0][0] if arches else "amd64"
+        repositories = (inventory.package_sources.repositories if diffs.fetch else ())
+        downloader = Downloader(archives((*diffs.mirrors, *repositories), arch))
+    return collect_diffs(transport, inventory, downloader=downloader)
+
+
 def take_inventory(ref: HostRef, options: ConnectOptions, state: StateDir, *,
-                   timeout: float = 300) -> InventoryOutcome:
+                   timeout: float = 300, diffs: DiffOptions = DiffOptions()) -> InventoryOutcome:
     """Collect and save one host's inventory; errors are returned, not raised."""
     try:
         with connect(ref, options) as transport:
             inventory = collect_inventory(transport, host=ref.label, timeout=timeout)
+            inventory = add_conffile_diffs(transport, inventory, diffs)
         return InventoryOutcome(ref, inventory, save_inventory(state, ref, inventory))
     except EvacuateError as error:
         return InventoryOutcome(ref, error=error)
 
 
 def take_inventories(refs: list[HostRef], options: ConnectOptions, state: StateDir, *,
-                     timeout: float = 300, parallel: int = 8) -> list[InventoryOutcome]:
+                     timeout: float = 300, parallel: int = 8,
+                     diffs: DiffOptions = DiffOptions()) -> list[InventoryOutcome]:
     """Inventory every host concurrently; the outcomes keep the order of ``refs``."""
     if len(refs) == 1:
-        return [take_inventory(refs[0], options, state, timeout=timeout)]
+        return [take_inventory(refs[0], options, state, timeout=timeout, diffs=diffs)]
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(refs)))) as pool:
-        return list(pool.map(lambda ref: take_inventory(ref, options, state, timeout=timeout),
-                             refs))
+        return list(pool.map(lambda ref: take_inventory(ref, options, state, timeout=timeout,
+                                                        diffs=diffs), refs))
 
 
 def take_disk_inventory(root: Path, label: str, state: StateDir, *,
-                        timeout: float = 600) -> InventoryOutcome:
+                        timeout: float = 600, diffs: DiffOptions = DiffOptions()
+                        ) -> InventoryOutcome:
     """Inventory a root filesystem mounted at ``root`` (a rescued disk), read with the
     disk's own tools inside a chroot; see :mod:`evacuate.inventory.disk`."""
     from evacuate.inventory.disk import collect_disk_inventory
@@ -85,6 +116,7 @@ def take_disk_inventory(root: Path, label: str, state: StateDir, *,
     try:
         transport = LocalTransport(name=f"disk {root}", root=root)
         inventory = collect_disk_inventory(transport, root, host=label, timeout=timeout)
+        inventory = add_conffile_diffs(transport, inventory, diffs)
     except EvacuateError as error:
         return InventoryOutcome(ref, error=error)
     return InventoryOutcome(ref, inventory, save_inventory(state, ref, inventory))

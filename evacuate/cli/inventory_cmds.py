@@ -6,7 +6,12 @@ from pathlib import Path
 
 import typer
 
-from evacuate.actions.inventory import InventoryOutcome, take_disk_inventory, take_inventories
+from evacuate.actions.inventory import (
+    DiffOptions,
+    InventoryOutcome,
+    take_disk_inventory,
+    take_inventories,
+)
 from evacuate.cli import console
 from evacuate.cli.app import app
 from evacuate.cli.common import (
@@ -20,6 +25,7 @@ from evacuate.cli.common import (
 )
 from evacuate.errors import ExitCode, UsageError
 from evacuate.inventory import HostInventory, to_json
+from evacuate.inventory.conffile_diffs import mirror_repository
 
 
 def _size(value: int | None) -> str:
@@ -48,7 +54,8 @@ def summary_rows(inv: HostInventory) -> list[tuple[str, str]]:
                    f"{inv.os.hostname}, {inv.os.timezone}"),
         ("packages", f"{len(inv.packages)} installed, {manual} manual, "
                      f"{len(inv.package_sources.repositories)} repositories"),
-        ("config", f"{len(inv.changed_conffiles)} changed conffiles, "
+        ("config", f"{len(inv.changed_conffiles)} changed conffiles "
+                   f"({sum(c.diff is not None for c in inv.changed_conffiles)} with diffs), "
                    f"{len(inv.unowned_files.files)} unowned files"),
         ("services", f"{len(enabled)} enabled, {len(active)} active, local units: "
                      f"{', '.join(local_units) or 'none'}; {len(inv.timers)} timers"),
@@ -89,6 +96,15 @@ def inventory(
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt, as_json: bool = JsonOpt,
     timeout: float = typer.Option(300.0, help="Seconds the whole inventory may take per host."),
+    diffs: bool = typer.Option(True, "--diffs/--no-diffs", help="Diff the changed conffiles "
+                               "against their shipped versions found in the host's apt cache "
+                               "(one more read-only round trip)."),
+    fetch_defaults: bool = typer.Option(False, "--fetch-defaults", help="Also download missing "
+                                        "shipped versions (.debs) from the host's repositories "
+                                        "to the controller (never to the host)."),
+    defaults_from: list[str] = typer.Option([], "--defaults-from", metavar="'URI SUITE [COMP]'",
+                                            help="A mirror to download shipped versions from "
+                                            "(repeatable; a flat repository's suite is ./)."),
 ) -> None:
     """Record what HOST is (read-only, one SSH round trip) and save it in the state dir.
 
@@ -96,14 +112,20 @@ def inventory(
     """
     ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
                        accept_new=accept_new)
+    try:
+        mirrors = tuple(mirror_repository(text) for text in defaults_from)
+    except ValueError as bad:
+        raise UsageError(f"--defaults-from: {bad}") from None
+    options = DiffOptions(enabled=diffs, fetch=fetch_defaults, mirrors=mirrors)
     if root is not None:
         label = hosts[0] if hosts else root.absolute().name or "disk"
-        outcomes = [take_disk_inventory(root, label, ctx.state, timeout=timeout)]
+        outcomes = [take_disk_inventory(root, label, ctx.state, timeout=timeout,
+                                        diffs=options)]
     elif not hosts:
         raise UsageError("name at least one host (or --root PATH for a rescued disk)")
     else:
         outcomes = take_inventories([ctx.host(text) for text in hosts], ctx.connect, ctx.state,
-                                    timeout=timeout)
+                                    timeout=timeout, diffs=options)
     if as_json:
         payload = [to_json(o.inventory) if o.inventory else
                    {"host": o.host.label, "error": str(o.error)} for o in outcomes]

@@ -170,12 +170,16 @@ class PackageSources:
 @dataclass(frozen=True)
 class ChangedConffile:
     """A package's configuration file whose content differs from the shipped one
-    (``actual_md5`` None: the file was deleted). Diffs are not collected yet."""
+    (``actual_md5`` None: the file was deleted). ``diff`` is the unified diff from the
+    shipped version, secret-looking values redacted (see inventory.conffile_diffs), when
+    that version could be found; ``diff_note`` says where it came from or why there is none."""
 
     path: str
     package: str
     expected_md5: str
     actual_md5: str | None
+    diff: str | None = None
+    diff_note: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from evacuate.actions.inventory import take_inventory
+from evacuate.actions.inventory import DiffOptions, take_inventory
 from evacuate.hostref import ConnectOptions, HostRef
 from evacuate.inventory import HostInventory, to_json
+from evacuate.inventory.conffile_diffs import mirror_repository
+from evacuate.lab.aptrepo import repo_port
+from evacuate.lab.images import repo_path
 from evacuate.lab.lab import Lab
 from evacuate.state import StateDir
 from evacuate.transport import parse_host_spec
@@ -174,3 +177,38 @@ def test_cli_inventory_json_to_stdout(lab: Lab, tmp_path: Path) -> None:
     document = json.loads(proc.stdout)
     assert document["os"]["hostname"] == "lab-target"
     assert list((tmp_path / "s" / "inventories").glob("*/latest.json"))
+
+
+def test_changed_conffiles_are_diffed_against_the_shipped_versions(lab: Lab,
+                                                                    tmp_path: Path) -> None:
+    """The seeded edits of nginx.conf and MariaDB's 50-server.cnf show as unified diffs: the
+    shipped versions come from a mirror the controller downloads from (the lab's apt
+    repository) and, for nginx-common, from the host's own apt cache once its .deb is there."""
+    options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
+    ref = HostRef("lab-source", parse_host_spec(lab.ssh_spec("lab-source")))
+    mirror = f"http://{lab.spec.network.gateway}:{repo_port(lab.spec.index)}/bookworm"
+    fetched = take_inventory(ref, options, StateDir(tmp_path / "a"), diffs=DiffOptions(
+        mirrors=(mirror_repository(f"{mirror} ./"),)))
+    assert fetched.inventory is not None, fetched.error
+    changed = {c.path: c for c in fetched.inventory.changed_conffiles}
+    nginx = changed["/etc/nginx/nginx.conf"]
+    assert nginx.diff is not None and nginx.diff_note.startswith(f"shipped version from {mirror}/")
+    assert "\n-\t# server_tokens off;\n+\tserver_tokens off;\n" in nginx.diff
+    assert nginx.diff.startswith("--- /etc/nginx/nginx.conf (shipped)\n")
+    server = changed["/etc/mysql/mariadb.conf.d/50-server.cnf"]
+    assert server.diff is not None and "\n+max_connections         = 200\n" in server.diff
+
+    deb = next(repo_path("bookworm").glob("nginx-common_*_all.deb"))
+    cached = f"/var/cache/apt/archives/{deb.name}"
+    with lab.open("lab-source") as source:
+        source.put(deb, cached)
+        try:
+            local = take_inventory(ref, options, StateDir(tmp_path / "b"))
+        finally:
+            source.run(["rm", "-f", cached], check=True)
+    assert local.inventory is not None, local.error
+    nginx = next(c for c in local.inventory.changed_conffiles if c.path == nginx.path)
+    assert nginx.diff_note == f"shipped version from the host's apt cache ({deb.name})"
+    assert "\n+\tserver_tokens off;\n" in (nginx.diff or "")
+    server = next(c for c in local.inventory.changed_conffiles if c.path == server.path)
+    assert server.diff is None and "--fetch-defaults" in server.diff_note

@@ -2,7 +2,7 @@
 
 The host prints every conffile with its shipped md5 and the md5 of the file on
 disk; the comparison happens here. Obsolete conffiles are ignored. Only the list
-is collected; diffs against the shipped version are a later step.
+is collected here; evacuate.inventory.conffile_diffs adds the diffs in a second round trip.
 """
 
 from __future__ import annotations
