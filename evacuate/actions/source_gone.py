@@ -15,17 +15,22 @@ GONE = (HostUnreachable, ConnectionLost)
 """The errors that mean the source is away (not a refused key or login)."""
 
 
+def age_seconds(seconds: float, compact: bool = False) -> str:
+    """An age in its largest whole unit: '12 min' ('12m' when ``compact``), '3 h', '40 s'."""
+    seconds = max(0, int(seconds))
+    for unit, short, size in (("d", "d", 86400), ("h", "h", 3600), ("min", "m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{short}" if compact else f"{seconds // size} {unit}"
+    return f"{seconds}s" if compact else f"{seconds} s"
+
+
 def age_text(created: str, now: float | None = None) -> str:
-    """``created`` (ISO 8601 UTC, as in a manifest) as an age: '40 s', '12 min', '3 h', '2 d'."""
+    """``created`` (ISO 8601 UTC, as in a manifest) as an age: '40 s old', '12 min old'."""
     try:
         then = calendar.timegm(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ"))
     except ValueError:
         return "of unknown age"
-    seconds = max(0, int((time.time() if now is None else now) - then))
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds // size} {unit} old"
-    return f"{seconds} s old"
+    return f"{age_seconds((time.time() if now is None else now) - then)} old"
 
 
 def source_gone_hint(repo: SnapshotRepository, label: str, target: str,

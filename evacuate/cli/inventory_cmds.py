@@ -28,17 +28,6 @@ from evacuate.inventory import HostInventory, to_json
 from evacuate.inventory.conffile_diffs import mirror_repository
 
 
-def _size(value: int | None) -> str:
-    if value is None:
-        return "?"
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{value} B"
-
-
 def summary_rows(inv: HostInventory) -> list[tuple[str, str]]:
     """The facts a sysadmin wants to see first, as (area, summary) rows."""
     manual = sum(1 for p in inv.packages if p.manual)
@@ -69,7 +58,7 @@ def summary_rows(inv: HostInventory) -> list[tuple[str, str]]:
                           for v in inv.web) or "none"),
         ("certificates", "; ".join(f"{c.subject} until {c.not_after}" for c in inv.certificates)
          or "none"),
-        ("data", f"{_size(data)} in {len(inv.data_candidates)} directories"),
+        ("data", f"{console.human_size(data)} in {len(inv.data_candidates)} directories"),
         ("errors", "; ".join(f"{k}: {v}" for k, v in inv.errors.items()) or "none"),
     ]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from evacuate.actions import snapshot as actions
+from evacuate.actions.source_gone import age_seconds
 from evacuate.cli import console
 from evacuate.cli.app import app
 from evacuate.cli.common import (
@@ -27,11 +28,7 @@ from evacuate.snapshot.rescued import require_root
 
 
 def _age(created: datetime) -> str:
-    seconds = int((datetime.now(UTC) - created).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    return age_seconds((datetime.now(UTC) - created).total_seconds(), compact=True)
 
 
 @app.command("snapshot")
