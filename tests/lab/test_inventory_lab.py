@@ -25,7 +25,8 @@ CANARIES = ("canary-pg-9f3b2c71", "canary-my-4e1d7a09", "canary-token-7c0ffee5ee
 
 # Files the running database servers write on their own schedule (checkpoints, statistics);
 # the inventory only runs SELECT-style queries there.
-VOLATILE = ("/var/lib/postgresql/", "/var/lib/mysql/")
+VOLATILE = ("/var/lib/postgresql/", "/var/lib/mysql/", "/var/lib/logrotate/",
+            "/var/lib/apt/periodic/")  # and the OS's own daily timers
 
 
 @pytest.fixture(scope="module")

@@ -38,8 +38,10 @@ def evacuate(config: Path, *args: str, timeout: float = 900) -> subprocess.Compl
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-# Files the running database servers write on their own (checkpoints, statistics) and logs.
-VOLATILE = ("/var/lib/postgresql/", "/var/lib/mysql/", "/var/log/", "/var/lib/systemd/timers/")
+# Files the running database servers write on their own (checkpoints, statistics), logs, and
+# the state of the OS's own daily timers (logrotate at midnight, apt's periodic stamps).
+VOLATILE = ("/var/lib/postgresql/", "/var/lib/mysql/", "/var/log/", "/var/lib/systemd/timers/",
+            "/var/lib/logrotate/", "/var/lib/apt/periodic/")
 SOURCE_STATE = ("find /etc /srv /var/lib /var/www /home /root /opt /usr/local /var/spool -xdev "
                 "-printf '%p|%y|%m|%u|%g|%s|%T@\\n' | sort; find /etc /srv /var/lib /var/www "
                 "/home /root /opt /usr/local /var/spool -xdev -type f -print0 | sort -z | "
