@@ -17,7 +17,7 @@ from evacuate.plan.model import RebuildPlan, Step
 from evacuate.plan.selection import file_selector
 from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.journal import Journal
-from evacuate.rebuild.space import check_space, explain_no_space
+from evacuate.rebuild.space import check_space, explain_no_space, needed_by_root
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import STAMP_RESTORED, restore_tree
@@ -142,15 +142,16 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
         return f"ok={outcome.ok} changed={outcome.changed}"
     if step.kind == "files":
         select = file_selector(ctx.plan.config_files, ctx.plan.data_roots)
-        needed = sum(e.size for e in manifest.files if select(e) and e.kind == "file"
-                     and not e.hardlink_to and not e.sparse)
+        # per tree (each may be its own file system on the target); /etc for config files
+        needed = needed_by_root((e for e in manifest.files if select(e)),
+                                (*ctx.plan.data_roots, "/etc"))
         with ctx.connect_target() as target:
-            check_space(target, "/", needed, "the files")
+            check_space(target, needed, "the files", label=ctx.plan.target)
             try:
                 result = restore_tree(manifest, ctx.repo.blobs, target, "/", select=select,
                                       progress=reporter.advance)
             except EvacuateError as failed:
-                raise explain_no_space(target, failed, needed) from None
+                raise explain_no_space(target, failed, needed, label=ctx.plan.target) from None
             removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
             target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
         for skipped in result.skipped:
