@@ -153,7 +153,9 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         cron_entries=sum(len(c.entries) for c in source.crontabs), timezone=source.os.timezone,
         firewall_rules=len([ln for ln in source.firewall.nftables.splitlines() if ln.strip()]),
         steps=steps, estimate=estimate, warnings=tuple(warnings),
-        packages_renamed=crossing.renamed)
+        packages_renamed=crossing.renamed,
+        postgresql_carry=next(((c.old, c.new) for c in crossing.changes
+                               if c.family == "postgresql"), ()))
 
 
 def _ran(active: str, enabled: str) -> bool:

@@ -76,6 +76,14 @@ def carried_config(paths: Iterable[str], changes: Iterable[VersionChange],
         else:
             left_by.setdefault(change, []).append(path)
     for change, files in sorted(left_by.items(), key=lambda item: item[0].family):
+        if change.family == "postgresql":  # see evacuate.rebuild.pgcarry
+            warnings.append(PlanWarning("config-release", f"postgresql {change.old} → "
+                                        f"{change.new}: {', '.join(files)} belong to "
+                                        f"{change.old}; its pg_hba.conf, pg_ident.conf and the "
+                                        f"settings {change.new} knows and has otherwise are "
+                                        f"carried into {change.new}'s cluster by the files "
+                                        "step (the run lists them)"))
+            continue
         warnings.append(PlanWarning("config-release", f"{change.family} {change.old} → "
                                     f"{change.new}: {', '.join(files)} belong to {change.old} and "
                                     f"are not carried over; {change.new} starts from the "
@@ -92,7 +100,8 @@ def warn_conffiles(source: HostInventory, carried: Collection[str], source_os: s
         warnings.append(PlanWarning("conffile-release", f"{len(paths)} configuration files "
                                     f"changed on {source_os} replace {target_os}'s packaged "
                                     f"versions: {', '.join(paths)}; compare them with the "
-                                    "new defaults"))
+                                    "new defaults ('evacuate inventory --fetch-defaults' shows "
+                                    "what was changed from the old ones)"))
 
 
 def _engine_version(engine: str, candidate: str | None) -> str:

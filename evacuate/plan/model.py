@@ -97,3 +97,4 @@ class RebuildPlan:
     extra: dict[str, Any] = field(default_factory=dict)
     source_spec: str = ""
     packages_renamed: tuple[tuple[str, str], ...] = ()  # (source name, target release's name)
+    postgresql_carry: tuple[str, ...] = ()  # (old, new) major versions: see rebuild.pgcarry

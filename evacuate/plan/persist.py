@@ -35,4 +35,5 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "estimate": Estimate(**data["estimate"]),
         "warnings": tuple(PlanWarning(**w) for w in data["warnings"]),
         "packages_renamed": tuple(tuple(r) for r in data.get("packages_renamed", ())),
+        "postgresql_carry": tuple(data.get("postgresql_carry", ())),
     })

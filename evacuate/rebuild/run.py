@@ -17,6 +17,7 @@ from evacuate.plan.model import RebuildPlan, Step
 from evacuate.plan.selection import file_selector
 from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.journal import Journal
+from evacuate.rebuild.pgcarry import carry_postgresql
 from evacuate.rebuild.space import check_space, explain_no_space, needed_by_root
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
@@ -153,6 +154,11 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
             except EvacuateError as failed:
                 raise explain_no_space(target, failed, needed, label=ctx.plan.target) from None
             removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
+            if len(ctx.plan.postgresql_carry) == 2:  # across releases: 13's config into 15's
+                for message in carry_postgresql(target, manifest, ctx.repo.blobs,
+                                                *ctx.plan.postgresql_carry):
+                    summary.warnings.append(message)
+                    reporter.warning(message)
             target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
         for skipped in result.skipped:
             reporter.warning(skipped)

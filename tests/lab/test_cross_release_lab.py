@@ -104,6 +104,23 @@ def test_the_databases_moved_into_the_new_servers(old_lab: Lab, crossed: object)
         == "1"
 
 
+def test_the_old_clusters_configuration_is_carried_into_the_new_one(
+        old_lab: Lab, crossed: tuple[Path, dict[str, Any], str]) -> None:
+    """13's tuning (max_connections 150) and its access rule reach 15's cluster; 13's own
+    paths (data_directory, stats_temp_directory) do not."""
+    _config, _plan, output = crossed
+    assert "postgresql 13 → 15: carried 13's main configuration into /etc/postgresql/15/main: " \
+           "pg_hba.conf, pg_ident.conf" in " ".join(output.split())
+    sql = "runuser -u postgres -- psql -XAt -c 'show {}'"
+    assert _target(old_lab, sql.format("max_connections")).strip() == "150"
+    assert _target(old_lab, sql.format("data_directory")).strip() == "/var/lib/postgresql/15/main"
+    assert "shop\treporting\t10.231.0.0/24" in _target(old_lab,
+                                                        "cat /etc/postgresql/15/main/pg_hba.conf")
+    carried = _target(old_lab, "cat /etc/postgresql/15/main/conf.d/evacuate-from-13.conf")
+    assert "max_connections = 150" in carried
+    assert "stats_temp_directory" not in carried and "data_directory" not in carried
+
+
 def test_the_old_source_is_unchanged(crossed: tuple[Path, dict[str, Any], str]) -> None:
     config, _plan, _output = crossed
     assert (config.parent / "source-unchanged.txt").read_text() == ""

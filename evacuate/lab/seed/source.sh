@@ -130,6 +130,9 @@ printf '#!/bin/sh\necho tool\n' > /srv/data/public/tool.sh; chmod 0750 /srv/data
 echo "seed: PostgreSQL"
 # the release's own major version (13 on bullseye, 15 on bookworm, 17 on trixie)
 PG_VERSION=$(ls /etc/postgresql | sort -n | tail -n 1)
+# the admin's own tuning and access rule (carried across releases: see rebuild/pgcarry.py)
+sed -i 's/^max_connections = 100/max_connections = 150/' "/etc/postgresql/$PG_VERSION/main/postgresql.conf"
+printf 'host\tshop\treporting\t10.231.0.0/24\tscram-sha-256\n' >> "/etc/postgresql/$PG_VERSION/main/pg_hba.conf"
 pg_ctlcluster "$PG_VERSION" main start
 runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 <<'EOF'
 CREATE ROLE shop LOGIN PASSWORD 'canary-pg-9f3b2c71';
