@@ -150,4 +150,6 @@ def forget(
     verb = "would forget" if dry_run else "forgot"
     console.out().print(f"{verb} {len(report.forgotten)} snapshots"
                         f"{': ' + ', '.join(r.id for r in report.forgotten) if report.forgotten else ''}"
-                        f"; {'would remove' if dry_run else 'removed'} {report.removed_blobs} blobs")
+                        f"; {'would remove' if dry_run else 'removed'} {report.removed_blobs} blobs"
+                        + (f" and {report.removed_leftovers} leftovers of interrupted writes"
+                           if report.removed_leftovers else ""))

@@ -71,12 +71,14 @@ def select_forgotten(refs: list[SnapshotRef], keep_last: int | None, keep_daily:
 class PruneReport:
     forgotten: list[SnapshotRef] = field(default_factory=list)
     removed_blobs: int = 0
+    removed_leftovers: int = 0  # temporary files and uploads of interrupted writes
 
 
 def forget_and_prune(repo: SnapshotRepository, forget: list[SnapshotRef], *,
                      dry_run: bool = False) -> PruneReport:
     """Remove the ``forget`` snapshots, then every blob that no remaining snapshot needs.
-    A blob newer than an hour is kept: it may belong to a snapshot still being taken."""
+    A blob newer than an hour is kept: it may belong to a snapshot still being taken; so
+    are the temporary files and unfinished uploads of interrupted writes (older ones go)."""
     report = PruneReport(forgotten=list(forget))
     if not dry_run:
         for ref in forget:
@@ -84,6 +86,8 @@ def forget_and_prune(repo: SnapshotRepository, forget: list[SnapshotRef], *,
     remaining = [r for r in repo.refs() if r not in set(forget)]
     needed = {repo.blobs.key_for(b.sha256) for ref in remaining for b in repo.load(ref).blobs()}
     horizon = datetime.now(UTC).timestamp() - 3600
+    if not dry_run:
+        report.removed_leftovers = repo.blobs.store.remove_leftovers(horizon)
     for key in list(repo.blobs.list_keys()):
         if key in needed:
             continue

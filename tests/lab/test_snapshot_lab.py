@@ -4,6 +4,7 @@ corruption found by check, failed dumps never committed."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -237,3 +238,53 @@ def test_acls_survive_snapshot_and_restore(lab: Lab, tmp_path: Path) -> None:
     finally:
         lab.reset("lab-source")
         lab.reset("lab-target")
+
+
+def test_cli_forget_keeps_the_newest_and_prunes_only_what_nothing_needs(
+        lab: Lab, tmp_path: Path) -> None:
+    """Two snapshots, a file only the older one has, everything in the store aged past the
+    one-hour guard, and what a killed put leaves: ``forget --keep-last 1`` drops the older
+    snapshot, its own blob and the leftover; the newest still checks clean with its data."""
+    state = tmp_path / "state"
+    base = [sys.executable, "-m", "evacuate"]
+    common = ["--state-dir", str(state)]
+    ssh = ["--known-hosts", str(lab.known_hosts), "-i", str(lab.key)]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *args, *common], capture_output=True, text=True,
+                              timeout=300, check=False)
+
+    with lab.open("lab-source") as source:
+        try:
+            source.run("head -c 300000 /dev/urandom > /srv/data/only-in-the-old.bin", check=True)
+            assert cli("snapshot", lab.ssh_spec("lab-source"), *ssh).returncode == 0
+            source.run("rm /srv/data/only-in-the-old.bin", check=True)
+            assert cli("snapshot", lab.ssh_spec("lab-source"), *ssh).returncode == 0
+        finally:
+            source.run("rm -f /srv/data/only-in-the-old.bin")
+    store = state / "store"
+    leftover = store / "blobs" / ".tmp-killed.0123456789ab"
+    leftover.write_bytes(b"half a blob")
+    blobs_before = {p.name for p in (store / "blobs").rglob("*") if p.is_file()}
+    for path in store.rglob("*"):
+        os.utime(path, (os.path.getmtime(path) - 7200,) * 2, follow_symlinks=False)
+
+    listed = cli("snapshots", "--json")
+    assert listed.returncode == 0, listed.stderr
+    forgot = cli("forget", "--keep-last", "1")
+    assert forgot.returncode == 0, forgot.stderr
+    said = " ".join(forgot.stdout.split())
+    assert "forgot 1 snapshots" in said and "and 1 leftovers of interrupted writes" in said
+    # the old file's blob, and the old snapshot's own inventory and dumps (taken anew each time)
+    removed = int(said.split("removed ", 1)[1].split()[0])
+    assert removed >= 2
+    assert not leftover.exists()
+    assert len(blobs_before) - len({p.name for p in (store / "blobs").rglob("*")
+                                    if p.is_file()}) == removed + 1
+    checked = cli("check", "--read-data")
+    assert checked.returncode == 0, checked.stderr
+    again = cli("forget", "--keep-last", "1")
+    assert "forgot 0 snapshots" in again.stdout and "removed 0 blobs" in again.stdout
+    ids = [s["id"] for s in json.loads(listed.stdout)]
+    assert len(ids) == 2 and ids[0] in forgot.stdout  # the older one went
+    assert [s["id"] for s in json.loads(cli("snapshots", "--json").stdout)] == ids[1:]

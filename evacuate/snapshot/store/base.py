@@ -114,6 +114,11 @@ class Store(ABC):
     def delete(self, key: str) -> None:
         """Remove the object; removing a missing object is not an error."""
 
+    def remove_leftovers(self, older_than: float) -> int:
+        """Remove what interrupted writes left behind before ``older_than`` (epoch seconds):
+        hidden temporary files, unfinished multipart uploads. Return how many."""
+        return 0
+
     def defer_durability(self) -> None:
         """Let puts skip their own flush to stable storage until :meth:`make_durable`
         (a snapshot writes thousands of blobs, then one manifest). Objects stay atomic."""

@@ -160,6 +160,22 @@ class LocalStore(Store):
             elif entry.is_file(follow_symlinks=False):
                 yield f"{base}{entry.name}"
 
+    def remove_leftovers(self, older_than: float) -> int:
+        """Remove the ``.tmp-*`` files of puts that were killed, older than ``older_than``."""
+        removed = 0
+        for directory, _dirs, names in os.walk(self.root):
+            for name in names:
+                path = Path(directory, name)
+                try:
+                    if name.startswith(TEMP_PREFIX) and path.lstat().st_mtime < older_than:
+                        path.unlink()
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+                except OSError as err:
+                    raise self._error("clean up", name, err) from None
+        return removed
+
     def delete(self, key: str) -> None:
         try:
             self._path(key).unlink()

@@ -188,10 +188,14 @@ class S3Store(Store):
                                                     UploadId=upload_id)
             raise
 
-    def abort_incomplete_uploads(self) -> int:
+    def remove_leftovers(self, older_than: float) -> int:
+        return self.abort_incomplete_uploads(initiated_before=older_than)
+
+    def abort_incomplete_uploads(self, initiated_before: float | None = None) -> int:
         """Abort every unfinished multipart upload below the prefix (left by uploads that
-        could not even be aborted, e.g. when the endpoint went away); return how many.
-        Call only when no other writer is uploading to this prefix."""
+        could not even be aborted, e.g. when the endpoint went away), or only those
+        initiated before ``initiated_before``; return how many. Without a time, call only
+        when no other writer is uploading to this prefix."""
         base = f"{self.prefix}/" if self.prefix else ""
         pages = self._client.get_paginator("list_multipart_uploads").paginate(
             Bucket=self.bucket, Prefix=base)
@@ -199,6 +203,10 @@ class S3Store(Store):
         try:
             for page in pages:
                 for upload in page.get("Uploads", []):
+                    started = upload.get("Initiated")
+                    if initiated_before is not None and started is not None and \
+                            started.timestamp() >= initiated_before:
+                        continue  # maybe a snapshot being taken right now
                     self._client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
                                                         UploadId=upload["UploadId"])
                     aborted += 1

@@ -57,6 +57,20 @@ def test_list_ignores_leftover_temp_files(tmp_path: Path) -> None:
     assert list(store.list()) == ["a/real"]
 
 
+def test_leftover_temp_files_older_than_the_horizon_are_removed(tmp_path: Path) -> None:
+    """What a SIGKILLed put leaves (a hidden temporary file) goes once it is old enough;
+    a younger one may be a put in progress and stays, and so do the objects."""
+    store = LocalStore(tmp_path)
+    store.put_bytes("blobs/ab/real", b"x")
+    old = tmp_path / "blobs" / "ab" / ".tmp-cd.123456"
+    old.write_bytes(b"partial")
+    os.utime(old, (1_000_000, 1_000_000))
+    young = tmp_path / "blobs" / ".tmp-ef.654321"
+    young.write_bytes(b"partial")
+    assert store.remove_leftovers(older_than=2_000_000) == 1
+    assert not old.exists() and young.exists() and list(store.list()) == ["blobs/ab/real"]
+
+
 def test_init(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no such store directory"):
         LocalStore(tmp_path / "missing").init()
