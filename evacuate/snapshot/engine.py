@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -105,19 +106,27 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     previous = repo.latest(request.host)
     prior = {e.path: e for e in previous.files} if previous else None
 
-    show.phase("dumps")
-    dumps: list[DumpEntry] = []
+    # The dumps stream on their own SSH channel while the files stream on another: the
+    # source's database servers and its disk work at the same time.
+    show.phase("dumps and files")
+    jobs = []
     if request.databases:
         for server in inventory.databases:
             if not server.running:
                 show.warning(f"{server.engine} is not running: its data directory is copied "
                              "as files instead of dumped")
                 continue
-            for job in jobs_for(server):
-                dumps.append(run_dump(transport, repo.blobs, job, show.advance))
-
-    show.phase("files")
-    tree = snapshot_tree(transport, repo.blobs, plan.roots, plan.excludes, prior, show.advance)
+            jobs.extend(jobs_for(server))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:
+        dumping = pool.submit(lambda: [run_dump(transport, repo.blobs, job, show.advance)
+                                       for job in jobs])
+        try:
+            tree = snapshot_tree(transport, repo.blobs, plan.roots, plan.excludes, prior,
+                                 show.advance)
+        except BaseException:
+            dumping.cancel()
+            raise
+        dumps: list[DumpEntry] = dumping.result()  # a failed dump fails the snapshot
     for message in tree.warnings:
         show.warning(message)
 

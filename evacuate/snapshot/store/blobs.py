@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,7 @@ class BlobStore:
     spool_dir: Path | None = None
     stats: BlobStats = field(default_factory=BlobStats)
     _known: set[str] = field(default_factory=set, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.cipher is None and not self.store.on_controller:
@@ -187,14 +189,16 @@ class BlobStore:
             ref = BlobRef(sha256, source.size, self.stored_size(source.size))
             key = self.key_for(sha256)
             if key in self._known or self._holds(key, ref):
-                self.stats.reused += 1
-                self.stats.reused_bytes += ref.size
+                with self._lock:
+                    self.stats.reused += 1
+                    self.stats.reused_bytes += ref.size
                 return ref
             spool.seek(0)
             self.store.put(key, spool, size_hint=ref.stored_size)  # type: ignore[arg-type]
-        self._known.add(key)
-        self.stats.added += 1
-        self.stats.added_bytes += ref.stored_size
+        with self._lock:  # a snapshot puts from two threads (dumps and files)
+            self._known.add(key)
+            self.stats.added += 1
+            self.stats.added_bytes += ref.stored_size
         return ref
 
     def put_bytes(self, data: bytes, *, secret: str = "") -> BlobRef:
