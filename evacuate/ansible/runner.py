@@ -40,9 +40,10 @@ TaskCallback = Callable[[str, str], None]  # (task name, host)
 def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[str, ...] = (),
                  extravars: Mapping[str, Any] | None = None,
                  vault_password_file: Path | None = None, known_hosts: Path | None = None,
-                 identity: Path | None = None, on_task: TaskCallback | None = None
-                 ) -> PlaybookOutcome:
-    """Run ``project/site.yml``; raise PlaybookFailed naming the failed tasks if it fails."""
+                 identity: Path | None = None, on_task: TaskCallback | None = None,
+                 cancel: Callable[[], bool] | None = None) -> PlaybookOutcome:
+    """Run ``project/site.yml``; raise PlaybookFailed naming the failed tasks if it fails
+    (or stops because ``cancel`` said so)."""
     import ansible_runner
 
     ensure_private_dir(private_dir)
@@ -82,7 +83,8 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
         private_data_dir=str(private_dir), project_dir=str(project), playbook="site.yml",
         inventory=str(project / "inventory" / "hosts.yml"), ident=ident,
         tags=",".join(tags) or None, extravars=dict(extravars or {}), envvars=env,
-        cmdline=cmdline, event_handler=handle, quiet=True, suppress_env_files=True)
+        cmdline=cmdline, event_handler=handle, quiet=True, suppress_env_files=True,
+        cancel_callback=cancel)
     stats = runner.stats or {}
 
     def total(key: str) -> int:

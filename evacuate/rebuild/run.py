@@ -5,8 +5,10 @@ after the last one. Data moves store → target as streams, never through Ansibl
 from __future__ import annotations
 
 import shlex
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -69,7 +71,10 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
     summary = RunSummary(plan.name, journal.snapshot_id or plan.snapshot_id, 0.0)
     manifest: SnapshotManifest | None = None
     project = ctx.folder / "project"
+    alongside: set[str] = set()  # steps that already ran next to the snapshot
     for index, step in enumerate(plan.steps, start=1):
+        if step.id in alongside:
+            continue
         skipped = journal.done(step.id)
         reporter.step(index, len(plan.steps), step, skipped)
         if skipped:
@@ -82,6 +87,13 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
                                                        plan.snapshot_id))
                 detail = f"using snapshot {manifest.id}"
             else:
+                after = plan.steps[index] if index < len(plan.steps) else None
+                if after is not None and after.id == "prepare" and not journal.done(after.id):
+                    reporter.step(index + 1, len(plan.steps), after, False)
+                    alongside.add(after.id)
+                    manifest = _snapshot_while_preparing(ctx, step, after, project, summary,
+                                                         reporter, journal)
+                    continue
                 manifest = ctx.take_snapshot()
                 detail = f"snapshot {manifest.id}: {manifest.totals.seconds:.1f} s"
             journal.snapshot_id = manifest.id
@@ -100,12 +112,59 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
     return summary
 
 
+def _snapshot_while_preparing(ctx: RunContext, snapshot: Step, prepare: Step, project: Path,
+                              summary: RunSummary, reporter: RunReporter,
+                              journal: Journal) -> SnapshotManifest:
+    """Take the snapshot while the target installs its packages (neither needs the other):
+    each step is journaled when it ends; the first failure is raised once both have ended."""
+    assert ctx.take_snapshot is not None
+    began = time.monotonic()
+    stop = threading.Event()  # the snapshot failed: the packages stop too
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
+        preparing = pool.submit(_playbook, ctx, prepare, project, reporter,
+                                {"evacuate_restore_files": False,
+                                 "evacuate_restore_databases": False}, stop.is_set)
+        try:
+            manifest = ctx.take_snapshot()
+        except BaseException:
+            stop.set()
+            _finish_prepare(preparing, prepare, began, summary, reporter, journal,
+                            raise_error=False)
+            raise
+        seconds = time.monotonic() - began
+        journal.snapshot_id = manifest.id
+        summary.steps[snapshot.id] = seconds
+        detail = f"snapshot {manifest.id}: {manifest.totals.seconds:.1f} s"
+        journal.mark(snapshot.id, seconds, detail=detail)
+        reporter.step_done(snapshot, seconds, detail)
+        _finish_prepare(preparing, prepare, began, summary, reporter, journal, raise_error=True)
+    return manifest
+
+
+def _finish_prepare(preparing: Future[PlaybookOutcome], prepare: Step, began: float,
+                    summary: RunSummary, reporter: RunReporter, journal: Journal, *,
+                    raise_error: bool) -> None:
+    try:
+        outcome = preparing.result()
+    except BaseException:
+        if raise_error:
+            raise
+        return  # the snapshot's own error is the one reported
+    seconds = time.monotonic() - began
+    summary.playbooks[prepare.id] = outcome
+    summary.steps[prepare.id] = seconds
+    detail = f"ok={outcome.ok} changed={outcome.changed}"
+    journal.mark(prepare.id, seconds, detail=detail)
+    reporter.step_done(prepare, seconds, detail)
+
+
 def _playbook(ctx: RunContext, step: Step, project: Path, reporter: RunReporter,
-              extravars: dict[str, object]) -> PlaybookOutcome:
+              extravars: dict[str, object], cancel: Callable[[], bool] | None = None
+              ) -> PlaybookOutcome:
     return run_playbook(project, ctx.folder / "runner", ident=f"{step.id}-{int(time.time())}",
                         tags=step.tags, extravars=extravars,
                         vault_password_file=ctx.vault_password_file, known_hosts=ctx.known_hosts,
-                        identity=ctx.identity, on_task=reporter.task)
+                        identity=ctx.identity, on_task=reporter.task, cancel=cancel)
 
 
 def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: Path,
