@@ -73,6 +73,12 @@ def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     return config, ran.stderr + ran.stdout
 
 
+def test_the_snapshot_is_taken_while_the_packages_install(evacuated: tuple[Path, str]) -> None:
+    _config, output = evacuated
+    assert output.index("] prepare: ") < output.index("snapshot done in") < \
+        output.index("prepare done in") < output.index("] files: ")
+
+
 def test_the_source_is_unchanged_by_snapshot_plan_and_run(evacuated: tuple[Path, str]) -> None:
     config, _ = evacuated
     assert (config.parent / "source-unchanged.txt").read_text() == ""
