@@ -32,6 +32,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from evacuate.inventory.facts.sources_apt import parse_one_line
 from evacuate.inventory.model import ChangedConffile, HostInventory, Repository
 from evacuate.transport.base import Transport
 
@@ -139,13 +140,11 @@ def archives(repositories: Iterable[Repository], arch: str) -> list[Archive]:
 def mirror_repository(text: str) -> Repository:
     """A repository from ``--defaults-from`` text: ``URI SUITE [COMPONENT…]`` (a flat
     repository's suite is ``./``); raise ValueError when it is not one."""
-    fields = text.split()
-    if fields and fields[0] == "deb":
-        fields = fields[1:]
-    if len(fields) < 2 or not re.match(r"^(https?|file)://", fields[0]):
+    line = text.strip()
+    entries = parse_one_line("--defaults-from", line if line.startswith("deb ") else f"deb {line}")
+    if len(entries) != 1 or not re.match(r"^(https?|file)://", entries[0].uris[0]):
         raise ValueError(f"not a mirror (want 'URI SUITE [COMPONENT...]'): {text[:80]!r}")
-    return Repository(kind="deb", uris=(fields[0],), suites=(fields[1],),
-                      components=tuple(fields[2:]))
+    return entries[0]
 
 
 def parse_packages_index(text: str) -> dict[tuple[str, str, str], tuple[str, str]]:

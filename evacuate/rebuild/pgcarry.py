@@ -130,11 +130,10 @@ def carry_postgresql(target: Transport, manifest: SnapshotManifest, blobs: BlobS
                  if blob is not None and (name == "postgresql.conf" or name.startswith("conf.d/"))]
         access = {name: blobs.read_blob(entry.blob) for name, entry in files.items()
                   if name in ("pg_hba.conf", "pg_ident.conf") and entry.blob is not None}
-        old_text = "\n".join(texts)
-        carried = decide(cluster, parse_settings(old_text), parse_settings(new_text),
+        new_settings = parse_settings(new_text)
+        carried = decide(cluster, parse_settings("\n".join(texts)), new_settings,
                          known_settings(described.text), access)
-        messages.append(_apply(target, folder, old, new, carried,
-                               "include_dir" in parse_settings(new_text)))
+        messages.append(_apply(target, folder, old, new, carried, "include_dir" in new_settings))
     return messages
 
 

@@ -4,11 +4,12 @@ after the last one. Data moves store → target as streams, never through Ansibl
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -95,7 +96,7 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
                                                          reporter, journal)
                     continue
                 manifest = ctx.take_snapshot()
-                detail = f"snapshot {manifest.id}: {manifest.totals.seconds:.1f} s"
+                detail = _snapshot_detail(manifest)
             journal.snapshot_id = manifest.id
         else:
             if manifest is None:
@@ -103,13 +104,17 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
                                                        or plan.snapshot_id))
                 journal.snapshot_id = manifest.id
             detail = _run_step(ctx, step, manifest, project, summary, reporter, journal)
-        seconds = time.monotonic() - began
-        summary.steps[step.id] = seconds
-        journal.mark(step.id, seconds, detail=detail)
-        reporter.step_done(step, seconds, detail)
+        _ended(step, time.monotonic() - began, detail, summary, journal, reporter)
     summary.snapshot_id = journal.snapshot_id or plan.snapshot_id
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _ended(step: Step, seconds: float, detail: str, summary: RunSummary, journal: Journal,
+           reporter: RunReporter) -> None:
+    summary.steps[step.id] = seconds
+    journal.mark(step.id, seconds, detail=detail)
+    reporter.step_done(step, seconds, detail)
 
 
 def _snapshot_while_preparing(ctx: RunContext, snapshot: Step, prepare: Step, project: Path,
@@ -121,41 +126,31 @@ def _snapshot_while_preparing(ctx: RunContext, snapshot: Step, prepare: Step, pr
     began = time.monotonic()
     stop = threading.Event()  # the snapshot failed: the packages stop too
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
-        preparing = pool.submit(_playbook, ctx, prepare, project, reporter,
-                                {"evacuate_restore_files": False,
-                                 "evacuate_restore_databases": False}, stop.is_set)
+        preparing = pool.submit(_ansible_step, ctx, prepare, project, summary, reporter,
+                                dict(FAST_PATH), stop.is_set)
         try:
             manifest = ctx.take_snapshot()
         except BaseException:
             stop.set()
-            _finish_prepare(preparing, prepare, began, summary, reporter, journal,
-                            raise_error=False)
+            with contextlib.suppress(BaseException):  # the snapshot's error is the one raised
+                detail = preparing.result()
+                _ended(prepare, time.monotonic() - began, detail, summary, journal, reporter)
             raise
-        seconds = time.monotonic() - began
         journal.snapshot_id = manifest.id
-        summary.steps[snapshot.id] = seconds
-        detail = f"snapshot {manifest.id}: {manifest.totals.seconds:.1f} s"
-        journal.mark(snapshot.id, seconds, detail=detail)
-        reporter.step_done(snapshot, seconds, detail)
-        _finish_prepare(preparing, prepare, began, summary, reporter, journal, raise_error=True)
+        _ended(snapshot, time.monotonic() - began, _snapshot_detail(manifest), summary, journal,
+               reporter)
+        detail = preparing.result()
+        _ended(prepare, time.monotonic() - began, detail, summary, journal, reporter)
     return manifest
 
 
-def _finish_prepare(preparing: Future[PlaybookOutcome], prepare: Step, began: float,
-                    summary: RunSummary, reporter: RunReporter, journal: Journal, *,
-                    raise_error: bool) -> None:
-    try:
-        outcome = preparing.result()
-    except BaseException:
-        if raise_error:
-            raise
-        return  # the snapshot's own error is the one reported
-    seconds = time.monotonic() - began
-    summary.playbooks[prepare.id] = outcome
-    summary.steps[prepare.id] = seconds
-    detail = f"ok={outcome.ok} changed={outcome.changed}"
-    journal.mark(prepare.id, seconds, detail=detail)
-    reporter.step_done(prepare, seconds, detail)
+def _snapshot_detail(manifest: SnapshotManifest) -> str:
+    return f"snapshot {manifest.id}: {manifest.totals.seconds:.1f} s"
+
+
+FAST_PATH: dict[str, object] = {"evacuate_restore_files": False,
+                                 "evacuate_restore_databases": False}
+"""The data steps stream files and dumps themselves: the playbook's own restore is off."""
 
 
 def _playbook(ctx: RunContext, step: Step, project: Path, reporter: RunReporter,
@@ -167,11 +162,18 @@ def _playbook(ctx: RunContext, step: Step, project: Path, reporter: RunReporter,
                         identity=ctx.identity, on_task=reporter.task, cancel=cancel)
 
 
+def _ansible_step(ctx: RunContext, step: Step, project: Path, summary: RunSummary,
+                  reporter: RunReporter, extravars: dict[str, object],
+                  cancel: Callable[[], bool] | None = None) -> str:
+    outcome = _playbook(ctx, step, project, reporter, extravars, cancel)
+    summary.playbooks[step.id] = outcome
+    return f"ok={outcome.ok} changed={outcome.changed}"
+
+
 def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: Path,
               summary: RunSummary, reporter: RunReporter, journal: Journal) -> str:
-    fast_path = {"evacuate_restore_files": False, "evacuate_restore_databases": False}
     if step.kind == "ansible" and step.id == "activate":
-        extravars: dict[str, object] = dict(fast_path)
+        extravars: dict[str, object] = dict(FAST_PATH)
         with ctx.connect_target() as target:
             files = set(target.run("systemctl list-unit-files --no-legend --no-pager | "
                                    "awk '{print $1}'", timeout=60, check=True).text.split())
@@ -193,13 +195,9 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
                     if message not in summary.warnings:
                         summary.warnings.append(message)
                         reporter.warning(message)
-        outcome = _playbook(ctx, step, project, reporter, extravars)
-        summary.playbooks[step.id] = outcome
-        return f"ok={outcome.ok} changed={outcome.changed}"
+        return _ansible_step(ctx, step, project, summary, reporter, extravars)
     if step.kind == "ansible":
-        outcome = _playbook(ctx, step, project, reporter, dict(fast_path))
-        summary.playbooks[step.id] = outcome
-        return f"ok={outcome.ok} changed={outcome.changed}"
+        return _ansible_step(ctx, step, project, summary, reporter, dict(FAST_PATH))
     if step.kind == "files":
         select = file_selector(ctx.plan.config_files, ctx.plan.data_roots)
         # per tree (each may be its own file system on the target); /etc for config files

@@ -120,12 +120,8 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:
         dumping = pool.submit(lambda: [run_dump(transport, repo.blobs, job, show.advance)
                                        for job in jobs])
-        try:
-            tree = snapshot_tree(transport, repo.blobs, plan.roots, plan.excludes, prior,
-                                 show.advance)
-        except BaseException:
-            dumping.cancel()
-            raise
+        tree = snapshot_tree(transport, repo.blobs, plan.roots, plan.excludes, prior,
+                             show.advance)  # a failure waits for the dumps to end, then raises
         dumps: list[DumpEntry] = dumping.result()  # a failed dump fails the snapshot
     for message in tree.warnings:
         show.warning(message)

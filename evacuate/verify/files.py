@@ -240,7 +240,13 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
         if not want and not have:
             continue
         files = [e for e in want if e.kind == "file"]
-        have_files = [e for e in have.values() if e.kind == "file"]
+        known = {e.path for e in want}
+        extras = sorted(set(have) - known)
+        # entries the running target made after its restore (a cron job's output, a service's
+        # new files) are its own: listed in one passing check, left out of the totals
+        own = [p for p in extras if target.written_since_restore(have[p])]
+        mine = set(own)
+        have_files = [e for p, e in have.items() if e.kind == "file" and p not in mine]
         summary_want = f"{len(files)} files, {sum(e.size for e in files)} B"
         summary_have = f"{len(have_files)} files, {sum(e.size for e in have_files)} B"
         differences: list[Check] = []
@@ -272,20 +278,12 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
         differences = [replace(c, detail=f"missing on the target, with the {gone[c.name]} "
                                          "entries under it") if gone.get(c.name) else c
                        for c in differences]
-        known = {e.path for e in want}
-        extras = sorted(set(have) - known)
-        own = [p for p in extras if target.written_since_restore(have[p])]
         for path in extras:
             extra = have[path]
-            if path not in own:
+            if path not in mine:
                 differences.append(failed("data", path, "absent", _describe(
                     extra.kind, extra.mode, extra.user, extra.group, extra.size, None, None),
                     f"on the target but not in the snapshot (under {root})"))
-        # entries the running target made after its restore (a cron job's output, a service's
-        # new files) are its own: listed in one passing check, left out of the totals
-        if own:
-            have_files = [e for p, e in have.items() if e.kind == "file" and p not in own]
-            summary_have = f"{len(have_files)} files, {sum(e.size for e in have_files)} B"
         hashed = sum(1 for e in files if e.path in sampled and e.path in target.sha256)
         same_totals = summary_want == summary_have
         checks.append(judged(same_totals and not differences, "data", root, summary_want,

@@ -34,7 +34,8 @@ done
 _OPTIONS_RE = re.compile(r"^\[([^\]]*)\]\s*")
 
 
-def _one_line(path: str, text: str) -> list[Repository]:
+def parse_one_line(path: str, text: str) -> list[Repository]:
+    """The entries of a one-line sources.list text (commented-out ones as disabled)."""
     repos = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -117,7 +118,7 @@ def parse(text: str) -> PackageSources:
     keyrings: list[Keyring] = []
     for part in split_parts(text):
         if part.kind == "file":
-            parser = _deb822 if part.args.endswith(".sources") else _one_line
+            parser = _deb822 if part.args.endswith(".sources") else parse_one_line
             repos += parser(part.args, part.text)
         elif part.kind == "keyring":
             digest, _, path = part.args.partition(" ")
