@@ -133,10 +133,12 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
                 _prefer_key_types(transport, [k.key_type for k in known if not k.revoked])
                 try:
                     transport.start_client(timeout=self.connect_timeout)
+                    # a server still booting may close the session right after the handshake
+                    server_key = transport.get_remote_server_key()
                 except _SSH_ERRORS as err:
                     raise HostUnreachable(f"{self.name}: SSH handshake failed: {_oneline(err)}",
                                           hint="is this port an SSH server?") from None
-                self._check_host_key(transport.get_remote_server_key(), known)
+                self._check_host_key(server_key, known)
                 self._authenticate(transport)
             except BaseException:
                 transport.close()
