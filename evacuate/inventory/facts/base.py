@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -24,6 +25,13 @@ PART_RE = re.compile(r"^@@-- (\S+)(?: (.*))?@@$")
 
 # A shell function the snippets use to print a part header (defined in the preamble).
 PART = "evac_part"
+
+
+def snippet(name: str) -> str:
+    """Return the sh snippet ``sh/<name>.sh`` shipped beside the fact modules (snippets are
+    files so that shellcheck and the tests read what the host runs)."""
+    return (resources.files("evacuate.inventory.facts") / "sh" / f"{name}.sh").read_text(
+        encoding="utf-8")
 
 
 @dataclass(frozen=True)

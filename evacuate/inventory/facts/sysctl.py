@@ -4,24 +4,8 @@ with each key's current value."""
 
 from __future__ import annotations
 
-from evacuate.inventory.facts.base import Fact, split_parts
+from evacuate.inventory.facts.base import Fact, snippet, split_parts
 from evacuate.inventory.model import SysctlSetting
-
-SCRIPT = r"""
-for f in /etc/sysctl.conf /etc/sysctl.d/*.conf; do
-  [ -f "$f" ] || continue
-  evac_part file "$f"
-  cat "$f"
-done
-evac_has sysctl || exit 0
-evac_part current
-cat /etc/sysctl.conf /etc/sysctl.d/*.conf 2>/dev/null \
-  | sed -n 's/^[[:space:]]*-\{0,1\}\([A-Za-z0-9_.\/-]*\)[[:space:]]*=.*/\1/p' | sort -u \
-  | while IFS= read -r k; do
-      v=$(sysctl -n "$k" 2>/dev/null) && printf '%s = %s\n' "$k" "$v"
-    done
-:
-"""
 
 
 def _settings(text: str) -> list[tuple[str, str]]:
@@ -52,4 +36,4 @@ def parse(text: str) -> tuple[SysctlSetting, ...]:
     )
 
 
-FACT = Fact(name="sysctl", script=SCRIPT, parse=parse, default=tuple, timeout=20)
+FACT = Fact(name="sysctl", script=snippet("sysctl"), parse=parse, default=tuple, timeout=20)
