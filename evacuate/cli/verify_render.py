@@ -10,7 +10,8 @@ from evacuate.cli import console
 from evacuate.verify.model import Status, VerifyReport
 
 _MARK = {Status.FAIL: "[bold red]FAIL[/]", Status.PASS: "[green]ok[/]",
-         Status.SKIP: "[yellow]skip[/]", Status.ACCEPTED: "[blue]accepted[/]"}
+         Status.SKIP: "[yellow]skip[/]", Status.ACCEPTED: "[blue]accepted[/]",
+         Status.UNVERIFIED: "[bold yellow]not verified[/]"}
 
 
 def _clip(text: str, width: int = 70) -> str:
@@ -37,6 +38,9 @@ def render_report(report: VerifyReport, *, show_all: bool = False,
     counts = report.counts()
     verdict = ("[bold green]the target is the same server[/]" if report.ok
                else f"[bold red]{counts['fail']} checks failed[/]")
+    unverified = (f", [bold yellow]{counts['unverified']} not verified[/]"
+                  if counts["unverified"] else "")
     target.print(f"{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
-                 f"{counts['accepted']} accepted, {counts['skip']} skipped in "
+                 f"{counts['accepted']} accepted, {counts['skip']} skipped{unverified}; "
+                 f"{report.coverage.summary()} of what the inventory saw; in "
                  f"{report.duration:.1f} s", highlight=False)

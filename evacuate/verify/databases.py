@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evacuate.inventory.model import Database, DatabaseServer, HostInventory
-from evacuate.snapshot.databases import jobs_for, parse_counts
+from evacuate.snapshot.databases import MYSQL_SYSTEM_USERS, jobs_for, parse_counts
 from evacuate.snapshot.manifest import DumpEntry
 from evacuate.transport.base import Transport
+from evacuate.verify.crossing import Crossing
 from evacuate.verify.model import Check, failed, judged, skipped
 
 MARK = "@@evacuate-verify-db"
@@ -118,4 +119,34 @@ def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult]) 
                 checks.append(judged(have == rows, "databases", name, f"{rows} rows",
                                      f"{have} rows", "" if have == rows else
                                      f"row count differs by {have - rows:+d}"))
+    return checks
+
+
+def _family(engine: str) -> str:
+    return "postgresql" if engine == "postgresql" else "mysql"
+
+
+def carried_roles(host: HostInventory) -> dict[str, set[str]]:
+    """engine family → the roles (PostgreSQL) or 'user'@'host' accounts (MySQL/MariaDB) a
+    dump carries: a MySQL server's own system users are made anew by its packages."""
+    found: dict[str, set[str]] = {}
+    for server in host.databases:
+        roles = {r for r in server.roles if _family(server.engine) == "postgresql"
+                 or r.partition("@")[0].strip("'`") not in MYSQL_SYSTEM_USERS}
+        found.setdefault(_family(server.engine), set()).update(roles)
+    return found
+
+
+def compare_roles(source: HostInventory, target: HostInventory,
+                  crossing: Crossing | None = None) -> list[Check]:
+    """Each database role (PostgreSQL) or account (MySQL/MariaDB) of the source exists on
+    the target's server of the same engine (the dumps of globals/users carry them)."""
+    theirs = carried_roles(target)
+    checks = []
+    for family, roles in sorted(carried_roles(source).items()):
+        have = theirs.get(family, set())
+        for role in sorted(roles):
+            checks.append(judged(role in have, "databases", f"{family} role {role}", "present",
+                                 "present" if role in have else "missing",
+                                 "" if role in have else "the role is missing on the target"))
     return checks

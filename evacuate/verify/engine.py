@@ -23,7 +23,7 @@ from evacuate.plan.probe import parse_policy
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.store import BlobRef
 from evacuate.transport.base import Transport
-from evacuate.verify import accounts, answers, databases, files, services, web
+from evacuate.verify import accounts, answers, coverage, databases, files, services, web
 from evacuate.verify.crossing import Crossing, crossing_of, missing_packages
 from evacuate.verify.model import (
     Check,
@@ -61,7 +61,8 @@ def compare_inventories(source: HostInventory, target: HostInventory,
                                  f"the target's {section} could not be read: {error}"))
     for compare in (accounts.compare_packages, accounts.compare_users, accounts.compare_groups,
                     accounts.compare_sudoers, accounts.compare_cron,
-                    services.compare_services, services.compare_listeners):
+                    services.compare_services, services.compare_listeners,
+                    databases.compare_roles):
         checks.extend(compare(source, target, crossing))
     return checks
 
@@ -122,7 +123,8 @@ def verify_against_snapshot(
     ``manifest``: its inventory (packages, accounts, sudoers, cron, services, listeners),
     configuration files and data trees, database row counts, web answers, the ports of
     locally written services, and the checks of ``settings``; accepted differences of
-    ``settings`` turn the matching failures into ``accepted``.
+    ``settings`` turn the matching failures into ``accepted``. What the source's inventory
+    saw and no check covers is added as *not verified* (see :mod:`evacuate.verify.coverage`).
 
     ``source_address``: where the source still answers, to compare web pages with its live
     answers. ``read_blob`` reads a snapshot blob (to compare front pages with the snapshot's
@@ -180,9 +182,12 @@ def verify_against_snapshot(
                                                      target))
 
     checks = apply_accepted(checks, settings.accept)
+    covered, unverified = coverage.assess(coverage.seen_items(source, manifest, crossing),
+                                          checks)
+    checks += unverified
     return VerifyReport(
         source=manifest.host, target=label, snapshot=manifest.id,
         started=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         duration=round(time.monotonic() - began, 3), checks=tuple(checks),
         timings=watch.timings, source_os=source.os.pretty_name,
-        target_os=target_inventory.os.pretty_name)
+        target_os=target_inventory.os.pretty_name, coverage=covered)

@@ -1,6 +1,7 @@
 """A verification report as one self-contained HTML file: inline CSS, no script, no
 external asset, readable offline and attachable to a ticket. Summary first, then each
-area with its failures first, then the timings."""
+area with its failures first, then the timings. What is not verified is counted beside
+the verdict with the coverage figure, and listed on its own before the areas."""
 
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ th{background:#f4f6f8;font-weight:600}td.num{text-align:right;white-space:nowrap
 code{font:12px ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
 .s{font-weight:700;text-transform:uppercase;font-size:.8em;white-space:nowrap}
 .s-fail{color:#c0392b}.s-pass{color:#1f8a4c}.s-skip{color:#8a6d1f}.s-accepted{color:#2c6fb0}
-tr.fail{background:#fdf1f0}
+.s-unverified{color:#b35c00}tr.fail{background:#fdf1f0}tr.unverified{background:#fff6e8}
+.warn{display:inline-block;padding:.3em .8em;border-radius:4px;font-weight:600;
+background:#b35c00;color:#fff;margin-left:.5em}
 """
 
 
 def _row(check: Check) -> str:
     return (f'<tr class="{check.status.value}" id="{escape(check.id, quote=True)}">'
-            f'<td class="s s-{check.status.value}">{check.status.value}</td>'
+            f'<td class="s s-{check.status.value}">{check.status.label}</td>'
             f"<td><code>{escape(check.name)}</code></td>"
             f"<td><code>{escape(check.expected)}</code></td>"
             f"<td><code>{escape(check.found)}</code></td>"
@@ -42,8 +45,14 @@ def html_report(report: VerifyReport) -> str:
     counts = report.counts()
     verdict = ('<span class="verdict ok">the target is the same server</span>' if report.ok
                else f'<span class="verdict bad">{counts["fail"]} checks failed</span>')
-    cards = "".join(f'<div class="card"><b>{counts[s.value]}</b>{s.value}</div>'
-                    for s in (Status.FAIL, Status.PASS, Status.ACCEPTED, Status.SKIP))
+    unverified = report.not_verified()
+    if unverified:
+        verdict += (f'<span class="warn">{len(unverified)} not verified</span>')
+    cards = "".join(f'<div class="card"><b>{counts[s.value]}</b>{s.label}</div>'
+                    for s in (Status.FAIL, Status.UNVERIFIED, Status.PASS, Status.ACCEPTED,
+                              Status.SKIP))
+    cards += (f'<div class="card"><b>{report.coverage.checked}/{report.coverage.seen}</b>'
+              "seen by the inventory and checked</div>")
     title = f"evacuate verify: {report.target} against {report.source}"
     parts = [
         "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -54,14 +63,22 @@ def html_report(report: VerifyReport) -> str:
         f"{escape(report.started)} · {report.duration:.1f} s · source "
         f"{escape(report.source_os or '?')} · target {escape(report.target_os or '?')}</p>",
         f"<p>{verdict}</p>", f'<div class="cards">{cards}</div>',
-        "<h2>Areas</h2><table><tr><th>area</th><th>failed</th><th>passed</th>"
-        "<th>accepted</th><th>skipped</th></tr>",
     ]
+    if unverified:
+        parts.append("<h2>Not verified</h2><p>Seen by the source's inventory, checked by "
+                     "nothing (see each reason):</p><table><tr><th>area</th><th>object</th>"
+                     "<th>reason</th></tr>")
+        parts.extend(f"<tr><td>{escape(c.area)}</td><td><code>{escape(c.name)}</code></td>"
+                     f"<td>{escape(c.detail)}</td></tr>" for c in unverified)
+        parts.append("</table>")
+    parts.append("<h2>Areas</h2><table><tr><th>area</th><th>failed</th><th>not verified</th>"
+                 "<th>passed</th><th>accepted</th><th>skipped</th></tr>")
     groups = report.by_area()
     for area, checks in groups:
         tally = {s: sum(c.status is s for c in checks) for s in Status}
         parts.append(f'<tr><td><a href="#area-{escape(area)}">{escape(area)}</a></td>'
                      f'<td class="num">{tally[Status.FAIL]}</td>'
+                     f'<td class="num">{tally[Status.UNVERIFIED]}</td>'
                      f'<td class="num">{tally[Status.PASS]}</td>'
                      f'<td class="num">{tally[Status.ACCEPTED]}</td>'
                      f'<td class="num">{tally[Status.SKIP]}</td></tr>')

@@ -4,6 +4,11 @@ for the whole run, and the rule that turns configured accepted differences into 
 A check is identified by ``area:name`` (e.g. ``services:notes.service``,
 ``data:/srv/data/public/a.txt``); evacuate.yml's ``verify.accept`` entries name checks by
 that id, with shell-style wildcards (``data:/srv/cache/*``).
+
+What the source's inventory saw and no check covers is a ``not verified`` check (status
+``unverified``), and the report's :class:`Coverage` counts what was checked of what was
+seen. Not-verified items alone do not fail a verification; they fail a *strict* one
+(``verify --strict``, ``rehearse``): see :meth:`VerifyReport.passes`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ class Status(StrEnum):
     FAIL = "fail"
     SKIP = "skip"
     ACCEPTED = "accepted"
+    UNVERIFIED = "unverified"  # seen by the inventory, checked by nothing
+
+    @property
+    def label(self) -> str:
+        return "not verified" if self is Status.UNVERIFIED else self.value
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,11 @@ def skipped(area: str, name: str, detail: str, duration: float = 0.0) -> Check:
     return Check(area, name, Status.SKIP, detail=detail, duration=duration)
 
 
+def not_verified(area: str, name: str, detail: str) -> Check:
+    """Something the inventory saw that no check verifies, and why."""
+    return Check(area, name, Status.UNVERIFIED, detail=detail)
+
+
 def judged(ok: bool, area: str, name: str, expected: str = "", found: str = "",
            detail: str = "", duration: float = 0.0) -> Check:
     """A pass when ``ok``, else a failure; ``detail`` is kept either way (as info)."""
@@ -93,7 +108,26 @@ def area_rank(area: str) -> int:
     return AREAS.index(area) if area in AREAS else len(AREAS)
 
 
-STATUS_ORDER = {Status.FAIL: 0, Status.ACCEPTED: 1, Status.SKIP: 2, Status.PASS: 3}
+STATUS_ORDER = {Status.FAIL: 0, Status.UNVERIFIED: 1, Status.ACCEPTED: 2, Status.SKIP: 3,
+                Status.PASS: 4}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Of the ``seen`` things the source's inventory found (listening ports, enabled units,
+    data stores, data trees), how many a check verified; the rest are not verified."""
+
+    seen: int = 0
+    checked: int = 0
+
+    @property
+    def not_verified(self) -> int:
+        return self.seen - self.checked
+
+    def summary(self) -> str:
+        """E.g. ``coverage 41/43 (95%)``."""
+        percent = 100 if not self.seen else int(100 * self.checked / self.seen)
+        return f"coverage {self.checked}/{self.seen} ({percent}%)"
 
 
 @dataclass(frozen=True)
@@ -112,10 +146,19 @@ class VerifyReport:
     timings: dict[str, float] = field(default_factory=dict)
     source_os: str = ""
     target_os: str = ""
+    coverage: Coverage = field(default_factory=Coverage)
 
     @property
     def ok(self) -> bool:
+        """No check failed (not-verified items do not count: see :meth:`passes`)."""
         return not any(c.failed for c in self.checks)
+
+    def passes(self, strict: bool = False) -> bool:
+        """No check failed and, when ``strict``, nothing the inventory saw is unverified."""
+        return self.ok and not (strict and self.not_verified())
+
+    def not_verified(self) -> list[Check]:
+        return [c for c in self.checks if c.status is Status.UNVERIFIED]
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
@@ -141,6 +184,7 @@ def report_to_json(report: VerifyReport) -> dict[str, Any]:
     data["checks"] = [asdict(c) | {"status": c.status.value, "id": c.id} for c in report.checks]
     data["ok"] = report.ok
     data["counts"] = report.counts()
+    data["coverage"] = data["coverage"] | {"not_verified": report.coverage.not_verified}
     return data
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
-from evacuate.inventory.model import HostInventory, Listener
+from evacuate.inventory.model import HostInventory, Listener, Service, Socket, Timer
 from evacuate.verify.crossing import Crossing
 from evacuate.verify.model import Check, failed, judged, skipped
 
@@ -54,24 +54,39 @@ def _unit_check(name: str, want_enabled: str, want_active: str,
                   "; ".join(problems))
 
 
+def _all_units(host: HostInventory) -> list[Service | Timer | Socket]:
+    return [*host.services, *host.timers, *host.sockets]
+
+
+def _wanted(host: HostInventory) -> list[tuple[str, str, str, bool]]:
+    return sorted((u.name, u.enabled_state, u.active_state, u.locally_written)
+                  for u in _all_units(host))
+
+
+def checked(name: str, enabled: str, active: str, local: bool) -> bool:
+    """Whether a unit of the source is compared: enabled (or active and written locally),
+    not the machine's own, not a template (templates are enabled through their instances)."""
+    if ignored(name) or name.rpartition(".")[0].endswith("@"):
+        return False
+    return enabled in ENABLED or (local and active == "active")
+
+
+def checked_units(source: HostInventory) -> list[str]:
+    """The source's units that :func:`compare_services` compares (by their source name)."""
+    return [w[0] for w in _wanted(source) if checked(*w)]
+
+
 def compare_services(source: HostInventory, target: HostInventory,
                      crossing: Crossing | None = None) -> list[Check]:
-    """Each service or timer enabled (or a service active and written locally) on the
+    """Each service, timer or socket enabled (or a unit active and written locally) on the
     source is enabled and, if it was active, active on the target. Static units started
     as dependencies follow from the units that pull them in and are not checked alone.
     Across releases a unit named after a server's version is looked for under the new
     version's name (postgresql@13-main → postgresql@15-main)."""
-    units = {s.name: (s.enabled_state, s.active_state) for s in target.services}
-    units |= {t.name: (t.enabled_state, t.active_state) for t in target.timers}
+    units = {u.name: (u.enabled_state, u.active_state) for u in _all_units(target)}
     checks = []
-    wanted = [(s.name, s.enabled_state, s.active_state, s.locally_written)
-              for s in source.services]
-    wanted += [(t.name, t.enabled_state, t.active_state, t.locally_written)
-               for t in source.timers]
-    for name, enabled, active, local in sorted(wanted):
-        if ignored(name) or name.endswith("@.service") or name.endswith("@.timer"):
-            continue  # templates are enabled through their instances
-        if enabled in ENABLED or (local and active == "active"):
+    for name, enabled, active, local in _wanted(source):
+        if checked(name, enabled, active, local):
             mapped = crossing.unit(name) if crossing else name
             check = _unit_check(mapped, enabled, active, units.get(mapped))
             if mapped != name:

@@ -6,7 +6,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from evacuate.config.model import AcceptedDifference
-from evacuate.inventory.model import CronEntry, Group, Listener, OsInfo, Package, Service
+from evacuate.inventory.model import (
+    CronEntry,
+    Group,
+    Listener,
+    OsInfo,
+    Package,
+    Service,
+    Socket,
+)
 from evacuate.verify.engine import compare_inventories
 from evacuate.verify.model import Check, Status, apply_accepted
 from evacuate.verify.services import ignored
@@ -100,6 +108,20 @@ def test_a_unit_missing_on_the_target_and_a_disabled_one_fail() -> None:
     failed = _failed(compare_inventories(source, target))
     assert failed["services:notes.service"].found == "no such unit"
     assert "not enabled (disabled)" in failed["services:nginx.service"].detail
+
+
+def test_an_enabled_socket_is_compared_like_a_service() -> None:
+    source = replace(source_inventory(), sockets=(
+        Socket("notes.socket", enabled_state="enabled", active_state="active"),
+        Socket("dbus.socket", enabled_state="static", active_state="active"),
+        Socket("tmpl@.socket", enabled_state="enabled")))
+    checks = {c.id: c for c in compare_inventories(source, source)}
+    assert checks["services:notes.socket"].status is Status.PASS
+    assert "services:dbus.socket" not in checks and "services:tmpl@.socket" not in checks
+    disabled = replace(source, sockets=(Socket("notes.socket", enabled_state="disabled",
+                                               active_state="inactive"),))
+    failed = _failed(compare_inventories(source, disabled))
+    assert "not enabled (disabled)" in failed["services:notes.socket"].detail
 
 
 def test_socket_activated_ports_accept_any_unit() -> None:

@@ -72,7 +72,7 @@ def test_html_is_self_contained_and_lists_every_check() -> None:
 def test_json_and_ok() -> None:
     data = json.loads(json.dumps(report_to_json(report())))
     assert data["ok"] is False and data["counts"] == {"pass": 1, "fail": 2, "skip": 1,
-                                                      "accepted": 1}
+                                                      "accepted": 1, "unverified": 0}
     assert data["checks"][1]["id"] == "users:alice" and data["checks"][1]["status"] == "fail"
     assert report((CHECKS[0], CHECKS[2], CHECKS[3])).ok
 

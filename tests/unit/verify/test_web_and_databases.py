@@ -9,9 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from evacuate.inventory.model import DatabaseServer
 from evacuate.verify.databases import (
     CountResult,
     compare_databases,
+    compare_roles,
     counted_dumps,
     counts_script,
     parse_counts_output,
@@ -127,3 +129,19 @@ def test_an_unreadable_database_is_one_failure_with_the_error() -> None:
                                 'database "shop" does not exist\n@@rc 2\n')
     [check] = compare_databases(dumps, found)
     assert check.failed and "does not exist" in check.detail and check.name == "postgresql/shop"
+
+
+def test_each_database_role_of_the_source_exists_on_the_target() -> None:
+    source = replace(source_inventory(), databases=(
+        DatabaseServer("postgresql", roles=("postgres", "shop")),
+        DatabaseServer("mariadb", roles=("'app'@'localhost'", "'debian-sys-maint'@'localhost'",
+                                         "'root'@'localhost'"))))
+    target = replace(source, databases=(
+        DatabaseServer("postgresql", roles=("postgres",)),
+        DatabaseServer("mariadb", roles=("'app'@'localhost'",))))
+    checks = {c.id: c for c in compare_roles(source, target)}
+    assert {i: c.status for i, c in checks.items()} == {
+        "databases:postgresql role postgres": Status.PASS,
+        "databases:postgresql role shop": Status.FAIL,
+        "databases:mysql role 'app'@'localhost'": Status.PASS}  # system users are the target's
+    assert checks["databases:postgresql role shop"].found == "missing"
