@@ -1,5 +1,5 @@
 """Verification against the real lab-source: the source verified against its own snapshot
-passes every check (no false failures); broken in six ways, each breakage is a failed
+passes every check (no false failures) and leaves nothing the inventory saw not verified; broken in six ways, each breakage is a failed
 check naming the object; the JUnit and HTML reports render and parse."""
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ def test_verify_passes_on_the_source_and_names_each_breakage(lab: Lab, tmp_path:
     clean_seconds = time.monotonic() - started
     print(f"clean verify: {clean_seconds:.1f} s, {len(clean.checks)} checks, {clean.timings}")
     assert clean.ok, _failures(clean)
+    # every port, enabled unit, data store and data tree the inventory saw has a check
+    assert not clean.not_verified(), [(c.id, c.detail) for c in clean.not_verified()]
+    assert clean.coverage.seen > 25 and clean.coverage.checked == clean.coverage.seen
+    assert clean.passes(strict=True)
     areas = {c.area for c in clean.checks}
     assert {"packages", "users", "groups", "sudoers", "cron", "services", "listeners", "config",
             "data", "databases", "web", "answers"} <= areas
