@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from evacuate.config import Config
-from evacuate.transport import HostSpec, Transport, open_transport, parse_host_spec
+from evacuate.transport import ConnectOptions, HostSpec, Transport, open_transport, parse_host_spec
+
+__all__ = ["ConnectOptions", "HostRef", "connect", "resolve_host"]
 
 
 @dataclass(frozen=True)
@@ -48,34 +49,10 @@ def _spec(value: object) -> HostSpec:
     return value if isinstance(value, HostSpec) else parse_host_spec(str(value))
 
 
-@dataclass(frozen=True)
-class ConnectOptions:
-    known_hosts: Path | None = None
-    identity: Path | None = None
-    ssh_config: Path | None = None
-    trust_unknown: bool = False
-    connect_timeout: float = 10.0
-
-    @classmethod
-    def from_config(cls, config: Config | None, *, known_hosts: Path | None = None,
-                    identity: Path | None = None, trust_unknown: bool = False) -> ConnectOptions:
-        """Options from the config's ssh section, overridden by explicit arguments."""
-        ssh = config.ssh if config is not None else None
-        return cls(
-            known_hosts=known_hosts or (ssh.known_hosts if ssh else None),
-            identity=identity or (ssh.identity_file if ssh else None),
-            ssh_config=ssh.config_file if ssh else None,
-            trust_unknown=trust_unknown or bool(ssh and ssh.trust_unknown_hosts),
-            connect_timeout=ssh.connect_timeout if ssh else 10.0,
-        )
-
-
 def connect(ref: HostRef, options: ConnectOptions) -> Transport:
-    """Open (lazily) a transport to ``ref``."""
-    return open_transport(ref.spec, known_hosts=options.known_hosts, identity=options.identity,
-                          ssh_config=options.ssh_config, trust_unknown=options.trust_unknown,
-                          connect_timeout=options.connect_timeout, become=ref.become,
-                          become_password=become_password() if ref.become else None)
+    """Open (lazily) a transport to ``ref`` (as root through sudo when it says ``become``)."""
+    return open_transport(ref.spec, options.becoming(
+        ref.become, become_password() if ref.become else None))
 
 
 BECOME_PASSWORD_ENV = "EVACUATE_BECOME_PASSWORD"

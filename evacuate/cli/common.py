@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from evacuate.config import Config, find_config, load_config
+from evacuate.config.model import SSHSettings
 from evacuate.hostref import ConnectOptions, HostRef, resolve_host
 from evacuate.state import StateDir
 
@@ -52,6 +53,7 @@ def make_context(config_path: Path | None, state_dir: Path | None, *,
         state = StateDir(config.state_dir)
     else:
         state = StateDir.resolve(None)
-    options = ConnectOptions.from_config(config, known_hosts=known_hosts, identity=identity,
-                                         trust_unknown=accept_new)
+    ssh = config.ssh if config is not None else SSHSettings()
+    options = ssh.connect_options(known_hosts=known_hosts, identity=identity,
+                                  trust_unknown=accept_new)
     return Context(config, state, options)

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from evacuate.transport.options import ConnectOptions
 from evacuate.transport.spec import HostSpec
 
 Detect = bool | Literal["auto"]
@@ -26,6 +27,16 @@ class SSHSettings:
     config_file: Path | None = None
     connect_timeout: float = 10.0
     trust_unknown_hosts: bool = False
+
+    def connect_options(self, *, known_hosts: Path | None = None, identity: Path | None = None,
+                        trust_unknown: bool = False) -> ConnectOptions:
+        """The connection options these settings give, overridden by the explicit
+        arguments (the command line's)."""
+        return ConnectOptions(known_hosts=known_hosts or self.known_hosts,
+                              identity=identity or self.identity_file,
+                              ssh_config=self.config_file,
+                              trust_unknown=trust_unknown or self.trust_unknown_hosts,
+                              connect_timeout=self.connect_timeout)
 
 
 @dataclass(frozen=True)

@@ -294,11 +294,11 @@ class Lab:
 
     def open(self, host: LabHostSpec | str, *, connect_timeout: float = 5.0):  # type: ignore[no-untyped-def]
         """Open an SSH transport to a lab host (strict host keys, the lab's key)."""
-        from evacuate.transport import open_transport
+        from evacuate.transport import ConnectOptions, open_transport
 
         spec = self.host(host) if isinstance(host, str) else host
-        return open_transport(self.ssh_spec(spec), known_hosts=self.known_hosts, identity=self.key,
-                              connect_timeout=connect_timeout)
+        return open_transport(self.ssh_spec(spec), ConnectOptions(
+            known_hosts=self.known_hosts, identity=self.key, connect_timeout=connect_timeout))
 
     def _wait_ready(self, host: LabHostSpec, deadline: float) -> HostStatus:
         last_error = "no answer"

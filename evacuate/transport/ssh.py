@@ -54,6 +54,7 @@ from evacuate.transport.known_hosts import (
     verify_host_key,
 )
 from evacuate.transport.liveness import stream_idle_timeout, watchdog
+from evacuate.transport.options import ConnectOptions
 from evacuate.transport.spec import HostSpec, parse_host_spec
 from evacuate.transport.ssh_files import SFTPFiles
 from evacuate.transport.ssh_sudo import SudoBecome
@@ -71,13 +72,11 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
     """A host reached over SSH. Construction reads the ssh config but opens nothing;
     the first operation (or :meth:`connect`) connects."""
 
-    def __init__(self, spec: HostSpec | str, *, known_hosts: Path | None = None,
-                 identity: Path | None = None, ssh_config: Path | None = None,
-                 trust_unknown: bool = False, connect_timeout: float = 10.0,
-                 become: bool = False, use_agent: bool = True,
-                 become_password: str | None = None) -> None:
+    def __init__(self, spec: HostSpec | str, options: ConnectOptions | None = None) -> None:
         spec = parse_host_spec(spec) if isinstance(spec, str) else spec
-        conf = _load_ssh_config(ssh_config).lookup(spec.host)
+        self.options = options = options or ConnectOptions()
+        known_hosts, identity = options.known_hosts, options.identity
+        conf = _load_ssh_config(options.ssh_config).lookup(spec.host)
         for option in ("proxyjump", "proxycommand"):
             if conf.get(option, "none").lower() != "none":
                 raise UsageError(f"{spec}: ssh config sets {option} for this host, which "
@@ -100,12 +99,11 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
         self.identities = ([identity] if identity else []) + [
             Path(os.path.expanduser(p)) for p in conf.get("identityfile", [])]
         self.identities_only = conf.get("identitiesonly", "no").lower() == "yes"
-        self.use_agent = use_agent and not self.identities_only
-        self.trust_unknown = trust_unknown
-        self.connect_timeout = connect_timeout
-        self.become = become
-        self._sudo = become and self.user != "root"
-        self._become_password = become_password
+        self.use_agent = options.use_agent and not self.identities_only
+        self.trust_unknown, self.connect_timeout = options.trust_unknown, options.connect_timeout
+        self.become = options.become
+        self._sudo = self.become and self.user != "root"
+        self._become_password = options.become_password
         self._sudo_prefix: str | None = None  # decided on the first command, see _sudo_mode
         self._transport: paramiko.Transport | None = None
         self._sftp: paramiko.SFTPClient | None = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evacuate.transport import open_transport
+from evacuate.transport import ConnectOptions, open_transport
 from evacuate.transport.ssh import SSHTransport
 
 from .sshd import SSHD, SSHD_BINARY
@@ -60,7 +60,7 @@ def empty_ssh_config(tmp_path: Path) -> Path:
 def connect(sshd: SSHD, tmp_path: Path,
             empty_ssh_config: Path) -> Iterator[Callable[..., SSHTransport]]:
     """Return a factory of SSHTransports to ``sshd`` trusting its real host key;
-    keyword arguments override those of open_transport. Transports are closed after."""
+    keyword arguments override the ConnectOptions (and ``spec`` the host). Transports are closed after."""
     opened: list[SSHTransport] = []
     known_hosts = sshd.write_known_hosts(tmp_path / "known_hosts")
 
@@ -71,7 +71,7 @@ def connect(sshd: SSHD, tmp_path: Path,
             options["known_hosts"] = server.write_known_hosts(tmp_path / "known_hosts_fresh")
         spec = overrides.pop("spec", server.spec)
         options.update(overrides)
-        transport = open_transport(spec, **options)  # type: ignore[arg-type]
+        transport = open_transport(spec, ConnectOptions(**options))  # type: ignore[arg-type]
         assert isinstance(transport, SSHTransport)
         opened.append(transport)
         return transport

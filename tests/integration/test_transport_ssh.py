@@ -26,7 +26,7 @@ from evacuate.errors import (
     TransportError,
     UsageError,
 )
-from evacuate.transport import open_transport
+from evacuate.transport import ConnectOptions, open_transport
 from evacuate.transport.ssh import SSHTransport
 
 from .sshd import SSHD, free_port, keygen
@@ -127,7 +127,7 @@ def test_become_as_root_needs_no_sudo(connect: Connect) -> None:
 
 
 def test_become_for_other_users_uses_sudo_n(empty_ssh_config: Path) -> None:
-    transport = SSHTransport("deploy@h", ssh_config=empty_ssh_config, become=True)
+    transport = SSHTransport("deploy@h", ConnectOptions(ssh_config=empty_ssh_config, become=True))
     assert transport._remote_line("echo 'x'") == "exec sudo -n -- sh -c 'echo '\"'\"'x'\"'\"''"
     assert transport._remote_line("true", 5).startswith("exec sudo -n -- sh -c 'if command -v")
 
@@ -375,7 +375,8 @@ def test_ssh_config_alias(sshd: SSHD, tmp_path: Path) -> None:
                       f"  User {sshd.user}\n  IdentityFile {sshd.client_key}\n"
                       "  IdentitiesOnly yes\n\nHost *\n  User nobody-else\n")
     known_hosts = sshd.write_known_hosts(tmp_path / "known_hosts")
-    with open_transport("lab-source", ssh_config=config, known_hosts=known_hosts) as transport:
+    with open_transport("lab-source", ConnectOptions(ssh_config=config,
+                                                       known_hosts=known_hosts)) as transport:
         assert transport.name == f"{sshd.user}@127.0.0.1:{sshd.port}"
         assert transport.run("echo via alias").text == "via alias\n"
 
@@ -384,4 +385,4 @@ def test_ssh_config_proxyjump_is_refused(tmp_path: Path) -> None:
     config = tmp_path / "ssh_config"
     config.write_text("Host behind\n  ProxyJump bastion\n")
     with pytest.raises(UsageError, match="proxyjump"):
-        open_transport("behind", ssh_config=config)
+        open_transport("behind", ConnectOptions(ssh_config=config))

@@ -15,7 +15,7 @@ from evacuate.errors import HostKeyError
 from evacuate.lab import hosts, network
 from evacuate.lab.lab import Lab, LabSpec, default_lab
 from evacuate.state import StateDir
-from evacuate.transport import open_transport
+from evacuate.transport import ConnectOptions, open_transport
 
 
 def openssh(lab: Lab, host: str, *command: str) -> subprocess.CompletedProcess[str]:
@@ -46,7 +46,8 @@ def test_a_tampered_known_hosts_entry_is_refused(lab: Lab, tmp_path: Path) -> No
     kind, key = other.with_suffix(".pub").read_text().split()[:2]
     tampered = tmp_path / "known_hosts"
     tampered.write_text(f"{lab.address('lab-source')} {kind} {key}\n")
-    transport = open_transport(lab.ssh_spec("lab-source"), known_hosts=tampered, identity=lab.key)
+    transport = open_transport(lab.ssh_spec("lab-source"),
+                               ConnectOptions(known_hosts=tampered, identity=lab.key))
     with pytest.raises(HostKeyError) as refused:
         transport.run("true")
     message = str(refused.value)
