@@ -20,7 +20,8 @@ def _clip(text: str, width: int = 70) -> str:
 
 def render_report(report: VerifyReport, *, show_all: bool = False,
                   out: Console | None = None) -> None:
-    """Print ``report`` as a table and a one-line verdict."""
+    """Print ``report`` as a table, a line per item not verified and a one-line verdict
+with the coverage."""
     target = out or console.out()
     rows = []
     for area, checks in report.by_area():
@@ -35,6 +36,9 @@ def render_report(report: VerifyReport, *, show_all: bool = False,
     target.print(console.table(
         f"verify {report.target} against {report.source} (snapshot {report.snapshot})",
         ("area", "status", "object", "expected (source)", "found (target)", "detail"), rows))
+    for check in report.not_verified():  # what no check covers, one line each
+        target.print(f"[bold yellow]not verified:[/] {console.escape(check.name)}: "
+                     f"{console.escape(check.detail)}", highlight=False, soft_wrap=True)
     counts = report.counts()
     verdict = ("[bold green]the target is the same server[/]" if report.ok
                else f"[bold red]{counts['fail']} checks failed[/]")
