@@ -18,7 +18,7 @@ ConfigOpt = typer.Option(None, "--config", "-c", envvar="EVACUATE_CONFIG",
 StateOpt = typer.Option(None, "--state-dir", envvar="EVACUATE_STATE_DIR",
                         help="State directory (default: the config's state_dir, else ./.evacuate).")
 JsonOpt = typer.Option(False, "--json", help="Print JSON to stdout instead of tables.")
-StoreOpt = typer.Option(None, "--store", help="Store URL: a directory or s3://bucket/prefix "
+StoreOpt = typer.Option(None, "--store", help="Store URL: a directory, file:///path or s3://bucket/prefix "
                                               "(default: the config's store, else <state>/store).")
 KnownHostsOpt = typer.Option(None, "--known-hosts", help="known_hosts file to check host keys against.")
 IdentityOpt = typer.Option(None, "--identity", "-i", help="Private key to log in with.")

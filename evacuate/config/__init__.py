@@ -39,7 +39,7 @@ from evacuate.config.model import (
     URLCheck,
     VerifySettings,
 )
-from evacuate.config.parse import parse_duration, parse_store_url
+from evacuate.config.parse import parse_duration
 from evacuate.config.sample import render_reference, render_sample
 from evacuate.config.validate import Problem, load_schema
 from evacuate.errors import ConfigError
@@ -70,7 +70,6 @@ __all__ = [
     "load_config",
     "load_schema",
     "parse_duration",
-    "parse_store_url",
     "render_reference",
     "render_sample",
     "require_config",

@@ -27,9 +27,10 @@ from evacuate.config.model import (
     URLCheck,
     VerifySettings,
 )
-from evacuate.config.parse import parse_duration, parse_store_url
+from evacuate.config.parse import parse_duration
 from evacuate.config.validate import problem_lines, show
 from evacuate.errors import ConfigError
+from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
 
 CONFIG_ENV = "EVACUATE_CONFIG"
@@ -148,10 +149,8 @@ def _build(data: dict[str, Any], path: Path) -> Config:
     store: StoreConfig | None = None
     if "store" in data:
         raw = data["store"]
-        s3 = parse_store_url(raw["url"])
         store = StoreConfig(
-            url=raw["url"] if s3 else str(local(raw["url"])), local_path=None if s3 else local(raw["url"]),
-            bucket=s3[0] if s3 else None, prefix=s3[1] if s3 else "",
+            location=StoreURL.parse(raw["url"]).relative_to_base(base),
             endpoint_url=raw.get("endpoint_url"), region=raw.get("region"),
             key_file=local(raw.get("key_file")), key_env=raw.get("key_env"))
     snap = data.get("snapshot") or {}

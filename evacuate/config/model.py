@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.options import ConnectOptions
 from evacuate.transport.spec import HostSpec
 
@@ -65,20 +66,22 @@ class TargetConfig:
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """Where snapshots live: ``local_path`` for a directory, ``bucket``/``prefix`` for S3."""
+    """Where snapshots live (``location``: a directory, or an S3 bucket and prefix) and
+    how to reach and decrypt them."""
 
-    url: str
-    local_path: Path | None = None
-    bucket: str | None = None
-    prefix: str = ""
+    location: StoreURL
     endpoint_url: str | None = None
     region: str | None = None
     key_file: Path | None = None
     key_env: str | None = None
 
     @property
+    def url(self) -> str:
+        return str(self.location)
+
+    @property
     def is_s3(self) -> bool:
-        return self.bucket is not None
+        return self.location.is_s3
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Parsers for the values of evacuate.yml that are more than a schema type: durations
-and store URLs, each raising ValueError saying what is wrong. SSH addresses are parsed
-by the transport's :func:`~evacuate.transport.spec.parse_host_spec` (UsageError).
+"""Parsers for the values of evacuate.yml that are more than a schema type: durations,
+raising ValueError saying what is wrong. SSH addresses are parsed by the transport's
+:func:`~evacuate.transport.spec.parse_host_spec` (UsageError), store URLs by the store's
+:meth:`~evacuate.snapshot.store.url.StoreURL.parse` (ConfigError).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from datetime import timedelta
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -24,17 +23,3 @@ def parse_duration(text: str) -> timedelta:
     for amount, unit in _DURATION.findall(compact):
         total += timedelta(**{_UNITS[unit]: int(amount)})
     return total
-
-
-def parse_store_url(url: str) -> tuple[str, str] | None:
-    """Given a store URL, return ``(bucket, prefix)`` for ``s3://bucket[/prefix]`` or
-    None for a local path; raise ValueError for other schemes or a bad bucket name."""
-    scheme = _SCHEME.match(url)
-    if not scheme:
-        return None
-    if scheme.group(1).lower() != "s3":
-        raise ValueError(f"unsupported scheme {scheme.group(1)!r}: use a local path or s3://bucket/prefix")
-    bucket, _, prefix = url[len(scheme.group(0)):].partition("/")
-    if not _BUCKET.match(bucket) or ".." in bucket:
-        raise ValueError(f"{bucket!r} is not a valid S3 bucket name (3-63 characters: a-z, 0-9, '.', '-')")
-    return bucket, prefix.strip("/")

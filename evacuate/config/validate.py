@@ -16,8 +16,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-from evacuate.config.parse import parse_duration, parse_store_url
-from evacuate.errors import UsageError
+from evacuate.config.parse import parse_duration
+from evacuate.errors import ConfigError, UsageError
+from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
 
 Problem = tuple[str, str]  # (dotted path, message)
@@ -169,11 +170,11 @@ def _semantic_problems(data: dict[Any, Any]) -> Iterator[Problem]:
     store = _mapping(data.get("store"))
     if isinstance(url := store.get("url"), str):
         try:
-            if parse_store_url(url) is None:
+            if not StoreURL.parse(url).is_s3:
                 for key in ("endpoint_url", "region"):
                     if key in store:
                         yield f"store.{key}", "only applies to s3:// stores"
-        except ValueError as bad:
+        except ConfigError as bad:
             yield "store.url", str(bad)
     if "key_file" in store and "key_env" in store:
         yield "store", "set either key_file or key_env, not both"

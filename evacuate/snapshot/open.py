@@ -16,12 +16,13 @@ from evacuate.config import Config
 from evacuate.snapshot.crypto import Cipher, generate_key_file, load_key
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.store import BlobStore, Store, open_store
+from evacuate.snapshot.store.url import StoreURL
 from evacuate.state import StateDir
 
 
 @dataclass(frozen=True)
 class StoreChoice:
-    url: str
+    location: StoreURL
     endpoint_url: str | None
     region: str | None
     key_file: Path | None
@@ -30,10 +31,11 @@ class StoreChoice:
 
 def choose_store(config: Config | None, state: StateDir, url: str | None) -> StoreChoice:
     store = config.store if config is not None else None
-    chosen = url or (store.url if store else None) or str(state.root / "store")
-    same = store is not None and (url is None or url == store.url)
+    given = StoreURL.parse(url) if url is not None else None
+    chosen = given or (store.location if store else StoreURL(path=state.root / "store"))
+    same = store is not None and (given is None or given == store.location)
     return StoreChoice(
-        url=chosen,
+        location=chosen,
         endpoint_url=store.endpoint_url if store and same else None,
         region=store.region if store and same else None,
         key_file=store.key_file if store else None,
@@ -58,7 +60,7 @@ def open_repository(config: Config | None, state: StateDir, url: str | None = No
                     warn: Callable[[str], None] = lambda _m: None) -> SnapshotRepository:
     """The snapshot repository to use, opened (and created when ``create``)."""
     choice = choose_store(config, state, url)
-    store: Store = open_store(choice.url, endpoint_url=choice.endpoint_url, region=choice.region)
+    store: Store = open_store(choice.location, endpoint_url=choice.endpoint_url, region=choice.region)
     store.init(create=create)
     return SnapshotRepository(BlobStore(store, load_cipher(choice, state, warn),
                                         spool_dir=state.sub("spool")))

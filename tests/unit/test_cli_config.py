@@ -128,7 +128,7 @@ def test_check_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli(["config", "check", "--json", str(FIXTURES / "s3.yml")]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["ok"] is True
-    assert result["store"] == {"url": "s3://my-backups/evacuate/prod/", "kind": "s3", "encrypted": True}
+    assert result["store"] == {"url": "s3://my-backups/evacuate/prod", "kind": "s3", "encrypted": True}
     assert result["hosts"] == {"web1": {"ssh": "web1.example.org", "target": None}}
     assert "host web1 has no target; run and restore need one" in result["warnings"]
 

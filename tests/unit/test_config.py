@@ -18,9 +18,9 @@ from evacuate.config import (
     load_config,
     load_schema,
     parse_duration,
-    parse_store_url,
     require_config,
 )
+from evacuate.snapshot.store.url import StoreURL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "config"
 
@@ -55,7 +55,7 @@ def test_valid_fixture_is_typed_and_resolved() -> None:
     assert config.hosts["db.old-2"].ssh.port == 2222 and config.hosts["db.old-2"].become
     assert str(config.targets["new1"].ssh) == "deploy@[2001:db8::20]:22"
     assert config.store is not None and not config.store.is_s3
-    assert config.store.local_path == FIXTURES.parent / "snapshots"
+    assert config.store.location.path == FIXTURES.parent / "snapshots"
     assert config.store.key_env == "EVACUATE_KEY"
     assert config.snapshot.max_age == timedelta(hours=1, minutes=30)
     assert config.verify.urls[0].expect_status == 200
@@ -70,7 +70,7 @@ def test_valid_fixture_is_typed_and_resolved() -> None:
 def test_s3_store() -> None:
     store = load_config(FIXTURES / "s3.yml").store
     assert store is not None and store.is_s3
-    assert (store.bucket, store.prefix, store.local_path) == ("my-backups", "evacuate/prod", None)
+    assert store.location == StoreURL(bucket="my-backups", prefix="evacuate/prod")
     assert store.region == "eu-central-1" and store.endpoint_url == "https://s3.example.net"
     assert store.key_file == Path.home() / "snapshot.key"
 
@@ -123,8 +123,10 @@ def test_bad_fixture_reports_every_kind() -> None:
      "At 'hosts.web1.target': no target named 't' (none are defined under 'targets')"),
     ("snapshot: {max_age: 0m}\n", "At 'snapshot.max_age': must be longer than zero"),
     ("snapshot: {max_age: 15}\n", "At 'snapshot.max_age': expected a string (e.g. 1d), got 15"),
-    ("store: {url: 'http://x/y'}\n", "At 'store.url': unsupported scheme 'http'"),
-    ("store: {url: 's3://A_B'}\n", "At 'store.url': 'A_B' is not a valid S3 bucket name"),
+    ("store: {url: 'http://x/y'}\n", "At 'store.url': unsupported store URL 'http://x/y' "
+                                     "(scheme 'http')"),
+    ("store: {url: 's3://A_B'}\n", "At 'store.url': invalid S3 bucket name 'A_B'"),
+    ("store: {url: 'file://host/x'}\n", "At 'store.url': invalid file store URL"),
     ("store: {url: ./s, region: x}\n", "At 'store.region': only applies to s3:// stores"),
     ("store: {key_file: k}\n", "At 'store': missing required key 'url'"),
     ("verify: {commands: [{host: nope, command: ls}]}\n", "At 'verify.commands[0].host': no host or target named 'nope'"),
@@ -230,14 +232,12 @@ def test_bad_ssh_is_a_problem_at_its_key(tmp_path: Path, spec: str) -> None:
     assert "\n" not in problems[0]
 
 
-def test_parse_store_url() -> None:
-    assert parse_store_url("/srv/store") is None
-    assert parse_store_url("relative/dir") is None
-    assert parse_store_url("s3://bucket") == ("bucket", "")
-    assert parse_store_url("S3://my.bucket-1/a/b/") == ("my.bucket-1", "a/b")
-    for bad in ("ftp://x/y", "s3://", "s3://Upper", "s3://a..b", "s3://ab"):
-        with pytest.raises(ValueError):
-            parse_store_url(bad)
+def test_the_store_url_is_parsed_by_the_store_and_file_urls_are_accepted(
+        tmp_path: Path) -> None:
+    store = load_config(write(tmp_path, f"store: {{url: 'file://{tmp_path}/snap%20s'}}\n")).store
+    assert store is not None and store.location == StoreURL(path=tmp_path / "snap s")
+    store = load_config(write(tmp_path, "store: {url: 'S3://my.bucket-1/a/b/'}\n")).store
+    assert store is not None and store.url == "s3://my.bucket-1/a/b"
 
 
 def test_find_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

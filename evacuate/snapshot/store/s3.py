@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -25,12 +24,12 @@ from botocore.config import Config
 
 from evacuate.errors import ConfigError, StoreError
 from evacuate.snapshot.store.base import ObjectInfo, ObjectMissing, Store, check_key, check_prefix
+from evacuate.snapshot.store.url import StoreURL
 
 MiB = 1024 * 1024
 MIN_PART_SIZE = 5 * MiB  # S3's minimum for every part but the last
 MAX_PARTS = 10_000
 READ_CHUNK = MiB
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _HINTS = {
     "InvalidAccessKeyId": "check the S3 credentials (AWS_ACCESS_KEY_ID, ~/.aws/credentials)",
@@ -39,21 +38,6 @@ _HINTS = {
     "NoSuchBucket": "create the bucket first (or initialise the store with create)",
 }
 T = TypeVar("T")
-
-
-def parse_s3_url(url: str) -> tuple[str, str]:
-    """Return (bucket, prefix) of ``s3://bucket[/prefix]``; raise ConfigError if invalid."""
-    parts = urlsplit(url)
-    if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(f"invalid S3 store URL {url!r}: expected s3://bucket/prefix")
-    bucket, prefix = parts.netloc, parts.path.strip("/")
-    if not _BUCKET.match(bucket):
-        raise ConfigError(f"invalid S3 bucket name {bucket!r} in {url!r}")
-    try:
-        check_prefix(prefix)
-    except StoreError:
-        raise ConfigError(f"invalid S3 prefix {prefix!r} in {url!r}") from None
-    return bucket, prefix
 
 
 def _public_url(endpoint_url: str) -> str:
@@ -69,11 +53,14 @@ class S3Store(Store):
 
     on_controller = False
 
-    def __init__(self, url: str, *, endpoint_url: str | None = None, region: str | None = None,
+    def __init__(self, url: str | StoreURL, *, endpoint_url: str | None = None, region: str | None = None,
                  profile: str | None = None, multipart_threshold: int = 64 * MiB,
                  part_size: int = 16 * MiB, page_size: int = 1000, max_attempts: int = 5,
                  connect_timeout: float = 10.0, read_timeout: float = 60.0) -> None:
-        self.bucket, self.prefix = parse_s3_url(url)
+        location = StoreURL.parse(url) if isinstance(url, str) else url
+        if not location.is_s3:
+            raise ConfigError(f"not an S3 store URL: {str(location)!r}: expected s3://bucket/prefix")
+        self.bucket, self.prefix = location.bucket, location.prefix
         if part_size < MIN_PART_SIZE:
             raise ConfigError(f"S3 part size must be at least {MIN_PART_SIZE} bytes")
         self.endpoint_url = endpoint_url

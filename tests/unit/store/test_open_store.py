@@ -10,7 +10,7 @@ import pytest
 import evacuate.snapshot
 from evacuate.errors import ConfigError
 from evacuate.snapshot.store import LocalStore, open_store
-from evacuate.snapshot.store.s3 import S3Store, parse_s3_url
+from evacuate.snapshot.store.s3 import S3Store
 
 
 def test_paths_and_file_urls_are_local(tmp_path: Path) -> None:
@@ -35,6 +35,7 @@ def test_s3_urls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("url,message", [
     ("ftp://host/x", "unsupported store URL"),
+    ("s3://bucket/x?versionId=1", "invalid S3 store URL"),
     ("s3://", "invalid S3 store URL"),
     ("s3://Bad_Bucket/x", "bucket name"),
     ("s3://ok-bucket/a/../b", "prefix"),
@@ -55,12 +56,6 @@ def test_s3_options_do_not_apply_to_local_stores(tmp_path: Path) -> None:
 def test_part_size_minimum() -> None:
     with pytest.raises(ConfigError, match="part size"):
         S3Store("s3://bucket/x", part_size=1024)
-
-
-def test_parse_s3_url() -> None:
-    assert parse_s3_url("s3://bucket") == ("bucket", "")
-    assert parse_s3_url("s3://bucket/") == ("bucket", "")
-    assert parse_s3_url("s3://bucket/a/b") == ("bucket", "a/b")
 
 
 def test_only_the_s3_store_imports_boto() -> None:
