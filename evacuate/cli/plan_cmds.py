@@ -86,7 +86,8 @@ def plan(
     repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)
     with console.TransferProgress("snapshot") as progress:
         result, project = make_plan(ctx.host(source), ctx.host(to), repo, ctx.connect, ctx.state,
-                                    ctx.config, snapshot=snapshot, progress=progress)
+                                    ctx.config, snapshot=snapshot, progress=progress,
+                                    store=store)
     if as_json:
         console.print_json(asdict(result) | {"project": str(project)})
     else:
