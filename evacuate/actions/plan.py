@@ -68,7 +68,10 @@ def password_hashes(repo: SnapshotRepository, manifest: SnapshotManifest,
 def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
               options: ConnectOptions, state: StateDir, config: Config | None, *,
               snapshot: str | None = None,
-              progress: SnapshotProgress | None = None) -> tuple[RebuildPlan, Path]:
+              progress: SnapshotProgress | None = None,
+              store: str | None = None) -> tuple[RebuildPlan, Path]:
+    """``store``: the --store URL the plan was made with (for the project README's
+    commands)."""
     try:
         manifest = source_manifest(repo, source, options, config, snapshot, progress)
     except GONE as lost:
@@ -90,10 +93,22 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     hashes = password_hashes(repo, manifest, {u.name for u in plan.users})
     password = ensure_vault_password(state.root / "keys" / "vault-pass")
     vault = encrypt(json.dumps({"evacuate_password_hashes": hashes}, indent=1) + "\n", password)
-    project = render_project(plan, folder / "project", vault_document=vault)
+    project = render_project(plan, folder / "project", vault_document=vault,
+                             export_options=cli_options(state, config, store))
     write_json(folder / "plan.json", asdict(plan))
     write_private(state.root / "plans" / "current", plan.name + "\n")
     return plan, project
+
+
+def cli_options(state: StateDir, config: Config | None, store: str | None) -> list[str]:
+    """The options that make a verb run from any directory use this state directory, config
+    and store (for the commands we print for the user to run)."""
+    options = ["--state-dir", str(state.root.absolute())]
+    if config is not None:
+        options += ["--config", str(config.path.absolute())]
+    if store:
+        options += ["--store", store if "://" in store else str(Path(store).absolute())]
+    return options
 
 
 DISK_SOURCE = "disk:"

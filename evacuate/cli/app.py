@@ -8,12 +8,14 @@ to the debug log in the state directory and prints one line pointing at it.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
 import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import typer
@@ -52,6 +54,18 @@ def _root(
     """
 
 
+# ``evacuate --help`` lists the verbs as the work goes, panel by panel; every verb is in
+# exactly one (tests/unit/test_cli_help.py).
+PANELS: dict[str, tuple[str, ...]] = {
+    "Move a server (in this order)": ("inventory", "snapshot", "plan", "run", "verify",
+                                      "export", "revert"),
+    "Emergency: the source is gone": ("restore", "rehearse", "status", "schedule"),
+    "Store": ("snapshots", "check", "forget"),
+    "Configuration": ("init", "config"),
+    "Lab": ("lab",),
+}
+
+
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from evacuate.cli import (  # noqa: F401
@@ -64,6 +78,42 @@ def _register_commands() -> None:
         snapshot_cmds,
         verify_cmds,
     )
+
+    _arrange(app)
+
+
+def unwrap(text: str | None) -> str | None:
+    """Docstring text as help: the hard line breaks inside a paragraph joined (the help
+    rewraps it to the terminal), blank lines between paragraphs kept."""
+    if text is None:
+        return None
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def _arrange(root: typer.Typer) -> None:
+    """Put the verbs in their panels, in the order of :data:`PANELS`, and unwrap every help
+    text (idempotent: the CLI may be run many times in one process)."""
+    order = {name: index for index, name in enumerate(n for names in PANELS.values()
+                                                       for n in names)}
+    panel = {name: title for title, names in PANELS.items() for name in names}
+
+    def key(info: Any) -> int:
+        return order.get(info.name or "", len(order))
+
+    root.registered_commands.sort(key=key)
+    root.registered_groups.sort(key=key)
+    for command_info in root.registered_commands:
+        command_info.rich_help_panel = panel.get(command_info.name or "")
+    for group_info in root.registered_groups:
+        group_info.rich_help_panel = panel.get(group_info.name or "")
+    commands = list(root.registered_commands)
+    for group in root.registered_groups:
+        if group.typer_instance is not None:
+            commands += group.typer_instance.registered_commands
+            group.help = unwrap(group.help or group.typer_instance.info.help)
+    for command in commands:
+        command.help = unwrap(command.help or inspect.getdoc(command.callback))
 
 
 def _debug_log_path() -> Path:

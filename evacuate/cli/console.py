@@ -11,17 +11,34 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markup import escape as _escape_markup
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-_out: Console = Console(highlight=False)
-_err: Console = Console(stderr=True, highlight=False)
+__all__ = ["Console", "make_console"]
 
 
-def make_console(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
+class _Console(Console):
+    """rich's Console for evacuate: ``:name:`` never becomes an emoji, and away from a
+    terminal (a log, CI) lines are never wrapped or cut at a width."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if not self.is_terminal:
+            options.setdefault("soft_wrap", True)
+        super().print(*objects, **options)
+
+
+_out: Console = _Console(highlight=False, emoji=False)
+_err: Console = _Console(stderr=True, highlight=False, emoji=False)
+
+
+def make_console(file: IO[str] | None = None, *, stderr: bool = False,
+                 force_terminal: bool | None = None, width: int | None = None) -> Console:
     """Return a console writing to ``file`` (or stdout/stderr)."""
-    return Console(file=file, stderr=stderr, highlight=False)
+    return _Console(file=file, stderr=stderr, highlight=False, emoji=False,
+                    force_terminal=force_terminal, width=width)
 
 
 def out() -> Console:
@@ -53,27 +70,58 @@ def info_line(message: str) -> None:
     _err.print(escape(message), soft_wrap=True)
 
 
+# Control characters (C0, DEL, C1) as Python writes them: a name with a newline stays on
+# its line, a name with an escape sequence cannot drive the terminal.
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\n``, ``\\x1b``)."""
+    return text.translate(_CONTROLS)
+
+
 def escape(text: str) -> str:
-    """Escape rich markup in user-provided text."""
-    from rich.markup import escape as _escape
+    """Data (a name, a path, a message) for a markup template: markup escaped and control
+    characters written as escapes, so that it prints as it is, on one line."""
+    return _escape_markup(one_line(str(text)))
 
-    return _escape(text)
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Records:
+    """Records to print: a table on a terminal, plain lines elsewhere. Plain values are
+    shown literally (never markup, on one line); cells made with :func:`markup` keep their
+    styling."""
+    return Records(title, tuple(columns),
+                   [[cell if isinstance(cell, Text) else Text(one_line(str(cell)))
+                     for cell in row] for row in rows])
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """Build a simple table. Plain values are shown literally (markup escaped); cells
-    made with :func:`markup` keep their styling."""
-    result = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        result.add_column(column)
-    for row in rows:
-        result.add_row(*[cell if isinstance(cell, Text) else escape(str(cell)) for cell in row])
-    return result
+class Records:
+    """Rows under a title. On a terminal, a rich table; anywhere else (a log, CI, a pipe)
+    the title, then the column names and one line per record, tab-separated: nothing is
+    wrapped at a width, and each record can be grepped."""
+
+    def __init__(self, title: str, columns: tuple[str, ...], rows: list[list[Text]]) -> None:
+        self.title, self.columns, self.rows = title, columns, rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not console.is_terminal:  # segments, not Text: no tab expansion, no wrapping
+            for line in (one_line(self.title), "\t".join(self.columns),
+                         *("\t".join(cell.plain for cell in row) for row in self.rows)):
+                yield Segment(line)
+                yield Segment.line()
+            return
+        result = Table(title=Text(one_line(self.title)), title_justify="left",
+                       header_style="bold")
+        for column in self.columns:
+            result.add_column(column)
+        for row in self.rows:
+            result.add_row(*row)
+        yield result
 
 
 def markup(text: str) -> Text:
     """A styled table cell from rich markup (only for text we wrote, never user data)."""
-    return Text.from_markup(text)
+    return Text.from_markup(text, emoji=False)
 
 
 def status_mark(ok: bool | None) -> str:
@@ -97,6 +145,7 @@ class TransferProgress:
             TransferSpeedColumn,
         )
 
+        title = escape(title)
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
             TransferSpeedColumn(), TimeRemainingColumn(), console=_err, transient=True,
@@ -113,7 +162,7 @@ class TransferProgress:
         self._progress.stop()
 
     def phase(self, name: str) -> None:
-        self._progress.update(self._task, description=f"{self._title}: {name}")
+        self._progress.update(self._task, description=f"{self._title}: {escape(name)}")
 
     def advance(self, count: int) -> None:
         self._progress.advance(self._task, count)

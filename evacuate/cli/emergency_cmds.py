@@ -66,8 +66,10 @@ def restore(
                 LiveReporter(progress), progress)
         for warning in manifest.warnings[:10]:
             console.warning_line(warning)
-        console.out().print(f"[bold green]restored[/] {plan.source} (rescued disk {from_root}) "
-                            f"on {plan.target} from snapshot {summary.snapshot_id}: verified; "
+        esc = console.escape
+        console.out().print(f"[bold green]restored[/] {esc(plan.source)} (rescued disk "
+                            f"{esc(str(from_root))}) on {esc(plan.target)} from snapshot "
+                            f"{esc(summary.snapshot_id)}: verified; "
                             f"total {time.monotonic() - started:.1f} s")
         return
     if host is None:
@@ -77,8 +79,9 @@ def restore(
         plan, summary = actions.restore_host(ctx.host(host), ctx.host(to), repo, ctx.connect,
                                              ctx.state, ctx.config, LiveReporter(progress),
                                              snapshot=snapshot, resume=resume)
-    console.out().print(f"[bold green]restored[/] {plan.source} on {plan.target} from snapshot "
-                        f"{summary.snapshot_id}: verified; total {time.monotonic() - started:.1f} s")
+    console.out().print(f"[bold green]restored[/] {console.escape(plan.source)} on "
+                        f"{console.escape(plan.target)} from snapshot "
+                        f"{console.escape(summary.snapshot_id)}: verified; total {time.monotonic() - started:.1f} s")
 
 
 @app.command("status")

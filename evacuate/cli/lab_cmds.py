@@ -51,8 +51,8 @@ def _render(statuses: list[HostStatus], as_json: bool, lab: Lab) -> int:
         table = console.table("lab hosts", ("host", "address", "health", "systemd", "services"),
                               rows)
         console.out().print(table)
-        console.out().print(f"ssh: ssh -F {lab.ssh_config} lab-source   "
-                            f"(known_hosts: {lab.known_hosts})")
+        console.out().print(console.escape(f"ssh: ssh -F {lab.ssh_config} lab-source   "
+                                           f"(known_hosts: {lab.known_hosts})"))
     return int(ExitCode.OK if healthy else ExitCode.FAILURE)
 
 

@@ -31,9 +31,10 @@ def _duration(seconds: float) -> str:
 
 def render_plan(plan: RebuildPlan, project: Path) -> None:
     out = console.out()
-    out.print(f"[bold]Rebuild plan[/] {plan.name}: {console.escape(plan.source)} "
-              f"({console.escape(plan.source_os)}) → {console.escape(plan.target)} "
-              f"({console.escape(plan.target_os)}), snapshot {plan.snapshot_id}")
+    esc = console.escape
+    out.print(f"[bold]Rebuild plan[/] {esc(plan.name)}: {esc(plan.source)} "
+              f"({esc(plan.source_os)}) → {esc(plan.target)} "
+              f"({esc(plan.target_os)}), snapshot {esc(plan.snapshot_id)}")
     users = ", ".join(f"{u.name}{'' if u.uid_kept else ' (new uid)'}" for u in plan.users)
     renamed = ", ".join(f"{old} → {new}" for old, new in plan.packages_renamed)
     rows = [
@@ -63,8 +64,9 @@ def render_plan(plan: RebuildPlan, project: Path) -> None:
               f"~{_duration(est.cutover_downtime_seconds)}")
     for warning in plan.warnings:
         style = {"blocker": "bold red", "warning": "yellow", "info": "cyan"}[warning.severity]
-        out.print(f"[{style}]{warning.severity}[/] [{warning.code}] {console.escape(warning.message)}")
-    out.print(f"Ansible project: {project}  (run it with 'evacuate run')")
+        out.print(f"[{style}]{warning.severity}[/] {esc(f'[{warning.code}]')} "
+                  f"{esc(warning.message)}")
+    out.print(f"Ansible project: {esc(str(project))}  (run it with 'evacuate run')")
 
 
 @app.command("plan")
@@ -86,7 +88,8 @@ def plan(
     repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)
     with console.TransferProgress("snapshot") as progress:
         result, project = make_plan(ctx.host(source), ctx.host(to), repo, ctx.connect, ctx.state,
-                                    ctx.config, snapshot=snapshot, progress=progress)
+                                    ctx.config, snapshot=snapshot, progress=progress,
+                                    store=store)
     if as_json:
         console.print_json(asdict(result) | {"project": str(project)})
     else:

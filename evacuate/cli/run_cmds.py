@@ -101,9 +101,10 @@ def run(
                          "continues from the last snapshot")
         raise
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in summary.steps.items())
-    console.out().print(f"[bold green]done[/]: {plan.source} rebuilt on {plan.target} from "
-                        f"snapshot {summary.snapshot_id} in {time.monotonic() - started:.1f} s"
-                        f"{' (' + steps + ')' if steps else ''}")
+    esc = console.escape
+    console.out().print(f"[bold green]done[/]: {esc(plan.source)} rebuilt on {esc(plan.target)} "
+                        f"from snapshot {esc(summary.snapshot_id)} in {time.monotonic() - started:.1f} s"
+                        f"{esc(' (' + steps + ')') if steps else ''}")
     if cutover:
         from evacuate.actions.run import cutover_saved_plan
 
@@ -112,8 +113,8 @@ def run(
                                     ctx.config, lambda m: console.info_line(f"cutover: {m}"))
         console.out().print(
             f"cutover: {result.changed_files} changed and {result.removed_files} removed files "
-            f"moved, databases replaced from snapshot {result.final_snapshot}; downtime "
-            f"[bold]{result.downtime_seconds:.1f} s[/]; {result.detail}")
+            f"moved, databases replaced from snapshot {esc(result.final_snapshot)}; downtime "
+            f"[bold]{result.downtime_seconds:.1f} s[/]; {esc(result.detail)}")
         if not result.verified:
             from evacuate.rebuild.run import VerifyFailed
 

@@ -68,7 +68,8 @@ def snapshot(
     if len(manifest.warnings) > 20:
         console.warning_line(f"... and {len(manifest.warnings) - 20} more (see --json)")
     console.out().print(
-        f"snapshot [bold]{manifest.id}[/] of {manifest.host} in {repo.blobs.store.describe()}: "
+        f"snapshot [bold]{console.escape(manifest.id)}[/] of {console.escape(manifest.host)} in "
+        f"{console.escape(repo.blobs.store.describe())}: "
         f"{totals.files} files ({console.human_size(totals.bytes)}), {totals.dumps} dumps "
         f"({console.human_size(totals.dump_bytes)}); read {console.human_size(totals.transferred_bytes)}"
         f", stored {console.human_size(totals.new_bytes)} new, {totals.reused_files} files "
@@ -118,9 +119,10 @@ def check(
     else:
         for problem in report.problems:
             console.error_line(problem)
-        console.out().print(f"checked {report.snapshots} snapshots, {report.blobs} blobs"
-                            f"{' (data read)' if read_data else ''}: "
-                            f"{'ok' if report.ok else f'{len(report.problems)} problems'}")
+        console.out().print(console.escape(
+            f"checked {report.snapshots} snapshots, {report.blobs} blobs"
+            f"{' (data read)' if read_data else ''}: "
+            f"{'ok' if report.ok else f'{len(report.problems)} problems'}"))
     if not report.ok:
         raise typer.Exit(int(ExitCode.FAILURE))
 
@@ -148,8 +150,8 @@ def forget(
     label = ctx.host(host).file_label if host else None
     report = actions.forget(repo, label, keep_last, keep_daily, dry_run)
     verb = "would forget" if dry_run else "forgot"
-    console.out().print(f"{verb} {len(report.forgotten)} snapshots"
+    console.out().print(console.escape(f"{verb} {len(report.forgotten)} snapshots"
                         f"{': ' + ', '.join(r.id for r in report.forgotten) if report.forgotten else ''}"
                         f"; {'would remove' if dry_run else 'removed'} {report.removed_blobs} blobs"
                         + (f" and {report.removed_leftovers} leftovers of interrupted writes"
-                           if report.removed_leftovers else ""))
+                           if report.removed_leftovers else "")))

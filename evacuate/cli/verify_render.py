@@ -4,9 +4,8 @@ area (``--all`` lists them too)."""
 
 from __future__ import annotations
 
-from rich.console import Console
-
 from evacuate.cli import console
+from evacuate.cli.console import Console
 from evacuate.verify.model import Status, VerifyReport
 
 _MARK = {Status.FAIL: "[bold red]FAIL[/]", Status.PASS: "[green]ok[/]",

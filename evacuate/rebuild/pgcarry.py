@@ -19,8 +19,8 @@ the snapshot's blobs; nothing is read from the source.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
+from importlib import resources
 
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
 from evacuate.snapshot.store import BlobStore
@@ -31,6 +31,9 @@ BOUND = frozenset({
     "include", "include_dir", "include_if_exists", "stats_temp_directory",
 })
 """Settings that name the old cluster's own paths and identity: never carried."""
+
+STEPS = (resources.files("evacuate.rebuild") / "sh" / "pgcarry.sh").read_text(encoding="utf-8")
+"""The target-side steps (backup, put, restart, undo, clean) as one sh program."""
 
 _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:=\s*|\s+)(.*)$")
 
@@ -137,41 +140,37 @@ def carry_postgresql(target: Transport, manifest: SnapshotManifest, blobs: BlobS
     return messages
 
 
+def _steps(target: Transport, step: str, *args: str, input: bytes | None = None,
+           timeout: float = 60, check: bool = True) -> bool:
+    """Run one step of sh/pgcarry.sh on the target; True when it succeeded."""
+    return target.run(["sh", "-c", STEPS, "pgcarry", step, *args], input=input,
+                      timeout=timeout, check=check).ok
+
+
 def _apply(target: Transport, folder: str, old: str, new: str, carried: Carried,
            has_conf_d: bool) -> str:
     unit = f"postgresql@{new}-{carried.cluster}.service"
     conf = f"{folder}/conf.d/evacuate-from-{old}.conf"
-    q = shlex.quote
-    backup = " ".join(f"[ -f {q(folder + '/' + n)} ] && cp -p {q(folder + '/' + n)} "
-                      f"{q(folder + '/' + n + '.evacuate-orig')};" for n in carried.access_files)
-    target.run(["sh", "-c", backup + " :"], timeout=60, check=True)
+    names = sorted(carried.access_files)
+    _steps(target, "backup", folder, *names)
     for name, content in carried.access_files.items():
-        path = f"{folder}/{name}"
-        target.run(["sh", "-c", f"cat > {q(path)}.tmp && chown postgres:postgres {q(path)}.tmp "
-                    f"&& chmod 0640 {q(path)}.tmp && mv {q(path)}.tmp {q(path)}"],
-                   input=content, timeout=60, check=True)
+        _steps(target, "put", f"{folder}/{name}", "postgres:postgres", "0640", input=content)
     settings = carried.settings if has_conf_d else {}
     if settings:
-        target.run(["sh", "-c", f"install -d -o postgres -g postgres -m 0755 {q(folder)}/conf.d "
-                    f"&& cat > {q(conf)} && chown postgres:postgres {q(conf)} && "
-                    f"chmod 0644 {q(conf)}"], input=snippet(old, carried).encode(),
-                   timeout=60, check=True)
-    started = target.run(["sh", "-c", f"systemctl restart {q(unit)} && systemctl is-active "
-                          f"--quiet {q(unit)}"], timeout=180)
+        _steps(target, "put", conf, "postgres:postgres", "0644",
+               input=snippet(old, carried).encode())
+    started = _steps(target, "restart", unit, timeout=180, check=False)
     # names only: a value may be a secret (ssl_passphrase_command)
     what = ", ".join([*sorted(carried.access_files),
                       *([f"{len(settings)} settings ({', '.join(sorted(settings))})"]
                         if settings else [])])
-    if not started.ok:
-        undo = " ".join(f"[ -f {q(folder + '/' + n + '.evacuate-orig')} ] && mv "
-                        f"{q(folder + '/' + n + '.evacuate-orig')} {q(folder + '/' + n)};"
-                        for n in carried.access_files)
-        target.run(["sh", "-c", f"{undo} rm -f {q(conf)}; systemctl restart {q(unit)}"],
-                   timeout=180)
+    if not started:
+        _steps(target, "undo", folder, conf, *names, check=False)
+        _steps(target, "restart", unit, timeout=180, check=False)
         return (f"postgresql {old} → {new}: {unit} would not start with {old}'s "
                 f"{carried.cluster} configuration ({what}); it runs on {new}'s defaults: see "
                 f"journalctl -u {unit} and carry the changes by hand")
-    target.run(["sh", "-c", f"rm -f {q(folder)}/*.evacuate-orig"], timeout=60)
+    _steps(target, "clean", folder, check=False)
     message = f"postgresql {old} → {new}: carried {old}'s {carried.cluster} configuration " \
               f"into {folder}: {what or 'nothing differed'}"
     if carried.settings and not has_conf_d:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 
 from evacuate.errors import EvacuateError
 from evacuate.snapshot.manifest import FileEntry
@@ -23,10 +24,9 @@ HINT = "free space (or grow the disk) and run 'evacuate run --resume'"
 # the device name and the mount point may hold spaces, the four numbers never do)
 _DF_LINE = re.compile(r"^(?P<device>.*?)\s+(?P<blocks>\d+)\s+(?P<used>\d+)\s+(?P<avail>\d+)\s+"
                       r"(?P<capacity>\d+%|-)\s+(?P<mount>/.*)$")
-# For each argument, the nearest directory that exists (a tree the restore creates lands on
-# the file system of its parent), then one df over all of them, in order.
-_DF_NEAREST = ('n=$#; for p do while [ ! -e "$p" ] && [ "$p" != / ]; do p=$(dirname -- "$p"); '
-               'done; set -- "$@" "$p"; done; shift "$n"; exec df -P -k -- "$@"')
+# For each argument, the nearest directory that exists, then one df over all of them.
+_DF_NEAREST = (resources.files("evacuate.rebuild") / "sh" / "df_nearest.sh").read_text(
+    encoding="utf-8")
 
 
 class NotEnoughSpace(EvacuateError):

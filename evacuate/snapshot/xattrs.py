@@ -14,63 +14,15 @@ import binascii
 import shlex
 from collections.abc import Sequence
 
+from evacuate.snapshot.host import program
 from evacuate.snapshot.scan import encode_path
 from evacuate.transport.base import Transport
 
 NO_TOOL = 3
 
-# The same dump as getfattr's, from python3's os.listxattr/os.getxattr.
-_PY_DUMP = r"""
-import base64, os, sys
-def quote(raw, extra=b""):
-    return b"".join(b"\\%03o" % c if c < 33 or c > 126 or c == 92 or c in extra
-                    else bytes([c]) for c in raw)
-out = sys.stdout.buffer
-def dump(path):
-    try:
-        names = sorted(n for n in os.listxattr(path, follow_symlinks=False)
-                       if n.startswith("user."))
-    except OSError:
-        return
-    lines = []
-    for name in names:
-        try:
-            value = os.getxattr(path, name, follow_symlinks=False)
-        except OSError:
-            continue
-        lines.append(quote(os.fsencode(name), b"=") + b"=0s" + base64.b64encode(value) + b"\n")
-    if lines:
-        out.write(b"# file: " + quote(path) + b"\n" + b"".join(lines) + b"\n")
-for root in sys.argv[1:]:
-    root = os.fsencode(root)
-    try:
-        device = os.lstat(root).st_dev
-    except OSError:
-        continue
-    dump(root)
-    for top, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if os.lstat(os.path.join(top, d)).st_dev == device]
-        for name in dirs + files:
-            dump(os.path.join(top, name))
-"""
-
-_PY_LOAD = r"""
-import base64, os, re, sys
-def unquote(raw):
-    return re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), raw)
-path, failed = None, 0
-for line in sys.stdin.buffer.read().split(b"\n"):
-    if line.startswith(b"# file: "):
-        path = unquote(line[8:])
-    elif line and path is not None and not line.startswith(b"#"):
-        name, _, value = line.partition(b"=")
-        try:
-            os.setxattr(path, unquote(name), base64.b64decode(value[2:]), follow_symlinks=False)
-        except OSError as error:
-            failed += 1
-            sys.stderr.write("%s: %s\n" % (os.fsdecode(path), error.strerror))
-sys.exit(1 if failed else 0)
-"""
+# The programs for a host without getfattr/setfattr (evacuate/snapshot/host/).
+_PY_DUMP = program("xattrs_dump")
+_PY_LOAD = program("xattrs_load")
 
 
 def dump_command(roots: Sequence[str]) -> str:

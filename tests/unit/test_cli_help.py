@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
-from evacuate.cli.app import run_cli
+from evacuate.cli.app import PANELS, app, run_cli
+from evacuate.cli.config_cmds import config_app
+from evacuate.cli.lab_cmds import lab_app
 
 VERBS = ["inventory", "snapshot", "snapshots", "check", "forget", "plan", "run", "export",
          "revert", "verify", "restore", "rehearse", "status", "schedule", "init", "config",
@@ -46,3 +50,42 @@ def test_a_bad_rescued_disk_is_one_line(args: list[str], capsys: pytest.CaptureF
     lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, err
     assert not (tmp_path / "store").exists()  # refused before anything was made
+
+
+def _help(args: list[str], capsys: pytest.CaptureFixture[str],
+          monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("COLUMNS", "250")  # wide enough that nothing the help says wraps
+    assert run_cli([*args, "--help"]) == 0
+    return capsys.readouterr().out
+
+
+def test_every_verb_is_in_one_panel() -> None:
+    run_cli(["--version"])  # registers the commands
+    names = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+    listed = [name for names in PANELS.values() for name in names]
+    assert sorted(names) == sorted(listed) and len(set(listed)) == len(listed)
+
+
+def test_the_verbs_are_listed_as_the_work_goes(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _help([], capsys, monkeypatch).splitlines()
+    titles = [next(i for i, line in enumerate(lines) if f"─ {title} ─" in line)
+              for title in PANELS]
+    assert titles == sorted(titles)  # the panels in the order of the work
+    verbs = [line.split()[1] for line in lines
+             if line.startswith("│ ") and line[2] not in " -"]
+    assert verbs == [name for names in PANELS.values() for name in names]
+
+
+@pytest.mark.parametrize("group", [[], ["lab"], ["config"]], ids=["evacuate", "lab", "config"])
+def test_help_texts_have_no_hard_line_breaks(group: list[str],
+                                             capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _help(group, capsys, monkeypatch).splitlines()
+    typer_app = {"lab": lab_app, "config": config_app}[group[0]] if group else app
+    for info in typer_app.registered_commands:
+        doc = " ".join((inspect.getdoc(info.callback) or "").split())
+        # each verb's line in the list says its docstring's first sentence, unbroken
+        first = doc.split(". ")[0][:150]
+        (line,) = [line for line in lines if line.startswith(f"│ {info.name} ")]
+        assert first in line, (first, line)

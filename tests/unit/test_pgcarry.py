@@ -4,9 +4,12 @@ Debian 11 (PostgreSQL 13) and Debian 12 (PostgreSQL 15) create, and 15's own
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
 from pathlib import Path
 
-from evacuate.rebuild.pgcarry import decide, known_settings, parse_settings, snippet
+from evacuate.rebuild.pgcarry import STEPS, decide, known_settings, parse_settings, snippet
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pgcarry"
 OLD = (FIXTURES / "bullseye-13-postgresql.conf").read_text()
@@ -40,3 +43,34 @@ def test_only_what_the_admin_changed_and_the_new_version_knows_is_carried() -> N
 
     untouched = decide("main", parse_settings(OLD), parse_settings(NEW), KNOWN, {})
     assert untouched.settings == {} and untouched.unknown == ()
+
+
+def _step(*args: str, input: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    """One step of sh/pgcarry.sh, run the way the target runs it."""
+    return subprocess.run(["sh", "-c", STEPS, "pgcarry", *args], input=input,
+                          capture_output=True, timeout=60, check=False)
+
+
+def test_the_target_steps_replace_and_take_back_the_access_files(tmp_path: Path) -> None:
+    folder, owner = tmp_path / "15" / "main", f"{os.getuid()}:{os.getgid()}"
+    folder.mkdir(parents=True)
+    (folder / "pg_hba.conf").write_text("new cluster's own\n")
+    assert _step("backup", str(folder), "pg_hba.conf", "pg_ident.conf").returncode == 0
+    put = _step("put", str(folder / "pg_hba.conf"), owner, "0640", input=b"carried\n")
+    assert put.returncode == 0, put.stderr
+    conf = folder / "conf.d" / "evacuate-from-13.conf"
+    assert _step("put", str(conf), owner, "0644", input=b"work_mem = '64MB'\n").returncode == 0
+    assert (folder / "pg_hba.conf").read_text() == "carried\n"
+    assert stat.S_IMODE((folder / "pg_hba.conf").stat().st_mode) == 0o640
+    assert conf.read_text() == "work_mem = '64MB'\n"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "conf.d", "pg_hba.conf", "pg_hba.conf.evacuate-orig"]  # no copy of a missing file
+
+    assert _step("undo", str(folder), str(conf), "pg_hba.conf", "pg_ident.conf").returncode == 0
+    assert (folder / "pg_hba.conf").read_text() == "new cluster's own\n"
+    assert not conf.exists() and not (folder / "pg_hba.conf.evacuate-orig").exists()
+
+    assert _step("backup", str(folder), "pg_hba.conf").returncode == 0
+    assert _step("clean", str(folder)).returncode == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["conf.d", "pg_hba.conf"]
+    assert _step("nonsense").returncode == 2

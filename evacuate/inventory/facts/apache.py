@@ -13,21 +13,9 @@ from __future__ import annotations
 import re
 import shlex
 
-from evacuate.inventory.facts.base import Fact, dedupe
+from evacuate.inventory.facts.base import Fact, dedupe, snippet
 from evacuate.inventory.facts.nginx import split_files
 from evacuate.inventory.model import VHost
-
-SCRIPT = r"""
-[ -d /etc/apache2 ] || [ -d /etc/httpd ] || exit 0
-for f in /etc/apache2/apache2.conf /etc/apache2/ports.conf /etc/apache2/sites-enabled/* \
-         /etc/apache2/conf-enabled/*.conf /etc/httpd/conf/httpd.conf /etc/httpd/conf.d/*.conf; do
-  [ -f "$f" ] || continue
-  printf '# configuration file %s:\n' "$f"
-  cat "$f"
-  echo
-done
-:
-"""
 
 _OPEN = re.compile(r"^<\s*VirtualHost\s+([^>]*)>", re.IGNORECASE)
 _CLOSE = re.compile(r"^</\s*VirtualHost\s*>", re.IGNORECASE)
@@ -112,4 +100,4 @@ def parse(text: str) -> tuple[VHost, ...]:
     return tuple(vhosts)
 
 
-FACT = Fact(name="apache", script=SCRIPT, parse=parse, default=tuple, timeout=30)
+FACT = Fact(name="apache", script=snippet("apache"), parse=parse, default=tuple, timeout=30)

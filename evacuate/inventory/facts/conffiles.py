@@ -9,19 +9,8 @@ from __future__ import annotations
 
 import re
 
-from evacuate.inventory.facts.base import Fact, first_part, split_parts
+from evacuate.inventory.facts.base import Fact, first_part, snippet, split_parts
 from evacuate.inventory.model import ChangedConffile
-
-SCRIPT = r"""
-evac_has dpkg-query || exit 0
-evac_part conffiles
-dpkg-query -W -f='${Package}\n${Conffiles}\n' || exit 1
-evac_part md5sum
-dpkg-query -W -f='${Conffiles}\n' | awk '$1 ~ /^\// && $3 != "obsolete" {print $1}' \
-  | while IFS= read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done \
-  | tr '\n' '\0' | xargs -0 -r md5sum 2>/dev/null
-:
-"""
 
 _MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -53,4 +42,4 @@ def parse(text: str) -> tuple[ChangedConffile, ...]:
     return tuple(sorted(changed, key=lambda c: c.path))
 
 
-FACT = Fact(name="conffiles", script=SCRIPT, parse=parse, default=tuple, timeout=90)
+FACT = Fact(name="conffiles", script=snippet("conffiles"), parse=parse, default=tuple, timeout=90)

@@ -6,28 +6,12 @@ from __future__ import annotations
 
 import re
 
-from evacuate.inventory.facts.base import Fact, split_parts
+from evacuate.inventory.facts.base import Fact, snippet, split_parts
 from evacuate.inventory.model import CronEntry, Crontab
 
 SPOOL_DIRS = ("/var/spool/cron/crontabs/", "/var/spool/cron/", "/etc/crontabs/")
 PERIODIC = ("hourly", "daily", "weekly", "monthly")
 
-SCRIPT = r"""
-for f in /etc/crontab /etc/cron.d/* /var/spool/cron/crontabs/* /var/spool/cron/* /etc/crontabs/*; do
-  [ -f "$f" ] || continue
-  case $f in *.dpkg-*|*~|*/.placeholder) continue ;; esac
-  evac_part crontab "$f"
-  cat "$f"
-done
-for p in hourly daily weekly monthly; do
-  [ -d "/etc/cron.$p" ] || continue
-  evac_part periodic "$p"
-  for f in "/etc/cron.$p"/*; do
-    [ -f "$f" ] && [ -x "$f" ] && printf '%s\n' "$f"
-  done
-done
-:
-"""
 
 _ENV_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 
@@ -96,4 +80,4 @@ def parse(text: str) -> tuple[Crontab, ...]:
     return tuple(tabs)
 
 
-FACT = Fact(name="cron", script=SCRIPT, parse=parse, default=tuple, timeout=20)
+FACT = Fact(name="cron", script=snippet("cron"), parse=parse, default=tuple, timeout=20)

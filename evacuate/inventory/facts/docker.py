@@ -5,19 +5,8 @@ from __future__ import annotations
 
 import json
 
-from evacuate.inventory.facts.base import Fact, first_part, split_parts
+from evacuate.inventory.facts.base import Fact, first_part, snippet, split_parts
 from evacuate.inventory.model import Container, Containers
-
-SCRIPT = r"""
-evac_has docker || exit 0
-evac_part version
-docker version --format '{{.Server.Version}}' 2>/dev/null
-evac_part ps
-docker ps -a --no-trunc --format '{{json .}}' 2>/dev/null
-evac_part volumes
-docker volume ls -q 2>/dev/null
-:
-"""
 
 _COMPOSE_LABEL = "com.docker.compose.project="
 
@@ -52,4 +41,4 @@ def parse(text: str) -> Containers:
                       containers=tuple(containers), volumes=volumes)
 
 
-FACT = Fact(name="docker", script=SCRIPT, parse=parse, default=Containers, timeout=30)
+FACT = Fact(name="docker", script=snippet("docker"), parse=parse, default=Containers, timeout=30)

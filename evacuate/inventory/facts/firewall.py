@@ -4,15 +4,8 @@ parser only trims the timestamp comments iptables-save adds."""
 
 from __future__ import annotations
 
-from evacuate.inventory.facts.base import Fact, first_part, split_parts
+from evacuate.inventory.facts.base import Fact, first_part, snippet, split_parts
 from evacuate.inventory.model import Firewall
-
-SCRIPT = r"""
-if evac_has nft; then evac_part nft; nft list ruleset 2>/dev/null; fi
-if evac_has iptables-save; then evac_part iptables; iptables-save 2>/dev/null; fi
-if evac_has ip6tables-save; then evac_part ip6tables; ip6tables-save 2>/dev/null; fi
-:
-"""
 
 
 def _iptables(text: str) -> str:
@@ -34,4 +27,4 @@ def parse(text: str) -> Firewall:
     )
 
 
-FACT = Fact(name="firewall", script=SCRIPT, parse=parse, default=Firewall, timeout=30)
+FACT = Fact(name="firewall", script=snippet("firewall"), parse=parse, default=Firewall, timeout=30)

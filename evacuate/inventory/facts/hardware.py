@@ -4,26 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from evacuate.inventory.facts.base import Fact, first_part, split_parts, to_int
+from evacuate.inventory.facts.base import Fact, first_part, snippet, split_parts, to_int
 from evacuate.inventory.model import BlockDevice, FstabEntry, Hardware, Mount
-
-SCRIPT = r"""
-evac_part cpuinfo
-grep -m1 '^model name' /proc/cpuinfo 2>/dev/null
-printf 'cpus=%s\n' "$(getconf _NPROCESSORS_ONLN 2>/dev/null || grep -c '^processor' /proc/cpuinfo)"
-evac_part meminfo
-grep -E '^(MemTotal|SwapTotal):' /proc/meminfo 2>/dev/null
-evac_part lsblk
-if evac_has lsblk; then lsblk -b -P -o NAME,TYPE,SIZE,FSTYPE,MOUNTPOINT 2>/dev/null; fi
-evac_part mounts
-cat /proc/self/mounts 2>/dev/null
-evac_part df
-# -l: remote filesystems (a dead NFS server) would hang df.
-if evac_has timeout; then timeout 15 df -P -k -l 2>/dev/null; else df -P -k -l 2>/dev/null; fi
-evac_part fstab
-cat /etc/fstab 2>/dev/null
-:
-"""
 
 # Kernel and runtime filesystems that say nothing about what must be rebuilt.
 PSEUDO_FS = frozenset({
@@ -124,4 +106,4 @@ def parse(text: str) -> Hardware:
     )
 
 
-FACT = Fact(name="hardware", script=SCRIPT, parse=parse, default=Hardware, timeout=30)
+FACT = Fact(name="hardware", script=snippet("hardware"), parse=parse, default=Hardware, timeout=30)

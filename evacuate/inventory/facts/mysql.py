@@ -9,36 +9,8 @@ server is reported without databases.
 
 from __future__ import annotations
 
-from evacuate.inventory.facts.base import Fact, first_part, split_parts, to_int
+from evacuate.inventory.facts.base import Fact, first_part, snippet, split_parts, to_int
 from evacuate.inventory.model import Database, DatabaseServer
-
-QUERY = (
-    "SELECT 'version', VERSION(), '' "
-    "UNION ALL SELECT 'datadir', @@datadir, '' "
-    "UNION ALL SELECT 'port', @@port, '' "
-    "UNION ALL SELECT 'database', s.SCHEMA_NAME, "
-    "COALESCE(SUM(t.DATA_LENGTH + t.INDEX_LENGTH), 0) "
-    "FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t "
-    "ON t.TABLE_SCHEMA = s.SCHEMA_NAME GROUP BY s.SCHEMA_NAME "
-    "UNION ALL SELECT 'user', CONCAT(QUOTE(User), '@', QUOTE(Host)), '' FROM mysql.user"
-)
-
-SCRIPT = rf"""
-evac_client=
-for c in mariadb mysql; do
-  if evac_has "$c"; then evac_client=$c; break; fi
-done
-[ -n "$evac_client" ] || exit 0
-evac_server=
-for d in mariadbd mysqld; do
-  if evac_has "$d" || [ -x "/usr/sbin/$d" ]; then evac_server=$d; break; fi
-done
-[ -n "$evac_server" ] || exit 0
-evac_part server "$evac_server"
-evac_part query
-"$evac_client" --connect-timeout=10 -N -B -u root -e "{QUERY}" </dev/null 2>&1
-:
-"""
 
 # Schemas every server has; kept in the inventory but flagged by the planner.
 SYSTEM_SCHEMAS = frozenset({"information_schema", "performance_schema", "mysql", "sys"})
@@ -75,4 +47,4 @@ def parse(text: str) -> tuple[DatabaseServer, ...]:
     ),)
 
 
-FACT = Fact(name="mysql", script=SCRIPT, parse=parse, default=tuple, timeout=60)
+FACT = Fact(name="mysql", script=snippet("mysql"), parse=parse, default=tuple, timeout=60)

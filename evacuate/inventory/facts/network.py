@@ -9,26 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from evacuate.inventory.facts.base import Fact, split_parts
+from evacuate.inventory.facts.base import Fact, snippet, split_parts
 from evacuate.inventory.model import HostsEntry, Interface, Network, Route
-
-SCRIPT = r"""
-if evac_has ip; then
-  if ip -j addr show >/dev/null 2>&1; then
-    evac_part addr-json; ip -j addr show
-    evac_part route-json; ip -j route show
-    evac_part route6-json; ip -j -6 route show 2>/dev/null
-  else
-    evac_part addr-text; ip -o addr show
-    evac_part route-text; ip route show
-  fi
-fi
-evac_part hosts
-cat /etc/hosts 2>/dev/null
-evac_part resolv
-cat /etc/resolv.conf 2>/dev/null
-:
-"""
 
 
 def _json_list(text: str) -> list[dict[str, Any]]:
@@ -124,4 +106,4 @@ def parse(text: str) -> Network:
     )
 
 
-FACT = Fact(name="network", script=SCRIPT, parse=parse, default=Network, timeout=20)
+FACT = Fact(name="network", script=snippet("network"), parse=parse, default=Network, timeout=20)

@@ -8,20 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evacuate.inventory.facts.base import Fact, dedupe
+from evacuate.inventory.facts.base import Fact, dedupe, snippet
 from evacuate.inventory.model import VHost
-
-SCRIPT = r"""
-evac_has nginx || [ -d /etc/nginx ] || exit 0
-if evac_has nginx && nginx -T 2>/dev/null; then exit 0; fi
-for f in /etc/nginx/nginx.conf /etc/nginx/conf.d/*.conf /etc/nginx/sites-enabled/*; do
-  [ -f "$f" ] || continue
-  printf '# configuration file %s:\n' "$f"
-  cat "$f"
-  echo
-done
-:
-"""
 
 _FILE_RE = re.compile(r"^# configuration file (.+):$")
 _PROXY_DIRECTIVES = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "grpc_pass", "scgi_pass")
@@ -167,4 +155,4 @@ def parse(text: str) -> tuple[VHost, ...]:
     return tuple(vhosts)
 
 
-FACT = Fact(name="nginx", script=SCRIPT, parse=parse, default=tuple, timeout=30)
+FACT = Fact(name="nginx", script=snippet("nginx"), parse=parse, default=tuple, timeout=30)

@@ -6,17 +6,8 @@ from __future__ import annotations
 
 import re
 
-from evacuate.inventory.facts.base import Fact, first_part, split_parts, stanzas
+from evacuate.inventory.facts.base import Fact, first_part, snippet, split_parts, stanzas
 from evacuate.inventory.model import Package
-
-SCRIPT = r"""
-[ -f /lib/apk/db/installed ] || exit 0
-evac_part installed
-grep -E '^(P|V|A|r):|^$' /lib/apk/db/installed
-evac_part world
-cat /etc/apk/world 2>/dev/null
-:
-"""
 
 # A world entry is a name with an optional version constraint or @repository tag.
 _WORLD_NAME_RE = re.compile(r"^([^<>=~@!]+)")
@@ -39,4 +30,4 @@ def parse(text: str) -> tuple[Package, ...]:
     return tuple(sorted(packages, key=lambda p: p.name))
 
 
-FACT = Fact(name="packages_apk", script=SCRIPT, parse=parse, default=tuple, timeout=30)
+FACT = Fact(name="packages_apk", script=snippet("packages_apk"), parse=parse, default=tuple, timeout=30)

@@ -7,17 +7,8 @@ would need ``apt-cache policy`` per package.
 
 from __future__ import annotations
 
-from evacuate.inventory.facts.base import Fact, first_part, split_parts, stanzas
+from evacuate.inventory.facts.base import Fact, first_part, snippet, split_parts, stanzas
 from evacuate.inventory.model import Package
-
-SCRIPT = r"""
-evac_has dpkg-query || exit 0
-evac_part dpkg
-dpkg-query -W -f='${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n' || exit 1
-evac_part extended-states
-cat /var/lib/apt/extended_states 2>/dev/null
-:
-"""
 
 # dpkg states whose files are on disk: installed, and on hold but installed.
 _INSTALLED = ("ii", "hi")
@@ -50,4 +41,4 @@ def parse(text: str) -> tuple[Package, ...]:
     return tuple(sorted(packages, key=lambda p: (p.name, p.arch)))
 
 
-FACT = Fact(name="packages_deb", script=SCRIPT, parse=parse, default=tuple, timeout=60)
+FACT = Fact(name="packages_deb", script=snippet("packages_deb"), parse=parse, default=tuple, timeout=60)

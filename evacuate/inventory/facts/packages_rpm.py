@@ -7,19 +7,8 @@ safe side for a rebuild. ``gpg-pubkey`` pseudo-packages are skipped.
 
 from __future__ import annotations
 
-from evacuate.inventory.facts.base import Fact, split_parts
+from evacuate.inventory.facts.base import Fact, snippet, split_parts
 from evacuate.inventory.model import Package
-
-SCRIPT = r"""
-evac_has rpm || exit 0
-evac_part rpm
-rpm -qa --queryformat '%{NAME}\t%{EPOCH}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n' || exit 1
-if evac_has dnf; then
-  evac_part userinstalled
-  dnf -C -q repoquery --userinstalled --qf '%{name}\n' 2>/dev/null
-fi
-:
-"""
 
 
 def parse(text: str) -> tuple[Package, ...]:
@@ -47,4 +36,4 @@ def parse(text: str) -> tuple[Package, ...]:
     return tuple(sorted(packages, key=lambda p: (p.name, p.arch)))
 
 
-FACT = Fact(name="packages_rpm", script=SCRIPT, parse=parse, default=tuple, timeout=90)
+FACT = Fact(name="packages_rpm", script=snippet("packages_rpm"), parse=parse, default=tuple, timeout=90)

@@ -9,42 +9,8 @@ authentication), read-only: ``psql -X`` ignores ~/.psqlrc and the session is set
 
 from __future__ import annotations
 
-from evacuate.inventory.facts.base import Fact, split_parts, to_int
+from evacuate.inventory.facts.base import Fact, snippet, split_parts, to_int
 from evacuate.inventory.model import Database, DatabaseServer
-
-QUERY = (
-    "SET default_transaction_read_only = on; "
-    "SELECT 'version', current_setting('server_version'), '' "
-    "UNION ALL SELECT 'data_directory', current_setting('data_directory'), '' "
-    "UNION ALL SELECT 'port', current_setting('port'), '' "
-    "UNION ALL SELECT 'database', datname, pg_database_size(datname)::text "
-    "FROM pg_database WHERE NOT datistemplate "
-    "UNION ALL SELECT 'role', rolname, CASE WHEN rolcanlogin THEN 'login' ELSE '' END "
-    "FROM pg_roles WHERE rolname !~ '^pg_';"
-)
-
-SCRIPT = rf"""
-evac_has psql || exit 0
-id postgres >/dev/null 2>&1 || exit 0
-evac_psql() {{
-  if evac_has runuser; then
-    runuser -u postgres -- psql -XAtq -F '|' -p "$1" -d postgres -c "$2"
-  else
-    su -s /bin/sh postgres -c "psql -XAtq -F '|' -p '$1' -d postgres -c \"$2\""
-  fi
-}}
-evac_q="{QUERY}"
-if evac_has pg_lsclusters; then
-  pg_lsclusters -h 2>/dev/null | while read -r ver name port status _owner datadir _rest; do
-    evac_part cluster "$ver $name $port $status $datadir"
-    case $status in online*) evac_psql "$port" "$evac_q" </dev/null 2>&1 ;; esac
-  done
-else
-  evac_part cluster "- - 5432 unknown -"
-  evac_psql 5432 "$evac_q" 2>&1
-fi
-:
-"""
 
 
 def _parse_cluster(args: str, text: str) -> DatabaseServer:
@@ -83,4 +49,4 @@ def parse(text: str) -> tuple[DatabaseServer, ...]:
     return tuple(_parse_cluster(p.args, p.text) for p in split_parts(text) if p.kind == "cluster")
 
 
-FACT = Fact(name="postgresql", script=SCRIPT, parse=parse, default=tuple, timeout=60)
+FACT = Fact(name="postgresql", script=snippet("postgresql"), parse=parse, default=tuple, timeout=60)

@@ -5,30 +5,8 @@ from __future__ import annotations
 
 import configparser
 
-from evacuate.inventory.facts.base import Fact, split_parts
+from evacuate.inventory.facts.base import Fact, snippet, split_parts
 from evacuate.inventory.model import Keyring, PackageSources, Repository
-
-YUM_SCRIPT = r"""
-for f in /etc/yum.repos.d/*.repo; do
-  [ -f "$f" ] || continue
-  evac_part file "$f"
-  cat "$f"
-done
-:
-"""
-
-APK_SCRIPT = r"""
-[ -f /etc/apk/repositories ] || exit 0
-evac_part file /etc/apk/repositories
-cat /etc/apk/repositories
-evac_has sha256sum && evac_has base64 || exit 0
-for k in /etc/apk/keys/*; do
-  [ -f "$k" ] || continue
-  evac_part keyring "$(sha256sum < "$k" | cut -d' ' -f1) $k"
-  base64 < "$k"
-done
-:
-"""
 
 _TRUE = ("1", "yes", "true", "on")
 
@@ -82,7 +60,7 @@ def parse_apk(text: str) -> PackageSources:
     return PackageSources(repositories=tuple(repos), keyrings=tuple(keyrings))
 
 
-YUM_FACT = Fact(name="sources_yum", script=YUM_SCRIPT, parse=parse_yum,
+YUM_FACT = Fact(name="sources_yum", script=snippet("sources_yum"), parse=parse_yum,
                 default=PackageSources, timeout=20)
-APK_FACT = Fact(name="sources_apk", script=APK_SCRIPT, parse=parse_apk,
+APK_FACT = Fact(name="sources_apk", script=snippet("sources_apk"), parse=parse_apk,
                 default=PackageSources, timeout=20)

@@ -11,30 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from evacuate.inventory.facts.base import Fact, dedupe, first_part, split_parts, stanzas
+from evacuate.inventory.facts.base import Fact, dedupe, first_part, snippet, split_parts, stanzas
 from evacuate.inventory.model import Service, Socket, Timer
 
-PROPERTIES = (
-    "Id", "Description", "LoadState", "ActiveState", "SubState", "UnitFileState",
-    "FragmentPath", "DropInPaths", "User", "ExecStart", "Triggers", "Listen",
-    "TimersCalendar", "TimersMonotonic",
-)
 UNIT_TYPES = ("service", "timer", "socket")
 LOCAL_DIRS = ("/etc/systemd/system/", "/usr/local/lib/systemd/system/")
-
-SCRIPT = rf"""
-evac_has systemctl || exit 0
-evac_part unit-files
-systemctl list-unit-files --no-legend --no-pager --type={','.join(UNIT_TYPES)} 2>/dev/null
-evac_part show
-if [ -d /run/systemd/system ]; then
-  systemctl show --no-pager -p {','.join(PROPERTIES)} \
-    {' '.join(f"'*.{t}'" for t in UNIT_TYPES)} 2>/dev/null
-fi
-evac_part local-files
-find /etc/systemd/system /usr/local/lib/systemd/system -type f 2>/dev/null
-:
-"""
 
 
 @dataclass(frozen=True)
@@ -144,4 +125,4 @@ def parse(text: str) -> SystemdUnits:
     return SystemdUnits(services=tuple(services), timers=tuple(timers), sockets=tuple(sockets))
 
 
-FACT = Fact(name="systemd", script=SCRIPT, parse=parse, default=SystemdUnits, timeout=60)
+FACT = Fact(name="systemd", script=snippet("systemd"), parse=parse, default=SystemdUnits, timeout=60)

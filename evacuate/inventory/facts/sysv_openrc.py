@@ -7,29 +7,8 @@ from __future__ import annotations
 
 import re
 
-from evacuate.inventory.facts.base import Fact, split_parts
+from evacuate.inventory.facts.base import Fact, snippet, split_parts
 from evacuate.inventory.model import Service
-
-SCRIPT = r"""
-# under systemd, sysv scripts appear as generated units in the systemd section
-if [ -d /run/systemd/system ] && ! evac_has rc-update; then exit 0; fi
-if evac_has rc-update; then
-  evac_part rc-update
-  rc-update show -v 2>/dev/null
-  evac_part rc-status
-  rc-status --all 2>/dev/null
-  exit 0
-fi
-if [ -d /etc/rc2.d ] || [ -d /etc/rc.d/rc3.d ]; then
-  evac_part rc-links
-  ls -1 /etc/rc2.d /etc/rc3.d /etc/rc.d/rc3.d 2>/dev/null
-  if evac_has service; then
-    evac_part status-all
-    service --status-all 2>/dev/null
-  fi
-fi
-:
-"""
 
 _OPENRC_STATES = {"started": "active", "stopped": "inactive", "crashed": "failed",
                   "starting": "activating", "stopping": "deactivating"}
@@ -63,4 +42,4 @@ def parse(text: str) -> tuple[Service, ...]:
     )
 
 
-FACT = Fact(name="sysv_openrc", script=SCRIPT, parse=parse, default=tuple, timeout=30)
+FACT = Fact(name="sysv_openrc", script=snippet("sysv_openrc"), parse=parse, default=tuple, timeout=30)

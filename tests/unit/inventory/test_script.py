@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import evacuate
+import evacuate.inventory.facts
 from evacuate.inventory.facts import ALL_FACTS
-from evacuate.inventory.facts.base import Fact
+from evacuate.inventory.facts.base import Fact, snippet
 from evacuate.inventory.script import build_script, split_sections
 
 
@@ -34,16 +37,59 @@ def test_generated_script_is_valid_posix_sh(tmp_path) -> None:
         subprocess.run(["sh", "-n", str(snippet)], check=True)
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+FACTS_SH = Path(evacuate.inventory.facts.__file__).parent / "sh"
+PACKAGE = Path(evacuate.__file__).parent
+SNIPPET_FILES = sorted(FACTS_SH.glob("*.sh"))
+# Every other sh program the package ships (a host runs it through sh -c).
+PROGRAM_FILES = sorted(p for p in PACKAGE.rglob("*.sh") if p.parent != FACTS_SH)
+needs_shellcheck = pytest.mark.skipif(shutil.which("shellcheck") is None,
+                                      reason="shellcheck not installed")
+
+
+def shellcheck(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    # SC2016: '$' in single quotes is meant for awk/dpkg-query/rpm, not the shell.
+    return subprocess.run(["shellcheck", "-s", "sh", "-e", "SC2016", *options, str(path)],
+                          capture_output=True, text=True, check=False)
+
+
+@needs_shellcheck
 @pytest.mark.parametrize("fact_", ALL_FACTS, ids=lambda f: f.name)
 def test_snippets_pass_shellcheck(tmp_path, fact_) -> None:
     path = tmp_path / f"{fact_.name}.sh"
     # The helpers come from the prelude every snippet gets; declare them for shellcheck.
     path.write_text("#!/bin/sh\nevac_part() { :; }\nevac_has() { :; }\n" + fact_.script)
-    # SC2016: '$' in single quotes is meant for awk/dpkg-query/rpm, not the shell.
-    result = subprocess.run(["shellcheck", "-s", "sh", "-e", "SC2016", str(path)],
-                            capture_output=True, text=True, check=False)
+    result = shellcheck(path)
     assert result.returncode == 0, result.stdout
+
+
+@needs_shellcheck
+@pytest.mark.parametrize("path", SNIPPET_FILES, ids=lambda p: p.name)
+def test_snippet_files_pass_shellcheck(tmp_path, path: Path) -> None:
+    checked = tmp_path / path.name
+    checked.write_text("#!/bin/sh\nevac_part() { :; }\nevac_has() { :; }\n" + path.read_text())
+    result = shellcheck(checked)
+    assert result.returncode == 0, f"{path.relative_to(PACKAGE)}:\n{result.stdout}"
+
+
+@needs_shellcheck
+@pytest.mark.parametrize("path", PROGRAM_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_shipped_sh_programs_pass_shellcheck(path: Path) -> None:
+    # The lab's seed builds a lab image, never runs on a user's host: warnings only there.
+    options = ("--severity=warning",) if "lab" in path.relative_to(PACKAGE).parts else ()
+    result = shellcheck(path, *options)
+    assert result.returncode == 0, result.stdout
+
+
+def test_every_snippet_file_is_a_facts_script() -> None:
+    scripts = {f.script for f in ALL_FACTS}
+    assert len(SNIPPET_FILES) >= 20
+    for path in SNIPPET_FILES:
+        assert path.read_text() in scripts, f"{path.name} is not any fact family's script"
+    assert snippet("sysctl") == (FACTS_SH / "sysctl.sh").read_text()
+
+
+def test_programs_are_found() -> None:
+    assert PACKAGE / "rebuild" / "sh" / "pgcarry.sh" in PROGRAM_FILES
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
