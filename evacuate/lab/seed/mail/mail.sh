@@ -134,8 +134,8 @@ a2disconf serve-cgi-bin  # the package enables it; the admin did not want it
 apache2ctl configtest 2>&1 || true
 
 echo "seed: mailstat, a service on its own system account"
-adduser --system --group --home /var/lib/mailstat --no-create-home mailstat
-install -d -m 0750 -o mailstat -g mailstat /var/lib/mailstat
+adduser --system --group --home /var/lib/mailstat mailstat
+chmod 0750 /var/lib/mailstat
 install -d -m 0755 /opt/mailstat /etc/mailstat
 cp "$SEED_DIR/mailstat.py" /opt/mailstat/mailstat.py; chmod 0755 /opt/mailstat/mailstat.py
 printf '[server]\nport = 8140\nsite = mail.example.test\n\n[alerts]\n# canary secret: never in evacuate artifacts\ntoken = canary-mailstat-61b9d0\n' \
