@@ -129,6 +129,9 @@ EOF
 sed -i "s|^\$config\['product_name'\].*|\$config['product_name'] = 'Example Test Webmail';|" /etc/roundcube/config.inc.php
 grep -q "product_name'\] = 'Example Test Webmail'" /etc/roundcube/config.inc.php || \
   printf "\$config['product_name'] = 'Example Test Webmail';\n" >> /etc/roundcube/config.inc.php
+# Debian ships the /roundcube alias commented out: the admin turned it on
+sed -i 's|^#\s*Alias /roundcube |    Alias /roundcube |' /etc/roundcube/apache.conf
+grep -q '^    Alias /roundcube ' /etc/roundcube/apache.conf
 a2disconf serve-cgi-bin  # the package enables it; the admin did not want it
 [ -e /etc/apache2/conf-enabled/roundcube.conf ] || a2enconf roundcube
 apache2ctl configtest 2>&1 || true
