@@ -10,10 +10,10 @@
   find "$root" -xdev -maxdepth 6 -type d -name cur 2>/dev/null
 done | sort -u | while IFS= read -r cur; do
   dir=${cur%/cur}
-  [ -d "$dir/new" ] && [ -d "$dir/tmp" ] || continue
-  count=$(find "$dir/cur" "$dir/new" -mindepth 1 -maxdepth 1 -type f 2>/dev/null | wc -l)
+  if [ ! -d "$dir/new" ] || [ ! -d "$dir/tmp" ]; then continue; fi
+  count=$(find "$dir/cur" "$dir/new" -mindepth 1 -maxdepth 1 -type f 2>/dev/null | wc -l | tr -d ' ')
   owner=$(stat -c %U "$dir" 2>/dev/null || echo '?')
-  evac_part maildir "$owner" $count
+  evac_part maildir "$owner" "$count"
   printf '%s\n' "$dir"
 done
 if evac_has postconf && [ -f /etc/postfix/main.cf ]; then
@@ -22,7 +22,7 @@ if evac_has postconf && [ -f /etc/postfix/main.cf ]; then
   spool=$(postconf -xh queue_directory 2>/dev/null || echo /var/spool/postfix)
   evac_part postfix-queue
   for q in maildrop incoming active deferred hold; do
-    [ -d "$spool/$q" ] && find "$spool/$q" -type f 2>/dev/null
+    if [ -d "$spool/$q" ]; then find "$spool/$q" -type f 2>/dev/null; fi
   done | wc -l
 fi
 :
