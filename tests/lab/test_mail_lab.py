@@ -114,14 +114,19 @@ def evacuated(mail: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     state = _state(mail)
     output = []
     for step in (("inventory", "mail"), ("snapshot", "mail"),
-                 ("plan", "mail", "--to", "target", "--json"), ("run",)):
+                 ("plan", "mail", "--to", "target", "--json")):
         done = _evacuate(config, *step)
         output.append(done.stderr + done.stdout)
         assert done.returncode == 0, f"{step}: {(done.stderr + done.stdout)[-4000:]}"
+    # a run that stops early is a failure of its own (test_the_run_finishes); verify still
+    # runs, so that its report says what did and did not arrive
+    ran = _evacuate(config, "run")
+    output.append(ran.stderr + ran.stdout)
     verified = _evacuate(config, "verify", "mail", "target", "--json")
     output.append(verified.stderr)
     (folder / "source-unchanged.txt").write_text("\n".join(sorted(state ^ _state(mail))))
-    return {"config": config, "folder": folder, "before": before, "verify": verified,
+    return {"config": config, "folder": folder, "before": before, "run": ran,
+            "verify": verified,
             "report": json.loads(verified.stdout) if verified.stdout.strip() else {},
             "output": "\n".join(output)}
 
@@ -129,6 +134,11 @@ def evacuated(mail: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
 def _failures(report: dict[str, Any]) -> list[str]:
     return [f"{c['id']}: expected {c['expected']!r}, found {c['found']!r} ({c['detail']})"
             for c in report.get("checks", ()) if c["status"] == "fail"]
+
+
+def test_the_run_finishes(evacuated: dict[str, Any]) -> None:
+    ran = evacuated["run"]
+    assert ran.returncode == 0, (ran.stderr + ran.stdout)[-4000:]
 
 
 def test_verify_passes_with_no_failed_check(evacuated: dict[str, Any]) -> None:
