@@ -36,6 +36,20 @@ class PlaybookOutcome:
 
 TaskCallback = Callable[[str, str], None]  # (task name, host)
 
+# What the playbook process keeps of the controller's environment. ansible-runner copies the
+# whole environment into the process *and* into artifacts/<ident>/command; the controller's
+# secrets (S3 keys, EVACUATE_BECOME_PASSWORD, IMAP passwords) are no business of Ansible's.
+KEPT_ENV = frozenset({"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM",
+                      "TMPDIR", "TZ", "SSH_AUTH_SOCK", "VIRTUAL_ENV", "PYTHONPATH"})
+KEPT_PREFIXES = ("LC_", "ANSIBLE_", "RUNNER_", "AWX_")
+
+
+def scrub_environment(env: dict[str, Any]) -> None:
+    """Remove, in place, every variable of ``env`` that the playbook does not need."""
+    for key in list(env):
+        if key not in KEPT_ENV and not key.startswith(KEPT_PREFIXES):
+            del env[key]
+
 
 def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[str, ...] = (),
                  extravars: Mapping[str, Any] | None = None,
@@ -77,13 +91,20 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
                             f"{str(message).strip().splitlines()[-1][:300] if message else kind}")
         return True
 
+    def on_status(data: dict[str, Any], runner_config: Any = None) -> None:
+        # Called with "starting" before the command file is written and the process starts.
+        if runner_config is not None and isinstance(getattr(runner_config, "env", None), dict):
+            scrub_environment(runner_config.env)
+        if isinstance(data.get("env"), dict):
+            scrub_environment(data["env"])
+
     cmdline = f"--vault-password-file {shlex.quote(str(vault_password_file))}" \
         if vault_password_file else None
     runner = ansible_runner.run(
         private_data_dir=str(private_dir), project_dir=str(project), playbook="site.yml",
         inventory=str(project / "inventory" / "hosts.yml"), ident=ident,
         tags=",".join(tags) or None, extravars=dict(extravars or {}), envvars=env,
-        cmdline=cmdline, event_handler=handle, quiet=True, suppress_env_files=True,
+        cmdline=cmdline, event_handler=handle, status_handler=on_status, quiet=True, suppress_env_files=True,
         cancel_callback=cancel)
     stats = runner.stats or {}
 

@@ -294,3 +294,16 @@ def test_permission_denied_is_a_config_error(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(Path, "read_bytes", refuse)
     with pytest.raises(ConfigError, match=r"evacuate.yml: cannot read: Permission denied$"):
         load_config(path)
+
+
+def test_imap_logins_name_a_password_variable_never_a_password(tmp_path: Path) -> None:
+    base = "hosts:\n  mail1:\n    ssh: root@192.0.2.10\nverify:\n  imap_logins:\n"
+    config = load_config(write(tmp_path, base + "    - {user: anna, password_env: ANNA_PW}\n"
+                               "    - {user: ben, password_env: BEN_PW, port: 1143}\n"))
+    logins = config.verify.imap_logins
+    assert [(x.user, x.password_env, x.port) for x in logins] == [
+        ("anna", "ANNA_PW", 143), ("ben", "BEN_PW", 1143)]
+    bad = write(tmp_path, base + "    - {user: anna, password: secret}\n", "bad.yml")
+    assert problems_of(bad)
+    bad_env = write(tmp_path, base + "    - {user: anna, password_env: 'not a name'}\n", "b2.yml")
+    assert problems_of(bad_env)
