@@ -23,6 +23,7 @@ from evacuate.inventory.model import (
     Firewall,
     Hardware,
     HostInventory,
+    HostState,
     Network,
     OsInfo,
     PackageSources,
@@ -123,5 +124,6 @@ def assemble(sections: Mapping[str, SectionOutput], host: str, collected_at: str
         sysctl=parsed.get("sysctl", tuple),
         containers=parsed.get("docker", Containers),
         data_candidates=parsed.get("data", tuple),
+        state=parsed.get("host_state", HostState),
         errors=dict(sorted(parsed.errors.items())),
     )

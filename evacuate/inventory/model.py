@@ -23,6 +23,12 @@ from evacuate.inventory.model_apps import (  # noqa: F401  (re-exported)
     SysctlSetting,
     VHost,
 )
+from evacuate.inventory.model_state import (  # noqa: F401  (re-exported)
+    AptPackageFile,
+    FileAttribute,
+    HostState,
+    LocalPackage,
+)
 
 SCHEMA_VERSION = 1
 
@@ -347,4 +353,5 @@ class HostInventory:
     sysctl: tuple[SysctlSetting, ...] = ()
     containers: Containers = field(default_factory=Containers)
     data_candidates: tuple[DataCandidate, ...] = ()
+    state: HostState = field(default_factory=HostState)
     errors: dict[str, str] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from evacuate.inventory.facts import (
     docker,
     firewall,
     hardware,
+    host_state,
     listeners,
     mysql,
     network,
@@ -59,6 +60,7 @@ ALL_FACTS: tuple[Fact[object], ...] = (
     docker.FACT,
     conffiles.FACT,
     unowned.FACT,
+    host_state.FACT,
     data.FACT,
 )
 
