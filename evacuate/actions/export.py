@@ -8,6 +8,7 @@ from pathlib import Path
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.render import host_vars
 from evacuate.plan.selection import file_selector
+from evacuate.rebuild.hoststate import with_parents
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import RestoreResult, ordered, write_archive
 from evacuate.state import ensure_private_dir
@@ -19,7 +20,8 @@ def export_payload(plan: RebuildPlan, repo: SnapshotRepository, destination: Pat
     The directory is 0700 and every file 0600: the role dumps carry password hashes."""
     manifest = repo.load(repo.find(plan.source, snapshot or plan.snapshot_id))
     ensure_private_dir(destination)
-    select = file_selector(plan.config_files, plan.data_roots)
+    # the directories on the way too, with their modes (see rebuild.hoststate)
+    select = with_parents(manifest.files, file_selector(plan.config_files, plan.data_roots))
     result = RestoreResult()
     archive = destination / "files.tar"
     with archive.open("wb") as stream:

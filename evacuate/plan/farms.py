@@ -20,7 +20,7 @@ from evacuate.snapshot.scan import decode_path
 
 WEB_FARMS = ("/etc/apache2/conf-enabled", "/etc/apache2/mods-enabled",
              "/etc/apache2/sites-enabled", "/etc/nginx/sites-enabled",
-             "/etc/nginx/modules-enabled")
+             "/etc/nginx/modules-enabled", "/etc/php/*/*/conf.d")
 UNIT_FARMS = ("/etc/systemd/system/*.wants", "/etc/systemd/system/*.requires")
 # The target's own plumbing and the operator's access stay as the target has them.
 TARGET_UNITS = ("ssh*", "systemd-*", "getty*", "serial-getty*", "console-getty*",
@@ -51,7 +51,10 @@ def _links(files: Iterable[FileEntry], pattern: str) -> tuple[FarmLink, ...]:
 def plan_farms(source: HostInventory, files: Iterable[FileEntry]) -> tuple[Farm, ...]:
     entries = list(files)
     dirs = {e.path for e in entries if e.kind == "dir"}
-    farms = [Farm(d, _links(entries, d)) for d in WEB_FARMS if d in dirs]
+    # a web farm per directory the source has (the target's package may add its own)
+    farms = [Farm(d, _links(entries, d)) for pattern in WEB_FARMS
+             for d in sorted(d for d in dirs if fnmatch.fnmatchcase(d, pattern)
+                             and d.count("/") == pattern.count("/"))]
     if "/etc/systemd/system" in dirs:
         units = sorted({*(u.name for u in source.services), *(u.name for u in source.timers),
                         *(u.name for u in source.sockets)})

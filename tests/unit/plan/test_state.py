@@ -106,6 +106,9 @@ def _farm_manifest():  # type: ignore[no-untyped-def]
         entry("/etc/nginx/sites-enabled", "dir", 0o755),
         entry("/etc/nginx/sites-enabled/www", "symlink", 0o777,
               link_target="../sites-available/www"),
+        entry("/etc/php/8.2/fpm/conf.d", "dir", 0o755),
+        entry("/etc/php/8.2/fpm/conf.d/20-opcache.ini", "symlink", 0o777,
+              link_target="/etc/php/8.2/mods-available/opcache.ini"),
         entry("/etc/systemd/system", "dir", 0o755),
         entry("/etc/systemd/system/multi-user.target.wants", "dir", 0o755),
         entry("/etc/systemd/system/multi-user.target.wants/nginx.service", "symlink", 0o777,
@@ -120,7 +123,8 @@ def test_farms_mirror_web_dirs_exactly_and_units_the_source_knows() -> None:
         Service("nginx.service", "enabled"), Service("rsync.service", "disabled"),
         Service("ssh.service", "enabled")))
     farms = {f.pattern: f for f in plan_farms(source, _farm_manifest().files)}
-    assert set(farms) == {"/etc/nginx/sites-enabled", "/etc/systemd/system/*.wants",
+    assert set(farms) == {"/etc/nginx/sites-enabled", "/etc/php/8.2/fpm/conf.d",
+                          "/etc/systemd/system/*.wants",
                           "/etc/systemd/system/*.requires"}  # no apache on the source
     web = farms["/etc/nginx/sites-enabled"]
     assert web.exact and [(k.name, k.target) for k in web.links] == [
