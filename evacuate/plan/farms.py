@@ -21,7 +21,9 @@ from evacuate.snapshot.scan import decode_path
 WEB_FARMS = ("/etc/apache2/conf-enabled", "/etc/apache2/mods-enabled",
              "/etc/apache2/sites-enabled", "/etc/nginx/sites-enabled",
              "/etc/nginx/modules-enabled", "/etc/php/*/*/conf.d")
-UNIT_FARMS = ("/etc/systemd/system/*.wants", "/etc/systemd/system/*.requires")
+# the units' enablement, and (directly in /etc/systemd/system) their aliases and masks
+UNIT_FARMS = ("/etc/systemd/system/*.wants", "/etc/systemd/system/*.requires",
+              "/etc/systemd/system")
 # The target's own plumbing and the operator's access stay as the target has them.
 TARGET_UNITS = ("ssh*", "systemd-*", "getty*", "serial-getty*", "console-getty*",
                 "networking*", "ifup*", "cloud-*", "qemu-guest-agent*", "*-guest-*",
@@ -59,7 +61,8 @@ def plan_farms(source: HostInventory, files: Iterable[FileEntry]) -> tuple[Farm,
         units = sorted({*(u.name for u in source.services), *(u.name for u in source.timers),
                         *(u.name for u in source.sockets)})
         for pattern in UNIT_FARMS:
-            links = tuple(k for k in _links(entries, pattern) if not _target_own(k.name))
+            links = tuple(k for k in _links(entries, pattern) if not _target_own(k.name)
+                          and not _target_own(k.target.rsplit("/", 1)[-1]))
             units = [u for u in units if not _target_own(u)]
             managed = sorted({*units, *(k.name for k in links)})
             farms.append(Farm(pattern, links, exact=False, managed=tuple(managed)))

@@ -21,8 +21,8 @@ class Farm:
     """A directory of enable symlinks (``pattern`` may be a glob such as
     ``/etc/systemd/system/*.wants``). On the target each one holds exactly ``links``:
     missing ones are created, other symlinks removed: all of them when ``exact``, else
-    only those named in ``managed`` (units the source knows: the target's own units,
-    unknown to the source, stay as they are)."""
+    only those whose name or target's name is in ``managed`` (units the source knows: the
+    target's own units, unknown to the source, stay as they are)."""
 
     pattern: str
     links: tuple[FarmLink, ...] = ()

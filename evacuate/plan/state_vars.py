@@ -19,6 +19,11 @@ def program_input(state: StatePlan, phase: str,
             "attributes": [list(a) for a in state.attributes], "dirs": dirs or []}
 
 
+def deb_file(name: str, version: str, arch: str) -> str:
+    """Where ``evacuate export`` puts a carried .deb in the payload."""
+    return f"debs/{name}_{version.replace(':', '%3a')}_{arch}.deb"
+
+
 def state_vars(state: StatePlan) -> dict[str, Any]:
     return {
         "evacuate_apt_sources": [asdict(s) for s in state.apt_sources],
@@ -27,4 +32,6 @@ def state_vars(state: StatePlan) -> dict[str, Any]:
         "evacuate_locales": list(state.locales),
         "evacuate_locale_settings": list(state.locale_settings),
         "evacuate_host_state": program_input(state, "after"),
+        "evacuate_debs": [{"name": d.name, "version": d.version,
+                           "file": deb_file(d.name, d.version, d.arch)} for d in state.debs],
     }

@@ -48,6 +48,7 @@ chmod 0600 /etc/letsencrypt/accounts/acme-v02/directory/0a1b/private_key.json
 printf '# tuning for the shop\n' > /etc/nginx/conf.d/evtest.conf && chmod 0750 /etc/nginx/conf.d
 printf 'server { listen 8081; }\n' > /etc/nginx/sites-available/old.example.test
 systemctl disable -q postgresql.service e2scrub_reap.service
+systemctl mask -q e2scrub_all.timer
 sed -i 's/^# *de_DE.UTF-8 UTF-8/de_DE.UTF-8 UTF-8/' /etc/locale.gen
 grep -q '^de_DE.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen
 locale-gen >/dev/null
@@ -151,8 +152,10 @@ def test_farms_end_as_the_sources(lab: Lab, evacuated: tuple[dict[str, object], 
         _on(lab, "lab-source", "ls /etc/nginx/sites-enabled").split()
     assert "old.example.test" in _on(lab, "lab-target", "ls /etc/nginx/sites-available")
     # postgresql's package enabled its unit, e2scrub_reap came enabled with the image
-    states = "systemctl is-enabled postgresql.service e2scrub_reap.service; true"
-    assert _on(lab, "lab-target", states).split() == ["disabled", "disabled"]
+    states = "systemctl is-enabled postgresql.service e2scrub_reap.service e2scrub_all.timer; true"
+    assert _on(lab, "lab-target", states).split() == ["disabled", "disabled", "masked"]
+    aliases = "find /etc/systemd/system -maxdepth 1 -type l -name 'mysql*' -printf '%f %l\\n'"
+    assert _on(lab, "lab-target", aliases) == _on(lab, "lab-source", aliases)
     assert _on(lab, "lab-target", "systemctl is-active postgresql@15-main").strip() == "active"
 
 

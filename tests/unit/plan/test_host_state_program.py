@@ -29,7 +29,9 @@ def test_farms_end_as_the_sources(tmp_path: Path) -> None:
     wants.mkdir(parents=True)
     (wants / "rsync.service").symlink_to("/lib/systemd/system/rsync.service")
     (wants / "networkd.service").symlink_to("/lib/systemd/system/networkd.service")
+    (tmp_path / "system/mysql.service").symlink_to("/lib/systemd/system/mariadb.service")
     state = StatePlan(farms=(
+        Farm(str(tmp_path / "system"), exact=False, managed=("mariadb.service",)),
         Farm(str(sites), (FarmLink(str(sites), "www", "../sites-available/www"),)),
         Farm(str(tmp_path / "system/*.wants"),
              (FarmLink(str(tmp_path / "system/timers.target.wants"), "x.timer", "/x.timer"),),
@@ -41,6 +43,8 @@ def test_farms_end_as_the_sources(tmp_path: Path) -> None:
     # the source knew rsync (disabled there); the target's own unit stays
     assert sorted(os.listdir(wants)) == ["networkd.service"]
     assert os.readlink(tmp_path / "system/timers.target.wants/x.timer") == "/x.timer"
+    # the alias of a unit the source knows (and had disabled) goes with it
+    assert not (tmp_path / "system/mysql.service").is_symlink()
     assert f"removed {sites}/default" in report["changed"] and not report["warnings"]
     assert _run(program_input(state, "after"))["changed"] == []  # a second pass: nothing
 

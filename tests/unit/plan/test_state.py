@@ -115,6 +115,10 @@ def _farm_manifest():  # type: ignore[no-untyped-def]
               link_target="/lib/systemd/system/nginx.service"),
         entry("/etc/systemd/system/multi-user.target.wants/ssh.service", "symlink", 0o777,
               link_target="/lib/systemd/system/ssh.service"),
+        entry("/etc/systemd/system/apt-daily.timer", "symlink", 0o777, link_target="/dev/null"),
+        entry("/etc/systemd/system/sshd.service", "symlink", 0o777,
+              link_target="/lib/systemd/system/ssh.service"),
+        entry("/etc/systemd/system/notes.service", sha="6"),
     ))
 
 
@@ -124,8 +128,8 @@ def test_farms_mirror_web_dirs_exactly_and_units_the_source_knows() -> None:
         Service("ssh.service", "enabled")))
     farms = {f.pattern: f for f in plan_farms(source, _farm_manifest().files)}
     assert set(farms) == {"/etc/nginx/sites-enabled", "/etc/php/8.2/fpm/conf.d",
-                          "/etc/systemd/system/*.wants",
-                          "/etc/systemd/system/*.requires"}  # no apache on the source
+                          "/etc/systemd/system/*.wants", "/etc/systemd/system/*.requires",
+                          "/etc/systemd/system"}  # no apache on the source
     web = farms["/etc/nginx/sites-enabled"]
     assert web.exact and [(k.name, k.target) for k in web.links] == [
         ("www", "../sites-available/www")]
@@ -133,6 +137,9 @@ def test_farms_mirror_web_dirs_exactly_and_units_the_source_knows() -> None:
     assert not units.exact
     assert [k.name for k in units.links] == ["nginx.service"]  # ssh is the target's own
     assert "rsync.service" in units.managed and "ssh.service" not in units.managed
+    # a mask is carried, the target's own alias is not
+    aliases = farms["/etc/systemd/system"]
+    assert [(k.name, k.target) for k in aliases.links] == [("apt-daily.timer", "/dev/null")]
 
 
 def test_parents_of_a_restored_file_are_restored_too() -> None:

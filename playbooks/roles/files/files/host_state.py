@@ -38,7 +38,8 @@ def farms(document, changed, warnings):
                 path = os.path.join(directory, name)
                 if name in links or not os.path.islink(path):
                     continue
-                if farm.get("exact", True) or name in managed:
+                pointed = os.path.basename(os.readlink(path))  # an alias: the unit it names
+                if farm.get("exact", True) or name in managed or pointed in managed:
                     os.unlink(path)
                     changed.append("removed " + path)
                     reload_units = reload_units or not farm.get("exact", True)
