@@ -6,19 +6,24 @@ evac_part locale-gen
 evac_part locale-default
 [ -f /etc/default/locale ] && grep -E '^[[:space:]]*[A-Z_]+=' /etc/default/locale
 if evac_has apt-cache; then
+  # an empty cache path keeps apt's binary cache in memory: apt never rewrites the host's
+  nocache='-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache='
   evac_part apt-files
-  apt-cache policy 2>/dev/null
+  # shellcheck disable=SC2086
+  apt-cache $nocache policy 2>/dev/null
   evac_part apt-base
-  apt-cache policy base-files 2>/dev/null
+  # shellcheck disable=SC2086
+  apt-cache $nocache policy base-files 2>/dev/null
   manual=$(apt-mark showmanual 2>/dev/null | tr '\n' ' ')
   if [ -n "$manual" ]; then
     evac_part apt-manual
     # shellcheck disable=SC2086  # one word per package name
-    apt-cache policy $manual 2>/dev/null
+    apt-cache $nocache policy $manual 2>/dev/null
   fi
   if evac_has apt; then
     evac_part apt-local
-    apt list --installed 2>/dev/null | grep -F ',local]'
+    # shellcheck disable=SC2086
+    apt $nocache list --installed 2>/dev/null | grep -F ',local]'
   fi
   evac_part apt-cached
   for f in /var/cache/apt/archives/*.deb; do
