@@ -8,6 +8,8 @@ from pathlib import Path
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.render import host_vars
 from evacuate.plan.selection import file_selector
+from evacuate.plan.state_vars import deb_file
+from evacuate.rebuild.hoststate import with_parents
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import RestoreResult, ordered, write_archive
 from evacuate.state import ensure_private_dir
@@ -19,7 +21,8 @@ def export_payload(plan: RebuildPlan, repo: SnapshotRepository, destination: Pat
     The directory is 0700 and every file 0600: the role dumps carry password hashes."""
     manifest = repo.load(repo.find(plan.source, snapshot or plan.snapshot_id))
     ensure_private_dir(destination)
-    select = file_selector(plan.config_files, plan.data_roots)
+    # the directories on the way too, with their modes (see rebuild.hoststate)
+    select = with_parents(manifest.files, file_selector(plan.config_files, plan.data_roots))
     result = RestoreResult()
     archive = destination / "files.tar"
     with archive.open("wb") as stream:
@@ -40,4 +43,12 @@ def export_payload(plan: RebuildPlan, repo: SnapshotRepository, destination: Pat
             while chunk := blob.read(1 << 20):
                 out.write(chunk)
         written.append(name)
+    carried = {(d.name, d.version, d.arch) for d in plan.state.debs}
+    for deb in manifest.debs:  # hand-installed packages: the packages role installs them
+        if (deb.name, deb.version, deb.arch) in carried:
+            path = destination / deb_file(deb.name, deb.version, deb.arch)
+            path.parent.mkdir(mode=0o700, exist_ok=True)
+            path.write_bytes(repo.blobs.read_blob(deb.blob))
+            path.chmod(0o600)
+            written.append(str(path.relative_to(destination)))
     return destination, result, written

@@ -84,6 +84,9 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
         offer = probe_target(transport, manual)
     config_paths = {c.path for c in inventory.changed_conffiles} | \
         {f.path for f in inventory.unowned_files.files if f.path.startswith("/etc/")}
+    # byte for byte: the sudoers drop-ins and the apt sources files (plan.hoststate)
+    config_paths |= {s.path for s in inventory.sudoers} | \
+        {r.file for r in inventory.package_sources.repositories if r.file}
     plan = build_plan(inventory, manifest, target_inventory, target_label=target.file_label,
                       target_spec=str(target.spec), available=offer.candidates,
                       target_free_bytes=offer.free_bytes, target_names=offer.names,

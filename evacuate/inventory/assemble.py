@@ -23,6 +23,7 @@ from evacuate.inventory.model import (
     Firewall,
     Hardware,
     HostInventory,
+    HostState,
     MailServer,
     Network,
     OsInfo,
@@ -125,5 +126,6 @@ def assemble(sections: Mapping[str, SectionOutput], host: str, collected_at: str
         containers=parsed.get("docker", Containers),
         mail=parsed.get("mail", MailServer),
         data_candidates=parsed.get("data", tuple),
+        state=parsed.get("host_state", HostState),
         errors=dict(sorted(parsed.errors.items())),
     )

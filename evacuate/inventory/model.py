@@ -24,6 +24,12 @@ from evacuate.inventory.model_apps import (  # noqa: F401  (re-exported)
     SysctlSetting,
     VHost,
 )
+from evacuate.inventory.model_state import (  # noqa: F401  (re-exported)
+    AptPackageFile,
+    FileAttribute,
+    HostState,
+    LocalPackage,
+)
 
 SCHEMA_VERSION = 1
 
@@ -349,4 +355,5 @@ class HostInventory:
     containers: Containers = field(default_factory=Containers)
     mail: MailServer = field(default_factory=MailServer)
     data_candidates: tuple[DataCandidate, ...] = ()
+    state: HostState = field(default_factory=HostState)
     errors: dict[str, str] = field(default_factory=dict)

@@ -67,3 +67,43 @@ def stop(pid_file: Path) -> None:
                 os.waitpid(pid, os.WNOHANG)
             time.sleep(0.05)
     pid_file.unlink(missing_ok=True)
+
+
+def signed_repository(root: Path, suite: str, debs: list[Path], gnupg_home: Path) -> Path:
+    """Lay out a signed repository of ``debs`` under ``root`` (``dists/<suite>/main``,
+    Origin and Label ``suite``, InRelease signed with the first secret key in
+    ``gnupg_home``); return the public keyring (binary, for Signed-By)."""
+    import hashlib
+    import shutil
+
+    pool = root / "pool"
+    pool.mkdir(parents=True, exist_ok=True)
+    for deb in debs:
+        shutil.copy(deb, pool / deb.name)
+    index = subprocess.run(["dpkg-scanpackages", "--multiversion", "pool", "/dev/null"],
+                           cwd=root, capture_output=True, check=True).stdout
+    dist = root / "dists" / suite
+    binary = dist / "main" / "binary-amd64"
+    binary.mkdir(parents=True, exist_ok=True)
+    (binary / "Packages").write_bytes(index)
+    date = time.strftime("%a, %d %b %Y %H:%M:%S UTC", time.gmtime())
+    (dist / "Release").write_text(
+        f"Origin: {suite}\nLabel: {suite}\nSuite: {suite}\nCodename: {suite}\nDate: {date}\n"
+        "Architectures: amd64 all\nComponents: main\nSHA256:\n"
+        f" {hashlib.sha256(index).hexdigest()} {len(index)} main/binary-amd64/Packages\n")
+    gpg = ["gpg", "--homedir", str(gnupg_home), "--batch", "--yes", "--pinentry-mode",
+           "loopback", "--passphrase", ""]
+    subprocess.run([*gpg, "--clearsign", "-o", str(dist / "InRelease"), str(dist / "Release")],
+                   capture_output=True, check=True)
+    keyring = root / "keyring.gpg"
+    keyring.write_bytes(subprocess.run([*gpg, "--export"], capture_output=True,
+                                       check=True).stdout)
+    return keyring
+
+
+def make_signing_key(gnupg_home: Path, name: str) -> None:
+    """A new ed25519 signing key without passphrase in ``gnupg_home``."""
+    gnupg_home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    subprocess.run(["gpg", "--homedir", str(gnupg_home), "--batch", "--pinentry-mode",
+                    "loopback", "--passphrase", "", "--quick-gen-key", name, "ed25519", "sign",
+                    "never"], capture_output=True, check=True)

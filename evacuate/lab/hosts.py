@@ -122,8 +122,12 @@ def boot(layout: HostLayout, netns: str, *, hostname: str) -> int:
            f"--network-namespace-path=/run/netns/{netns}", "--resolv-conf=off",
            "--timezone=off", "--link-journal=no", "--console=passive"]
     try:
-        proc = subprocess.Popen([sys.executable, str(SUPERVISOR), *cmd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                start_new_session=True, preexec_fn=enter_cgroup)
+        # each host has its own network namespace: its net.* sysctls are its own and may be
+        # written (a rebuild applies the source's sysctl settings live); the rest stays read-only
+        proc = subprocess.Popen([sys.executable, str(SUPERVISOR), *cmd], stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, start_new_session=True,
+                                preexec_fn=enter_cgroup,
+                                env={**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"})
     finally:
         log.close()
     layout.pid_file.write_text(f"{proc.pid}\n")

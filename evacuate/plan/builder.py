@@ -18,6 +18,7 @@ from evacuate.plan.crossing import (
     warn_engines,
     warn_units,
 )
+from evacuate.plan.hoststate import plan_state
 from evacuate.plan.model import (
     DatabasePlan,
     Estimate,
@@ -77,14 +78,12 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     warnings.extend(crossing.warnings)
     if crossing_release:
         warn_engines(source, available, warnings)
-    for name in missing:
-        warnings.append(PlanWarning("package-missing", f"package {name} is not available from "
-                                    "the target's package sources: it will not be installed "
-                                    "(locally built .deb or removed in the target's release?)"))
 
     users, groups = _accounts(source, manifest, target, warnings)
     local = {f.path for f in source.unowned_files.files} | {c.path for c in source.changed_conffiles}
-    sudoers = tuple((s.path.rsplit("/", 1)[-1], "\n".join(s.lines) + "\n")
+    # the snapshot's bytes (config_texts), the parsed lines only where the snapshot has none
+    sudoers = tuple((s.path.rsplit("/", 1)[-1], config_texts.get(s.path)
+                     or "\n".join(s.lines) + "\n")
                     for s in source.sudoers if s.path.startswith("/etc/sudoers.d/")
                     and s.path in local)
 
@@ -99,6 +98,13 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     select = file_selector(config, roots)
     chosen = [e for e in manifest.files if select(e)]
     file_bytes = sum(e.size for e in chosen if e.kind == "file" and not e.hardlink_to)
+    state = plan_state(source, manifest, {e.path for e in chosen}, missing, config_texts,
+                       warnings)
+    packages, missing = sorted({*packages, *state.from_carried}), list(state.missing)
+    for name in missing:
+        warnings.append(PlanWarning("package-missing", f"package {name} is not available from "
+                                    "the target's package sources: it will not be installed "
+                                    "(locally built .deb or removed in the target's release?)"))
 
     databases = tuple(DatabasePlan(d.engine, d.database, d.blob.size, len(d.tables),
                                    owner=_pg_owner(source, d.database) if d.engine == "postgresql"
@@ -155,7 +161,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         steps=steps, estimate=estimate, warnings=tuple(warnings),
         packages_renamed=crossing.renamed,
         postgresql_carry=next(((c.old, c.new) for c in crossing.changes
-                               if c.family == "postgresql"), ()))
+                               if c.family == "postgresql"), ()),
+        state=state.state)
 
 
 def _ran(active: str, enabled: str) -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from evacuate.plan.state_model import StatePlan
+
 PLAN_VERSION = 1
 
 
@@ -98,3 +100,4 @@ class RebuildPlan:
     source_spec: str = ""
     packages_renamed: tuple[tuple[str, str], ...] = ()  # (source name, target release's name)
     postgresql_carry: tuple[str, ...] = ()  # (old, new) major versions: see rebuild.pgcarry
+    state: StatePlan = field(default_factory=StatePlan)  # see plan.hoststate

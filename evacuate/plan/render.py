@@ -15,6 +15,7 @@ import yaml
 
 from evacuate.errors import EvacuateError
 from evacuate.plan.model import RebuildPlan
+from evacuate.plan.state_vars import state_vars
 from evacuate.transport import parse_host_spec
 
 # The roles ship inside the package (evacuate/playbooks links to the top-level playbooks/
@@ -55,6 +56,7 @@ def host_vars(plan: RebuildPlan) -> dict[str, Any]:
         "evacuate_database_globals": [
             {"engine": d.engine, "dump": dump_name(d.engine, d.name)}
             for d in plan.databases if d.name.startswith("*")],
+        **state_vars(plan.state),
     }
 
 

@@ -19,6 +19,7 @@ from evacuate.errors import EvacuateError, TransportError
 from evacuate.plan.model import RebuildPlan, Step
 from evacuate.plan.selection import file_selector
 from evacuate.rebuild.databases import restore_databases
+from evacuate.rebuild.hoststate import after_files, before_files, removed_paths, with_parents
 from evacuate.rebuild.journal import Journal
 from evacuate.rebuild.pgcarry import carry_postgresql
 from evacuate.rebuild.space import check_space, explain_no_space, needed_by_root
@@ -199,25 +200,32 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
     if step.kind == "ansible":
         return _ansible_step(ctx, step, project, summary, reporter, dict(FAST_PATH))
     if step.kind == "files":
-        select = file_selector(ctx.plan.config_files, ctx.plan.data_roots)
+        select = with_parents(manifest.files,  # see rebuild.hoststate
+                              file_selector(ctx.plan.config_files, ctx.plan.data_roots))
         # per tree (each may be its own file system on the target); /etc for config files
         needed = needed_by_root((e for e in manifest.files if select(e)),
                                 (*ctx.plan.data_roots, "/etc"))
         with ctx.connect_target() as target:
             check_space(target, needed, "the files", label=ctx.plan.target)
+            state_warnings = before_files(target, ctx.plan, manifest, ctx.repo.blobs)
             try:
                 result = restore_tree(manifest, ctx.repo.blobs, target, "/", select=select,
                                       progress=reporter.advance)
             except EvacuateError as failed:
                 raise explain_no_space(target, failed, needed, label=ctx.plan.target) from None
             removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
+            changed, warned = after_files(target, ctx.plan, (e for e in manifest.files
+                                                             if select(e)))
+            state_warnings += warned
+            removed += removed_paths(changed)
+            summary.warnings.extend(state_warnings)
             if len(ctx.plan.postgresql_carry) == 2:  # across releases: 13's config into 15's
                 for message in carry_postgresql(target, manifest, ctx.repo.blobs,
                                                 *ctx.plan.postgresql_carry):
                     summary.warnings.append(message)
                     reporter.warning(message)
             target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
-        for skipped in result.skipped:
+        for skipped in (*result.skipped, *state_warnings):
             reporter.warning(skipped)
         return (f"{result.files} files, {result.bytes >> 20} MiB"
                 f"{'; removed ' + ', '.join(removed) if removed else ''}")

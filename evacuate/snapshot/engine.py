@@ -13,6 +13,7 @@ from evacuate import __version__
 from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, collect_inventory, to_json
 from evacuate.snapshot.databases import jobs_for, run_dump
+from evacuate.snapshot.debs import carry_debs
 from evacuate.snapshot.files import snapshot_tree
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
@@ -131,6 +132,10 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     if xattr_warning:
         show.warning(xattr_warning)
 
+    debs, deb_warnings = carry_debs(transport, repo.blobs, inventory)  # hand-installed
+    for message in deb_warnings:
+        show.warning(message)
+
     show.phase("commit")
     files = tree.entries
     manifest = SnapshotManifest(
@@ -146,8 +151,9 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             reused_files=tree.reused_files, dumps=len(dumps),
             dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
         parent=previous.id if previous else None,
-        warnings=(*request.warnings, *tree.warnings, *([xattr_warning] if xattr_warning else [])),
-        acls=acls, xattrs=repo.blobs.put_bytes(xattrs) if xattrs else None)
+        warnings=(*request.warnings, *tree.warnings, *([xattr_warning] if xattr_warning else []),
+                  *deb_warnings),
+        acls=acls, xattrs=repo.blobs.put_bytes(xattrs) if xattrs else None, debs=debs)
     repo.commit(manifest)
     return manifest
 

@@ -59,6 +59,18 @@ class DumpEntry:
 
 
 @dataclass(frozen=True)
+class DebEntry:
+    """A package no repository offers (installed by hand), carried as a .deb: taken from
+    the source's apt cache (``how`` = cache) or rebuilt from its installed files (rebuilt)."""
+
+    name: str
+    version: str
+    arch: str
+    blob: BlobRef
+    how: str = "rebuilt"
+
+
+@dataclass(frozen=True)
 class Totals:
     files: int = 0
     bytes: int = 0
@@ -88,6 +100,7 @@ class SnapshotManifest:
     version: int = MANIFEST_VERSION
     acls: BlobRef | None = None  # `getfacl -R -s` of the roots: entries beyond the mode bits
     xattrs: BlobRef | None = None  # user.* extended attributes, as `getfattr -d -e base64`
+    debs: tuple[DebEntry, ...] = ()  # hand-installed packages, see snapshot.debs
 
     def blobs(self) -> list[BlobRef]:
         """Every blob the snapshot needs (files and dumps), each once."""
@@ -97,6 +110,8 @@ class SnapshotManifest:
                 seen.setdefault(entry.blob.sha256, entry.blob)
         for dump in self.dumps:
             seen.setdefault(dump.blob.sha256, dump.blob)
+        for deb in self.debs:
+            seen.setdefault(deb.blob.sha256, deb.blob)
         for extra in (self.acls, self.xattrs):
             if extra is not None:
                 seen.setdefault(extra.sha256, extra)
@@ -121,11 +136,12 @@ _FILE_FIELDS = tuple(f.name for f in fields(FileEntry) if f.name != "blob")
 
 def manifest_to_json(manifest: SnapshotManifest) -> bytes:
     data = {f.name: getattr(manifest, f.name) for f in fields(SnapshotManifest)
-            if f.name not in ("files", "dumps", "totals", "acls", "xattrs")}
+            if f.name not in ("files", "dumps", "totals", "acls", "xattrs", "debs")}
     data["acls"] = asdict(manifest.acls) if manifest.acls else None
     data["xattrs"] = asdict(manifest.xattrs) if manifest.xattrs else None
     data["files"] = [_file_dict(e) for e in manifest.files]
     data["dumps"] = [asdict(d) for d in manifest.dumps]
+    data["debs"] = [asdict(d) for d in manifest.debs]
     data["totals"] = asdict(manifest.totals)
     return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
 
@@ -147,7 +163,9 @@ def manifest_from_json(raw: bytes, where: str) -> SnapshotManifest:
             excludes=tuple(data["excludes"]), files=files, dumps=dumps,
             inventory=data["inventory"], totals=Totals(**data["totals"]),
             parent=data.get("parent"), warnings=tuple(data.get("warnings", ())),
-            acls=_blob(data.get("acls")), xattrs=_blob(data.get("xattrs")))
+            acls=_blob(data.get("acls")), xattrs=_blob(data.get("xattrs")),
+            debs=tuple(DebEntry(**(d | {"blob": BlobRef(**d["blob"])}))
+                       for d in data.get("debs", ())))
     except StoreError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as bad:

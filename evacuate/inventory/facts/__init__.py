@@ -15,6 +15,7 @@ from evacuate.inventory.facts import (
     docker,
     firewall,
     hardware,
+    host_state,
     listeners,
     mail,
     mysql,
@@ -61,6 +62,7 @@ ALL_FACTS: tuple[Fact[object], ...] = (
     mail.FACT,
     conffiles.FACT,
     unowned.FACT,
+    host_state.FACT,
     data.FACT,
 )
 

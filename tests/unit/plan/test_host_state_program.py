@@ -1,0 +1,60 @@
+"""The target's state program (roles/files/files/host_state.py), run for real on a
+temporary tree: farms mirrored, directory modes set."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from evacuate.plan.state_model import Farm, FarmLink, StatePlan
+from evacuate.plan.state_vars import program_input
+from evacuate.rebuild.hoststate import PROGRAM
+
+
+def _run(document: dict[str, object]) -> dict[str, list[str]]:
+    done = subprocess.run([sys.executable, str(PROGRAM)], input=json.dumps(document),
+                          capture_output=True, text=True, check=True)
+    report: dict[str, list[str]] = json.loads(done.stdout)
+    return report
+
+
+def test_farms_end_as_the_sources(tmp_path: Path) -> None:
+    sites = tmp_path / "nginx/sites-enabled"
+    sites.mkdir(parents=True)
+    (sites / "default").symlink_to("../sites-available/default")  # the package enabled it
+    wants = tmp_path / "system/multi-user.target.wants"
+    wants.mkdir(parents=True)
+    (wants / "rsync.service").symlink_to("/lib/systemd/system/rsync.service")
+    (wants / "networkd.service").symlink_to("/lib/systemd/system/networkd.service")
+    (tmp_path / "system/mysql.service").symlink_to("/lib/systemd/system/mariadb.service")
+    state = StatePlan(farms=(
+        Farm(str(tmp_path / "system"), exact=False, managed=("mariadb.service",)),
+        Farm(str(sites), (FarmLink(str(sites), "www", "../sites-available/www"),)),
+        Farm(str(tmp_path / "system/*.wants"),
+             (FarmLink(str(tmp_path / "system/timers.target.wants"), "x.timer", "/x.timer"),),
+             exact=False, managed=("rsync.service", "x.timer")),
+    ))
+    report = _run(program_input(state, "after"))
+    assert sorted(os.listdir(sites)) == ["www"]
+    assert os.readlink(sites / "www") == "../sites-available/www"
+    # the source knew rsync (disabled there); the target's own unit stays
+    assert sorted(os.listdir(wants)) == ["networkd.service"]
+    assert os.readlink(tmp_path / "system/timers.target.wants/x.timer") == "/x.timer"
+    # the alias of a unit the source knows (and had disabled) goes with it
+    assert not (tmp_path / "system/mysql.service").is_symlink()
+    assert f"removed {sites}/default" in report["changed"] and not report["warnings"]
+    assert _run(program_input(state, "after"))["changed"] == []  # a second pass: nothing
+
+
+def test_directories_get_the_sources_mode(tmp_path: Path) -> None:
+    private = tmp_path / "accounts"
+    private.mkdir(mode=0o755)
+    private.chmod(0o755)
+    entry = {"path": str(private), "mode": 0o40700, "uid": os.getuid(), "gid": os.getgid(),
+             "user": str(os.getuid()), "group": str(os.getgid())}
+    report = _run(program_input(StatePlan(), "after", [entry]))
+    assert private.stat().st_mode & 0o7777 == 0o700
+    assert report["changed"] == [f"mode {private} 700"]
