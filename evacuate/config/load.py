@@ -18,6 +18,7 @@ from evacuate.config.model import (
     Config,
     DatabaseSettings,
     HostConfig,
+    ImapLogin,
     LabSettings,
     SnapshotSettings,
     SQLCheck,
@@ -174,6 +175,7 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             urls=tuple(URLCheck(**item) for item in verify.get("urls", ())),
             sql=tuple(SQLCheck(**item) for item in verify.get("sql", ())),
             commands=tuple(CommandCheck(**item) for item in verify.get("commands", ())),
-            accept=tuple(AcceptedDifference(**item) for item in verify.get("accept", ()))),
+            accept=tuple(AcceptedDifference(**item) for item in verify.get("accept", ())),
+            imap_logins=tuple(ImapLogin(**item) for item in verify.get("imap_logins", ()))),
         lab=LabSettings(**(data.get("lab") or {})),
     )

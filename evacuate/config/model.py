@@ -116,6 +116,16 @@ class CommandCheck:
 
 
 @dataclass(frozen=True)
+class ImapLogin:
+    """A mailbox user verify logs in as over IMAP; the password is read from the
+    environment variable ``password_env`` (never from evacuate.yml, never printed)."""
+
+    user: str
+    password_env: str
+    port: int = 143
+
+
+@dataclass(frozen=True)
 class AcceptedDifference:
     check: str
     reason: str
@@ -127,6 +137,7 @@ class VerifySettings:
     sql: tuple[SQLCheck, ...] = ()
     commands: tuple[CommandCheck, ...] = ()
     accept: tuple[AcceptedDifference, ...] = ()
+    imap_logins: tuple[ImapLogin, ...] = ()
 
 
 @dataclass(frozen=True)

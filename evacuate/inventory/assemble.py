@@ -23,6 +23,7 @@ from evacuate.inventory.model import (
     Firewall,
     Hardware,
     HostInventory,
+    MailServer,
     Network,
     OsInfo,
     PackageSources,
@@ -122,6 +123,7 @@ def assemble(sections: Mapping[str, SectionOutput], host: str, collected_at: str
         firewall=parsed.get("firewall", Firewall),
         sysctl=parsed.get("sysctl", tuple),
         containers=parsed.get("docker", Containers),
+        mail=parsed.get("mail", MailServer),
         data_candidates=parsed.get("data", tuple),
         errors=dict(sorted(parsed.errors.items())),
     )

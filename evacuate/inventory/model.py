@@ -20,6 +20,7 @@ from evacuate.inventory.model_apps import (  # noqa: F401  (re-exported)
     DatabaseServer,
     DataCandidate,
     Firewall,
+    MailServer,
     SysctlSetting,
     VHost,
 )
@@ -346,5 +347,6 @@ class HostInventory:
     firewall: Firewall = field(default_factory=Firewall)
     sysctl: tuple[SysctlSetting, ...] = ()
     containers: Containers = field(default_factory=Containers)
+    mail: MailServer = field(default_factory=MailServer)
     data_candidates: tuple[DataCandidate, ...] = ()
     errors: dict[str, str] = field(default_factory=dict)

@@ -95,3 +95,26 @@ class DataCandidate:
     kind: str  # home | www | srv | opt | database | containers | other
     size_bytes: int | None = None
     file_count: int | None = None
+
+
+@dataclass(frozen=True)
+class Maildir:
+    """One Maildir folder: ``mailbox`` is ``INBOX`` for a Maildir's root and the folder's
+    name for a Maildir++ subfolder (``.Sent`` → ``Sent``, decoded from IMAP's UTF-7);
+    ``root`` is the Maildir it belongs to; ``messages`` counts the files in cur/ and new/."""
+
+    path: str
+    owner: str
+    mailbox: str
+    root: str
+    messages: int
+
+
+@dataclass(frozen=True)
+class MailServer:
+    """Mailboxes on disk and what the MTA answers: Postfix's ``smtp_banner`` (expanded,
+    without the 220 code) and ``queued`` messages in its queue (None: no Postfix)."""
+
+    maildirs: tuple[Maildir, ...] = ()
+    smtp_banner: str = ""
+    queued: int | None = None

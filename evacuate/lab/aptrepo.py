@@ -17,6 +17,9 @@ from pathlib import Path
 
 from evacuate.errors import LabError
 
+FIXED_PORT = 80
+"""Every lab also serves its repositories on port 80 of its own bridge address."""
+
 
 def repo_port(index: int) -> int:
     return 8765 + index

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +102,12 @@ def _make_cgroups(layout: HostLayout) -> list[Path]:
     return made
 
 
+SUPERVISOR = Path(__file__).with_name("supervise.py")
+
+
 def boot(layout: HostLayout, netns: str, *, hostname: str) -> int:
-    """Boot the container in the background and return the nspawn pid."""
+    """Boot the container in the background under the reboot supervisor (a host that
+    reboots comes back: see supervise.py) and return the supervisor's pid."""
     groups = _make_cgroups(layout)
     layout.console_log.parent.mkdir(parents=True, exist_ok=True)
     log = layout.console_log.open("ab")
@@ -117,7 +122,7 @@ def boot(layout: HostLayout, netns: str, *, hostname: str) -> int:
            f"--network-namespace-path=/run/netns/{netns}", "--resolv-conf=off",
            "--timezone=off", "--link-journal=no", "--console=passive"]
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        proc = subprocess.Popen([sys.executable, str(SUPERVISOR), *cmd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 start_new_session=True, preexec_fn=enter_cgroup)
     finally:
         log.close()

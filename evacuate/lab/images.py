@@ -42,15 +42,23 @@ class ImageSpec:
     name: str
     suite: str
     packages: tuple[str, ...]
-    seed: str | None = None  # script name under evacuate/lab/seed/, run once in the image
+    # script under evacuate/lab/seed/, run once in the image; "mail/mail.sh" names a seed
+    # folder of its own (only its files shape the image, and only they are copied in)
+    seed: str | None = None
     mirror: str = DEFAULT_MIRROR
     extra_files: tuple[str, ...] = field(default=())
+
+    @property
+    def seed_script(self) -> str | None:
+        return self.seed.rsplit("/", 1)[-1] if self.seed else None
 
     def seed_files(self) -> dict[str, bytes]:
         """Return the seed directory's files (name → content) when the image has a seed."""
         if self.seed is None:
             return {}
         folder = resources.files("evacuate.lab") / "seed"
+        for part in self.seed.split("/")[:-1]:
+            folder = folder / part
         return {item.name: item.read_bytes() for item in sorted(folder.iterdir(), key=lambda i: i.name)
                 if item.is_file()}
 
@@ -71,6 +79,19 @@ def source_image(suite: str = "bookworm") -> ImageSpec:
         packages=(*_BASE, "nginx", "postgresql", "mariadb-server", "mariadb-client", "cron", "rsync",
                   "zstd", "openssl", "tzdata", "less", "acl", "ssl-cert", "python3-apt"),
     )
+
+
+MAIL_PACKAGES = ("postfix", "dovecot-imapd", "opendkim", "opendkim-tools", "redis-server",
+                 "roundcube", "roundcube-core", "roundcube-sqlite3", "apache2", "libapache2-mod-php",
+                 "sqlite3", "cron", "rsync", "gnupg", "python3-apt", "ssl-cert", "less")
+
+
+def mail_image(suite: str = "bookworm") -> ImageSpec:
+    """A second doomed server of another shape: Postfix, Dovecot and OpenDKIM with Maildir
+    mailboxes, Roundcube (SQLite, state under /var/lib) on Apache, redis, a service on its
+    own system account, a third-party apt repository; seeded by seed/mail/mail.sh."""
+    return ImageSpec(name="mail", suite=suite, seed="mail/mail.sh",
+                     packages=(*_BASE, *MAIL_PACKAGES))
 
 
 def target_image(suite: str = "bookworm") -> ImageSpec:
@@ -214,9 +235,23 @@ def _seed(spec: ImageSpec, rootfs: Path, log_path: Path) -> None:
     _run(["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "-M", f"evacuate-seed-{spec.name}",
           "--private-network", "--resolv-conf=off",
           "--timezone=off", "--link-journal=no", "-D", str(rootfs), "--as-pid2",
-          "/bin/sh", f"/root/evacuate-seed/{spec.seed}"],
+          "/bin/sh", f"/root/evacuate-seed/{spec.seed_script}"],
          f"seeding the {spec.name} image", log_path=log_path, env=env)
+    _publish_repositories(seed_dir / "repos")
     shutil.rmtree(seed_dir)
+
+
+def _publish_repositories(made: Path) -> None:
+    """Move the apt repositories a seed script built (``repos/<name>/``, e.g. a signed
+    third-party repository) into the lab's repository tree, served beside the suites'."""
+    if not made.is_dir():
+        return
+    for repo in made.iterdir():
+        dest = cache_dir() / "repo" / repo.name
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(repo, dest)
 
 
 def _clean_rootfs(rootfs: Path) -> None:

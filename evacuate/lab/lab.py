@@ -85,6 +85,29 @@ def cross_release_lab(lab_id: str, index: int, source_suite: str = "bullseye",
     ), repo_images=(images.source_image(target_suite),))
 
 
+MAIL_SERVICES = ("ssh", "postfix", "dovecot", "opendkim", "redis-server", "apache2", "mailstat",
+                 "cron")
+"""The units a healthy lab-mail runs."""
+
+MAIL_USERS = {"anna": "lab-imap-anna-5d1e", "ben": "lab-imap-ben-83c2"}
+"""lab-mail's mailbox users and their IMAP passwords (set by seed/mail/mail.sh)."""
+
+APT_HOST = "apt.lab.test"
+"""The name every lab host resolves to the bridge address, where the lab serves its apt
+repositories on port 80 too (lab-mail's third-party source names it)."""
+
+
+def mail_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
+    """lab-mail (a mail and webmail server: Postfix, Dovecot, OpenDKIM, Roundcube on Apache,
+    redis, a service on its own system account, a third-party apt source) and a blank
+    lab-target of the same release, which installs the mail stack from the lab repository
+    (the mail image's .debs fill it)."""
+    return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
+        LabHostSpec("lab-mail", "mail", 10, images.mail_image(suite), MAIL_SERVICES),
+        LabHostSpec("lab-target", "target", 20, images.target_image(suite)),
+    ))
+
+
 @dataclass(frozen=True)
 class HostStatus:
     name: str
@@ -164,6 +187,10 @@ class Lab:
         repo_root = images.cache_dir() / "repo"
         aptrepo.serve(repo_root, net.gateway, aptrepo.repo_port(self.spec.index),
                       self.dir / "repo.pid", self.dir / "repo.log")
+        # the same tree at a port that does not depend on the lab (apt sources written at
+        # image build time name it: http://apt.lab.test/<repo>)
+        aptrepo.serve(repo_root, net.gateway, aptrepo.FIXED_PORT,
+                      self.dir / "repo-fixed.pid", self.dir / "repo.log")
         entries = []
         for host in self.spec.hosts:
             layout = self.layout(host)
@@ -195,6 +222,7 @@ class Lab:
             self.progress(f"stopping {name}")
             self._teardown_host(name)
         aptrepo.stop(self.dir / "repo.pid")
+        aptrepo.stop(self.dir / "repo-fixed.pid")
         network.remove_bridge(self.spec.network)
         with contextlib.suppress(OSError):
             runtime.rmdir()
@@ -225,7 +253,8 @@ class Lab:
         (root / "etc/hostname").write_text(host.name + "\n")
         others = "".join(f"{self.address(h)}\t{h.name}\n" for h in self.spec.hosts if h != host)
         (root / "etc/hosts").write_text(
-            f"127.0.0.1\tlocalhost\n127.0.1.1\t{host.name}\n::1\tlocalhost ip6-localhost\n{others}")
+            f"127.0.0.1\tlocalhost\n127.0.1.1\t{host.name}\n::1\tlocalhost ip6-localhost\n{others}"
+            f"{self.spec.network.gateway}\t{APT_HOST}\n")
         resolv = root / "etc/resolv.conf"
         if resolv.is_symlink() or resolv.exists():
             resolv.unlink()

@@ -23,7 +23,7 @@ from evacuate.plan.probe import parse_policy
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.store import BlobRef
 from evacuate.transport.base import Transport
-from evacuate.verify import accounts, answers, coverage, databases, files, services, web
+from evacuate.verify import accounts, answers, coverage, databases, files, mail, services, web
 from evacuate.verify.crossing import Crossing, crossing_of, missing_packages
 from evacuate.verify.model import (
     Check,
@@ -62,7 +62,7 @@ def compare_inventories(source: HostInventory, target: HostInventory,
     for compare in (accounts.compare_packages, accounts.compare_users, accounts.compare_groups,
                     accounts.compare_sudoers, accounts.compare_cron,
                     services.compare_services, services.compare_listeners,
-                    databases.compare_roles):
+                    databases.compare_roles, mail.compare_mail):
         checks.extend(compare(source, target, crossing))
     return checks
 
@@ -169,6 +169,11 @@ def verify_against_snapshot(
                                 read=_page_reader(manifest, read_blob), fetcher=fetcher)
         checks += _guarded("answers", lambda: answers.check_custom_ports(
             source, target, target_address))
+
+    show("mail")
+    with watch.phase("mail"):
+        checks += _guarded("mail", lambda: mail.check_mail_server(
+            source, target, target_address, settings.imap_logins))
 
     show("custom")
     with watch.phase("custom"):

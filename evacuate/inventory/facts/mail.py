@@ -1,0 +1,71 @@
+"""Fact family ``mail``: Maildir folders and their message counts (counted on disk, so
+that the source is only read), Postfix's SMTP banner and the size of its queue."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+
+from evacuate.inventory.facts.base import Fact, snippet, split_parts
+from evacuate.inventory.model_apps import Maildir, MailServer
+
+
+def decode_mutf7(name: str) -> str:
+    """Decode IMAP's modified UTF-7 (RFC 3501 5.1.3: ``Entw&APw-rfe`` → ``Entwürfe``), as
+    Dovecot stores folder names on disk and IMAP's LIST answers them. Text that is not
+    valid modified UTF-7 is returned as it is."""
+    out: list[str] = []
+    i = 0
+    while i < len(name):
+        if name[i] != "&":
+            out.append(name[i])
+            i += 1
+            continue
+        end = name.find("-", i)
+        if end < 0:
+            return name
+        chunk = name[i + 1:end].replace(",", "/")
+        if not chunk:
+            out.append("&")
+        else:
+            try:
+                raw = base64.b64decode(chunk + "=" * (-len(chunk) % 4), validate=True)
+                out.append(raw.decode("utf-16-be"))
+            except (binascii.Error, UnicodeDecodeError):
+                return name
+        i = end + 1
+    return "".join(out)
+
+
+def mailbox_names(paths: dict[str, tuple[str, int]]) -> list[Maildir]:
+    """Name each Maildir folder (path → (owner, messages)): a ``.Name`` folder inside
+    another Maildir is that Maildir's subfolder ``Name``; any other is an INBOX."""
+    found = []
+    for path, (owner, messages) in sorted(paths.items()):
+        parent, base = posixpath.split(path)
+        if base.startswith(".") and len(base) > 1 and parent in paths:
+            found.append(Maildir(path, paths[parent][0], decode_mutf7(base[1:]), parent,
+                                 messages))
+        else:
+            found.append(Maildir(path, owner, "INBOX", path, messages))
+    return found
+
+
+def parse(text: str) -> MailServer:
+    paths: dict[str, tuple[str, int]] = {}
+    banner, queued = "", None
+    for part in split_parts(text):
+        if part.kind == "maildir":
+            owner, _, count = part.args.partition(" ")
+            path = part.text.strip("\n")
+            if path and count.strip().isdigit():
+                paths[path] = (owner, int(count))
+        elif part.kind == "postfix-banner":
+            banner = part.text.strip()
+        elif part.kind == "postfix-queue" and part.text.strip().isdigit():
+            queued = int(part.text.strip())
+    return MailServer(maildirs=tuple(mailbox_names(paths)), smtp_banner=banner, queued=queued)
+
+
+FACT = Fact(name="mail", script=snippet("mail"), parse=parse, default=MailServer, timeout=60)

@@ -1,0 +1,28 @@
+# Fact family mail: Maildir folders (in users' homes and the usual mail roots) with their
+# message counts, Postfix's SMTP banner and the size of its queue. Read-only: it counts
+# directory entries and asks postconf; it never opens a mailbox through the mail server.
+{
+  cut -d: -f6 /etc/passwd 2>/dev/null
+  printf '%s\n' /var/mail /var/vmail /var/spool/mail /srv/mail /srv/vmail
+} | sort -u | while IFS= read -r root; do
+  case "$root" in ''|/|/proc*|/sys*|/dev*|/run*|/nonexistent) continue ;; esac
+  [ -d "$root" ] || continue
+  find "$root" -xdev -maxdepth 6 -type d -name cur 2>/dev/null
+done | sort -u | while IFS= read -r cur; do
+  dir=${cur%/cur}
+  [ -d "$dir/new" ] && [ -d "$dir/tmp" ] || continue
+  count=$(find "$dir/cur" "$dir/new" -mindepth 1 -maxdepth 1 -type f 2>/dev/null | wc -l)
+  owner=$(stat -c %U "$dir" 2>/dev/null || echo '?')
+  evac_part maildir "$owner" $count
+  printf '%s\n' "$dir"
+done
+if evac_has postconf && [ -f /etc/postfix/main.cf ]; then
+  evac_part postfix-banner
+  postconf -xh smtpd_banner 2>/dev/null
+  spool=$(postconf -xh queue_directory 2>/dev/null || echo /var/spool/postfix)
+  evac_part postfix-queue
+  for q in maildrop incoming active deferred hold; do
+    [ -d "$spool/$q" ] && find "$spool/$q" -type f 2>/dev/null
+  done | wc -l
+fi
+:
