@@ -2,7 +2,8 @@
 (booted from the source image, so that it verifies clean against the source's snapshot)
 survives its reboot, and passes; the same copy with a service enabled only until the next
 boot (``systemctl enable --runtime``) passes the first verification and fails the one after
-the reboot, naming the service; the source itself is never rebooted, under any name."""
+the reboot, naming the service; the source itself is never rebooted, under any name;
+``rehearse`` reboots the target it restored and verifies it again."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from evacuate.actions.snapshot import snapshot_host
 from evacuate.actions.verify import verify_across_reboot
 from evacuate.errors import UsageError
 from evacuate.hostref import ConnectOptions, HostRef
-from evacuate.lab import images
+from evacuate.lab import aptrepo, images
 from evacuate.lab.lab import Lab, LabHostSpec, LabSpec, source_services
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.open import open_repository
@@ -141,3 +142,37 @@ def test_the_source_is_never_rebooted_under_any_name(
     assert "never reboots the source" in proc.stderr and "Traceback" not in proc.stderr
     assert len([line for line in proc.stderr.splitlines() if line.startswith("error:")]) == 1
     assert _boot_id(pair, "lab-source") == before
+
+
+def test_rehearse_reboots_the_restored_target_and_verifies_again(
+        pair: Lab, snapshot: Taken, tmp_path: Path) -> None:
+    pair.reset("lab-copy")  # the test before left notes enabled only until the next boot
+    with pair.open("lab-copy") as copy:  # installs from the lab repository, as a blank target
+        copy.run("rm -f /etc/apt/sources.list.d/* && echo 'deb [trusted=yes] http://"
+                 f"{pair.spec.network.gateway}:{aptrepo.repo_port(pair.spec.index)}/"
+                 f"{pair.spec.suite} ./' > /etc/apt/sources.list", timeout=30, check=True)
+    config = tmp_path / "evacuate.yml"
+    config.write_text(
+        f"state_dir: {snapshot.state}\n"
+        f"ssh:\n  known_hosts: {pair.known_hosts}\n  identity_file: {pair.key}\n"
+        f"hosts:\n  source:\n    ssh: {pair.ssh_spec('lab-source')}\n"
+        f"targets:\n  copy:\n    ssh: {pair.ssh_spec('lab-copy')}\n")
+    run = [sys.executable, "-m", "evacuate"]
+    taken = subprocess.run([*run, "snapshot", "source", "-c", str(config)],
+                           capture_output=True, text=True, timeout=900, check=False)
+    assert taken.returncode == 0, taken.stderr[-2000:]
+    copy_boot, source_boot = _boot_id(pair, "lab-copy"), _boot_id(pair, "lab-source")
+    reports = tmp_path / "reports"
+    rehearsed = subprocess.run([*run, "rehearse", "source", "--target", "copy", "--reports",
+                                str(reports), "-c", str(config)], capture_output=True,
+                               text=True, timeout=1800, check=False)
+    error = reports / "rehearsal-source.error.txt"
+    assert not error.exists(), error.read_text()
+    data = json.loads((reports / "rehearsal-source.json").read_text())
+    print(f"rehearsal onto lab-copy: ok={data['ok']} {data['counts']} "
+          f"{[c['id'] for c in data['checks'] if c['status'] == 'fail'][:10]}")
+    assert data["after_reboot"]["boot_id_before"] != data["after_reboot"]["boot_id_after"]
+    assert data["after_reboot"]["boot_id_after"] == _boot_id(pair, "lab-copy") != copy_boot
+    assert {c["id"] for c in data["checks"]} >= {"reboot:new boot", "reboot:system state"}
+    assert _boot_id(pair, "lab-source") == source_boot
+    assert rehearsed.returncode == (0 if data["ok"] else 1), rehearsed.stderr[-2000:]
