@@ -175,4 +175,5 @@ def test_rehearse_reboots_the_restored_target_and_verifies_again(
     assert data["after_reboot"]["boot_id_after"] == _boot_id(pair, "lab-copy") != copy_boot
     assert {c["id"] for c in data["checks"]} >= {"reboot:new boot", "reboot:system state"}
     assert _boot_id(pair, "lab-source") == source_boot
-    assert rehearsed.returncode == (0 if data["ok"] else 1), rehearsed.stderr[-2000:]
+    assert data["ok"] and rehearsed.returncode == 0, rehearsed.stderr[-2000:]
+    assert "rehearsal of source: passed" in rehearsed.stderr
