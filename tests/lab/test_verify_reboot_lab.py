@@ -105,6 +105,10 @@ def test_a_service_enabled_until_the_next_boot_fails_after_the_reboot(
     with pair.open("lab-copy") as copy:  # running, "enabled", but only in /run
         copy.run("systemctl disable notes.service && systemctl enable --runtime "
                  "notes.service && systemctl is-active notes.service", timeout=60, check=True)
+        # and a unit of its own that fails at boot: the copy comes up degraded (no hang)
+        copy.run("printf '[Service]\\nType=oneshot\\nExecStart=/bin/false\\n[Install]\\n"
+                 "WantedBy=multi-user.target\\n' > /etc/systemd/system/fails-at-boot.service"
+                 " && systemctl enable fails-at-boot.service", timeout=60, check=True)
     source_boot = _boot_id(pair, "lab-source")
     # through the command line: the summary, the JSON report and the exit code
     proc = _cli(pair, snapshot, pair.ssh_spec("lab-source"), pair.ssh_spec("lab-copy"),
@@ -120,6 +124,10 @@ def test_a_service_enabled_until_the_next_boot_fails_after_the_reboot(
     assert notes["status"] == "fail" and UNTIL_NEXT_BOOT in notes["detail"]
     assert "not running" in notes["detail"]
     assert checks["reboot:new boot"]["status"] == "pass"
+    state = checks["reboot:system state"]
+    assert state["status"] == "fail" and state["expected"] == "running", state
+    assert state["found"] == "degraded" and "fails-at-boot.service" in state["detail"]
+    assert data["after_reboot"]["failed_units"] == ["fails-at-boot.service"]
     assert _boot_id(pair, "lab-source") == source_boot
 
 
