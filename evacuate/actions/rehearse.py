@@ -1,5 +1,9 @@
 """Rehearse a restore: each host's latest snapshot onto a throwaway target, verified, with
-JSON, JUnit and HTML reports — proof that the backups restore, before the day they must."""
+JSON, JUnit and HTML reports — proof that the backups restore, before the day they must.
+
+By default the restored target is then rebooted and verified again (``reboot_timeout``;
+None: not rebooted): the target is throwaway, so a reboot costs only its time, and a
+restore that works only until the next boot is not a restore to rely on."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from evacuate.actions.restore import record_rehearsal, restore_host
-from evacuate.actions.verify import verify_target
+from evacuate.actions.verify import verify_across_reboot, verify_target
 from evacuate.config import Config
 from evacuate.errors import EvacuateError
 from evacuate.hostref import ConnectOptions, HostRef
@@ -16,9 +20,11 @@ from evacuate.lab.lab import Lab, LabSpec, default_lab
 from evacuate.rebuild.run import VerifyFailed
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir
+from evacuate.verify.after_reboot import verification_to_json
 from evacuate.verify.html_report import write_html
 from evacuate.verify.junit import write_junit
 from evacuate.verify.model import report_to_json
+from evacuate.verify.reboot import DEFAULT_REBOOT_TIMEOUT
 
 REHEARSAL_LAB = ("evh", 9)
 
@@ -33,8 +39,10 @@ class _Quiet:
 
 def rehearse_hosts(hosts: list[HostRef], repo: SnapshotRepository, config: Config | None,
                    state: StateDir, connect: ConnectOptions, resolve: Callable[[str], HostRef],
-                   target_spec: str | None, reports: Path, scratch: Path) -> dict[str, bool]:
-    """Restore and verify each host; return host → passed. Reports go to ``reports``."""
+                   target_spec: str | None, reports: Path, scratch: Path, *,
+                   reboot_timeout: float | None = DEFAULT_REBOOT_TIMEOUT) -> dict[str, bool]:
+    """Restore and verify each host (then reboot it and verify again, unless
+    ``reboot_timeout`` is None); return host → passed. Reports go to ``reports``."""
     results = {}
     for source in hosts:
         with ExitStack() as stack:
@@ -48,7 +56,7 @@ def rehearse_hosts(hosts: list[HostRef], repo: SnapshotRepository, config: Confi
                 options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
             results[source.label] = _rehearse_one(
                 source, target, repo, options, config, state, reports,
-                StateDir(scratch / source.file_label / "state"))
+                StateDir(scratch / source.file_label / "state"), reboot_timeout)
     return results
 
 
@@ -66,7 +74,7 @@ def _throwaway_lab(folder: Path) -> Lab:
 
 def _rehearse_one(source: HostRef, target: HostRef, repo: SnapshotRepository,
                   options: ConnectOptions, config: Config | None, state: StateDir,
-                  reports: Path, scratch_state: StateDir) -> bool:
+                  reports: Path, scratch_state: StateDir, reboot_timeout: float | None) -> bool:
     error: EvacuateError | None = None
     try:
         restore_host(source, target, repo, options, scratch_state, config, _Quiet())
@@ -79,10 +87,21 @@ def _rehearse_one(source: HostRef, target: HostRef, repo: SnapshotRepository,
         stem.with_suffix(".error.txt").write_text(f"{error}\n")
         record_rehearsal(state, source.file_label, False, stem.with_suffix(".error.txt"))
         return False
-    report = verify_target(source, target, options, repo, config, source_reachable=False)
     import json
 
-    stem.with_suffix(".json").write_text(json.dumps(report_to_json(report), indent=1) + "\n")
+    if reboot_timeout is None:
+        report = verify_target(source, target, options, repo, config, source_reachable=False)
+        data = report_to_json(report)
+    else:
+        try:
+            across = verify_across_reboot(source, target, options, repo, config,
+                                          source_reachable=False, reboot_timeout=reboot_timeout)
+        except EvacuateError as failure:  # refused, or the target did not come back
+            stem.with_suffix(".error.txt").write_text(f"{failure}\n")
+            record_rehearsal(state, source.file_label, False, stem.with_suffix(".error.txt"))
+            return False
+        report, data = across.merged, verification_to_json(across)
+    stem.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")
     write_junit(report, stem.with_suffix(".junit.xml"))
     write_html(report, stem.with_suffix(".html"))
     passed = report.passes(strict=True)  # a rehearsal also fails on what is not verified

@@ -3,6 +3,8 @@ the state directory (``reports/verify-<target>-<time>.json``).
 
 ``run`` and ``restore`` call :func:`verify_target` at their end with the manifest they
 restored from; ``verify`` loads the manifest itself (``--snapshot``, default latest).
+``verify --after-reboot`` and ``rehearse`` call :func:`verify_across_reboot`: verify,
+reboot the target, verify again; never the source (:func:`refuse_rebooting_the_source`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from pathlib import Path
 
 from evacuate.config import Config
 from evacuate.config.model import VerifySettings
+from evacuate.errors import EvacuateError, UsageError
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir, write_json
+from evacuate.verify.after_reboot import RebootVerification, merge
 from evacuate.verify.engine import VerifyOptions, verify_against_snapshot
 from evacuate.verify.model import VerifyReport, report_to_json
+from evacuate.verify.reboot import DEFAULT_REBOOT_TIMEOUT, read_boot_state, reboot_and_wait
 
-__all__ = ["VerifyOptions", "address_of", "load_manifest", "save_report", "verify_target"]
+__all__ = ["VerifyOptions", "address_of", "load_manifest", "refuse_rebooting_the_source",
+           "save_report", "verify_across_reboot", "verify_target"]
 
 
 def address_of(ref: HostRef) -> str:
@@ -52,6 +58,60 @@ def verify_target(source: HostRef, target: HostRef, options: ConnectOptions,
             source_address=address_of(source) if source_reachable else None,
             target_label=target.label, settings=settings, options=verify_options,
             read_blob=repo.blobs.read_blob, progress=progress)
+
+
+def refuse_rebooting_the_source(source: HostRef, target: HostRef, options: ConnectOptions,
+                                *, ask_source: bool = True) -> None:
+    """Raise UsageError when ``target`` is ``source``: the same address and port (or both
+    this machine), or, when ``ask_source``, both answer from one running system (the same
+    machine id and boot id: one host under two names). A source that cannot be asked is
+    taken to be another host (the target answers where it does not)."""
+    a, b = source.spec, target.spec
+    same_spec = (a.is_local and b.is_local) or (
+        not a.is_local and not b.is_local and a.host.lower() == b.host.lower()
+        and (a.port or 22) == (b.port or 22))
+    refusal = f"{target.label} is the source {source.label}: evacuate never reboots the source"
+    if same_spec:
+        raise UsageError(refusal)
+    if not ask_source:
+        return
+    try:
+        with connect(source, options) as host:
+            source_boot = read_boot_state(host)
+    except EvacuateError:
+        return
+    with connect(target, options) as host:
+        if read_boot_state(host).same_system(source_boot):
+            raise UsageError(f"{refusal} (both answer with machine id "
+                             f"{source_boot.machine_id[:12]} and the same boot)")
+
+
+def verify_across_reboot(source: HostRef, target: HostRef, options: ConnectOptions,
+                         repo: SnapshotRepository, config: Config | None, *,
+                         manifest: SnapshotManifest | None = None, snapshot: str = "latest",
+                         verify_options: VerifyOptions | None = None,
+                         target_address: str | None = None, source_reachable: bool = True,
+                         reboot_timeout: float = DEFAULT_REBOOT_TIMEOUT,
+                         progress: Callable[[str], None] | None = None) -> RebootVerification:
+    """Verify ``target`` (see :func:`verify_target`), reboot it, wait (``reboot_timeout``
+    seconds) for a new boot and for systemd to settle, and verify again: a server that only
+    works until its next boot fails. Raise UsageError when ``target`` is the source (before
+    anything is done), RebootFailed when it does not come back."""
+    refuse_rebooting_the_source(source, target, options, ask_source=source_reachable)
+    manifest = manifest or load_manifest(repo, source, snapshot)
+
+    def once() -> VerifyReport:
+        return verify_target(source, target, options, repo, config, manifest=manifest,
+                             verify_options=verify_options, target_address=target_address,
+                             source_reachable=source_reachable)
+
+    say = progress or (lambda _message: None)
+    before = once()
+    say(f"verified {target.label} before the reboot: {before.counts()['fail']} failed")
+    outcome = reboot_and_wait(lambda: connect(target, options), timeout=reboot_timeout,
+                              progress=say)
+    say(f"verifying {target.label} again after the reboot")
+    return merge(before, once(), outcome)
 
 
 def save_report(state: StateDir, report: VerifyReport) -> Path:

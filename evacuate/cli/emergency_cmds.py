@@ -27,6 +27,7 @@ from evacuate.cli.run_cmds import LiveReporter
 from evacuate.errors import ExitCode, UsageError
 from evacuate.snapshot.open import open_repository
 from evacuate.snapshot.rescued import require_root
+from evacuate.verify.reboot import DEFAULT_REBOOT_TIMEOUT
 
 
 @app.command("restore")
@@ -144,11 +145,16 @@ def rehearse(
                                       "onto (default: a lab host evacuate starts and removes)."),
     reports: Path = typer.Option(Path("rehearsal-reports"), "--reports",
                                  help="Directory for the JSON, JUnit and HTML reports."),
+    reboot: bool = typer.Option(True, "--reboot/--no-reboot", help="Reboot the restored "
+                                "target and verify again (a restore that works only until "
+                                "its next boot fails)."),
+    reboot_timeout: float = typer.Option(DEFAULT_REBOOT_TIMEOUT, "--reboot-timeout", min=1,
+                                         help="Seconds the target has to boot again."),
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt,
 ) -> None:
     """Prove the backups restore: restore each host's latest snapshot onto a throwaway target,
-    verify, write reports; exit 1 if any check fails."""
+    verify, reboot it and verify again, write reports; exit 1 if any check fails."""
     from evacuate.actions.rehearse import rehearse_hosts
 
     ctx = make_context(config, state_dir)
@@ -159,7 +165,8 @@ def rehearse(
     reports.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="evacuate-rehearse-") as scratch:
         results = rehearse_hosts([ctx.host(n) for n in names], repo, ctx.config, ctx.state,
-                                 ctx.connect, ctx.host, target, reports, Path(scratch))
+                                 ctx.connect, ctx.host, target, reports, Path(scratch),
+                                 reboot_timeout=reboot_timeout if reboot else None)
     failed = [name for name, ok in results.items() if not ok]
     for name, ok in results.items():
         console.info_line(f"rehearsal of {name}: {'passed' if ok else 'FAILED'} "
