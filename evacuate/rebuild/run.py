@@ -72,6 +72,7 @@ class _Run:
     use_snapshot: str | None
     manifest: SnapshotManifest | None = None
     alongside: set[str] = field(default_factory=set)  # steps already run next to another
+    cancel: Callable[[], bool] | None = None  # a step run alongside stops when this says so
 
     @property
     def project(self) -> Path:
@@ -124,7 +125,7 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
             continue
         handler = STEPS.get(step.kind)
         if handler is None:
-            raise EvacuateError(f"unknown step kind {step.kind!r}")
+            raise EvacuateError(f"unknown step kind '{step.kind}' (step {step.id})")
         began = time.monotonic()
         if handler.needs_snapshot:
             run.snapshot()
@@ -147,33 +148,38 @@ def _snapshot_step(run: _Run, step: Step, index: int) -> str | None:
     if after is not None and after.kind is StepKind.PREPARE and not run.journal.done(after.id):
         run.reporter.step(index + 1, len(steps), after, False)
         run.alongside.add(after.id)
-        run.manifest = _snapshot_while_preparing(run, step, after)
+        run.manifest = _snapshot_while_preparing(run, step, after, index + 1)
         return None
     run.manifest = ctx.take_snapshot()
     run.journal.use_snapshot(run.manifest.id)
     return _snapshot_detail(run.manifest)
 
 
-def _snapshot_while_preparing(run: _Run, snapshot: Step, prepare: Step) -> SnapshotManifest:
+def _snapshot_while_preparing(run: _Run, snapshot: Step, prepare: Step,
+                              prepare_index: int) -> SnapshotManifest:
     """Take the snapshot while the target installs its packages (neither needs the other):
     each step is journaled when it ends; the first failure is raised once both have ended."""
     assert run.ctx.take_snapshot is not None
     began = time.monotonic()
     stop = threading.Event()  # the snapshot failed: the packages stop too
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
-        preparing = pool.submit(_ansible_step, run, prepare, dict(FAST_PATH), stop.is_set)
+        run.cancel = stop.is_set
+        preparing = pool.submit(STEPS[prepare.kind].run, run, prepare, prepare_index)
         try:
             manifest = run.ctx.take_snapshot()
         except BaseException:
             stop.set()
             with contextlib.suppress(BaseException):  # the snapshot's error is the one raised
                 detail = preparing.result()
-                run.ended(prepare, time.monotonic() - began, detail)
+                if detail is not None:
+                    run.ended(prepare, time.monotonic() - began, detail)
             raise
         run.journal.use_snapshot(manifest.id)
         run.ended(snapshot, time.monotonic() - began, _snapshot_detail(manifest))
         detail = preparing.result()
-        run.ended(prepare, time.monotonic() - began, detail)
+        if detail is not None:
+            run.ended(prepare, time.monotonic() - began, detail)
+    run.cancel = None
     return manifest
 
 
@@ -199,7 +205,7 @@ def _ansible_step(run: _Run, step: Step, extravars: dict[str, object],
 
 
 def _playbook_step(run: _Run, step: Step, _index: int) -> str:
-    return _ansible_step(run, step, dict(FAST_PATH))
+    return _ansible_step(run, step, dict(FAST_PATH), run.cancel)
 
 
 def _activate_step(run: _Run, step: Step, _index: int) -> str:
