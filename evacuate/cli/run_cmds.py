@@ -86,22 +86,22 @@ def summary_json(summary: RunSummary) -> dict[str, Any]:
 
 
 def render_dry_run(plan: DryRun) -> None:
-    out = console.out()
-    out.print(f"dry run of {console.escape(plan.plan)}: {console.escape(plan.source)} → "
-              f"{console.escape(plan.target)} from {console.escape(plan.snapshot)}; nothing is "
-              "changed")
+    def line(text: str) -> None:  # data, printed as it is (no markup, no wrapping)
+        console.out().print(text, markup=False, emoji=False, soft_wrap=True)
+
+    line(f"dry run of {plan.plan}: {plan.source} → {plan.target} from {plan.snapshot}; "
+         "nothing is changed")
     for index, step in enumerate(plan.steps, start=1):
         mark = " (done before, skipped)" if step.skipped else ""
-        out.print(f"[{index}/{len(plan.steps)}] {step.id}: {console.escape(step.title)}{mark}",
-                  markup=False)
+        line(f"[{index}/{len(plan.steps)}] {step.id}: {step.title}{mark}")
         for task in step.tasks:
-            out.print(f"      task: {task}", markup=False)
-    out.print(f"data: {plan.files} entries ({console.human_size(plan.file_bytes)}) under "
-              f"{', '.join(plan.data_roots) or 'no data root'} and {plan.config_files} config "
-              f"files; {plan.packages} packages", markup=False)
+            line(f"      task: {task}")
+    line(f"data: {plan.files} entries ({console.human_size(plan.file_bytes)}) under "
+         f"{', '.join(plan.data_roots) or 'no data root'} and {plan.config_files} config files; "
+         f"{plan.packages} packages")
     for database in plan.databases:
-        out.print(f"database: {database.engine}:{database.name} "
-                  f"({console.human_size(database.size_bytes)})", markup=False)
+        line(f"database: {database.engine}:{database.name} "
+             f"({console.human_size(database.size_bytes)})")
 
 
 @app.command("run")
