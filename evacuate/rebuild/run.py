@@ -282,7 +282,8 @@ def _verify_step(run: _Run, _step: Step, _index: int) -> str:
     run.summary.verify = report
     if not ok:
         raise VerifyFailed(f"verification of {ctx.plan.target} failed: {text}",
-                           hint="see the report; fix and run 'evacuate run --resume'")
+                           hint="see the report; fix and run 'evacuate run --resume'",
+                           report=report)
     return text
 
 
@@ -299,7 +300,12 @@ STEPS: dict[StepKind, StepHandler] = {
 
 
 class VerifyFailed(EvacuateError):
-    """The rebuilt target differs from the source."""
+    """The rebuilt target differs from the source; ``report``: what the verifier found."""
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 report: object | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.report = report
 
 
 def _mirror(target: Transport, manifest: SnapshotManifest, dirs: tuple[str, ...]) -> list[str]:
