@@ -62,7 +62,7 @@ class RunContext:
 
 
 @dataclass
-class _Run:
+class StepRun:
     """One run of a plan: what its step handlers share."""
 
     ctx: RunContext
@@ -103,7 +103,7 @@ class StepHandler:
     line, or None when it ended (journaled) the step itself. ``needs_snapshot``: the
     snapshot restored from is loaded first (on a resume, from the store)."""
 
-    run: Callable[[_Run, Step, int], str | None]
+    run: Callable[[StepRun, Step, int], str | None]
     needs_snapshot: bool = True
 
 
@@ -114,7 +114,7 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
     plan = ctx.plan
     journal = Journal.open(ctx.folder / "journal.json", plan.name, resume=resume)
     started = time.monotonic()
-    run = _Run(ctx, reporter, journal, RunSummary(plan.name, journal.snapshot_id or
+    run = StepRun(ctx, reporter, journal, RunSummary(plan.name, journal.snapshot_id or
                                                   plan.snapshot_id, 0.0), use_snapshot)
     for index, step in enumerate(plan.steps, start=1):
         if step.id in run.alongside:
@@ -137,7 +137,7 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
     return run.summary
 
 
-def _snapshot_step(run: _Run, step: Step, index: int) -> str | None:
+def _snapshot_step(run: StepRun, step: Step, index: int) -> str | None:
     ctx, steps = run.ctx, run.ctx.plan.steps
     if run.use_snapshot or ctx.take_snapshot is None:
         run.manifest = ctx.repo.load(ctx.repo.find(ctx.plan.source, run.use_snapshot or
@@ -155,7 +155,7 @@ def _snapshot_step(run: _Run, step: Step, index: int) -> str | None:
     return _snapshot_detail(run.manifest)
 
 
-def _snapshot_while_preparing(run: _Run, snapshot: Step, prepare: Step,
+def _snapshot_while_preparing(run: StepRun, snapshot: Step, prepare: Step,
                               prepare_index: int) -> SnapshotManifest:
     """Take the snapshot while the target installs its packages (neither needs the other):
     each step is journaled when it ends; the first failure is raised once both have ended."""
@@ -192,7 +192,7 @@ FAST_PATH: dict[str, object] = {"evacuate_restore_files": False,
 """The data steps stream files and dumps themselves: the playbook's own restore is off."""
 
 
-def _ansible_step(run: _Run, step: Step, extravars: dict[str, object],
+def _ansible_step(run: StepRun, step: Step, extravars: dict[str, object],
                   cancel: Callable[[], bool] | None = None) -> str:
     ctx = run.ctx
     outcome = run_playbook(run.project, ctx.folder / "runner",
@@ -204,11 +204,11 @@ def _ansible_step(run: _Run, step: Step, extravars: dict[str, object],
     return f"ok={outcome.ok} changed={outcome.changed}"
 
 
-def _playbook_step(run: _Run, step: Step, _index: int) -> str:
+def _playbook_step(run: StepRun, step: Step, _index: int) -> str:
     return _ansible_step(run, step, dict(FAST_PATH), run.cancel)
 
 
-def _activate_step(run: _Run, step: Step, _index: int) -> str:
+def _activate_step(run: StepRun, step: Step, _index: int) -> str:
     plan = run.ctx.plan
     extravars: dict[str, object] = dict(FAST_PATH)
     with run.ctx.connect_target() as target:
@@ -232,7 +232,7 @@ def _activate_step(run: _Run, step: Step, _index: int) -> str:
     return _ansible_step(run, step, extravars)
 
 
-def _files_step(run: _Run, _step: Step, _index: int) -> str:
+def _files_step(run: StepRun, _step: Step, _index: int) -> str:
     ctx, manifest = run.ctx, run.snapshot()
     select = file_selector(ctx.plan.config_files, ctx.plan.data_roots)
     # per tree (each may be its own file system on the target); /etc for config files
@@ -258,7 +258,7 @@ def _files_step(run: _Run, _step: Step, _index: int) -> str:
             f"{'; removed ' + ', '.join(removed) if removed else ''}")
 
 
-def _databases_step(run: _Run, step: Step, _index: int) -> str:
+def _databases_step(run: StepRun, step: Step, _index: int) -> str:
     ctx = run.ctx
     owners = {d.name: d.owner for d in ctx.plan.databases if d.owner}
     # a run killed while a dump was loading left that database half restored
@@ -273,7 +273,7 @@ def _databases_step(run: _Run, step: Step, _index: int) -> str:
     return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
 
 
-def _verify_step(run: _Run, _step: Step, _index: int) -> str:
+def _verify_step(run: StepRun, _step: Step, _index: int) -> str:
     ctx = run.ctx
     if ctx.verify is None:
         return "no verifier"
@@ -327,5 +327,5 @@ def _mirror(target: Transport, manifest: SnapshotManifest, dirs: tuple[str, ...]
     return removed
 
 
-__all__ = ["STEPS", "RunContext", "RunReporter", "RunSummary", "StepHandler", "TransportError",
-           "VerifyFailed", "run_plan"]
+__all__ = ["STEPS", "RunContext", "RunReporter", "RunSummary", "StepHandler", "StepRun",
+           "TransportError", "VerifyFailed", "run_plan"]

@@ -11,9 +11,8 @@ import pytest
 
 from evacuate.errors import EvacuateError
 from evacuate.plan.model import Estimate, RebuildPlan, Step, StepKind
-from evacuate.rebuild import run as rebuild
 from evacuate.rebuild.journal import Journal
-from evacuate.rebuild.run import STEPS, RunContext, StepHandler, VerifyFailed, run_plan
+from evacuate.rebuild.run import STEPS, RunContext, StepHandler, StepRun, VerifyFailed, run_plan
 from evacuate.snapshot.crypto import Cipher
 from evacuate.snapshot.manifest import SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository
@@ -96,7 +95,7 @@ def test_a_failed_step_is_where_the_resume_starts(tmp_path: Path, repo: Snapshot
         ran.append(f"{step.id}#{index}")
         return "ok=1 changed=1"
 
-    def files(run: rebuild._Run, step: Step, index: int) -> str:
+    def files(run: StepRun, step: Step, index: int) -> str:
         ran.append(f"{step.id}#{index} from {run.snapshot().id}")
         if failing[0]:
             raise EvacuateError("the target is full")
@@ -145,7 +144,7 @@ def test_the_snapshot_is_taken_while_the_packages_install(
         tmp_path: Path, repo: SnapshotRepository, monkeypatch: pytest.MonkeyPatch) -> None:
     installing = threading.Event()
 
-    def prepare(run: rebuild._Run, step: Step, index: int) -> str:
+    def prepare(run: StepRun, step: Step, index: int) -> str:
         installing.set()
         return f"installed as step {index}"
 
@@ -166,7 +165,7 @@ def test_a_failed_snapshot_stops_the_packages(tmp_path: Path, repo: SnapshotRepo
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     stopped = []
 
-    def prepare(run: rebuild._Run, step: Step, index: int) -> str:
+    def prepare(run: StepRun, step: Step, index: int) -> str:
         cancel = run.cancel
         assert cancel is not None
         deadline = time.monotonic() + 30
