@@ -23,7 +23,7 @@ class HostRef:
     label: str
     spec: HostSpec
     become: bool = False
-    role: str = "host"  # host (a source in the config), target, or adhoc
+    role: str = "host"  # host (a source in the config), target, or adhoc (an SSH spec)
 
     @property
     def file_label(self) -> str:

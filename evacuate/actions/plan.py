@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from evacuate.actions.snapshot import snapshot_host
 from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.ansible.vault import encrypt, ensure_vault_password
 from evacuate.config import Config
@@ -13,7 +14,8 @@ from evacuate.errors import EvacuateError, UsageError
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.inventory import HostInventory, collect_inventory, from_json
 from evacuate.plan.builder import build_plan
-from evacuate.plan.model import RebuildPlan
+from evacuate.plan.model import PlanSource, RebuildPlan, SourceKind
+from evacuate.plan.persist import plan_from_json
 from evacuate.plan.probe import probe_target
 from evacuate.plan.render import render_project
 from evacuate.snapshot.engine import SnapshotProgress
@@ -32,8 +34,6 @@ def source_manifest(repo: SnapshotRepository, source: HostRef, options: ConnectO
                     config: Config | None, snapshot: str | None,
                     progress: SnapshotProgress | None) -> SnapshotManifest:
     """The snapshot to plan from: the one asked for, else the latest, else a new one."""
-    from evacuate.actions.snapshot import snapshot_host
-
     if snapshot:
         return repo.load(repo.find(source.file_label, snapshot))
     latest = repo.latest(source.file_label)
@@ -67,11 +67,12 @@ def password_hashes(repo: SnapshotRepository, manifest: SnapshotManifest,
 
 def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
               options: ConnectOptions, state: StateDir, config: Config | None, *,
-              snapshot: str | None = None,
-              progress: SnapshotProgress | None = None,
+              snapshot: str | None = None, progress: SnapshotProgress | None = None,
+              origin: PlanSource | None = None,
               store: str | None = None) -> tuple[RebuildPlan, Path]:
-    """``store``: the --store URL the plan was made with (for the project README's
-    commands)."""
+    """Plan ``source`` onto ``target``. ``origin``: where a run finds the source (default:
+    the host ``source``; a rescued disk's plan says so, and a run never connects to it).
+    ``store``: the --store URL the plan was made with (for the project README's commands)."""
     try:
         manifest = source_manifest(repo, source, options, config, snapshot, progress)
     except GONE as lost:
@@ -91,7 +92,7 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
                       target_spec=str(target.spec), available=offer.candidates,
                       target_free_bytes=offer.free_bytes, target_names=offer.names,
                       config_texts=read_small_files(repo, manifest, config_paths))
-    plan = replace(plan, source_spec=_source_spec(source))
+    plan = replace(plan, source_spec=origin or host_source(source))
     folder = plan_dir(state, plan.name)
     hashes = password_hashes(repo, manifest, {u.name for u in plan.users})
     password = ensure_vault_password(state.root / "keys" / "vault-pass")
@@ -114,20 +115,19 @@ def cli_options(state: StateDir, config: Config | None, store: str | None) -> li
     return options
 
 
-DISK_SOURCE = "disk:"
-"""The prefix of a plan's source_spec when the source is a rescued disk: nothing to connect to."""
+def host_source(source: HostRef) -> PlanSource:
+    """A plan's source that is a host: its config name, or the SSH spec it was given as."""
+    return PlanSource(SourceKind.HOST, str(source.spec) if source.role == "adhoc"
+                      else source.label)
 
 
-def _source_spec(source: HostRef) -> str:
-    if source.role == "disk":
-        return DISK_SOURCE + source.label
-    return str(source.spec) if source.role == "adhoc" else source.label
+def disk_source(label: str) -> PlanSource:
+    """A plan's source that is a rescued disk, its snapshots filed under ``label``."""
+    return PlanSource(SourceKind.DISK, label)
 
 
 def load_plan(state: StateDir, name: str | None) -> tuple[RebuildPlan, Path]:
     """The saved plan ``name`` (default: the last one made); UsageError if there is none."""
-    from evacuate.plan.persist import plan_from_json
-
     if name is None:
         current = state.root / "plans" / "current"
         if not current.exists():

@@ -7,12 +7,13 @@ restore that works only until the next boot is not a restore to rely on."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 from evacuate.actions.restore import record_rehearsal, restore_host
-from evacuate.actions.verify import verify_across_reboot, verify_target
+from evacuate.actions.verify import verify_across_reboot
 from evacuate.config import Config
 from evacuate.errors import EvacuateError
 from evacuate.hostref import ConnectOptions, HostRef
@@ -23,7 +24,7 @@ from evacuate.state import StateDir
 from evacuate.verify.after_reboot import verification_to_json
 from evacuate.verify.html_report import write_html
 from evacuate.verify.junit import write_junit
-from evacuate.verify.model import report_to_json
+from evacuate.verify.model import VerifyReport, report_to_json
 from evacuate.verify.reboot import DEFAULT_REBOOT_TIMEOUT
 
 REHEARSAL_LAB = ("evh", 9)
@@ -75,27 +76,33 @@ def _throwaway_lab(folder: Path) -> Lab:
 def _rehearse_one(source: HostRef, target: HostRef, repo: SnapshotRepository,
                   options: ConnectOptions, config: Config | None, state: StateDir,
                   reports: Path, scratch_state: StateDir, reboot_timeout: float | None) -> bool:
+    """Restore ``source`` onto ``target``; its run's verification (one, not a second pass
+    after it) is the rehearsal's report, and with ``reboot_timeout`` the target is rebooted
+    and verified again."""
+    report: VerifyReport | None = None
     error: EvacuateError | None = None
     try:
-        restore_host(source, target, repo, options, scratch_state, config, _Quiet())
-    except VerifyFailed:
-        pass  # the report below says what failed
+        _plan, summary = restore_host(source, target, repo, options, scratch_state, config,
+                                      _Quiet())
+        report = summary.verify if isinstance(summary.verify, VerifyReport) else None
+    except VerifyFailed as failed:
+        report = failed.report if isinstance(failed.report, VerifyReport) else None
+        error = None if report is not None else failed
     except EvacuateError as failure:
         error = failure
     stem = reports / f"rehearsal-{source.file_label}"
-    if error is not None:
-        stem.with_suffix(".error.txt").write_text(f"{error}\n")
+    if report is None:
+        message = error or EvacuateError("the restore ended without a verification report")
+        stem.with_suffix(".error.txt").write_text(f"{message}\n")
         record_rehearsal(state, source.file_label, False, stem.with_suffix(".error.txt"))
         return False
-    import json
-
     if reboot_timeout is None:
-        report = verify_target(source, target, options, repo, config, source_reachable=False)
         data = report_to_json(report)
     else:
         try:
             across = verify_across_reboot(source, target, options, repo, config,
-                                          source_reachable=False, reboot_timeout=reboot_timeout)
+                                          source_reachable=False, reboot_timeout=reboot_timeout,
+                                          before=report)
         except EvacuateError as failure:  # refused, or the target did not come back
             stem.with_suffix(".error.txt").write_text(f"{failure}\n")
             record_rehearsal(state, source.file_label, False, stem.with_suffix(".error.txt"))

@@ -9,26 +9,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from evacuate.actions.plan import make_plan
+from evacuate.actions.plan import disk_source, make_plan
 from evacuate.actions.run import run_saved_plan
+from evacuate.actions.snapshot import snapshot_rescued_disk
 from evacuate.config import Config
 from evacuate.errors import UsageError
 from evacuate.hostref import ConnectOptions, HostRef
-from evacuate.plan.model import RebuildPlan
+from evacuate.plan.model import PlanSource, RebuildPlan
 from evacuate.rebuild.run import RunReporter, RunSummary
 from evacuate.snapshot.engine import SnapshotProgress
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir, read_json, write_json
+from evacuate.transport import parse_host_spec
 
 
 def restore_host(source: HostRef, target: HostRef, repo: SnapshotRepository,
                  options: ConnectOptions, state: StateDir, config: Config | None,
-                 reporter: RunReporter, *, snapshot: str = "latest",
-                 resume: bool = False) -> tuple[RebuildPlan, RunSummary]:
+                 reporter: RunReporter, *, snapshot: str = "latest", resume: bool = False,
+                 origin: PlanSource | None = None) -> tuple[RebuildPlan, RunSummary]:
     """Rebuild ``source`` on ``target`` from a snapshot only: the source is never contacted."""
     ref = repo.find(source.file_label, snapshot)  # UsageError when there is none
-    plan, project = make_plan(source, target, repo, options, state, config, snapshot=ref.id)
+    plan, project = make_plan(source, target, repo, options, state, config, snapshot=ref.id,
+                              origin=origin)
     summary = run_saved_plan(plan, project.parent, repo, None, target, options, state, config,
                              reporter, resume=resume, use_snapshot=ref.id)
     return plan, summary
@@ -41,13 +44,10 @@ def restore_from_disk(root: Path, label: str, target: HostRef, repo: SnapshotRep
     """The machine was carried back to the office: snapshot its rescued disk (mounted at
     ``root``, never written; databases dumped from servers started on a copy) into ``repo``
     under ``label``, then rebuild it on ``target`` from that snapshot and verify."""
-    from evacuate.actions.snapshot import snapshot_rescued_disk
-    from evacuate.transport import parse_host_spec
-
     manifest = snapshot_rescued_disk(root, label, repo, config, progress)
-    source = HostRef(label, parse_host_spec("local"), False, "disk")
-    plan, summary = restore_host(source, target, repo, options, state, config, reporter,
-                                 snapshot=manifest.id)
+    plan, summary = restore_host(HostRef(label, parse_host_spec("local")), target, repo,
+                                 options, state, config, reporter, snapshot=manifest.id,
+                                 origin=disk_source(label))
     return manifest, plan, summary
 
 

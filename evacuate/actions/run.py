@@ -1,19 +1,24 @@
-"""Action: run a saved plan (and, for `restore`, the same without a source)."""
+"""Action: run a saved plan as asked (resume, a snapshot, a cutover, a dry run), and, for
+``restore``, the same without a source. The decisions live here, not in the CLI: a plan made
+from a rescued disk has no source (it runs from its latest snapshot and cannot cut over), a
+cutover continues the run it follows, a source that cannot be reached says how to go on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from evacuate.actions.snapshot import snapshot_request
 from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.actions.verify import save_report
 from evacuate.config import Config
-from evacuate.errors import UsageError
+from evacuate.errors import HostKeyError, TransportError, UsageError
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.plan.model import RebuildPlan
 from evacuate.rebuild.cutover import CutoverResult, cutover, revert
 from evacuate.rebuild.journal import Journal
-from evacuate.rebuild.run import RunContext, RunReporter, RunSummary, run_plan
+from evacuate.rebuild.run import RunContext, RunReporter, RunSummary, VerifyFailed, run_plan
 from evacuate.snapshot.engine import SnapshotProgress, take_snapshot
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
@@ -21,28 +26,92 @@ from evacuate.state import StateDir
 from evacuate.transport.base import Transport
 from evacuate.verify.engine import verify_against_snapshot
 
+Resolve = Callable[[str], HostRef]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What ``evacuate run`` was asked for."""
+
+    resume: bool = False
+    snapshot: str | None = None  # a snapshot id or 'latest' instead of a fresh one
+    cutover: bool = False
+
+
+@dataclass
+class RunOutcome:
+    summary: RunSummary
+    cutover: CutoverResult | None = None
+
+
+class CutoverFailed(VerifyFailed):
+    """The target failed verification after the cutover: the source's writers are stopped."""
+
+    def __init__(self, result: CutoverResult) -> None:
+        super().__init__("the target failed verification after the cutover; the source's "
+                         f"services are stopped ({result.detail})",
+                         hint="'evacuate revert' starts them again")
+        self.result = result
+
+
+def plan_source(plan: RebuildPlan, resolve: Resolve) -> HostRef | None:
+    """The host the plan's source is (None: a rescued disk, there is nothing to reach)."""
+    if plan.source_spec.is_disk:
+        return None
+    return resolve(plan.source_spec.host or plan.source)
+
+
+def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, resolve: Resolve,
+                 options: ConnectOptions, state: StateDir, config: Config | None,
+                 reporter: RunReporter, asked: RunRequest, *,
+                 ran: Callable[[RunSummary], None] = lambda _s: None,
+                 say: Callable[[str], None] = lambda _m: None) -> RunOutcome:
+    """Run ``plan`` (``ran`` is told when its steps are done), then cut over if asked;
+    raise CutoverFailed when the target does not verify after the cutover."""
+    source = plan_source(plan, resolve)
+    snapshot = asked.snapshot
+    if source is None:  # a rescued disk's plan: only its snapshot is there to read
+        if asked.cutover:
+            raise UsageError("a plan made from a rescued disk has no source to cut over")
+        snapshot = snapshot or "latest"
+    target = resolve(plan.target_spec)
+    # a cutover continues a completed (or interrupted) run
+    summary = run_saved_plan(plan, folder, repo, source, target, options, state, config,
+                             reporter, resume=asked.resume or asked.cutover,
+                             use_snapshot=snapshot)
+    ran(summary)
+    outcome = RunOutcome(summary)
+    if asked.cutover:
+        assert source is not None  # refused above for a rescued disk's plan
+        outcome.cutover = cutover_saved_plan(plan, folder, repo, source, target, options, state,
+                                             config, say)
+        if not outcome.cutover.verified:
+            raise CutoverFailed(outcome.cutover)
+    return outcome
+
 
 def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
                    source: HostRef | None, target: HostRef, options: ConnectOptions,
                    state: StateDir, config: Config | None, reporter: RunReporter, *,
                    resume: bool, use_snapshot: str | None,
                    snapshot_progress: SnapshotProgress | None = None) -> RunSummary:
-    from evacuate.actions.snapshot import request_for
-
     def fresh_snapshot() -> SnapshotManifest:
         assert source is not None
         try:
             with connect(source, options) as transport:
-                request = request_for(source, config)
-                if request.host != plan.source:
-                    request = type(request)(plan.source, request.include, request.exclude,
-                                            request.databases)
-                return take_snapshot(transport, repo, request, snapshot_progress)
+                return take_snapshot(transport, repo, snapshot_request(source, plan, config),
+                                     snapshot_progress)
         except GONE as lost:
             named = config is not None and (plan.target in config.targets
                                             or plan.target in config.hosts)
             lost.hint = source_gone_hint(repo, plan.source, plan.target if named else target.label,
                                          "or this plan: 'evacuate run --snapshot latest'")
+            raise
+        except TransportError as failed:
+            if isinstance(failed, HostKeyError):
+                raise
+            failed.hint = failed.hint or ("the source cannot be reached: 'evacuate run --resume "
+                                          "--snapshot latest' continues from the last snapshot")
             raise
 
     def verify(manifest: SnapshotManifest, target_transport: Transport) -> tuple[bool, str, object]:
@@ -61,7 +130,6 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
 
     ctx = RunContext(
         plan=plan, folder=folder, repo=repo,
-        connect_source=(lambda: connect(source, options)) if source else None,
         connect_target=lambda: connect(target, options),
         take_snapshot=fresh_snapshot if source else None,
         vault_password_file=state.root / "keys" / "vault-pass",
@@ -75,15 +143,12 @@ def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository
                        say: Callable[[str], None]) -> CutoverResult:
     """The final delta with the source's writers stopped (see rebuild.cutover); the plan
     must have run to the end first."""
-    from evacuate.actions.snapshot import request_for
-
     journal = Journal.open(folder / "journal.json", plan.name, resume=True)
     if not journal.done("verify") or journal.snapshot_id is None:
         raise UsageError("cutover needs a completed run of the plan first",
                          hint="run 'evacuate run' (it ends with a verified target)")
     previous = repo.load(repo.find(plan.source, journal.snapshot_id))
-    request = request_for(source, config)
-    request = type(request)(plan.source, request.include, request.exclude, request.databases)
+    request = snapshot_request(source, plan, config)
 
     def verify(manifest: SnapshotManifest, target_transport: Transport) -> tuple[bool, str, object]:
         report = verify_against_snapshot(
@@ -98,15 +163,19 @@ def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository
     with connect(source, options) as src, connect(target, options) as tgt:
         result = cutover(plan, repo, src, tgt, previous,
                          lambda: take_snapshot(src, repo, request), verify, say)
-    journal.steps["cutover"] = {"status": "done" if result.verified else "failed",
-                                "snapshot": result.final_snapshot,
-                                "downtime": round(result.downtime_seconds, 2),
-                                "stopped": result.stopped}
-    journal.snapshot_id = result.final_snapshot
-    journal.save()
+    journal.mark_cutover(verified=result.verified, snapshot=result.final_snapshot,
+                         downtime=result.downtime_seconds, stopped=result.stopped)
     return result
 
 
-def revert_saved_plan(plan: RebuildPlan, source: HostRef, options: ConnectOptions) -> list[str]:
+def revert_saved_plan(plan: RebuildPlan, resolve: Resolve, options: ConnectOptions) -> list[str]:
+    """Start the source's writers a cutover stopped."""
+    source = plan_source(plan, resolve)
+    if source is None:
+        raise UsageError("a plan made from a rescued disk has no source to start services on")
     with connect(source, options) as src:
         return revert(plan, src)
+
+
+__all__ = ["CutoverFailed", "RunOutcome", "RunRequest", "cutover_saved_plan", "plan_source",
+           "revert_saved_plan", "run_as_asked", "run_saved_plan"]

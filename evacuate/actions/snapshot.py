@@ -7,6 +7,7 @@ from pathlib import Path
 
 from evacuate.config import Config
 from evacuate.hostref import ConnectOptions, HostRef, connect
+from evacuate.plan.model import RebuildPlan
 from evacuate.snapshot.engine import SnapshotProgress, SnapshotRequest, take_snapshot
 from evacuate.snapshot.maintenance import (
     CheckReport,
@@ -30,6 +31,12 @@ def request_for(ref: HostRef, config: Config | None) -> SnapshotRequest:
         return SnapshotRequest(ref.file_label, include=host.include, exclude=excludes,
                                databases=databases)
     return SnapshotRequest(ref.file_label, exclude=excludes)
+
+
+def snapshot_request(ref: HostRef, plan: RebuildPlan, config: Config | None) -> SnapshotRequest:
+    """:func:`request_for` ``ref``, filed under the plan's source label (a plan made from an
+    SSH spec files its snapshots under the host's name)."""
+    return replace(request_for(ref, config), host=plan.source)
 
 
 def snapshot_host(ref: HostRef, options: ConnectOptions, repo: SnapshotRepository,

@@ -92,11 +92,13 @@ def verify_across_reboot(source: HostRef, target: HostRef, options: ConnectOptio
                          verify_options: VerifyOptions | None = None,
                          target_address: str | None = None, source_reachable: bool = True,
                          reboot_timeout: float = DEFAULT_REBOOT_TIMEOUT,
-                         progress: Callable[[str], None] | None = None) -> RebootVerification:
+                         progress: Callable[[str], None] | None = None,
+                         before: VerifyReport | None = None) -> RebootVerification:
     """Verify ``target`` (see :func:`verify_target`), reboot it, wait (``reboot_timeout``
     seconds) for a new boot and for systemd to settle, and verify again: a server that only
     works until its next boot fails. Raise UsageError when ``target`` is the source (before
-    anything is done), RebootFailed when it does not come back."""
+    anything is done), RebootFailed when it does not come back. ``before``: a verification
+    just made (a run's own), used instead of verifying a first time."""
     refuse_rebooting_the_source(source, target, options, ask_source=source_reachable)
     manifest = manifest or load_manifest(repo, source, snapshot)
 
@@ -106,7 +108,7 @@ def verify_across_reboot(source: HostRef, target: HostRef, options: ConnectOptio
                              source_reachable=source_reachable)
 
     say = progress or (lambda _message: None)
-    before = once()
+    before = before or once()
     say(f"verified {target.label} before the reboot: {before.counts()['fail']} failed")
     outcome = reboot_and_wait(lambda: connect(target, options), timeout=reboot_timeout,
                               progress=say)

@@ -120,3 +120,36 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
         raise PlaybookFailed(f"the playbook failed ({', '.join(tags) or 'all'}): {first}",
                              hint=f"artifacts: {outcome.artifacts}")
     return outcome
+
+
+def list_tasks(project: Path, *, tags: tuple[str, ...] = (),
+               vault_password_file: Path | None = None, timeout: float = 300) -> list[str]:
+    """The tasks ``project/site.yml`` would run with ``tags`` (``ansible-playbook
+    --list-tasks``: nothing is contacted, nothing changed), as ``role : task`` names."""
+    import subprocess
+
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "--list-tasks",
+               "-i", str(project / "inventory" / "hosts.yml"), "site.yml"]
+    if tags:
+        command += ["--tags", ",".join(tags)]
+    if vault_password_file:
+        command += ["--vault-password-file", str(vault_password_file)]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(project / "ansible.cfg"),
+           "ANSIBLE_ROLES_PATH": str(project / "roles"), "ANSIBLE_NOCOLOR": "1"}
+    try:
+        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as failed:
+        raise EvacuateError(f"ansible-playbook --list-tasks in {project}: {failed}") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EvacuateError(f"ansible-playbook --list-tasks in {project} failed: {last}")
+    tasks, listing = [], False
+    for line in done.stdout.splitlines():
+        if line.strip() == "tasks:":
+            listing = True
+        elif listing and line.strip() and not line.lstrip().startswith("play #"):
+            tasks.append(line.strip().split("\t")[0].strip())
+        elif line.lstrip().startswith("play #"):
+            listing = False
+    return tasks

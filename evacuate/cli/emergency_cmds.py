@@ -23,7 +23,7 @@ from evacuate.cli.common import (
     StoreOpt,
     make_context,
 )
-from evacuate.cli.run_cmds import LiveReporter
+from evacuate.cli.run_cmds import LiveReporter, json_outcome, summary_json
 from evacuate.errors import ExitCode, UsageError
 from evacuate.snapshot.open import open_repository
 from evacuate.snapshot.rescued import require_root
@@ -46,43 +46,52 @@ def restore(
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt, known_hosts: Path | None = KnownHostsOpt,
     identity: Path | None = IdentityOpt, accept_new: bool = AcceptNewOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Rebuild HOST on the new host from its snapshot alone (the source is never contacted),
     then verify against the snapshot. Prints the total time: your recovery time."""
-    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new)
-    started = time.monotonic()
-    if from_root is not None:
-        if resume or snapshot != "latest":
-            raise UsageError("--from-root takes a fresh snapshot of the disk: without --resume "
-                             "or --snapshot (resume with 'evacuate restore LABEL --to TARGET "
-                             "--resume')")
-        require_root(from_root)  # before a store is made for it
-        label = host or disk_label(from_root)
-        repo = open_repository(ctx.config, ctx.state, store, create=True,
-                               warn=console.warning_line)
-        with console.TransferProgress(f"restore from the rescued disk {from_root}") as progress:
-            manifest, plan, summary = actions.restore_from_disk(
-                from_root, label, ctx.host(to), repo, ctx.connect, ctx.state, ctx.config,
-                LiveReporter(progress), progress)
-        for warning in manifest.warnings[:10]:
-            console.warning_line(warning)
-        esc = console.escape
-        console.out().print(f"[bold green]restored[/] {esc(plan.source)} (rescued disk "
-                            f"{esc(str(from_root))}) on {esc(plan.target)} from snapshot "
-                            f"{esc(summary.snapshot_id)}: verified; "
-                            f"total {time.monotonic() - started:.1f} s")
+    with json_outcome(as_json, "restore"):
+        ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
+                           accept_new=accept_new)
+        started = time.monotonic()
+        warnings: list[str] = []
+        if from_root is not None:
+            if resume or snapshot != "latest":
+                raise UsageError("--from-root takes a fresh snapshot of the disk: without "
+                                 "--resume or --snapshot (resume with 'evacuate restore LABEL "
+                                 "--to TARGET --resume')")
+            require_root(from_root)  # before a store is made for it
+            label = host or disk_label(from_root)
+            repo = open_repository(ctx.config, ctx.state, store, create=True,
+                                   warn=console.warning_line)
+            with console.TransferProgress(f"restore from the rescued disk {from_root}") \
+                    as progress:
+                manifest, plan, summary = actions.restore_from_disk(
+                    from_root, label, ctx.host(to), repo, ctx.connect, ctx.state, ctx.config,
+                    LiveReporter(progress), progress)
+            warnings = list(manifest.warnings)
+        else:
+            if host is None:
+                raise UsageError("name the lost host (or --from-root PATH for a rescued disk)")
+            repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
+            with console.TransferProgress("restore") as progress:
+                plan, summary = actions.restore_host(
+                    ctx.host(host), ctx.host(to), repo, ctx.connect, ctx.state, ctx.config,
+                    LiveReporter(progress), snapshot=snapshot, resume=resume)
+    total = time.monotonic() - started
+    if as_json:
+        console.print_json({"ok": True, "command": "restore", "plan": plan.name,
+                            "source": plan.source, "target": plan.target,
+                            "rescued_disk": str(from_root) if from_root else None,
+                            **summary_json(summary), "total_seconds": round(total, 3),
+                            "warnings": warnings + list(summary.warnings)})
         return
-    if host is None:
-        raise UsageError("name the lost host (or --from-root PATH for a rescued disk)")
-    repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
-    with console.TransferProgress("restore") as progress:
-        plan, summary = actions.restore_host(ctx.host(host), ctx.host(to), repo, ctx.connect,
-                                             ctx.state, ctx.config, LiveReporter(progress),
-                                             snapshot=snapshot, resume=resume)
-    console.out().print(f"[bold green]restored[/] {console.escape(plan.source)} on "
-                        f"{console.escape(plan.target)} from snapshot "
-                        f"{console.escape(summary.snapshot_id)}: verified; total {time.monotonic() - started:.1f} s")
+    for warning in warnings[:10]:
+        console.warning_line(warning)
+    disk = f" (rescued disk {from_root})" if from_root is not None else ""
+    console.out().print(f"[bold green]restored[/] {console.escape(plan.source)}"
+                        f"{console.escape(disk)} on {console.escape(plan.target)} from snapshot "
+                        f"{console.escape(summary.snapshot_id)}: verified; total {total:.1f} s")
 
 
 @app.command("status")
@@ -100,6 +109,8 @@ def status(
     if as_json:
         console.print_json([{**r.__dict__, "age_seconds": r.age.total_seconds() if r.age else None,
                              "age": None} for r in rows])
+    elif not rows:
+        console.out().print(f"no snapshots yet in {console.escape(repo.blobs.store.describe())}", soft_wrap=True)
     else:
         console.out().print(console.table(
             "snapshot status", ("host", "last snapshot", "age", "size", "new", "rehearsal", "state"),
@@ -151,25 +162,32 @@ def rehearse(
     reboot_timeout: float = typer.Option(DEFAULT_REBOOT_TIMEOUT, "--reboot-timeout", min=1,
                                          help="Seconds the target has to boot again."),
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
-    state_dir: Path | None = StateOpt,
+    state_dir: Path | None = StateOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Prove the backups restore: restore each host's latest snapshot onto a throwaway target,
     verify, reboot it and verify again, write reports; exit 1 if any check fails."""
     from evacuate.actions.rehearse import rehearse_hosts
 
-    ctx = make_context(config, state_dir)
-    names = hosts or (list(ctx.config.hosts) if ctx.config else [])
-    if not names:
-        raise UsageError("no host to rehearse: name one or list hosts in evacuate.yml")
-    repo = open_repository(ctx.config, ctx.state, store)
-    reports.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="evacuate-rehearse-") as scratch:
-        results = rehearse_hosts([ctx.host(n) for n in names], repo, ctx.config, ctx.state,
-                                 ctx.connect, ctx.host, target, reports, Path(scratch),
-                                 reboot_timeout=reboot_timeout if reboot else None)
+    with json_outcome(as_json, "rehearse"):
+        ctx = make_context(config, state_dir)
+        names = hosts or (list(ctx.config.hosts) if ctx.config else [])
+        if not names:
+            raise UsageError("no host to rehearse: name one or list hosts in evacuate.yml")
+        repo = open_repository(ctx.config, ctx.state, store)
+        reports.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="evacuate-rehearse-") as scratch:
+            results = rehearse_hosts([ctx.host(n) for n in names], repo, ctx.config, ctx.state,
+                                     ctx.connect, ctx.host, target, reports, Path(scratch),
+                                     reboot_timeout=reboot_timeout if reboot else None)
     failed = [name for name, ok in results.items() if not ok]
-    for name, ok in results.items():
-        console.info_line(f"rehearsal of {name}: {'passed' if ok else 'FAILED'} "
-                          f"(reports in {reports})")
+    if as_json:
+        console.print_json({"ok": not failed, "command": "rehearse", "reports": str(reports),
+                            "hosts": [{"host": name, "passed": ok}
+                                      for name, ok in results.items()],
+                            "exit_code": int(ExitCode.FAILURE if failed else ExitCode.OK)})
+    else:
+        for name, ok in results.items():
+            console.info_line(f"rehearsal of {name}: {'passed' if ok else 'FAILED'} "
+                              f"(reports in {reports})")
     if failed:
         raise typer.Exit(int(ExitCode.FAILURE))

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import typer
 
+from evacuate.actions.dry_run import DryRun
+from evacuate.actions.dry_run import dry_run as describe_run
 from evacuate.actions.plan import load_plan
-from evacuate.actions.run import run_saved_plan
+from evacuate.actions.run import CutoverFailed, RunRequest, run_as_asked
 from evacuate.cli import console
 from evacuate.cli.app import app
 from evacuate.cli.common import (
     AcceptNewOpt,
     ConfigOpt,
     IdentityOpt,
+    JsonOpt,
     KnownHostsOpt,
     StateOpt,
     StoreOpt,
     make_context,
 )
-from evacuate.errors import TransportError, UsageError
-from evacuate.hostref import HostRef
+from evacuate.errors import EvacuateError, ExitCode, UsageError
 from evacuate.plan.model import Step
+from evacuate.rebuild.run import RunSummary
 from evacuate.snapshot.open import open_repository
 
 
@@ -50,6 +57,53 @@ class LiveReporter:
         console.warning_line(message)
 
 
+@contextmanager
+def json_outcome(as_json: bool, command: str) -> Iterator[None]:
+    """With ``--json``, a failure still prints one JSON document on stdout (``ok`` false, the
+    error, its hint and the exit code) before the error line and the exit code as always."""
+    try:
+        yield
+    except (EvacuateError, KeyboardInterrupt) as failed:
+        if as_json:
+            document: dict[str, Any] = {"ok": False, "command": command}
+            if isinstance(failed, EvacuateError):
+                document |= {"error": failed.message, "hint": failed.hint,
+                             "exit_code": int(failed.exit_code)}
+                if isinstance(failed, CutoverFailed):
+                    document["cutover"] = asdict(failed.result)
+            else:
+                document |= {"error": "interrupted", "hint": None,
+                             "exit_code": int(ExitCode.INTERRUPTED)}
+            console.print_json(document)
+        raise
+
+
+def summary_json(summary: RunSummary) -> dict[str, Any]:
+    return {"snapshot_id": summary.snapshot_id, "seconds": round(summary.seconds, 3),
+            "steps": {k: round(v, 3) for k, v in summary.steps.items()},
+            "warnings": list(summary.warnings),
+            "verified": getattr(summary.verify, "ok", None)}
+
+
+def render_dry_run(plan: DryRun) -> None:
+    def line(text: str) -> None:  # data, printed as it is (no markup, no wrapping)
+        console.out().print(text, markup=False, emoji=False, soft_wrap=True)
+
+    line(f"dry run of {plan.plan}: {plan.source} → {plan.target} from {plan.snapshot}; "
+         "nothing is changed")
+    for index, step in enumerate(plan.steps, start=1):
+        mark = " (done before, skipped)" if step.skipped else ""
+        line(f"[{index}/{len(plan.steps)}] {step.id}: {step.title}{mark}")
+        for task in step.tasks:
+            line(f"      task: {task}")
+    line(f"data: {plan.files} entries ({console.human_size(plan.file_bytes)}) under "
+         f"{', '.join(plan.data_roots) or 'no data root'} and {plan.config_files} config files; "
+         f"{plan.packages} packages")
+    for database in plan.databases:
+        line(f"database: {database.engine}:{database.name} "
+             f"({console.human_size(database.size_bytes)})")
+
+
 @app.command("run")
 def run(
     plan_name: str | None = typer.Argument(None, metavar="[PLAN]",
@@ -66,60 +120,59 @@ def run(
     cutover: bool = typer.Option(False, "--cutover", help="After the run: stop the source's "
                                  "writing services, move the final delta, start the target, "
                                  "verify, and report the downtime."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the steps, their Ansible "
+                                 "tasks and the data that would move; change nothing."),
+    as_json: bool = JsonOpt,
 ) -> None:
     """Rebuild the source on the target as planned: snapshot, prepare, files, databases,
     activate, verify. Each step is journaled; --resume continues an interrupted run. The
     source is only read, except that --cutover stops its services ('evacuate revert' starts
     them again)."""
-    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new)
-    plan, folder = load_plan(ctx.state, plan_name)
-    repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
-    from evacuate.actions.plan import DISK_SOURCE
+    with json_outcome(as_json, "run"):
+        if dry_run and cutover:
+            raise UsageError("--dry-run shows the run only: without --cutover")
+        ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
+                           accept_new=accept_new)
+        plan, folder = load_plan(ctx.state, plan_name)
+        repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
+        if dry_run:
+            described = describe_run(plan, folder, repo, ctx.state, resume=resume,
+                                     snapshot=snapshot)
+            if as_json:
+                console.print_json({"ok": True, "command": "run", "dry_run": True,
+                                    **asdict(described)})
+            else:
+                render_dry_run(described)
+            return
+        started = time.monotonic()
+        console.info_line(f"run {plan.name}: {plan.source} → {plan.target} "
+                          f"(journal {folder / 'journal.json'})")
 
-    source: HostRef | None = None
-    if plan.source_spec.startswith(DISK_SOURCE):
-        # A rescued disk's plan: there is no source to read, only its snapshot.
-        if cutover:
-            raise UsageError("a plan made from a rescued disk has no source to cut over")
-        snapshot = snapshot or "latest"
-    else:
-        source = ctx.host(plan.source_spec or plan.source)
-    target = ctx.host(plan.target_spec)
-    started = time.monotonic()
-    resume = resume or cutover  # a cutover continues a completed (or interrupted) run
-    console.info_line(f"run {plan.name}: {plan.source} → {plan.target} "
-                      f"(journal {folder / 'journal.json'})")
-    try:
+        def ran(summary: RunSummary) -> None:
+            if as_json:
+                return
+            steps = ", ".join(f"{k} {v:.1f} s" for k, v in summary.steps.items())
+            console.out().print(
+                f"[bold green]done[/]: {console.escape(plan.source)} rebuilt on "
+                f"{console.escape(plan.target)} from snapshot {console.escape(summary.snapshot_id)} in "
+                f"{time.monotonic() - started:.1f} s{' (' + steps + ')' if steps else ''}")
+
+        asked = RunRequest(resume=resume, snapshot=snapshot, cutover=cutover)
         with console.TransferProgress("run") as progress:
-            summary = run_saved_plan(plan, folder, repo, source, target, ctx.connect, ctx.state,
-                                     ctx.config, LiveReporter(progress), resume=resume,
-                                     use_snapshot=snapshot)
-    except TransportError as lost:
-        if lost.hint is None and lost.message and plan.source in lost.message:
-            lost.hint = ("the source is unreachable: 'evacuate run --resume --snapshot latest' "
-                         "continues from the last snapshot")
-        raise
-    steps = ", ".join(f"{k} {v:.1f} s" for k, v in summary.steps.items())
-    esc = console.escape
-    console.out().print(f"[bold green]done[/]: {esc(plan.source)} rebuilt on {esc(plan.target)} "
-                        f"from snapshot {esc(summary.snapshot_id)} in {time.monotonic() - started:.1f} s"
-                        f"{esc(' (' + steps + ')') if steps else ''}")
-    if cutover:
-        from evacuate.actions.run import cutover_saved_plan
-
-        assert source is not None  # refused above for a rescued disk's plan
-        result = cutover_saved_plan(plan, folder, repo, source, target, ctx.connect, ctx.state,
-                                    ctx.config, lambda m: console.info_line(f"cutover: {m}"))
+            outcome = run_as_asked(plan, folder, repo, ctx.host, ctx.connect, ctx.state,
+                                   ctx.config, LiveReporter(progress), asked, ran=ran,
+                                   say=lambda m: console.info_line(f"cutover: {m}"))
+    result = outcome.cutover
+    if as_json:
+        console.print_json({"ok": True, "command": "run", "plan": plan.name,
+                            "source": plan.source, "target": plan.target,
+                            **summary_json(outcome.summary),
+                            "cutover": asdict(result) if result else None})
+    elif result is not None:
         console.out().print(
             f"cutover: {result.changed_files} changed and {result.removed_files} removed files "
-            f"moved, databases replaced from snapshot {esc(result.final_snapshot)}; downtime "
-            f"[bold]{result.downtime_seconds:.1f} s[/]; {esc(result.detail)}")
-        if not result.verified:
-            from evacuate.rebuild.run import VerifyFailed
-
-            raise VerifyFailed("the target failed verification after the cutover; the source's "
-                               "services are stopped", hint="'evacuate revert' starts them again")
+            f"moved, databases replaced from snapshot {console.escape(result.final_snapshot)}; downtime "
+            f"[bold]{result.downtime_seconds:.1f} s[/]; {console.escape(result.detail)}")
 
 
 @app.command("export")
@@ -159,5 +212,5 @@ def revert(
 
     ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity)
     plan, _folder = load_plan(ctx.state, plan_name)
-    units = revert_saved_plan(plan, ctx.host(plan.source_spec or plan.source), ctx.connect)
+    units = revert_saved_plan(plan, ctx.host, ctx.connect)
     console.info_line(f"revert: started {', '.join(units) or 'nothing'} on {plan.source}")

@@ -91,6 +91,10 @@ def snapshots(
         console.print_json([{"host": s.ref.host, "id": s.ref.id, "created": s.manifest.created,
                              "totals": asdict(s.manifest.totals)} for s in listing])
         return
+    if not listing:
+        console.out().print(f"no snapshots yet in {console.escape(repo.blobs.store.describe())}"
+                            f"{' of ' + console.escape(label) if label else ''}", soft_wrap=True)
+        return
     rows = [(s.ref.host, s.ref.id, _age(s.ref.created), s.manifest.totals.files,
              console.human_size(s.manifest.totals.bytes + s.manifest.totals.dump_bytes),
              console.human_size(s.manifest.totals.new_bytes), len(s.manifest.dumps),

@@ -26,6 +26,7 @@ from evacuate.plan.model import (
     PlanWarning,
     RebuildPlan,
     Step,
+    StepKind,
     UserPlan,
 )
 from evacuate.plan.selection import MIRRORED, config_paths, data_roots, file_selector
@@ -140,13 +141,17 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                             + dump_bytes / RESTORE_RATE, 1),
         cutover_downtime_seconds=round(5 + manifest.totals.seconds / 2, 1))
     steps = (
-        Step("snapshot", "take a fresh snapshot of the source (or use the latest)", "snapshot"),
-        Step("prepare", "target: packages, groups, users, keys, sudoers", "ansible", ("prepare",)),
+        Step("snapshot", "take a fresh snapshot of the source (or use the latest)",
+             StepKind.SNAPSHOT),
+        Step("prepare", "target: packages, groups, users, keys, sudoers", StepKind.PREPARE,
+             ("prepare",)),
         Step("files", f"restore {len(chosen)} entries ({file_bytes >> 20} MiB): config and data",
-             "files"),
-        Step("databases", f"restore {len(databases)} dumps ({dump_bytes >> 10} KiB)", "databases"),
-        Step("activate", "cron, firewall, enable and start services", "ansible", ("activate",)),
-        Step("verify", "check the target against the source", "verify"),
+             StepKind.FILES),
+        Step("databases", f"restore {len(databases)} dumps ({dump_bytes >> 10} KiB)",
+             StepKind.DATABASES),
+        Step("activate", "cron, firewall, enable and start services", StepKind.ACTIVATE,
+             ("activate",)),
+        Step("verify", "check the target against the source", StepKind.VERIFY),
     )
     return RebuildPlan(
         name=f"{manifest.host}-to-{target_label}", source=manifest.host, target=target_label,

@@ -4,6 +4,7 @@ should take, and what a sysadmin must know before running it. Pure data, saved a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from evacuate.plan.state_model import StatePlan
@@ -49,12 +50,42 @@ class DatabasePlan:
     owner: str = ""
 
 
+class StepKind(StrEnum):
+    """What a step does; ``rebuild.run`` has one handler per kind."""
+
+    SNAPSHOT = "snapshot"
+    PREPARE = "prepare"  # the playbook's packages, users, keys (may run beside the snapshot)
+    FILES = "files"
+    DATABASES = "databases"
+    ACTIVATE = "activate"  # the playbook's cron, firewall, services (those that exist)
+    VERIFY = "verify"
+    ANSIBLE = "ansible"  # any other playbook step: its tags
+
+
 @dataclass(frozen=True)
 class Step:
     id: str
     title: str
-    kind: str  # snapshot | ansible | files | databases | verify
+    kind: StepKind
     tags: tuple[str, ...] = ()
+
+
+class SourceKind(StrEnum):
+    HOST = "host"  # a host to connect to
+    DISK = "disk"  # a rescued disk: nothing to connect to, only its snapshots
+
+
+@dataclass(frozen=True)
+class PlanSource:
+    """Where a plan's source is: ``host`` is its name in evacuate.yml or its SSH spec (a
+    host), or the label its snapshots are filed under (a disk)."""
+
+    kind: SourceKind = SourceKind.HOST
+    host: str = ""
+
+    @property
+    def is_disk(self) -> bool:
+        return self.kind is SourceKind.DISK
 
 
 @dataclass(frozen=True)
@@ -97,7 +128,7 @@ class RebuildPlan:
     warnings: tuple[PlanWarning, ...] = ()
     version: int = PLAN_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
-    source_spec: str = ""
+    source_spec: PlanSource = PlanSource()  # "" (empty host) in plans of early versions
     packages_renamed: tuple[tuple[str, str], ...] = ()  # (source name, target release's name)
     postgresql_carry: tuple[str, ...] = ()  # (old, new) major versions: see rebuild.pgcarry
     state: StatePlan = field(default_factory=StatePlan)  # see plan.hoststate

@@ -1,4 +1,11 @@
-"""RebuildPlan from its JSON form."""
+"""RebuildPlan from its JSON form, also the forms earlier versions saved:
+
+- ``source_spec`` was a string: a host's config name or SSH spec, ``"disk:LABEL"`` for a
+  rescued disk, or ``""`` (the oldest plans: the plan's source label). It is now
+  ``{"kind": "host" | "disk", "host": TEXT}``.
+- the prepare and activate steps were ``"kind": "ansible"``; they have kinds of their own now
+  (by their ids, the only place these ids matter).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,34 @@ from evacuate.plan.model import (
     DatabasePlan,
     Estimate,
     GroupPlan,
+    PlanSource,
     PlanWarning,
     RebuildPlan,
+    SourceKind,
     Step,
+    StepKind,
     UserPlan,
 )
 from evacuate.plan.state_model import state_from_json
+
+LEGACY_DISK_PREFIX = "disk:"
+LEGACY_ANSIBLE_STEPS = {"prepare": StepKind.PREPARE, "activate": StepKind.ACTIVATE}
+
+
+def plan_source_from_json(value: Any) -> PlanSource:
+    if isinstance(value, dict):
+        return PlanSource(SourceKind(value.get("kind", "host")), str(value.get("host", "")))
+    text = str(value or "")
+    if text.startswith(LEGACY_DISK_PREFIX):
+        return PlanSource(SourceKind.DISK, text[len(LEGACY_DISK_PREFIX):])
+    return PlanSource(SourceKind.HOST, text)
+
+
+def step_from_json(data: dict[str, Any]) -> Step:
+    kind = data["kind"]
+    if kind == StepKind.ANSIBLE and data["id"] in LEGACY_ANSIBLE_STEPS:
+        kind = LEGACY_ANSIBLE_STEPS[data["id"]]
+    return Step(data["id"], data["title"], StepKind(kind), tuple(data["tags"]))
 
 
 def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
@@ -32,9 +61,10 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "databases": tuple(DatabasePlan(**d) for d in data["databases"]),
         "services_enabled": tuple(data["services_enabled"]),
         "services_started": tuple(data["services_started"]),
-        "steps": tuple(Step(**{**s, "tags": tuple(s["tags"])}) for s in data["steps"]),
+        "steps": tuple(step_from_json(s) for s in data["steps"]),
         "estimate": Estimate(**data["estimate"]),
         "warnings": tuple(PlanWarning(**w) for w in data["warnings"]),
+        "source_spec": plan_source_from_json(data.get("source_spec")),
         "packages_renamed": tuple(tuple(r) for r in data.get("packages_renamed", ())),
         "postgresql_carry": tuple(data.get("postgresql_carry", ())),
         "state": state_from_json(data.get("state")),

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from evacuate.ansible.runner import PlaybookOutcome, run_playbook
 from evacuate.errors import EvacuateError, TransportError
-from evacuate.plan.model import RebuildPlan, Step
+from evacuate.plan.model import RebuildPlan, Step, StepKind
 from evacuate.plan.selection import file_selector
 from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.hoststate import after_files, before_files, removed_paths, with_parents
@@ -54,13 +54,58 @@ class RunContext:
     plan: RebuildPlan
     folder: Path
     repo: SnapshotRepository
-    connect_source: Callable[[], Transport] | None  # None: the source is gone (restore)
     connect_target: Callable[[], Transport]
-    take_snapshot: Callable[[], SnapshotManifest] | None
+    take_snapshot: Callable[[], SnapshotManifest] | None  # None: the source is gone (restore)
     vault_password_file: Path
     known_hosts: Path | None
     identity: Path | None
     verify: Callable[[SnapshotManifest, Transport], tuple[bool, str, object]] | None = None
+
+
+@dataclass
+class StepRun:
+    """One run of a plan: what its step handlers share."""
+
+    ctx: RunContext
+    reporter: RunReporter
+    journal: Journal
+    summary: RunSummary
+    use_snapshot: str | None
+    manifest: SnapshotManifest | None = None
+    alongside: set[str] = field(default_factory=set)  # steps already run next to another
+    cancel: Callable[[], bool] | None = None  # a step run alongside stops when this says so
+
+    @property
+    def project(self) -> Path:
+        return self.ctx.folder / "project"
+
+    def snapshot(self) -> SnapshotManifest:
+        """The snapshot restored from (loaded from the store on a resume)."""
+        if self.manifest is None:
+            self.manifest = self.ctx.repo.load(self.ctx.repo.find(
+                self.ctx.plan.source, self.journal.snapshot_id or self.ctx.plan.snapshot_id))
+            self.journal.use_snapshot(self.manifest.id)
+        return self.manifest
+
+    def warn(self, message: str) -> None:
+        if message not in self.summary.warnings:
+            self.summary.warnings.append(message)
+            self.reporter.warning(message)
+
+    def ended(self, step: Step, seconds: float, detail: str) -> None:
+        self.summary.steps[step.id] = seconds
+        self.journal.mark(step.id, seconds, detail=detail)
+        self.reporter.step_done(step, seconds, detail)
+
+
+@dataclass(frozen=True)
+class StepHandler:
+    """How one kind of step runs: ``run`` returns the detail for the journal and the step's
+    line, or None when it ended (journaled) the step itself. ``needs_snapshot``: the
+    snapshot restored from is loaded first (on a resume, from the store)."""
+
+    run: Callable[[StepRun, Step, int], str | None]
+    needs_snapshot: bool = True
 
 
 def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
@@ -70,78 +115,72 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
     plan = ctx.plan
     journal = Journal.open(ctx.folder / "journal.json", plan.name, resume=resume)
     started = time.monotonic()
-    summary = RunSummary(plan.name, journal.snapshot_id or plan.snapshot_id, 0.0)
-    manifest: SnapshotManifest | None = None
-    project = ctx.folder / "project"
-    alongside: set[str] = set()  # steps that already ran next to the snapshot
+    run = StepRun(ctx, reporter, journal, RunSummary(plan.name, journal.snapshot_id or
+                                                  plan.snapshot_id, 0.0), use_snapshot)
     for index, step in enumerate(plan.steps, start=1):
-        if step.id in alongside:
+        if step.id in run.alongside:
             continue
         skipped = journal.done(step.id)
         reporter.step(index, len(plan.steps), step, skipped)
         if skipped:
             continue
+        handler = STEPS.get(step.kind)
+        if handler is None:
+            raise EvacuateError(f"unknown step kind '{step.kind}' (step {step.id})")
         began = time.monotonic()
-        detail = ""
-        if step.kind == "snapshot":
-            if use_snapshot or ctx.take_snapshot is None:
-                manifest = ctx.repo.load(ctx.repo.find(plan.source, use_snapshot or
-                                                       plan.snapshot_id))
-                detail = f"using snapshot {manifest.id}"
-            else:
-                after = plan.steps[index] if index < len(plan.steps) else None
-                if after is not None and after.id == "prepare" and not journal.done(after.id):
-                    reporter.step(index + 1, len(plan.steps), after, False)
-                    alongside.add(after.id)
-                    manifest = _snapshot_while_preparing(ctx, step, after, project, summary,
-                                                         reporter, journal)
-                    continue
-                manifest = ctx.take_snapshot()
-                detail = _snapshot_detail(manifest)
-            journal.snapshot_id = manifest.id
-        else:
-            if manifest is None:
-                manifest = ctx.repo.load(ctx.repo.find(plan.source, journal.snapshot_id
-                                                       or plan.snapshot_id))
-                journal.snapshot_id = manifest.id
-            detail = _run_step(ctx, step, manifest, project, summary, reporter, journal)
-        _ended(step, time.monotonic() - began, detail, summary, journal, reporter)
-    summary.snapshot_id = journal.snapshot_id or plan.snapshot_id
-    summary.seconds = time.monotonic() - started
-    return summary
+        if handler.needs_snapshot:
+            run.snapshot()
+        detail = handler.run(run, step, index)
+        if detail is not None:
+            run.ended(step, time.monotonic() - began, detail)
+    run.summary.snapshot_id = journal.snapshot_id or plan.snapshot_id
+    run.summary.seconds = time.monotonic() - started
+    return run.summary
 
 
-def _ended(step: Step, seconds: float, detail: str, summary: RunSummary, journal: Journal,
-           reporter: RunReporter) -> None:
-    summary.steps[step.id] = seconds
-    journal.mark(step.id, seconds, detail=detail)
-    reporter.step_done(step, seconds, detail)
+def _snapshot_step(run: StepRun, step: Step, index: int) -> str | None:
+    ctx, steps = run.ctx, run.ctx.plan.steps
+    if run.use_snapshot or ctx.take_snapshot is None:
+        run.manifest = ctx.repo.load(ctx.repo.find(ctx.plan.source, run.use_snapshot or
+                                                   ctx.plan.snapshot_id))
+        run.journal.use_snapshot(run.manifest.id)
+        return f"using snapshot {run.manifest.id}"
+    after = steps[index] if index < len(steps) else None
+    if after is not None and after.kind is StepKind.PREPARE and not run.journal.done(after.id):
+        run.reporter.step(index + 1, len(steps), after, False)
+        run.alongside.add(after.id)
+        run.manifest = _snapshot_while_preparing(run, step, after, index + 1)
+        return None
+    run.manifest = ctx.take_snapshot()
+    run.journal.use_snapshot(run.manifest.id)
+    return _snapshot_detail(run.manifest)
 
 
-def _snapshot_while_preparing(ctx: RunContext, snapshot: Step, prepare: Step, project: Path,
-                              summary: RunSummary, reporter: RunReporter,
-                              journal: Journal) -> SnapshotManifest:
+def _snapshot_while_preparing(run: StepRun, snapshot: Step, prepare: Step,
+                              prepare_index: int) -> SnapshotManifest:
     """Take the snapshot while the target installs its packages (neither needs the other):
     each step is journaled when it ends; the first failure is raised once both have ended."""
-    assert ctx.take_snapshot is not None
+    assert run.ctx.take_snapshot is not None
     began = time.monotonic()
     stop = threading.Event()  # the snapshot failed: the packages stop too
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
-        preparing = pool.submit(_ansible_step, ctx, prepare, project, summary, reporter,
-                                dict(FAST_PATH), stop.is_set)
+        run.cancel = stop.is_set
+        preparing = pool.submit(STEPS[prepare.kind].run, run, prepare, prepare_index)
         try:
-            manifest = ctx.take_snapshot()
+            manifest = run.ctx.take_snapshot()
         except BaseException:
             stop.set()
             with contextlib.suppress(BaseException):  # the snapshot's error is the one raised
                 detail = preparing.result()
-                _ended(prepare, time.monotonic() - began, detail, summary, journal, reporter)
+                if detail is not None:
+                    run.ended(prepare, time.monotonic() - began, detail)
             raise
-        journal.snapshot_id = manifest.id
-        _ended(snapshot, time.monotonic() - began, _snapshot_detail(manifest), summary, journal,
-               reporter)
+        run.journal.use_snapshot(manifest.id)
+        run.ended(snapshot, time.monotonic() - began, _snapshot_detail(manifest))
         detail = preparing.result()
-        _ended(prepare, time.monotonic() - began, detail, summary, journal, reporter)
+        if detail is not None:
+            run.ended(prepare, time.monotonic() - began, detail)
+    run.cancel = None
     return manifest
 
 
@@ -154,109 +193,127 @@ FAST_PATH: dict[str, object] = {"evacuate_restore_files": False,
 """The data steps stream files and dumps themselves: the playbook's own restore is off."""
 
 
-def _playbook(ctx: RunContext, step: Step, project: Path, reporter: RunReporter,
-              extravars: dict[str, object], cancel: Callable[[], bool] | None = None
-              ) -> PlaybookOutcome:
-    return run_playbook(project, ctx.folder / "runner", ident=f"{step.id}-{int(time.time())}",
-                        tags=step.tags, extravars=extravars,
-                        vault_password_file=ctx.vault_password_file, known_hosts=ctx.known_hosts,
-                        identity=ctx.identity, on_task=reporter.task, cancel=cancel)
-
-
-def _ansible_step(ctx: RunContext, step: Step, project: Path, summary: RunSummary,
-                  reporter: RunReporter, extravars: dict[str, object],
+def _ansible_step(run: StepRun, step: Step, extravars: dict[str, object],
                   cancel: Callable[[], bool] | None = None) -> str:
-    outcome = _playbook(ctx, step, project, reporter, extravars, cancel)
-    summary.playbooks[step.id] = outcome
+    ctx = run.ctx
+    outcome = run_playbook(run.project, ctx.folder / "runner",
+                           ident=f"{step.id}-{int(time.time())}", tags=step.tags,
+                           extravars=extravars, vault_password_file=ctx.vault_password_file,
+                           known_hosts=ctx.known_hosts, identity=ctx.identity,
+                           on_task=run.reporter.task, cancel=cancel)
+    run.summary.playbooks[step.id] = outcome
     return f"ok={outcome.ok} changed={outcome.changed}"
 
 
-def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: Path,
-              summary: RunSummary, reporter: RunReporter, journal: Journal) -> str:
-    if step.kind == "ansible" and step.id == "activate":
-        extravars: dict[str, object] = dict(FAST_PATH)
-        with ctx.connect_target() as target:
-            files = set(target.run("systemctl list-unit-files --no-legend --no-pager | "
-                                   "awk '{print $1}'", timeout=60, check=True).text.split())
+def _playbook_step(run: StepRun, step: Step, _index: int) -> str:
+    return _ansible_step(run, step, dict(FAST_PATH), run.cancel)
 
-            def exists(unit: str) -> bool:  # an instance exists when its template does
-                name, at, rest = unit.partition("@")
-                return unit in files or (bool(at) and f"{name}@.{rest.rsplit('.', 1)[-1]}" in files)
 
-            running = [u for u in ctx.plan.services_started if exists(u)]
-            if running:  # units already running (started by their packages) load the restored config
-                target.run(["sh", "-c", 'systemctl daemon-reload; systemctl try-reload-or-restart '
-                            '"$@"', "reload", *running], timeout=300, check=True)
-        for key, units in (("evacuate_services_enabled", ctx.plan.services_enabled),
-                           ("evacuate_services_started", ctx.plan.services_started)):
-            extravars[key] = [u for u in units if exists(u)]
-            for unit in units:
-                if not exists(unit):
-                    message = f"{unit} does not exist on the target: not enabled or started"
-                    if message not in summary.warnings:
-                        summary.warnings.append(message)
-                        reporter.warning(message)
-        return _ansible_step(ctx, step, project, summary, reporter, extravars)
-    if step.kind == "ansible":
-        return _ansible_step(ctx, step, project, summary, reporter, dict(FAST_PATH))
-    if step.kind == "files":
-        select = with_parents(manifest.files,  # see rebuild.hoststate
-                              file_selector(ctx.plan.config_files, ctx.plan.data_roots))
-        # per tree (each may be its own file system on the target); /etc for config files
-        needed = needed_by_root((e for e in manifest.files if select(e)),
-                                (*ctx.plan.data_roots, "/etc"))
-        with ctx.connect_target() as target:
-            check_space(target, needed, "the files", label=ctx.plan.target)
-            state_warnings = before_files(target, ctx.plan, manifest, ctx.repo.blobs)
-            try:
-                result = restore_tree(manifest, ctx.repo.blobs, target, "/", select=select,
-                                      progress=reporter.advance)
-            except EvacuateError as failed:
-                raise explain_no_space(target, failed, needed, label=ctx.plan.target) from None
-            removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
-            changed, warned = after_files(target, ctx.plan, (e for e in manifest.files
-                                                             if select(e)))
-            state_warnings += warned
-            removed += removed_paths(changed)
-            summary.warnings.extend(state_warnings)
-            if len(ctx.plan.postgresql_carry) == 2:  # across releases: 13's config into 15's
-                for message in carry_postgresql(target, manifest, ctx.repo.blobs,
-                                                *ctx.plan.postgresql_carry):
-                    summary.warnings.append(message)
-                    reporter.warning(message)
-            target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
-        for skipped in (*result.skipped, *state_warnings):
-            reporter.warning(skipped)
-        return (f"{result.files} files, {result.bytes >> 20} MiB"
-                f"{'; removed ' + ', '.join(removed) if removed else ''}")
-    if step.kind == "databases":
-        owners = {d.name: d.owner for d in ctx.plan.databases if d.owner}
-        # a run killed while a dump was loading left that database half restored
-        interrupted = journal.steps.get(step.id, {}).get("restoring")
+def _activate_step(run: StepRun, step: Step, _index: int) -> str:
+    plan = run.ctx.plan
+    extravars: dict[str, object] = dict(FAST_PATH)
+    with run.ctx.connect_target() as target:
+        files = set(target.run("systemctl list-unit-files --no-legend --no-pager | "
+                               "awk '{print $1}'", timeout=60, check=True).text.split())
 
-        def mark(database: str | None) -> None:
-            journal.steps[step.id] = {"status": "running", "restoring": database}
-            journal.save()
+        def exists(unit: str) -> bool:  # an instance exists when its template does
+            name, at, rest = unit.partition("@")
+            return unit in files or (bool(at) and f"{name}@.{rest.rsplit('.', 1)[-1]}" in files)
 
-        with ctx.connect_target() as target:
-            outcomes = restore_databases(target, ctx.repo.blobs, manifest, owners,
-                                         reporter.advance, interrupted=interrupted, mark=mark)
-        return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
-    if step.kind == "verify":
-        if ctx.verify is None:
-            return "no verifier"
-        with ctx.connect_target() as target:
-            ok, text, report = ctx.verify(manifest, target)
-        summary.verify = report
-        if not ok:
-            raise VerifyFailed(f"verification of {ctx.plan.target} failed: {text}",
-                               hint="see the report; fix and run 'evacuate run --resume'")
-        return text
-    raise EvacuateError(f"unknown step kind {step.kind!r}")
+        running = [u for u in plan.services_started if exists(u)]
+        if running:  # units already running (started by their packages) load the restored config
+            target.run(["sh", "-c", 'systemctl daemon-reload; systemctl try-reload-or-restart '
+                        '"$@"', "reload", *running], timeout=300, check=True)
+    for key, units in (("evacuate_services_enabled", plan.services_enabled),
+                       ("evacuate_services_started", plan.services_started)):
+        extravars[key] = [u for u in units if exists(u)]
+        for unit in units:
+            if not exists(unit):
+                run.warn(f"{unit} does not exist on the target: not enabled or started")
+    return _ansible_step(run, step, extravars)
+
+
+def _files_step(run: StepRun, _step: Step, _index: int) -> str:
+    ctx, manifest = run.ctx, run.snapshot()
+    select = with_parents(manifest.files,  # see rebuild.hoststate
+                          file_selector(ctx.plan.config_files, ctx.plan.data_roots))
+    # per tree (each may be its own file system on the target); /etc for config files
+    needed = needed_by_root((e for e in manifest.files if select(e)),
+                            (*ctx.plan.data_roots, "/etc"))
+    with ctx.connect_target() as target:
+        check_space(target, needed, "the files", label=ctx.plan.target)
+        state_warnings = before_files(target, ctx.plan, manifest, ctx.repo.blobs)
+        try:
+            result = restore_tree(manifest, ctx.repo.blobs, target, "/", select=select,
+                                  progress=run.reporter.advance)
+        except EvacuateError as failed:
+            raise explain_no_space(target, failed, needed, label=ctx.plan.target) from None
+        removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
+        changed, warned = after_files(target, ctx.plan, (e for e in manifest.files
+                                                         if select(e)))
+        state_warnings += warned
+        removed += removed_paths(changed)
+        run.summary.warnings.extend(state_warnings)
+        if len(ctx.plan.postgresql_carry) == 2:  # across releases: 13's config into 15's
+            for message in carry_postgresql(target, manifest, ctx.repo.blobs,
+                                            *ctx.plan.postgresql_carry):
+                run.summary.warnings.append(message)
+                run.reporter.warning(message)
+        target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
+    for skipped in (*result.skipped, *state_warnings):
+        run.reporter.warning(skipped)
+    return (f"{result.files} files, {result.bytes >> 20} MiB"
+            f"{'; removed ' + ', '.join(removed) if removed else ''}")
+
+
+def _databases_step(run: StepRun, step: Step, _index: int) -> str:
+    ctx = run.ctx
+    owners = {d.name: d.owner for d in ctx.plan.databases if d.owner}
+    # a run killed while a dump was loading left that database half restored
+    interrupted = run.journal.restoring(step.id)
+
+    def mark(database: str | None) -> None:
+        run.journal.progress(step.id, database)
+
+    with ctx.connect_target() as target:
+        outcomes = restore_databases(target, ctx.repo.blobs, run.snapshot(), owners,
+                                     run.reporter.advance, interrupted=interrupted, mark=mark)
+    return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
+
+
+def _verify_step(run: StepRun, _step: Step, _index: int) -> str:
+    ctx = run.ctx
+    if ctx.verify is None:
+        return "no verifier"
+    with ctx.connect_target() as target:
+        ok, text, report = ctx.verify(run.snapshot(), target)
+    run.summary.verify = report
+    if not ok:
+        raise VerifyFailed(f"verification of {ctx.plan.target} failed: {text}",
+                           hint="see the report; fix and run 'evacuate run --resume'",
+                           report=report)
+    return text
+
+
+STEPS: dict[StepKind, StepHandler] = {
+    StepKind.SNAPSHOT: StepHandler(_snapshot_step, needs_snapshot=False),
+    StepKind.PREPARE: StepHandler(_playbook_step),
+    StepKind.FILES: StepHandler(_files_step),
+    StepKind.DATABASES: StepHandler(_databases_step),
+    StepKind.ACTIVATE: StepHandler(_activate_step),
+    StepKind.VERIFY: StepHandler(_verify_step),
+    StepKind.ANSIBLE: StepHandler(_playbook_step),
+}
+"""One handler per step kind: a new kind of step is a StepKind and an entry here."""
 
 
 class VerifyFailed(EvacuateError):
-    """The rebuilt target differs from the source."""
+    """The rebuilt target differs from the source; ``report``: what the verifier found."""
+
+    def __init__(self, message: str, *, hint: str | None = None,
+                 report: object | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.report = report
 
 
 def _mirror(target: Transport, manifest: SnapshotManifest, dirs: tuple[str, ...]) -> list[str]:
@@ -278,5 +335,5 @@ def _mirror(target: Transport, manifest: SnapshotManifest, dirs: tuple[str, ...]
     return removed
 
 
-__all__ = ["RunContext", "RunReporter", "RunSummary", "TransportError", "VerifyFailed",
-           "run_plan"]
+__all__ = ["STEPS", "RunContext", "RunReporter", "RunSummary", "StepHandler", "StepRun",
+           "TransportError", "VerifyFailed", "run_plan"]

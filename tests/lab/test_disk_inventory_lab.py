@@ -74,6 +74,17 @@ def test_restore_from_a_rescued_disk_onto_a_blank_target(
                                   "--json", "-c", str(config)], capture_output=True, text=True,
                                  timeout=120, check=True)
         assert json.loads(listing.stdout)[0]["totals"]["dumps"] >= 4
+        # The plan says its source is a disk: a run reads only the snapshot, never cuts over.
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "evacuate", "run", *args, "-c",
+                                   str(config)], capture_output=True, text=True, timeout=300,
+                                  check=False)
+        refused = run("--cutover")
+        assert refused.returncode == 2 and "rescued disk has no source" in refused.stderr
+        dry = run("--dry-run", "--json")
+        assert dry.returncode == 0, dry.stderr[-2000:]
+        snapshot_id = json.loads(listing.stdout)[0]["id"]
+        assert json.loads(dry.stdout)["snapshot"] == f"snapshot {snapshot_id}"
         rows = openssh(lab, "lab-target", "mariadb -N -B -e 'select count(*) from blog.posts'; "
                        "runuser -u postgres -- psql -At -d shop -c 'select count(*) from orders'")
         assert rows.returncode == 0, rows.stderr
