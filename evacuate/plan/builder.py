@@ -113,13 +113,16 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                       for d in manifest.dumps)
     dump_bytes = sum(d.size_bytes for d in databases)
 
-    unit_names = {s.name for s in source.services} | {t.name for t in source.timers}
+    unit_names = ({s.name for s in source.services} | {t.name for t in source.timers}
+                  | {k.name for k in source.sockets})
     enabled = sorted(n for n in unit_names if _state(source, n) == "enabled"
                      and not _matches(n, SERVICE_NOISE))
     started = sorted([s.name for s in source.services if _ran(s.active_state, s.enabled_state)
                       and s.name.endswith(".service") and not _matches(s.name, SERVICE_NOISE)]
                      + [t.name for t in source.timers if _ran(t.active_state, t.enabled_state)
-                        and not _matches(t.name, SERVICE_NOISE)])
+                        and not _matches(t.name, SERVICE_NOISE)]
+                     + [k.name for k in source.sockets if _ran(k.active_state, k.enabled_state)
+                        and not _matches(k.name, SERVICE_NOISE)])
     warn_units([*enabled, *started], crossing.changes, warnings)
     enabled, started = map_units(enabled, crossing.changes), map_units(started, crossing.changes)
 
@@ -179,6 +182,7 @@ def _ran(active: str, enabled: str) -> bool:
 def _state(inv: HostInventory, name: str) -> str:
     states = {s.name: s.enabled_state for s in inv.services}
     states.update({t.name: t.enabled_state for t in inv.timers})
+    states.update({k.name: k.enabled_state for k in inv.sockets})
     return states.get(name, "")
 
 
