@@ -11,6 +11,7 @@ from evacuate.plan.model import (
     PlanWarning,
     RebuildPlan,
     Step,
+    TargetAccount,
     UserPlan,
 )
 
@@ -20,10 +21,13 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         **data,
         "packages": tuple(data["packages"]),
         "packages_missing": tuple(data["packages_missing"]),
-        "groups": tuple(GroupPlan(**g) for g in data["groups"]),
+        "groups": tuple(GroupPlan(**{**g, "created_by": tuple(g.get("created_by", ()))})
+                        for g in data["groups"]),
         "users": tuple(UserPlan(**{**u, "groups": tuple(u["groups"]),
-                                   "authorized_keys": tuple(u["authorized_keys"])})
+                                   "authorized_keys": tuple(u["authorized_keys"]),
+                                   "created_by": tuple(u.get("created_by", ()))})
                        for u in data["users"]),
+        "target_own": tuple(TargetAccount(**t) for t in data.get("target_own", ())),
         "sudoers": tuple(tuple(s) for s in data["sudoers"]),
         "config_files": tuple(data["config_files"]),
         "data_roots": tuple(data["data_roots"]),
