@@ -79,7 +79,8 @@ def _rehearse_one(source: HostRef, target: HostRef, repo: SnapshotRepository,
         stem.with_suffix(".error.txt").write_text(f"{error}\n")
         record_rehearsal(state, source.file_label, False, stem.with_suffix(".error.txt"))
         return False
-    report = verify_target(source, target, options, repo, config, source_reachable=False)
+    report = verify_target(source, target, options, repo, config, source_reachable=False,
+                           state=scratch_state)
     import json
 
     stem.with_suffix(".json").write_text(json.dumps(report_to_json(report), indent=1) + "\n")

@@ -64,7 +64,7 @@ def verify(
     report = actions.verify_target(
         source_ref, target_ref, ctx.connect, repo, ctx.config, snapshot=snapshot,
         verify_options=VerifyOptions(sample=sample, full=full), target_address=address,
-        source_reachable=not offline_source)
+        source_reachable=not offline_source, state=ctx.state)
     saved = actions.save_report(ctx.state, report)
     if junit is not None:
         write_junit(report, junit)

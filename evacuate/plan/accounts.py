@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory
@@ -194,3 +195,30 @@ def _user_plan(user: User, uid: int, primary: str, gid: int, action: str, early:
         source_uid=user.uid, early=early, created_by=creators, locked=user.locked,
         last_change=user.last_change, min_days=user.min_days, max_days=user.max_days,
         warn_days=user.warn_days, inactive_days=user.inactive_days, expire_date=user.expire_date)
+
+
+def group_vars(group: GroupPlan) -> dict[str, Any]:
+    """The group's entry in evacuate_groups (playbooks/CONTRACT.md)."""
+    return {"name": group.name, "gid": group.gid, "system": group.system, "early": group.early}
+
+
+def _field(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def user_vars(user: UserPlan) -> dict[str, Any]:
+    """The user's entry in evacuate_users: an account the target has gets no uid, primary
+    group, home or keys (they stay the target's), only its groups and state."""
+    active = user.max_days is not None and user.max_days < NO_AGING
+    shadow = ":".join([_field(user.last_change) if active else "*",
+                       *(_field(v) for v in (user.min_days, user.max_days, user.warn_days,
+                                             user.inactive_days, user.expire_date))])
+    entry: dict[str, Any] = {"name": user.name}
+    if user.action == "create":
+        entry.update(uid=user.uid, group=user.group, gid=user.gid)
+    entry.update(groups=list(user.groups), shell=user.shell, system=user.system,
+                 early=user.early, locked=user.locked, shadow=shadow)
+    if user.action == "create":
+        entry.update(home=user.home, comment=user.comment,
+                     authorized_keys=list(user.authorized_keys))
+    return entry
