@@ -148,3 +148,19 @@ def test_allocation_raises_when_the_range_is_full() -> None:
     with pytest.raises(IdSpaceFull, match="alice"):
         allocate([Wanted("alice", 1000, False)], {1000, 1001}, (1000, 1001, 100, 999))
     assert allocate([Wanted("svc", 5, True)], {5, 999}, (1000, 1001, 100, 999)) == {"svc": 998}
+
+
+def test_the_roles_get_ids_for_accounts_to_create_and_only_state_for_the_targets() -> None:
+    from evacuate.plan.accounts import user_vars
+
+    source = host("source", (person("bob", 1002, None, "webdev", max_days=90, min_days=1,
+                                    last_change=19000, expire_date=22644, locked=True),
+                             person("carl", 1003, None, max_days=99999, last_change=19000)),
+                  (Group("webdev", 1500),))
+    target = host("target", (person("carl", 1003),))
+    users = by_name(plan_accounts(source, target, installing=()).users)
+    bob, carl = user_vars(users["bob"]), user_vars(users["carl"])
+    assert (bob["uid"], bob["gid"], bob["early"], bob["locked"]) == (1002, 1002, True, True)
+    assert bob["shadow"].split(":") == ["19000", "1", "90", "", "", "22644"]
+    assert "uid" not in carl and "home" not in carl and "authorized_keys" not in carl
+    assert carl["shadow"].split(":") == ["*", "", "99999", "", "", ""]  # no aging: any date
