@@ -60,7 +60,8 @@ def password_hashes(repo: SnapshotRepository, manifest: SnapshotManifest,
     hashes = {}
     for line in repo.blobs.read_blob(entry.blob).decode("utf-8", "replace").splitlines():
         fields = line.split(":")
-        if len(fields) > 1 and fields[0] in users and fields[1][:1] == "$":
+        # a locked account keeps its hash behind the "!" (and stays locked)
+        if len(fields) > 1 and fields[0] in users and fields[1].lstrip("!")[:1] == "$":
             hashes[fields[0]] = fields[1]
     return hashes
 

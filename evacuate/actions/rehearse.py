@@ -102,7 +102,7 @@ def _rehearse_one(source: HostRef, target: HostRef, repo: SnapshotRepository,
         try:
             across = verify_across_reboot(source, target, options, repo, config,
                                           source_reachable=False, reboot_timeout=reboot_timeout,
-                                          before=report)
+                                          before=report, state=scratch_state)
         except EvacuateError as failure:  # refused, or the target did not come back
             stem.with_suffix(".error.txt").write_text(f"{failure}\n")
             record_rehearsal(state, source.file_label, False, stem.with_suffix(".error.txt"))

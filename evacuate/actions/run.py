@@ -118,7 +118,7 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
         report = verify_against_snapshot(
             manifest, target_transport, target_address=target.spec.host,
             source_address=source.spec.host if source is not None else None,
-            target_label=plan.target, settings=config.verify if config else None,
+            target_label=plan.target, settings=config.verify if config else None, plan=plan,
             read_blob=repo.blobs.read_blob)
         path = save_report(state, report)
         counts = report.counts()
@@ -153,7 +153,7 @@ def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository
     def verify(manifest: SnapshotManifest, target_transport: Transport) -> tuple[bool, str, object]:
         report = verify_against_snapshot(
             manifest, target_transport, target_address=target.spec.host, source_address=None,
-            target_label=plan.target, settings=config.verify if config else None,
+            target_label=plan.target, settings=config.verify if config else None, plan=plan,
             read_blob=repo.blobs.read_blob)
         path = save_report(state, report)
         failed = report.failures()

@@ -16,9 +16,11 @@ from evacuate.config import Config
 from evacuate.config.model import VerifySettings
 from evacuate.errors import EvacuateError, UsageError
 from evacuate.hostref import ConnectOptions, HostRef, connect
+from evacuate.plan.model import RebuildPlan
+from evacuate.plan.persist import plan_from_json
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
-from evacuate.state import StateDir, write_json
+from evacuate.state import StateDir, read_json, write_json
 from evacuate.verify.after_reboot import RebootVerification, merge
 from evacuate.verify.engine import VerifyOptions, verify_against_snapshot
 from evacuate.verify.model import VerifyReport, report_to_json
@@ -45,19 +47,33 @@ def verify_target(source: HostRef, target: HostRef, options: ConnectOptions,
                   manifest: SnapshotManifest | None = None, snapshot: str = "latest",
                   verify_options: VerifyOptions | None = None,
                   target_address: str | None = None, source_reachable: bool = True,
-                  progress: Callable[[str], None] | None = None) -> VerifyReport:
+                  progress: Callable[[str], None] | None = None,
+                  state: StateDir | None = None) -> VerifyReport:
     """Verify ``target`` against ``manifest`` (default: ``source``'s snapshot ``snapshot``
     from ``repo``), with the config's ``verify`` settings. ``source_reachable`` False: never
     ask the source (``restore``: the source is gone). Raise TransportError when the target
-    cannot be reached, UsageError when there is no snapshot."""
+    cannot be reached, UsageError when there is no snapshot. ``state``: where to find the
+    plan of this source and target (its id remaps and the target's own accounts)."""
     manifest = manifest or load_manifest(repo, source, snapshot)
+    plan = saved_plan(state, f"{manifest.host}-to-{target.file_label}") if state else None
     settings = config.verify if config is not None else VerifySettings()
     with connect(target, options) as transport:
         return verify_against_snapshot(
             manifest, transport, target_address=target_address or address_of(target),
             source_address=address_of(source) if source_reachable else None,
             target_label=target.label, settings=settings, options=verify_options,
-            read_blob=repo.blobs.read_blob, progress=progress)
+            read_blob=repo.blobs.read_blob, progress=progress, plan=plan)
+
+
+def saved_plan(state: StateDir, name: str) -> RebuildPlan | None:
+    """The saved plan ``name``, or None when there is none (or it cannot be read)."""
+    path = state.root / "plans" / name / "plan.json"
+    if not path.exists():
+        return None
+    try:
+        return plan_from_json(read_json(path))
+    except (KeyError, TypeError, ValueError, OSError):
+        return None
 
 
 def refuse_rebooting_the_source(source: HostRef, target: HostRef, options: ConnectOptions,
@@ -93,7 +109,8 @@ def verify_across_reboot(source: HostRef, target: HostRef, options: ConnectOptio
                          target_address: str | None = None, source_reachable: bool = True,
                          reboot_timeout: float = DEFAULT_REBOOT_TIMEOUT,
                          progress: Callable[[str], None] | None = None,
-                         before: VerifyReport | None = None) -> RebootVerification:
+                         before: VerifyReport | None = None,
+                         state: StateDir | None = None) -> RebootVerification:
     """Verify ``target`` (see :func:`verify_target`), reboot it, wait (``reboot_timeout``
     seconds) for a new boot and for systemd to settle, and verify again: a server that only
     works until its next boot fails. Raise UsageError when ``target`` is the source (before
@@ -105,7 +122,7 @@ def verify_across_reboot(source: HostRef, target: HostRef, options: ConnectOptio
     def once() -> VerifyReport:
         return verify_target(source, target, options, repo, config, manifest=manifest,
                              verify_options=verify_options, target_address=target_address,
-                             source_reachable=source_reachable)
+                             source_reachable=source_reachable, state=state)
 
     say = progress or (lambda _message: None)
     before = before or once()

@@ -77,12 +77,14 @@ def verify(
         across = actions.verify_across_reboot(
             source_ref, target_ref, ctx.connect, repo, ctx.config, snapshot=snapshot,
             verify_options=options, target_address=address, source_reachable=not offline_source,
-            reboot_timeout=reboot_timeout, progress=None if as_json else console.info_line)
+            reboot_timeout=reboot_timeout, progress=None if as_json else console.info_line,
+            state=ctx.state)
         report = across.merged
     else:
         report = actions.verify_target(
             source_ref, target_ref, ctx.connect, repo, ctx.config, snapshot=snapshot,
-            verify_options=options, target_address=address, source_reachable=not offline_source)
+            verify_options=options, target_address=address, source_reachable=not offline_source,
+            state=ctx.state)
     saved = actions.save_report(ctx.state, report)
     if junit is not None:
         write_junit(report, junit)

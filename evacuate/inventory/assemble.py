@@ -117,6 +117,7 @@ def assemble(sections: Mapping[str, SectionOutput], host: str, collected_at: str
         users=accounts.users,
         groups=accounts.groups,
         sudoers=accounts.sudoers,
+        account_ranges=accounts.ranges,
         crontabs=parsed.get("cron", tuple),
         databases=parsed.get("postgresql", tuple) + parsed.get("mysql", tuple),
         web=parsed.get("nginx", tuple) + parsed.get("apache", tuple),

@@ -278,6 +278,17 @@ class User:
     has_password: bool = False
     authorized_keys: tuple[str, ...] = ()
     system: bool = False
+    # /etc/shadow without the hash: locked (the field starts with ! or *: passwd -S says L)
+    # and the aging fields in days (None: the field is empty)
+    locked: bool = False
+    last_change: int | None = None
+    min_days: int | None = None
+    max_days: int | None = None
+    warn_days: int | None = None
+    inactive_days: int | None = None
+    expire_date: int | None = None  # days since 1970-01-01
+    # the packages whose maintainer scripts or sysusers.d files create this account
+    created_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -286,6 +297,22 @@ class Group:
     gid: int
     members: tuple[str, ...] = ()
     system: bool = False
+    created_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IdRanges:
+    """The host's own id ranges (login.defs; Debian's defaults when unset): where useradd
+    and adduser take people's and system accounts' ids."""
+
+    uid_min: int = 1000
+    uid_max: int = 60000
+    gid_min: int = 1000
+    gid_max: int = 60000
+    sys_uid_min: int = 100
+    sys_uid_max: int = 999
+    sys_gid_min: int = 100
+    sys_gid_max: int = 999
 
 
 @dataclass(frozen=True)
@@ -299,6 +326,7 @@ class Accounts:
     users: tuple[User, ...] = ()
     groups: tuple[Group, ...] = ()
     sudoers: tuple[SudoersFile, ...] = ()
+    ranges: IdRanges = field(default_factory=IdRanges)
 
 
 @dataclass(frozen=True)
@@ -346,6 +374,7 @@ class HostInventory:
     users: tuple[User, ...] = ()
     groups: tuple[Group, ...] = ()
     sudoers: tuple[SudoersFile, ...] = ()
+    account_ranges: IdRanges = field(default_factory=IdRanges)
     crontabs: tuple[Crontab, ...] = ()
     databases: tuple[DatabaseServer, ...] = ()
     web: tuple[VHost, ...] = ()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from evacuate.errors import EvacuateError, LabError
 from evacuate.lab import aptrepo, hosts, images, network
+from evacuate.lab.accounts import CLOUD_ACCOUNTS, LabAccount, add_accounts
 from evacuate.lab.hosts import HostLayout
 from evacuate.lab.images import ImageSpec
 from evacuate.state import StateDir, ensure_private_dir, write_json, write_private
@@ -34,6 +35,7 @@ class LabHostSpec:
     number: int  # last octet of its address
     image: ImageSpec
     services: tuple[str, ...] = ("ssh",)
+    accounts: tuple[LabAccount, ...] = ()  # there before the host first boots
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,12 @@ SOURCE_SERVICES = source_services()
 
 
 def default_lab(lab_id: str = "evac", index: int = 0, suite: str = "bookworm") -> LabSpec:
-    """The demo lab: lab-source (the doomed server) and lab-target (a blank host)."""
+    """The demo lab: lab-source (the doomed server) and lab-target (a blank host, lived-in
+    like a hoster's cloud image: users at uid/gid 1000 and 1001 with homes)."""
     return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
         LabHostSpec("lab-source", "source", 10, images.source_image(suite), source_services(suite)),
-        LabHostSpec("lab-target", "target", 20, images.target_image(suite)),
+        LabHostSpec("lab-target", "target", 20, images.target_image(suite),
+                    accounts=CLOUD_ACCOUNTS),
     ))
 
 
@@ -100,11 +104,12 @@ repositories on port 80 too (lab-mail's third-party source names it)."""
 def mail_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
     """lab-mail (a mail and webmail server: Postfix, Dovecot, OpenDKIM, Roundcube on Apache,
     redis, a service on its own system account, a third-party apt source) and a blank
-    lab-target of the same release, which installs the mail stack from the lab repository
+    lab-target of the same release (users at uid/gid 1000 and 1001, like a cloud image), which installs the mail stack from the lab repository
     (the mail image's .debs fill it)."""
     return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
         LabHostSpec("lab-mail", "mail", 10, images.mail_image(suite), MAIL_SERVICES),
-        LabHostSpec("lab-target", "target", 20, images.target_image(suite)),
+        LabHostSpec("lab-target", "target", 20, images.target_image(suite),
+                    accounts=CLOUD_ACCOUNTS),
     ))
 
 
@@ -265,6 +270,7 @@ class Lab:
         authorized = ssh_dir / "authorized_keys"
         authorized.write_text(self.key.with_suffix(".pub").read_text())
         authorized.chmod(0o600)
+        add_accounts(root, host.accounts, int(time.time() // 86400))
         if host.image.seed is None:  # a blank target installs from the lab repository only
             (root / "etc/apt/sources.list").write_text(
                 f"deb [trusted=yes] http://{self.spec.network.gateway}:"

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 from evacuate.inventory import HostInventory
+from evacuate.plan.accounts import plan_accounts
 from evacuate.plan.crossing import (
     carried_config,
     cross_release,
@@ -22,12 +23,10 @@ from evacuate.plan.hoststate import plan_state
 from evacuate.plan.model import (
     DatabasePlan,
     Estimate,
-    GroupPlan,
     PlanWarning,
     RebuildPlan,
     Step,
     StepKind,
-    UserPlan,
 )
 from evacuate.plan.selection import MIRRORED, config_paths, data_roots, file_selector
 from evacuate.snapshot.manifest import SnapshotManifest
@@ -80,7 +79,12 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     if crossing_release:
         warn_engines(source, available, warnings)
 
-    users, groups = _accounts(source, manifest, target, warnings)
+    # the packages the target will have that it lacks now: they create their own accounts
+    installing = {p.name for p in source.packages if not _matches(p.name, NOT_PORTABLE)} \
+        - set(missing) - {p.name for p in target.packages}
+    accounts = plan_accounts(source, target, installing)
+    users, groups = accounts.users, accounts.groups
+    warnings.extend(accounts.warnings)
     local = {f.path for f in source.unowned_files.files} | {c.path for c in source.changed_conffiles}
     # the snapshot's bytes (config_texts), the parsed lines only where the snapshot has none
     sudoers = tuple((s.path.rsplit("/", 1)[-1], config_texts.get(s.path)
@@ -170,7 +174,7 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         packages_renamed=crossing.renamed,
         postgresql_carry=next(((c.old, c.new) for c in crossing.changes
                                if c.family == "postgresql"), ()),
-        state=state.state)
+        state=state.state, target_own=accounts.target_own)
 
 
 def _ran(active: str, enabled: str) -> bool:
@@ -190,50 +194,6 @@ def _pg_owner(source: HostInventory, database: str) -> str:
     # the lab-style convention: a role named like its database owns it when it exists
     roles = {r for d in source.databases if d.engine == "postgresql" for r in d.roles}
     return database if database in roles else "postgres"
-
-
-def _accounts(source: HostInventory, manifest: SnapshotManifest, target: HostInventory,
-              warnings: list[PlanWarning]) -> tuple[list[UserPlan], list[GroupPlan]]:
-    # System accounts come with their packages; only those owning data are carried over.
-    roots = tuple(r.rstrip("/") + "/" for r in data_roots(manifest.roots))
-    data = [e for e in manifest.files if e.path.startswith(roots)]
-    owners = {e.user for e in data if not e.user.isdigit()}
-    data_groups = {e.group for e in data if not e.group.isdigit()}
-    target_users = {u.name: u for u in target.users}
-    target_uids = {u.uid: u.name for u in target.users}
-    target_groups = {g.name: g for g in target.groups}
-    target_gids = {g.gid: g.name for g in target.groups}
-    gid_names = {g.gid: g.name for g in source.groups}
-    users: list[UserPlan] = []
-    group_names: set[str] = set()
-    for user in source.users:
-        if user.name in target_users or (user.system and user.name not in owners):
-            continue
-        if user.uid == 0:
-            continue
-        kept = user.uid not in target_uids
-        if not kept and not user.system:
-            warnings.append(PlanWarning("uid-collision", f"uid {user.uid} of {user.name} is "
-                                        f"{target_uids[user.uid]}'s on the target: {user.name} "
-                                        "gets a new uid; file owners follow the name"))
-        primary = gid_names.get(user.gid, user.name)
-        users.append(UserPlan(user.name, user.uid, primary, user.gid, tuple(user.groups),
-                              user.home, user.shell, user.gecos, user.system,
-                              tuple(user.authorized_keys), kept))
-        group_names.update((primary, *user.groups))
-    group_names.update(g.name for g in source.groups if not g.system)
-    group_names.update(data_groups)
-    groups = []
-    for group in sorted((g for g in source.groups if g.name in group_names), key=lambda g: g.gid):
-        if group.name in target_groups:
-            continue
-        kept = group.gid not in target_gids
-        if not kept and not group.system:
-            warnings.append(PlanWarning("gid-collision", f"gid {group.gid} of group {group.name}"
-                                        f" is {target_gids[group.gid]}'s on the target: it gets "
-                                        "a new gid"))
-        groups.append(GroupPlan(group.name, group.gid, kept))
-    return users, groups
 
 
 def _warn_listeners(source: HostInventory, target: HostInventory,

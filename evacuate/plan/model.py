@@ -32,6 +32,19 @@ class UserPlan:
     system: bool
     authorized_keys: tuple[str, ...]
     uid_kept: bool = True
+    # see evacuate.plan.accounts: "create" (the target lacks it; its packages or the users
+    # role make it) or "update" (the target has it: groups and state only, its uid stays)
+    action: str = "create"
+    source_uid: int | None = None  # the uid on the source (uid: the one planned here)
+    early: bool = False  # created before the packages install (no package makes it)
+    created_by: tuple[str, ...] = ()  # packages expected to create it on the target
+    locked: bool = False
+    last_change: int | None = None  # /etc/shadow aging, days (None: empty)
+    min_days: int | None = None
+    max_days: int | None = None
+    warn_days: int | None = None
+    inactive_days: int | None = None
+    expire_date: int | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,21 @@ class GroupPlan:
     name: str
     gid: int
     gid_kept: bool = True
+    source_gid: int | None = None
+    system: bool = False
+    early: bool = False
+    created_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetAccount:
+    """An account or group the target had before the rebuild and the source has not:
+    the target's own, left alone (``home`` empty for groups)."""
+
+    kind: str  # user | group
+    name: str
+    id: int
+    home: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,3 +160,4 @@ class RebuildPlan:
     packages_renamed: tuple[tuple[str, str], ...] = ()  # (source name, target release's name)
     postgresql_carry: tuple[str, ...] = ()  # (old, new) major versions: see rebuild.pgcarry
     state: StatePlan = field(default_factory=StatePlan)  # see plan.hoststate
+    target_own: tuple[TargetAccount, ...] = ()  # see evacuate.plan.accounts

@@ -21,6 +21,7 @@ from evacuate.plan.model import (
     SourceKind,
     Step,
     StepKind,
+    TargetAccount,
     UserPlan,
 )
 from evacuate.plan.state_model import state_from_json
@@ -50,10 +51,13 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         **data,
         "packages": tuple(data["packages"]),
         "packages_missing": tuple(data["packages_missing"]),
-        "groups": tuple(GroupPlan(**g) for g in data["groups"]),
+        "groups": tuple(GroupPlan(**{**g, "created_by": tuple(g.get("created_by", ()))})
+                        for g in data["groups"]),
         "users": tuple(UserPlan(**{**u, "groups": tuple(u["groups"]),
-                                   "authorized_keys": tuple(u["authorized_keys"])})
+                                   "authorized_keys": tuple(u["authorized_keys"]),
+                                   "created_by": tuple(u.get("created_by", ()))})
                        for u in data["users"]),
+        "target_own": tuple(TargetAccount(**t) for t in data.get("target_own", ())),
         "sudoers": tuple(tuple(s) for s in data["sudoers"]),
         "config_files": tuple(data["config_files"]),
         "data_roots": tuple(data["data_roots"]),

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from evacuate.errors import EvacuateError
+from evacuate.plan.accounts import group_vars, user_vars
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.state_vars import state_vars
 from evacuate.transport import parse_host_spec
@@ -40,12 +41,8 @@ def host_vars(plan: RebuildPlan) -> dict[str, Any]:
         "evacuate_snapshot": plan.snapshot_id,
         "evacuate_timezone": plan.timezone or "",
         "evacuate_packages": list(plan.packages),
-        "evacuate_groups": [{"name": g.name, "gid": g.gid} for g in plan.groups],
-        "evacuate_users": [
-            {"name": u.name, "uid": u.uid, "group": u.group, "gid": u.gid,
-             "groups": list(u.groups), "home": u.home, "shell": u.shell, "comment": u.comment,
-             "system": u.system, "authorized_keys": list(u.authorized_keys)}
-            for u in plan.users],
+        "evacuate_groups": [group_vars(g) for g in plan.groups],
+        "evacuate_users": [user_vars(u) for u in plan.users],
         "evacuate_sudoers": [{"name": name, "content": content} for name, content in plan.sudoers],
         "evacuate_services_enabled": list(plan.services_enabled),
         "evacuate_services_started": list(plan.services_started),

@@ -1,14 +1,18 @@
 """Pure comparisons of what a host *is*: packages, users, groups, sudoers and crontabs of
-the source inventory against the target's. Identity is by name: numeric ids of system
-accounts may differ (the rebuild remaps them), the ids of people's accounts may not."""
+the source inventory against the target's. Identity is by name: numeric ids of accounts
+that the target's packages made may differ (files follow names); any other id must be the
+source's, or the one the plan chose when it remapped it (:class:`AccountIds`). Accounts the
+target has and the source has not are the target's own: listed, never failed."""
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from evacuate.inventory.model import Crontab, Group, HostInventory, User
+from evacuate.plan.accounts import NO_AGING
+from evacuate.plan.model import RebuildPlan
 from evacuate.verify.crossing import Crossing
 from evacuate.verify.model import Check, Status, failed, judged, passed, skipped
 
@@ -50,6 +54,63 @@ def compare_packages(source: HostInventory, target: HostInventory,
     return checks
 
 
+@dataclass(frozen=True)
+class AccountIds:
+    """What the plan decided about ids: name → (source id, planned id) of every account it
+    creates with an explicit id (not those left to the target's packages), and the names
+    of the target's own accounts before the rebuild."""
+
+    uids: dict[str, tuple[int, int]] = field(default_factory=dict)
+    gids: dict[str, tuple[int, int]] = field(default_factory=dict)
+    own_users: frozenset[str] = frozenset()
+    own_groups: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, plan: RebuildPlan) -> AccountIds:
+        return cls(
+            uids={u.name: (u.source_uid if u.source_uid is not None else u.uid, u.uid)
+                  for u in plan.users if u.action == "create" and not u.created_by},
+            gids={g.name: (g.source_gid if g.source_gid is not None else g.gid, g.gid)
+                  for g in plan.groups if not g.created_by},
+            own_users=frozenset(a.name for a in plan.target_own if a.kind == "user"),
+            own_groups=frozenset(a.name for a in plan.target_own if a.kind == "group"))
+
+
+def _id_problem(kind: str, name: str, want: int, have: int, system: bool,
+                planned: dict[str, tuple[int, int]]) -> tuple[str, str]:
+    """(problem, note) about an account's id: a remap the plan made is a note."""
+    if name in planned:
+        chosen = planned[name][1]
+        if have == chosen:
+            return "", f"remapped as planned: {kind} {want} → {have}" if want != have else ""
+        return f"{kind} {want} → {have} (the plan chose {chosen})", ""
+    if want != have and not system:
+        return f"{kind} {want} → {have}", ""
+    return "", ""
+
+
+def _aging(user: User) -> dict[str, int | None]:
+    active = user.max_days is not None and user.max_days < NO_AGING
+    return {"min": user.min_days, "max": user.max_days, "warn": user.warn_days,
+            "inactive": user.inactive_days, "expire": user.expire_date,
+            "last change": user.last_change if active else None}
+
+
+def _state_differences(want: User, have: User) -> list[str]:
+    problems = []
+    if want.locked != have.locked:
+        problems.append(("locked" if want.locked else "not locked") + " → " +
+                        ("locked" if have.locked else "not locked"))
+    if want.has_password != have.has_password:
+        problems.append(f"password {'set' if want.has_password else 'none'} → "
+                        f"{'set' if have.has_password else 'none'}")
+    before, after = _aging(want), _aging(have)
+    changed = [f"{k} {before[k]} → {after[k]}" for k in before if before[k] != after[k]]
+    if changed:
+        problems.append("aging: " + ", ".join(changed))
+    return problems
+
+
 def _keys(user: User) -> list[str]:
     return sorted(" ".join(k.split()) for k in user.authorized_keys)
 
@@ -63,8 +124,6 @@ def _key_label(key: str) -> str:
 
 def _user_differences(want: User, have: User) -> list[str]:
     problems = []
-    if not want.system and want.uid != have.uid:
-        problems.append(f"uid {want.uid} → {have.uid}")
     if want.shell != have.shell:
         problems.append(f"shell {want.shell} → {have.shell}")
     missing_groups = sorted(set(want.groups) - set(have.groups))
@@ -84,7 +143,8 @@ def _user_differences(want: User, have: User) -> list[str]:
             words.append("unexpected " + ", ".join(_key_label(k) for k in added))
         problems.append(": ".join(words[:1]) + (" (" + "; ".join(words[1:]) + ")"
                                                  if len(words) > 1 else ""))
-    return problems
+    # root is the operator's access to the target: its password and aging stay the target's
+    return problems + (_state_differences(want, have) if want.uid != 0 else [])
 
 
 def _describe_user(user: User) -> str:
@@ -99,10 +159,13 @@ def _no_longer_created(kind: str, name: str, crossing: Crossing) -> Check:
 
 
 def compare_users(source: HostInventory, target: HostInventory,
-                  crossing: Crossing | None = None) -> list[Check]:
-    """Each source account exists on the target with the same shell, supplementary groups
-    and exactly the same authorized_keys; people's accounts also keep their uid. Across
-    releases a missing system account is listed, not failed."""
+                  crossing: Crossing | None = None, ids: AccountIds | None = None) -> list[Check]:
+    """Each source account exists on the target with the same shell, supplementary groups,
+    lock and aging, and exactly the same authorized_keys; its uid is the source's or the
+    plan's remap (``ids``), except for accounts the target's packages made. Across
+    releases a missing system account is listed, not failed. The target's own accounts
+    are listed as passing."""
+    ids = ids or AccountIds()
     found = {u.name: u for u in target.users}
     checks = []
     for user in sorted(source.users, key=lambda u: (u.system and u.name != "root", u.name)):
@@ -114,7 +177,8 @@ def compare_users(source: HostInventory, target: HostInventory,
             checks.append(failed("users", user.name, _describe_user(user), "no such user",
                                  "account missing"))
             continue
-        problems = _user_differences(user, there)
+        problem, note = _id_problem("uid", user.name, user.uid, there.uid, user.system, ids.uids)
+        problems = [problem] * bool(problem) + _user_differences(user, there)
         if user.uid == 0 and problems and all(p.startswith("authorized_keys") for p in problems):
             # root's keys on the target are the operator's access to it: not replaced
             checks.append(replace(failed("users", user.name, _describe_user(user),
@@ -124,8 +188,18 @@ def compare_users(source: HostInventory, target: HostInventory,
                                          "target and are kept; " + "; ".join(problems)))
             continue
         checks.append(judged(not problems, "users", user.name, _describe_user(user),
-                             _describe_user(there), "; ".join(problems)))
+                             _describe_user(there), "; ".join(problems) or note))
+    names = {u.name for u in source.users}
+    checks += [_own("users", u.name, _describe_user(u), u.name in ids.own_users)
+               for u in sorted(target.users, key=lambda u: u.name) if u.name not in names]
     return checks
+
+
+def _own(kind: str, name: str, found: str, before: bool) -> Check:
+    what = "account" if kind == "users" else "group"
+    return passed(kind, name, "not on the source", found,
+                  f"the target's own {what}" + (" (there before the rebuild), left as it was"
+                                                if before else ", made by its packages"))
 
 
 def _describe_group(group: Group) -> str:
@@ -133,9 +207,12 @@ def _describe_group(group: Group) -> str:
 
 
 def compare_groups(source: HostInventory, target: HostInventory,
-                   crossing: Crossing | None = None) -> list[Check]:
-    """Each source group exists on the target with (at least) the same members; people's
-    groups also keep their gid. Across releases a missing system group is listed."""
+                   crossing: Crossing | None = None, ids: AccountIds | None = None
+                   ) -> list[Check]:
+    """Each source group exists on the target with (at least) the same members; its gid is
+    the source's or the plan's remap, except for the target's packages' groups. Across
+    releases a missing system group is listed; the target's own groups are listed."""
+    ids = ids or AccountIds()
     found = {g.name: g for g in target.groups}
     checks = []
     for group in sorted(source.groups, key=lambda g: (g.system, g.name)):
@@ -147,15 +224,26 @@ def compare_groups(source: HostInventory, target: HostInventory,
             checks.append(failed("groups", group.name, _describe_group(group), "no such group",
                                  "group missing"))
             continue
-        problems = []
-        if not group.system and group.gid != there.gid:
-            problems.append(f"gid {group.gid} → {there.gid}")
+        problem, note = _id_problem("gid", group.name, group.gid, there.gid, group.system,
+                                    ids.gids)
+        problems = [problem] * bool(problem)
         missing = sorted(set(group.members) - set(there.members))
         if missing:
             problems.append(f"members missing: {', '.join(missing)}")
         checks.append(judged(not problems, "groups", group.name, _describe_group(group),
-                             _describe_group(there), "; ".join(problems)))
+                             _describe_group(there), "; ".join(problems) or note))
+    names = {g.name for g in source.groups}
+    checks += [_own("groups", g.name, _describe_group(g), g.name in ids.own_groups)
+               for g in sorted(target.groups, key=lambda g: g.name) if g.name not in names]
     return checks
+
+
+def own_homes(source: HostInventory, target: HostInventory) -> list[str]:
+    """The homes of the target's own accounts (not on the source): what is under them is
+    the target's, not an extra of the restore."""
+    names = {u.name for u in source.users}
+    return sorted({u.home.rstrip("/") for u in target.users
+                   if u.name not in names and u.home.count("/") >= 2})
 
 
 def _digest(lines: tuple[str, ...]) -> str:

@@ -19,6 +19,7 @@ from typing import TypeVar
 from evacuate.config.model import VerifySettings
 from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, collect_inventory, from_json
+from evacuate.plan.model import RebuildPlan
 from evacuate.plan.probe import parse_policy
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.store import BlobRef
@@ -48,7 +49,8 @@ class VerifyOptions:
 
 
 def compare_inventories(source: HostInventory, target: HostInventory,
-                        crossing: Crossing | None = None) -> list[Check]:
+                        crossing: Crossing | None = None,
+                        ids: accounts.AccountIds | None = None) -> list[Check]:
     """The pure part: every check that needs only the two inventories (and, across
     releases, what differs by the release: see :mod:`evacuate.verify.crossing`)."""
     checks: list[Check] = []
@@ -59,8 +61,10 @@ def compare_inventories(source: HostInventory, target: HostInventory,
         if section not in source.errors:
             checks.append(failed("inventory", f"target {section}", "collected", "failed",
                                  f"the target's {section} could not be read: {error}"))
-    for compare in (accounts.compare_packages, accounts.compare_users, accounts.compare_groups,
-                    accounts.compare_sudoers, accounts.compare_cron,
+    checks.extend(accounts.compare_packages(source, target, crossing))
+    checks.extend(accounts.compare_users(source, target, crossing, ids))
+    checks.extend(accounts.compare_groups(source, target, crossing, ids))
+    for compare in (accounts.compare_sudoers, accounts.compare_cron,
                     services.compare_services, services.compare_listeners,
                     databases.compare_roles, mail.compare_mail):
         checks.extend(compare(source, target, crossing))
@@ -117,7 +121,7 @@ def verify_against_snapshot(
     source_address: str | None = None, target_label: str | None = None,
     settings: VerifySettings | None = None, options: VerifyOptions | None = None,
     read_blob: Callable[[BlobRef], bytes] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, plan: RebuildPlan | None = None,
 ) -> VerifyReport:
     """Check the host behind ``target`` (reachable from here at ``target_address``) against
     ``manifest``: its inventory (packages, accounts, sudoers, cron, services, listeners),
@@ -130,6 +134,9 @@ def verify_against_snapshot(
     answers. ``read_blob`` reads a snapshot blob (to compare front pages with the snapshot's
     when the source cannot be asked). Raise TransportError only when the target cannot be
     reached at all (its inventory is the first thing read).
+
+    ``plan``: the plan the target was rebuilt with: the ids it remapped are checked as
+    remapped, the accounts the target had before as the target's own.
     """
     settings = settings or VerifySettings()
     options = options or VerifyOptions()
@@ -144,7 +151,8 @@ def verify_against_snapshot(
         target_inventory = collect_inventory(target, host=label)
     with watch.phase("compare"):
         crossing = read_crossing(source, target_inventory, target)
-        checks = compare_inventories(source, target_inventory, crossing)
+        checks = compare_inventories(source, target_inventory, crossing,
+                                     accounts.AccountIds.of(plan) if plan else None)
 
     show("files")
     with watch.phase("files"):
@@ -153,7 +161,8 @@ def verify_against_snapshot(
         def file_checks() -> list[Check]:
             found = files.read_target_files(target, manifest, hash_paths)
             return (files.compare_config_files(source, manifest, found, crossing)
-                    + files.compare_data_trees(manifest, found, sampled, crossing=crossing))
+                    + files.compare_data_trees(manifest, found, sampled, crossing=crossing,
+                                               own=accounts.own_homes(source, target_inventory)))
         checks += _guarded("data", file_checks)
 
     show("databases")

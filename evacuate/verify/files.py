@@ -223,11 +223,13 @@ def _entry_problems(want: FileEntry, have: ScannedEntry, want_sha: str | None,
 
 
 def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled: set[str],
-                       listed: int = MAX_LISTED, crossing: Crossing | None = None) -> list[Check]:
+                       listed: int = MAX_LISTED, crossing: Crossing | None = None,
+                       own: Sequence[str] = ()) -> list[Check]:
     """Per data root: one check of file count and total size, one check per differing
     entry (missing, extra, type, mode, owner, size, link target, content of sampled files)
     up to ``listed`` per root, and one for the rest. Across releases, directories the new
-    versions' packages make (/usr/local/lib/python3.11) are not extras."""
+    versions' packages make (/usr/local/lib/python3.11) are not extras, and neither is
+    what is in or under ``own`` (the homes of the target's own accounts): listed."""
     hashes = content_hashes(manifest)
     checks = []
     for root in data_roots(manifest):
@@ -244,8 +246,10 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
         extras = sorted(set(have) - known)
         # entries the running target made after its restore (a cron job's output, a service's
         # new files) are its own: listed in one passing check, left out of the totals
-        own = [p for p in extras if target.written_since_restore(have[p])]
-        mine = set(own)
+        theirs = [p for p in extras if any(under(p, home) for home in own)]
+        mine = set(theirs)
+        own_written = [p for p in extras if p not in mine and target.written_since_restore(have[p])]
+        mine.update(own_written)
         have_files = [e for p, e in have.items() if e.kind == "file" and p not in mine]
         summary_want = f"{len(files)} files, {sum(e.size for e in files)} B"
         summary_have = f"{len(have_files)} files, {sum(e.size for e in have_files)} B"
@@ -289,16 +293,26 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
         checks.append(judged(same_totals and not differences, "data", root, summary_want,
                              summary_have, f"{len(differences)} entries differ; " * bool(differences)
                              + f"content compared for {hashed} of {len(files)} files"))
-        if own:
-            shown = ", ".join(own[:5]) + (f" and {len(own) - 5} more" if len(own) > 5 else "")
+        if own_written:
             checks.append(passed("data", f"{root} (written on the target)", "absent",
-                                 f"{len(own)} entries", "new since the restore, not in the "
-                                 f"snapshot (the target's own jobs and services): {shown}"))
+                                 f"{len(own_written)} entries", "new since the restore, not in "
+                                 "the snapshot (the target's own jobs and services): "
+                                 + _shown(own_written)))
+        if theirs:
+            homes = sorted({h for h in own for p in theirs if under(p, h)})
+            checks.append(passed("data", f"{root} (the target's own)", "absent",
+                                 f"{len(theirs)} entries", "the homes of the target's own "
+                                 f"accounts ({', '.join(homes)}), not the source's: "
+                                 + _shown(theirs)))
         checks.extend(differences[:listed])
         if len(differences) > listed:
             checks.append(failed("data", f"{root} (more)", "", f"{len(differences) - listed} more",
                                  f"{len(differences) - listed} more entries under {root} differ"))
     return checks
+
+
+def _shown(paths: Sequence[str]) -> str:
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
 
 
 def plan_hashes(source: HostInventory, manifest: SnapshotManifest, sample: int = DEFAULT_SAMPLE,

@@ -105,8 +105,9 @@ def test_databases_users_units_and_cron_are_there(lab: Lab, evacuated: tuple[Pat
     assert _target(lab, "runuser -u postgres -- psql -XAt -d shop -c "
                         "'select count(*) from orders'").strip() == "5000"
     assert _target(lab, "mariadb -N -B -e 'select count(*) from blog.comments'").strip() == "3000"
+    # lab-target's ops has uid 1001: alice is remapped (to the id the plan chose)
     assert _target(lab, "getent passwd alice bob | cut -d: -f1,3,7").split() == [
-        "alice:1001:/bin/bash", "bob:1002:/bin/bash"]
+        "alice:1003:/bin/bash", "bob:1002:/bin/bash"]
     with lab.open("lab-source") as source:
         keys = source.run("cat /home/alice/.ssh/authorized_keys", check=True).text
     assert _target(lab, "cat /home/alice/.ssh/authorized_keys") == keys
@@ -118,6 +119,69 @@ def test_databases_users_units_and_cron_are_there(lab: Lab, evacuated: tuple[Pat
     assert _target(lab, "stat -c '%U:%G %a' /srv/data/uploads").strip() == "www-data:webdev 2775"
     assert _target(lab, "ls /etc/nginx/sites-enabled").split() == [
         "shop.example.test", "www.example.test"]
+
+
+def _plan(config: Path) -> dict[str, Any]:
+    path = config.parent / "state" / "plans" / "source-to-target" / "plan.json"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def _both(lab: Lab, command: str) -> tuple[str, str]:
+    with lab.open("lab-source") as source:
+        mine = source.run(command, timeout=120, check=True).text
+    return mine, _target(lab, command)
+
+
+def test_remapped_ids_are_the_planned_ones_and_accounts_keep_their_state(
+        lab: Lab, evacuated: tuple[Path, str]) -> None:
+    """lab-target is lived-in like a cloud image (debian 1000, ops 1001): alice (1001 on
+    the source) gets the id the plan chose, bob keeps 1002; the admin's system account
+    notesd (no data, only a config file of its group) is created as a system account; the
+    package account www-data is in the admin's group webdev as on the source; shell, lock,
+    aging and expiry are the source's."""
+    config, _ = evacuated
+    users = {u["name"]: u for u in _plan(config)["users"]}
+    assert (users["alice"]["uid"], users["alice"]["uid_kept"]) == (1003, False)
+    assert (users["bob"]["uid"], users["bob"]["uid_kept"]) == (1002, True)
+    for name in ("alice", "bob"):
+        entry = _target(lab, f"getent passwd {name}").split(":")
+        assert (int(entry[2]), int(entry[3])) == (users[name]["uid"], users[name]["gid"])
+    assert _target(lab, "getent passwd debian ops | cut -d: -f1,3").split() == [
+        "debian:1000", "ops:1001"]
+    notesd = _target(lab, "getent passwd notesd").split(":")
+    assert users["notesd"]["system"] and int(notesd[2]) == users["notesd"]["uid"] < 1000
+    assert notesd[6].strip() == "/usr/sbin/nologin"
+    assert not _target(lab, "ls -A /nonexistent 2>/dev/null || true").strip()
+    assert _target(lab, "stat -c '%U:%G %a' /etc/notesd.conf").strip() == "root:notesd 640"
+    source_groups, target_groups = _both(lab, "id -nG www-data")
+    assert "webdev" in source_groups.split()
+    assert set(target_groups.split()) == set(source_groups.split())
+    # /etc/shadow without the hash: the lock (first character of the field) and aging
+    shadow = ("for u in alice bob notesd www-data notes; do getent shadow $u | "
+              "awk -F: '{print $1, substr($2, 1, 1) ~ /[!*]/, $4, $5, $6, $7, $8}'; done")
+    mine, theirs = _both(lab, shadow)
+    assert mine == theirs and "bob 1 1 90 14 30" in mine
+    # with a maximum age the last change counts too
+    before, after = _both(lab, "getent shadow bob | cut -d: -f3")
+    assert before == after
+
+
+def test_verify_reports_the_remaps_and_the_targets_own_accounts(
+        lab: Lab, evacuated: tuple[Path, str]) -> None:
+    config, _ = evacuated
+    verified = evacuate(config, "verify", "source", "target")
+    assert verified.returncode == 0, verified.stdout[-3000:]
+    checks = _checks(verified)
+    assert checks["users:alice"]["status"] == "pass"
+    assert "remapped as planned: uid 1001 → 1003" in checks["users:alice"]["detail"]
+    assert "remapped as planned: gid 1001 → 1003" in checks["groups:alice"]["detail"]
+    for name in ("users:debian", "users:ops", "groups:debian", "groups:ops"):
+        assert checks[name]["status"] == "pass"
+        assert "the target's own" in checks[name]["detail"], name
+    own = checks["data:/home (the target's own)"]
+    assert own["status"] == "pass" and "/home/debian" in own["detail"]
+    assert checks["users:notesd"]["status"] == checks["users:www-data"]["status"] == "pass"
 
 
 def test_no_secret_in_plans_projects_or_logs(evacuated: tuple[Path, str]) -> None:

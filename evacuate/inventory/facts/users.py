@@ -1,47 +1,36 @@
-"""Fact family ``users``: accounts and groups (getent), which accounts have a usable
-password, each account's authorized_keys, and sudoers.
+"""Fact family ``users``: accounts and groups (getent), their state from /etc/shadow,
+each account's authorized_keys, sudoers, the host's id ranges, and which packages create
+which accounts.
 
-The password hash never leaves the host: awk prints ``name 0|1`` from
-/etc/shadow (1 = a hash is set: not empty, not locked with ``!``/``*``).
+The password hash never leaves the host: awk prints ``name 0|1 0|1`` and the aging fields
+of /etc/shadow (1 = a hash is set: not empty, not locked with ``!``/``*``; then locked).
+
+Which accounts come from packages (``created_by``) is read from the host itself: the
+lines of the packages' maintainer scripts that call adduser/useradd/addgroup/groupadd
+and the packages' sysusers.d entries, matched to account names word by word.
 """
 
 from __future__ import annotations
 
-from evacuate.inventory.facts.base import Fact, dedupe, first_part, split_parts, to_int
-from evacuate.inventory.model import Accounts, Group, SudoersFile, User
+import re
 
-SCRIPT = r"""
-evac_part login-defs
-grep -E '^[[:space:]]*(UID_MIN|GID_MIN)[[:space:]]' /etc/login.defs 2>/dev/null
-evac_part passwd
-getent passwd 2>/dev/null || cat /etc/passwd
-evac_part group
-getent group 2>/dev/null || cat /etc/group
-evac_part has-password
-[ -r /etc/shadow ] && awk -F: '{print $1, (($2 != "" && $2 !~ /^[!*]/) ? 1 : 0)}' /etc/shadow
-getent passwd 2>/dev/null | while IFS=: read -r name _ _ _ _ home _; do
-  for f in "$home/.ssh/authorized_keys" "$home/.ssh/authorized_keys2"; do
-    [ -f "$f" ] || continue
-    evac_part keys "$name"
-    cat "$f"
-  done
-done
-for f in /etc/sudoers /etc/sudoers.d/*; do
-  [ -f "$f" ] || continue
-  evac_part sudoers "$f"
-  cat "$f"
-done
-:
-"""
+from evacuate.inventory.facts.base import Fact, dedupe, first_part, snippet, split_parts, to_int
+from evacuate.inventory.model import Accounts, Group, IdRanges, SudoersFile, User
 
-# Accounts below UID_MIN are system accounts, and so is nobody.
+# Accounts below UID_MIN are system accounts (the host's own login.defs), and so is nobody.
 NOBODY_ID = 65534
+_LOGIN_DEFS = {"UID_MIN": "uid_min", "UID_MAX": "uid_max", "GID_MIN": "gid_min",
+               "GID_MAX": "gid_max", "SYS_UID_MIN": "sys_uid_min", "SYS_UID_MAX": "sys_uid_max",
+               "SYS_GID_MIN": "sys_gid_min", "SYS_GID_MAX": "sys_gid_max"}
+_WORD = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\$?")
 
 
-def _login_defs(text: str) -> tuple[int, int]:
-    values = {f[0]: to_int(f[1]) for f in (line.split() for line in text.splitlines())
-              if len(f) >= 2}
-    return values.get("UID_MIN") or 1000, values.get("GID_MIN") or 1000
+def _ranges(text: str) -> IdRanges:
+    values: dict[str, int] = {}
+    for fields in (line.split() for line in text.splitlines()):
+        if len(fields) >= 2 and fields[0] in _LOGIN_DEFS and (number := to_int(fields[1])):
+            values[_LOGIN_DEFS[fields[0]]] = number
+    return IdRanges(**values)
 
 
 def _authorized_keys(text: str) -> list[str]:
@@ -60,15 +49,49 @@ def _sudoers_lines(text: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def _days(field: str) -> int | None:
+    return None if field in ("-", "") else to_int(field)
+
+
+def _shadow(text: str) -> dict[str, dict[str, object]]:
+    """name → User fields from the ``shadow`` part (or the older ``has-password`` one)."""
+    state: dict[str, dict[str, object]] = {}
+    for fields in (line.split() for line in text.splitlines()):
+        if len(fields) < 2:
+            continue
+        values: dict[str, object] = {"has_password": fields[1] == "1"}
+        if len(fields) >= 9:
+            values["locked"] = fields[2] == "1"
+            for key, field in zip(("last_change", "min_days", "max_days", "warn_days",
+                                   "inactive_days", "expire_date"), fields[3:9], strict=True):
+                values[key] = _days(field)
+        state[fields[0]] = values
+    return state
+
+
+def _creators(text: str) -> dict[str, tuple[str, ...]]:
+    """account name → the packages whose account-creating lines name it."""
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        package, _, rest = line.partition(" ")
+        if not package or package == "?":
+            continue
+        if rest.startswith("sysusers "):
+            words = rest.split()[2:3]  # "u name id ...", "g name", "m user group": the name
+        else:
+            words = _WORD.findall(rest.split("#", 1)[0])
+        for word in words:
+            if package not in found.setdefault(word, []):
+                found[word].append(package)
+    return {name: tuple(sorted(packages)) for name, packages in found.items()}
+
+
 def parse(text: str) -> Accounts:
-    """Parse the ``users`` section into users, groups and sudoers files."""
+    """Parse the ``users`` section into users, groups, sudoers files and id ranges."""
     parts = split_parts(text)
-    uid_min, gid_min = _login_defs(first_part(parts, "login-defs"))
-    has_password = {
-        f[0]: f[1] == "1"
-        for f in (line.split() for line in first_part(parts, "has-password").splitlines())
-        if len(f) == 2
-    }
+    ranges = _ranges(first_part(parts, "login-defs"))
+    state = _shadow(first_part(parts, "shadow") or first_part(parts, "has-password"))
+    creators = _creators(first_part(parts, "creators"))
     keys: dict[str, list[str]] = {}
     sudoers: list[SudoersFile] = []
     for part in parts:
@@ -87,7 +110,8 @@ def parse(text: str) -> Accounts:
             continue
         members = tuple(m for m in fields[3].split(",") if m)
         groups.append(Group(name=fields[0], gid=gid, members=members,
-                            system=gid < gid_min or gid == NOBODY_ID))
+                            system=gid < ranges.gid_min or gid == NOBODY_ID,
+                            created_by=creators.get(fields[0], ())))
         gid_names.setdefault(gid, fields[0])
         for member in members:
             memberships.setdefault(member, []).append(fields[0])
@@ -105,11 +129,13 @@ def parse(text: str) -> Accounts:
         users.append(User(
             name=name, uid=uid, gid=gid, gecos=fields[4], home=fields[5], shell=fields[6],
             groups=dedupe([primary, *memberships.get(name, [])]),
-            has_password=has_password.get(name, False),
             authorized_keys=tuple(keys.get(name, [])),
-            system=uid < uid_min or uid == NOBODY_ID,
+            system=uid < ranges.uid_min or uid == NOBODY_ID,
+            created_by=creators.get(name, ()),
+            **state.get(name, {}),  # type: ignore[arg-type]
         ))
-    return Accounts(users=tuple(users), groups=tuple(groups), sudoers=tuple(sudoers))
+    return Accounts(users=tuple(users), groups=tuple(groups), sudoers=tuple(sudoers),
+                    ranges=ranges)
 
 
-FACT = Fact(name="users", script=SCRIPT, parse=parse, default=Accounts, timeout=30)
+FACT = Fact(name="users", script=snippet("users"), parse=parse, default=Accounts, timeout=30)

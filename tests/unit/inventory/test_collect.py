@@ -105,5 +105,6 @@ def test_the_shadow_awk_prints_flags_not_hashes(tmp_path) -> None:
     patched = type(fact)(name=fact.name, script=script, parse=fact.parse, default=fact.default)
     text = split_sections(LocalShTransport().run_script(build_script([patched])).text)["users"].text
     assert secret not in text and "$6$" not in text
-    flags = text.split("@@-- has-password@@\n", 1)[1].split("@@--", 1)[0].splitlines()
-    assert flags[:4] == ["alice 1", "locked 0", "none 0", "empty 0"]
+    flags = text.split("@@-- shadow@@\n", 1)[1].split("@@--", 1)[0].splitlines()
+    assert flags[:4] == ["alice 1 0 19800 0 99999 7 - -", "locked 0 1 19800 - - - - -",
+                         "none 0 1 19800 - - - - -", "empty 0 0 19800 - - - - -"]

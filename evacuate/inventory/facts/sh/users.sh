@@ -1,0 +1,44 @@
+# Fact family users: accounts, groups, the account state from /etc/shadow (never the
+# hash: awk prints whether one is set and whether the account is locked, then the aging
+# fields), authorized_keys, sudoers, and the lines of the packages' maintainer scripts and
+# sysusers.d files that create accounts (which accounts come from packages).
+evac_part login-defs
+grep -E '^[[:space:]]*(SYS_)?(UID|GID)_(MIN|MAX)[[:space:]]' /etc/login.defs 2>/dev/null
+evac_part passwd
+getent passwd 2>/dev/null || cat /etc/passwd
+evac_part group
+getent group 2>/dev/null || cat /etc/group
+evac_part shadow
+# name, a usable hash set (0|1), locked (! or * first: passwd -S says L), then lastchg,
+# min, max, warn, inactive and expire ("-" for an empty field)
+[ -r /etc/shadow ] && awk -F: '{
+  printf "%s %d %d", $1, ($2 != "" && $2 !~ /^[!*]/), ($2 ~ /^[!*]/)
+  for (i = 3; i <= 8; i++) printf " %s", ($i == "" ? "-" : $i)
+  printf "\n" }' /etc/shadow
+getent passwd 2>/dev/null | while IFS=: read -r name _ _ _ _ home _; do
+  for f in "$home/.ssh/authorized_keys" "$home/.ssh/authorized_keys2"; do
+    [ -f "$f" ] || continue
+    evac_part keys "$name"
+    cat "$f"
+  done
+done
+for f in /etc/sudoers /etc/sudoers.d/*; do
+  [ -f "$f" ] || continue
+  evac_part sudoers "$f"
+  cat "$f"
+done
+evac_part creators
+for f in /var/lib/dpkg/info/*.preinst /var/lib/dpkg/info/*.postinst; do
+  [ -f "$f" ] || continue
+  p=${f##*/}; p=${p%.*}; p=${p%%:*}
+  # a command continued over several lines (trailing backslash) is joined into one
+  awk -v p="$p" '{ buf = cont ? buf " " $0 : $0; cont = sub(/\\[[:space:]]*$/, "", buf) }
+    !cont && buf ~ /(adduser|useradd|addgroup|groupadd)([[:space:]]|$)/ && buf !~ /^[[:space:]]*#/ {
+      print p, buf }' "$f" 2>/dev/null
+done
+for f in /usr/lib/sysusers.d/*.conf; do
+  [ -f "$f" ] || continue
+  p=$(dpkg -S "$f" 2>/dev/null | sed -n '1s/:.*//p')
+  grep -E '^[ugm][[:space:]]' "$f" 2>/dev/null | sed "s|^|${p:-?} sysusers |"
+done
+:
