@@ -12,7 +12,11 @@ import pytest
 from evacuate.errors import EvacuateError
 from evacuate.lab import hosts, images
 from evacuate.lab.lab import Lab, LabHostSpec, LabSpec
-from tests.lab.conftest import TEST_LAB_ID, TEST_LAB_INDEX, running_lab
+from tests.lab.conftest import running_lab
+
+# a lab of its own: running_lab() first removes a lab of the same id, so the session's
+# shared lab must never be reused here
+REBOOT_LAB = ("erb", 24)
 
 BOOT_ID = "awk '{print $22}' /proc/1/stat"  # when PID 1 started (a container shares the
 # kernel's boot_id with its host)
@@ -20,9 +24,9 @@ BOOT_ID = "awk '{print $22}' /proc/1/stat"  # when PID 1 started (a container sh
 
 @pytest.fixture(scope="module")
 def target_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    spec = LabSpec(lab_id=TEST_LAB_ID, index=TEST_LAB_INDEX, hosts=(
+    spec = LabSpec(lab_id=REBOOT_LAB[0], index=REBOOT_LAB[1], hosts=(
         LabHostSpec("lab-target", "target", 20, images.target_image()),))
-    with running_lab(TEST_LAB_ID, TEST_LAB_INDEX, tmp_path_factory.mktemp("reboot"),
+    with running_lab(*REBOOT_LAB, tmp_path_factory.mktemp("reboot"),
                      spec) as lab:
         yield lab
 

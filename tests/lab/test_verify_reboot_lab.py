@@ -28,7 +28,11 @@ from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir
 from evacuate.transport import parse_host_spec
 from evacuate.verify.after_reboot import UNTIL_NEXT_BOOT
-from tests.lab.conftest import TEST_LAB_ID, TEST_LAB_INDEX, running_lab
+from tests.lab.conftest import running_lab
+
+# a lab of its own: running_lab() first removes a lab of the same id, so the session's
+# shared lab must never be reused here
+PAIR_LAB = ("erv", 25)
 
 READ_BOOT = "cat /proc/sys/kernel/random/boot_id"
 
@@ -37,10 +41,10 @@ READ_BOOT = "cat /proc/sys/kernel/random/boot_id"
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """lab-source and lab-copy, a second host booted from the source image."""
     image = images.source_image()
-    spec = LabSpec(lab_id=TEST_LAB_ID, index=TEST_LAB_INDEX, hosts=(
+    spec = LabSpec(lab_id=PAIR_LAB[0], index=PAIR_LAB[1], hosts=(
         LabHostSpec("lab-source", "source", 10, image, source_services()),
         LabHostSpec("lab-copy", "copy", 30, image, source_services())))
-    with running_lab(TEST_LAB_ID, TEST_LAB_INDEX, tmp_path_factory.mktemp("reboot"),
+    with running_lab(*PAIR_LAB, tmp_path_factory.mktemp("reboot"),
                      spec) as lab:
         yield lab
 
