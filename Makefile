@@ -65,8 +65,10 @@ test-unit: venv ## fast tests: no root, no lab
 test-lab: deps venv ## tests against real hosts (sshd, the lab)
 	$(BIN)/pytest tests/integration tests/lab $(PYTEST_ARGS)
 
-test: deps venv lint ## everything CI runs: lint, unit, integration and lab tests
-	$(BIN)/pytest $(PYTEST_ARGS)
+TEST_WORKERS ?= 2
+
+test: deps venv lint ## everything CI runs: lint, unit, integration and lab tests (2 workers, a module each)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: deps venv ## benchmarks against the alternatives, ratios printed
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -15,8 +15,13 @@ from evacuate.state import StateDir
 
 # Two test runs at once (e.g. two developers' shells) must not share a lab: either can pick
 # another id and subnet index through the environment.
-TEST_LAB_ID = os.environ.get("EVACUATE_TEST_LAB_ID", "evt")
-TEST_LAB_INDEX = int(os.environ.get("EVACUATE_TEST_LAB_INDEX", "1"))
+# Under pytest-xdist (`make test` runs two workers, whole modules each) every worker has its
+# own shared lab: worker N adds N to the id and 100 + N to the subnet index (the fixed labs of
+# single modules use indices below 100).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+TEST_LAB_ID = os.environ.get("EVACUATE_TEST_LAB_ID", "evt") + (str(_WORKER) if _WORKER else "")
+TEST_LAB_INDEX = int(os.environ.get("EVACUATE_TEST_LAB_INDEX", "1")) + (100 + _WORKER
+                                                                        if _WORKER else 0)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
