@@ -7,7 +7,7 @@ from pathlib import Path
 
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.render import host_vars
-from evacuate.plan.selection import file_selector
+from evacuate.plan.selection import plan_selector
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import RestoreResult, ordered, write_archive
 from evacuate.state import ensure_private_dir
@@ -19,7 +19,7 @@ def export_payload(plan: RebuildPlan, repo: SnapshotRepository, destination: Pat
     The directory is 0700 and every file 0600: the role dumps carry password hashes."""
     manifest = repo.load(repo.find(plan.source, snapshot or plan.snapshot_id))
     ensure_private_dir(destination)
-    select = file_selector(plan.config_files, plan.data_roots)
+    select = plan_selector(plan)
     result = RestoreResult()
     archive = destination / "files.tar"
     with archive.open("wb") as stream:

@@ -18,7 +18,9 @@ from evacuate.cli.common import (
     KnownHostsOpt,
     StateOpt,
     StoreOpt,
+    WithLogsOpt,
     make_context,
+    with_logs,
 )
 from evacuate.errors import TransportError, UsageError
 from evacuate.hostref import HostRef
@@ -62,7 +64,7 @@ def run(
     store: str | None = StoreOpt,
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
-    accept_new: bool = AcceptNewOpt,
+    accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt,
     cutover: bool = typer.Option(False, "--cutover", help="After the run: stop the source's "
                                  "writing services, move the final delta, start the target, "
                                  "verify, and report the downtime."),
@@ -71,8 +73,8 @@ def run(
     activate, verify. Each step is journaled; --resume continues an interrupted run. The
     source is only read, except that --cutover stops its services ('evacuate revert' starts
     them again)."""
-    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new)
+    ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
+                       accept_new=accept_new), logs)
     plan, folder = load_plan(ctx.state, plan_name)
     repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
     from evacuate.actions.plan import DISK_SOURCE

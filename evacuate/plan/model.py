@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from evacuate.snapshot.exclusion import RuleTotal
+
 PLAN_VERSION = 1
 
 
@@ -98,3 +100,5 @@ class RebuildPlan:
     source_spec: str = ""
     packages_renamed: tuple[tuple[str, str], ...] = ()  # (source name, target release's name)
     postgresql_carry: tuple[str, ...] = ()  # (old, new) major versions: see rebuild.pgcarry
+    rules: tuple[RuleTotal, ...] = ()  # what each rule carried or left (snapshot and plan)
+    selection: str = "inclusion"  # exclusion: the snapshot holds everything that moves

@@ -13,6 +13,7 @@ from evacuate.plan.model import (
     Step,
     UserPlan,
 )
+from evacuate.snapshot.exclusion import RuleTotal
 
 
 def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
@@ -36,4 +37,6 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "warnings": tuple(PlanWarning(**w) for w in data["warnings"]),
         "packages_renamed": tuple(tuple(r) for r in data.get("packages_renamed", ())),
         "postgresql_carry": tuple(data.get("postgresql_carry", ())),
+        "rules": tuple(RuleTotal(**{**r, "examples": tuple(r.get("examples", ()))})
+                       for r in data.get("rules", ())),
     })

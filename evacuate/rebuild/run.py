@@ -17,7 +17,7 @@ from typing import Protocol
 from evacuate.ansible.runner import PlaybookOutcome, run_playbook
 from evacuate.errors import EvacuateError, TransportError
 from evacuate.plan.model import RebuildPlan, Step
-from evacuate.plan.selection import file_selector
+from evacuate.plan.selection import plan_selector
 from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.journal import Journal
 from evacuate.rebuild.pgcarry import carry_postgresql
@@ -199,7 +199,7 @@ def _run_step(ctx: RunContext, step: Step, manifest: SnapshotManifest, project: 
     if step.kind == "ansible":
         return _ansible_step(ctx, step, project, summary, reporter, dict(FAST_PATH))
     if step.kind == "files":
-        select = file_selector(ctx.plan.config_files, ctx.plan.data_roots)
+        select = plan_selector(ctx.plan)
         # per tree (each may be its own file system on the target); /etc for config files
         needed = needed_by_root((e for e in manifest.files if select(e)),
                                 (*ctx.plan.data_roots, "/etc"))

@@ -20,6 +20,7 @@ from evacuate.inventory.facts import (
     network,
     nginx,
     osinfo,
+    packagefiles,
     packages_apk,
     packages_deb,
     packages_rpm,
@@ -58,6 +59,7 @@ ALL_FACTS: tuple[Fact[object], ...] = (
     sysctl.FACT,
     docker.FACT,
     conffiles.FACT,
+    packagefiles.FACT,
     unowned.FACT,
     data.FACT,
 )
