@@ -166,3 +166,11 @@ def test_the_plan_restores_a_snapshot_by_exclusion_but_the_targets_own() -> None
     assert totals == {"target-identity": 1, "apt-sources": 1, "sudoers": 1, "accounts": 1,
                       "operator-access": 1, "other-release": 1, "enable-state": 1}
     assert all(t.stage == "plan" for t in plan_totals(entries, config, [], True))
+
+
+def test_an_unreadable_file_is_named_with_tars_reason() -> None:
+    from evacuate.snapshot.files import _tar_reasons
+
+    reasons = _tar_reasons(["tar: srv/locked.db: Cannot open: Permission denied",
+                            "tar: Exiting with failure status due to previous errors"])
+    assert reasons == {b"srv/locked.db": "cannot open: Permission denied"}
