@@ -146,9 +146,10 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     tally = Tally()
 
     def choose(entry: ScannedEntry) -> bool:
+        name = entry.name
         link = encode_path(entry.link_target) if entry.link_target is not None else None
-        rule = plan.exclusion.classify(entry.name, link)
-        tally.add(rule, entry.name, entry.kind, entry.size)
+        rule = plan.exclusion.classify(name, link)
+        tally.add(rule, name, entry.kind, entry.size)
         return rule.carried
 
     previous = repo.latest(request.host)

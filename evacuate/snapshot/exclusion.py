@@ -60,6 +60,8 @@ class RuleTotal:
 STATE_TREES = ("/home", "/root", "/srv", "/opt", "/usr/local", "/var/www", "/var/mail",
                "/var/spool", "/var/opt", "/var/local")
 VAR_LIB = "/var/lib"
+_TREES = frozenset(STATE_TREES)
+_TREE_PREFIXES = tuple(t + "/" for t in (*STATE_TREES, VAR_LIB))
 
 INCLUDE = Rule("include", "evacuate.yml includes it", carried=True)
 EXCLUDE = Rule("exclude", "evacuate.yml excludes it")
@@ -147,47 +149,44 @@ class Exclusion:
     with_logs: bool = False
     includes: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
-    _compiled: dict[str, re.Pattern[str] | None] = field(default_factory=dict, repr=False)
+    _combined: re.Pattern[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self._compiled = {
-            "include": tree_regex(self.includes), "exclude": tree_regex(self.excludes),
-            "database": tree_regex(d.rstrip("/") for d in self.database_dirs),
-            **{r.name: tree_regex(r.patterns) for r in (*PATTERN_RULES, LOGS, *LATER_RULES)}}
+        # one regex for all pattern rules, in rule order: the first alternative that
+        # matches names its rule (one match per path, not one per rule)
+        ordered: list[tuple[Rule, Iterable[str]]] = [
+            (INCLUDE, self.includes), (EXCLUDE, self.excludes),
+            *((r, r.patterns) for r in PATTERN_RULES),
+            (DATABASE, [d.rstrip("/") for d in self.database_dirs]),
+            (LOGS_CARRIED if self.with_logs else LOGS, LOGS.patterns),
+            *((r, r.patterns) for r in LATER_RULES)]
+        parts, self._by_group = [], {}
+        for index, (rule, patterns) in enumerate(ordered):
+            regex = tree_regex(patterns)
+            if regex is not None:
+                self._by_group[f"rule{index}"] = rule
+                parts.append(f"(?P<rule{index}>{regex.pattern})")
+        self._combined = re.compile("|".join(parts), re.DOTALL) if parts else None
         self._virtual = frozenset(m.rstrip("/") or "/" for m in self.other_mounts)
         self._swap = frozenset(self.swap_files)
-
-    def _hit(self, name: str, path: str) -> bool:
-        regex = self._compiled.get(name)
-        return regex is not None and regex.match(path) is not None
 
     def classify(self, path: str, link_target: str | None = None) -> Rule:
         """The rule that decides ``path`` (text as scan.encode_path gives it; a symlink's
         ``link_target`` too: update-alternatives' links point into /etc/alternatives)."""
-        if self._hit("include", path):
-            return INCLUDE
-        if self._hit("exclude", path):
-            return EXCLUDE
         if path in self._virtual:
             return VIRTUAL
-        for rule in PATTERN_RULES:
-            if self._hit(rule.name, path):
-                return rule
         if path in self._swap:
             return SWAP
-        if self._hit("database", path):
-            return DATABASE
-        if self._hit("logs", path):
-            return LOGS_CARRIED if self.with_logs else LOGS
-        for rule in LATER_RULES:
-            if self._hit(rule.name, path):
-                return rule
-        if link_target is not None and link_target.startswith(ALTERNATIVES):
-            return PACKAGE_MANAGER
-        if link_target is not None and path.startswith(CERTS) and (
-                link_target.startswith(CA_SHARED) or _HASH_LINK.match(path[len(CERTS):])):
-            return GENERATED  # update-ca-certificates' links (an admin's own certificate stays)
-        if state_tree(path) is not None:
+        match = self._combined.match(path) if self._combined is not None else None
+        if match is not None:
+            return self._by_group[_outer_group(match)]
+        if link_target is not None:
+            if link_target.startswith(ALTERNATIVES):
+                return PACKAGE_MANAGER
+            if path.startswith(CERTS) and (link_target.startswith(CA_SHARED)
+                                           or _HASH_LINK.match(path[len(CERTS):])):
+                return GENERATED  # update-ca-certificates' links (an admin's own stays)
+        if path.startswith(_TREE_PREFIXES) or path in _TREES:
             return DATA
         if path in self.changed:
             return CHANGED
@@ -204,6 +203,12 @@ class Exclusion:
         if not self.with_logs:
             patterns += LOGS.patterns
         return list(dict.fromkeys(patterns))
+
+
+def _outer_group(match: re.Match[str]) -> str:
+    """The rule group that matched (fnmatch's own named groups are inside it)."""
+    return next(name for name, value in match.groupdict().items()
+                if value is not None and name.startswith("rule"))
 
 
 def state_tree(path: str) -> str | None:
@@ -248,11 +253,12 @@ class Tally:
             counts[1] += 1
             counts[2] += size
         examples = self._examples[key]
+        if len(examples) >= self.MAX_EXAMPLES and path.count("/") >= examples[-1].count("/"):
+            return  # no shallower than the examples kept (the common case: cheap)
         if not any(path.startswith(e.rstrip("/") + "/") for e in examples):
             examples.append(path)
-            if len(examples) > self.MAX_EXAMPLES:
-                examples.sort(key=lambda p: (p.count("/"), p))
-                examples.pop()
+            examples.sort(key=lambda p: (p.count("/"), p))
+            del examples[self.MAX_EXAMPLES:]
 
     def totals(self, stage: str = "snapshot") -> tuple[RuleTotal, ...]:
         order = {r.name: i for i, r in enumerate(ALL_RULES)}

@@ -174,3 +174,18 @@ def test_an_unreadable_file_is_named_with_tars_reason() -> None:
     reasons = _tar_reasons(["tar: srv/locked.db: Cannot open: Permission denied",
                             "tar: Exiting with failure status due to previous errors"])
     assert reasons == {b"srv/locked.db": "cannot open: Permission denied"}
+
+
+def test_packages_without_md5sums_are_named_in_a_warning() -> None:
+    from evacuate.plan.builder import _package_warnings as plan_warnings
+    from evacuate.snapshot.engine import _package_warnings as snapshot_warnings
+
+    inventory = HostInventory(host="h", collected_at="now", package_files=PackageFiles(
+        without_md5sums=("libfoo-local", "mytool"),
+        unreadable=(ChangedPackageFile("/usr/lib/x.so", "x"),)))
+    notes = snapshot_warnings(inventory)
+    assert "2 packages have no md5sums" in notes[0] and "libfoo-local, mytool" in notes[0]
+    assert notes[1].startswith("/usr/lib/x.so (package x) could not be read")
+    [warning] = plan_warnings(inventory)
+    assert warning.code == "no-md5sums" and "libfoo-local, mytool" in warning.message
+    assert snapshot_warnings(HostInventory(host="h", collected_at="now")) == []
