@@ -13,7 +13,7 @@ from evacuate import __version__
 from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, collect_inventory, to_json
 from evacuate.snapshot.databases import jobs_for, run_dump
-from evacuate.snapshot.exclusion import Exclusion, Tally, owned_paths, roots_of
+from evacuate.snapshot.exclusion import PARENTS, Exclusion, Tally, owned_paths, roots_of
 from evacuate.snapshot.files import snapshot_tree
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
@@ -148,9 +148,15 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     def choose(entry: ScannedEntry) -> bool:
         name = entry.name
         link = encode_path(entry.link_target) if entry.link_target is not None else None
-        rule = plan.exclusion.classify(name, link)
+        rule = plan.exclusion.classify(name, link, entry.kind)
         tally.add(rule, name, entry.kind, entry.size)
         return rule.carried
+
+    def parent(entry: ScannedEntry) -> None:  # a directory on the way to carried entries
+        name = entry.name
+        link = encode_path(entry.link_target) if entry.link_target is not None else None
+        tally.move(plan.exclusion.classify(name, link, entry.kind), PARENTS, name, entry.kind,
+                   entry.size)
 
     previous = repo.latest(request.host)
     prior = {e.path: e for e in previous.files} if previous else None
@@ -170,7 +176,7 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
         dumping = pool.submit(lambda: [run_dump(transport, repo.blobs, job, show.advance)
                                        for job in jobs])
         tree = snapshot_tree(transport, repo.blobs, plan.roots, (), prior, show.advance,
-                             choose)  # a failure waits for the dumps to end, then raises
+                             choose, parent)  # a failure waits for the dumps to end, then raises
         dumps: list[DumpEntry] = dumping.result()  # a failed dump fails the snapshot
     notes = list(_package_warnings(inventory))
     for message in (*notes, *tree.warnings):

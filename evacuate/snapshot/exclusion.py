@@ -101,13 +101,18 @@ CHANGED = Rule("changed", "package files the admin changed (content differs from
                "record), and changed conffiles", carried=True)
 PACKAGE = Rule("package", "owned by an installed package and unchanged: installing the "
                "package reproduces it")
+PARENTS = Rule("parents", "directories on the way to carried entries (their mode and owner)",
+               carried=True)
+CONFIG_DIRS = Rule("config-dirs", "directories of /etc (their mode, owner and existence: an "
+                   "emptied sites-enabled stays empty)", carried=True)
 UNOWNED = Rule("unowned", "no package owns it: what the admin wrote or installed by hand",
                carried=True)
 
 PATTERN_RULES = (RUNTIME, FILESYSTEM)
 LATER_RULES = (CACHES, PACKAGE_MANAGER, BOOT, IDENTITY, GENERATED)
 ALL_RULES = (INCLUDE, EXCLUDE, VIRTUAL, RUNTIME, FILESYSTEM, SWAP, DATABASE, LOGS, CACHES,
-             PACKAGE_MANAGER, BOOT, IDENTITY, GENERATED, DATA, CHANGED, PACKAGE, UNOWNED)
+             PACKAGE_MANAGER, BOOT, IDENTITY, GENERATED, DATA, CHANGED, UNOWNED, PARENTS,
+             CONFIG_DIRS, PACKAGE)
 ALTERNATIVES = "/etc/alternatives/"
 CERTS = "/etc/ssl/certs/"
 CA_SHARED = ("/usr/share/ca-certificates/", "/usr/local/share/ca-certificates/")
@@ -170,7 +175,7 @@ class Exclusion:
         self._virtual = frozenset(m.rstrip("/") or "/" for m in self.other_mounts)
         self._swap = frozenset(self.swap_files)
 
-    def classify(self, path: str, link_target: str | None = None) -> Rule:
+    def classify(self, path: str, link_target: str | None = None, kind: str = "") -> Rule:
         """The rule that decides ``path`` (text as scan.encode_path gives it; a symlink's
         ``link_target`` too: update-alternatives' links point into /etc/alternatives)."""
         if path in self._virtual:
@@ -191,7 +196,7 @@ class Exclusion:
         if path in self.changed:
             return CHANGED
         if path in self.owned:
-            return PACKAGE
+            return CONFIG_DIRS if kind == "dir" and path.startswith("/etc/") else PACKAGE
         return UNOWNED
 
     def find_excludes(self) -> list[str]:
@@ -260,11 +265,22 @@ class Tally:
             examples.sort(key=lambda p: (p.count("/"), p))
             del examples[self.MAX_EXAMPLES:]
 
+    def move(self, old: Rule, new: Rule, path: str, kind: str, size: int) -> None:
+        """Count an entry ``old`` decided under ``new`` instead (its examples stay)."""
+        counts = self._totals.get((old.name, old.carried))
+        if counts is not None:
+            counts[0] -= 1
+            if kind == "file":
+                counts[1] -= 1
+                counts[2] -= size
+        self.add(new, path, kind, size)
+
     def totals(self, stage: str = "snapshot") -> tuple[RuleTotal, ...]:
         order = {r.name: i for i, r in enumerate(ALL_RULES)}
         return tuple(
             RuleTotal(rule.name, rule.reason, rule.carried, entries=self._totals[key][0],
                       files=self._totals[key][1], bytes=self._totals[key][2],
                       examples=tuple(sorted(self._examples[key])), stage=stage)
-            for key, rule in sorted(self._rules.items(),
+            for key, rule in sorted(((k, r) for k, r in self._rules.items()
+                                     if self._totals[k][0] > 0),
                                     key=lambda kv: (not kv[0][1], order.get(kv[0][0], 99))))

@@ -80,19 +80,38 @@ def _entry(scanned: ScannedEntry, **extra: object) -> FileEntry:
 
 def scan_tree(transport: Transport, roots: Sequence[str], excludes: Iterable[str],
               timeout: float = 900, choose: Callable[[ScannedEntry], bool] | None = None,
+              on_parent: Callable[[ScannedEntry], None] | None = None,
               ) -> tuple[list[ScannedEntry], list[str]]:
     """List every entry under ``roots`` on the host, streamed (records are parsed as they
-    arrive); keep those ``choose`` accepts (all without it). Return them and find's
+    arrive); keep those ``choose`` accepts (all without it), and with ``on_parent`` (told
+    of each) the directories above them that it did not. Return them and find's
     complaints (files vanishing or unreadable while listed are warnings, not failures)."""
     kept: list[ScannedEntry] = []
     seen = 0
+    # the directories above the current entry that were not kept: find lists depth first,
+    # so a kept entry's ancestors are here, and are kept with it (their mode and owner)
+    above: list[tuple[ScannedEntry, bool]] = []
     with transport.open_process(scan_command(roots, excludes)) as proc:
         proc.stdin.close()
         try:
             for entry in stream_scan(proc.stdout):
                 seen += 1
-                if choose is None or choose(entry):
+                if choose is None:
                     kept.append(entry)
+                    continue
+                while above and not _is_below(entry.path, above[-1][0].path):
+                    above.pop()
+                keep = choose(entry)
+                if keep:
+                    for index, (parent, done) in enumerate(above):
+                        if not done:
+                            above[index] = (parent, True)
+                            if parent.path != b"/" and on_parent is not None:
+                                on_parent(parent)
+                                kept.append(parent)
+                    kept.append(entry)
+                if entry.kind == "dir":
+                    above.append((entry, keep))
         except ValueError as bad:
             raise RemoteCommandError(f"{transport.name}: unreadable file listing: {bad}") from None
         status = proc.wait(timeout=timeout)
@@ -104,14 +123,20 @@ def scan_tree(transport: Transport, roots: Sequence[str], excludes: Iterable[str
     return kept, complaints
 
 
+def _is_below(path: bytes, directory: bytes) -> bool:
+    return directory == b"/" or path.startswith(directory + b"/")
+
+
 def snapshot_tree(transport: Transport, blobs: BlobStore, roots: Sequence[str],
                   excludes: Iterable[str], previous: dict[str, FileEntry] | None = None,
                   progress: BytesProgress | None = None,
-                  choose: Callable[[ScannedEntry], bool] | None = None) -> TreeResult:
+                  choose: Callable[[ScannedEntry], bool] | None = None,
+                  on_parent: Callable[[ScannedEntry], None] | None = None) -> TreeResult:
     """Snapshot ``roots`` on the host into ``blobs``; ``previous`` (path → entry of the last
     snapshot) makes it incremental; ``choose`` decides which listed entries are carried.
     Return the entries for the manifest."""
-    scanned, complaints = scan_tree(transport, roots, excludes, choose=choose)
+    scanned, complaints = scan_tree(transport, roots, excludes, choose=choose,
+                                    on_parent=on_parent)
     result = TreeResult(entries=[])
     for complaint in complaints:
         result.warn(f"{transport.name}: {complaint}")

@@ -189,3 +189,20 @@ def test_packages_without_md5sums_are_named_in_a_warning() -> None:
     [warning] = plan_warnings(inventory)
     assert warning.code == "no-md5sums" and "libfoo-local, mytool" in warning.message
     assert snapshot_warnings(HostInventory(host="h", collected_at="now")) == []
+
+
+def test_the_streamed_scan_keeps_the_directories_above_what_it_keeps(tmp_path) -> None:
+    from evacuate.snapshot.files import scan_tree
+    from evacuate.transport.local import LocalTransport
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "keep.txt").write_text("x")
+    (tmp_path / "a" / "drop.txt").write_text("y")
+    (tmp_path / "other").mkdir()
+    parents: list[str] = []
+    kept, complaints = scan_tree(
+        LocalTransport(), [str(tmp_path)], (), choose=lambda e: e.name.endswith("keep.txt"),
+        on_parent=lambda e: parents.append(e.name))
+    names = [e.name[len(str(tmp_path)):] for e in kept]
+    assert names == ["", "/a", "/a/b", "/a/b/keep.txt"] and complaints == []
+    assert parents == [str(tmp_path), f"{tmp_path}/a", f"{tmp_path}/a/b"]
