@@ -160,7 +160,9 @@ class Exclusion:
         # one regex for all pattern rules, in rule order: the first alternative that
         # matches names its rule (one match per path, not one per rule)
         ordered: list[tuple[Rule, Iterable[str]]] = [
-            (INCLUDE, self.includes), (EXCLUDE, self.excludes),
+            *((Rule(INCLUDE.name, f"evacuate.yml includes {p}", True), [p])
+              for p in self.includes),
+            *((Rule(EXCLUDE.name, f"evacuate.yml excludes {p}"), [p]) for p in self.excludes),
             *((r, r.patterns) for r in PATTERN_RULES),
             (DATABASE, [d.rstrip("/") for d in self.database_dirs]),
             (LOGS_CARRIED if self.with_logs else LOGS, LOGS.patterns),
@@ -242,12 +244,12 @@ class Tally:
     MAX_EXAMPLES = 5
 
     def __init__(self) -> None:
-        self._totals: dict[tuple[str, bool], list[int]] = {}
-        self._rules: dict[tuple[str, bool], Rule] = {}
-        self._examples: dict[tuple[str, bool], list[str]] = {}
+        self._totals: dict[tuple[str, bool, str], list[int]] = {}
+        self._rules: dict[tuple[str, bool, str], Rule] = {}
+        self._examples: dict[tuple[str, bool, str], list[str]] = {}
 
     def add(self, rule: Rule, path: str, kind: str, size: int) -> None:
-        key = (rule.name, rule.carried)
+        key = (rule.name, rule.carried, rule.reason)
         counts = self._totals.get(key)
         if counts is None:
             counts = self._totals[key] = [0, 0, 0]
@@ -267,7 +269,7 @@ class Tally:
 
     def move(self, old: Rule, new: Rule, path: str, kind: str, size: int) -> None:
         """Count an entry ``old`` decided under ``new`` instead (its examples stay)."""
-        counts = self._totals.get((old.name, old.carried))
+        counts = self._totals.get((old.name, old.carried, old.reason))
         if counts is not None:
             counts[0] -= 1
             if kind == "file":

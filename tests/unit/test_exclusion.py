@@ -206,3 +206,14 @@ def test_the_streamed_scan_keeps_the_directories_above_what_it_keeps(tmp_path) -
     names = [e.name[len(str(tmp_path)):] for e in kept]
     assert names == ["", "/a", "/a/b", "/a/b/keep.txt"] and complaints == []
     assert parents == [str(tmp_path), f"{tmp_path}/a", f"{tmp_path}/a/b"]
+
+
+def test_each_configured_pattern_is_counted_on_its_own() -> None:
+    rules = _exclusion(excludes=("/srv/scratch", "*.swp"), includes=("/var/cache/myapp",))
+    tally = Tally()
+    for path in ("/srv/scratch/a", "/srv/scratch/b", "/home/x.swp", "/var/cache/myapp/i"):
+        tally.add(rules.classify(path), path, "file", 1)
+    assert {(t.rule, t.reason, t.entries) for t in tally.totals()} == {
+        ("exclude", "evacuate.yml excludes /srv/scratch", 2),
+        ("exclude", "evacuate.yml excludes *.swp", 1),
+        ("include", "evacuate.yml includes /var/cache/myapp", 1)}
