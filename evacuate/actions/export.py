@@ -7,7 +7,7 @@ from pathlib import Path
 
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.render import host_vars
-from evacuate.plan.selection import file_selector
+from evacuate.plan.selection import plan_selector
 from evacuate.plan.state_vars import deb_file
 from evacuate.rebuild.hoststate import with_parents
 from evacuate.snapshot.repository import SnapshotRepository
@@ -22,7 +22,7 @@ def export_payload(plan: RebuildPlan, repo: SnapshotRepository, destination: Pat
     manifest = repo.load(repo.find(plan.source, snapshot or plan.snapshot_id))
     ensure_private_dir(destination)
     # the directories on the way too, with their modes (see rebuild.hoststate)
-    select = with_parents(manifest.files, file_selector(plan.config_files, plan.data_roots))
+    select = with_parents(manifest.files, plan_selector(plan))
     result = RestoreResult()
     archive = destination / "files.tar"
     with archive.open("wb") as stream:

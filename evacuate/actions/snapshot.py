@@ -22,15 +22,18 @@ from evacuate.snapshot.repository import SnapshotRef, SnapshotRepository
 
 def request_for(ref: HostRef, config: Config | None) -> SnapshotRequest:
     """The snapshot request for a host: its config includes/excludes plus the global
-    snapshot excludes."""
+    snapshot ones, and whether logs are carried."""
     host = config.hosts.get(ref.label) if config is not None else None
     excludes = list(config.snapshot.exclude) if config is not None else []
+    includes = list(config.snapshot.include) if config is not None else []
+    with_logs = config.snapshot.with_logs if config is not None else False
     if host is not None:
         excludes += list(host.exclude)
         databases = host.databases.postgresql is not False or host.databases.mysql is not False
-        return SnapshotRequest(ref.file_label, include=host.include, exclude=excludes,
-                               databases=databases)
-    return SnapshotRequest(ref.file_label, exclude=excludes)
+        return SnapshotRequest(ref.file_label, include=[*includes, *host.include],
+                               exclude=excludes, databases=databases, with_logs=with_logs)
+    return SnapshotRequest(ref.file_label, include=includes, exclude=excludes,
+                           with_logs=with_logs)
 
 
 def snapshot_request(ref: HostRef, plan: RebuildPlan, config: Config | None) -> SnapshotRequest:

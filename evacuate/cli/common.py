@@ -40,6 +40,23 @@ class Context:
         return resolve_host(text, self.config)
 
 
+WithLogsOpt = typer.Option(False, "--with-logs", help="Copy /var/log too (the plan shows "
+                          "its size either way); the same as snapshot.with_logs in evacuate.yml.")
+
+
+def with_logs(ctx: Context, wanted: bool) -> Context:
+    """``ctx`` whose config asks for logs when ``wanted`` (a config is made when none)."""
+    if not wanted:
+        return ctx
+    from dataclasses import replace
+
+    from evacuate.config.model import Config
+
+    config = ctx.config or Config(path=Path("evacuate.yml"), state_dir=ctx.state.root)
+    config = replace(config, snapshot=replace(config.snapshot, with_logs=True))
+    return replace(ctx, config=config)
+
+
 def make_context(config_path: Path | None, state_dir: Path | None, *,
                  known_hosts: Path | None = None, identity: Path | None = None,
                  accept_new: bool = False) -> Context:

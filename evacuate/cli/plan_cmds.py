@@ -18,7 +18,9 @@ from evacuate.cli.common import (
     KnownHostsOpt,
     StateOpt,
     StoreOpt,
+    WithLogsOpt,
     make_context,
+    with_logs,
 )
 from evacuate.plan.model import RebuildPlan
 from evacuate.snapshot.open import open_repository
@@ -55,6 +57,11 @@ def render_plan(plan: RebuildPlan, project: Path) -> None:
         ("firewall", f"{plan.firewall_rules} nftables lines"),
     ]
     out.print(console.table("what moves", ("area", "plan"), rows))
+    if plan.rules:
+        out.print(console.table("by rule: what moves, what stays and why", (
+            "rule", "decision", "entries", "files", "size", "why"), [
+            (r.rule, "moves" if r.carried else "stays" + " (plan)" * (r.stage == "plan"),
+             r.entries, r.files, console.human_size(r.bytes), r.reason) for r in plan.rules]))
     out.print(console.table("steps", ("#", "step", "what"),
                             [(i + 1, s.id, s.title) for i, s in enumerate(plan.steps)]))
     est = plan.estimate
@@ -78,13 +85,13 @@ def plan(
     store: str | None = StoreOpt,
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
-    accept_new: bool = AcceptNewOpt, as_json: bool = JsonOpt,
+    accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Plan the rebuild of SOURCE on the target: what moves, steps, estimate, warnings; write
     the Ansible project. Nothing is changed on either host (the target may refresh its
     package lists to see what it can install)."""
-    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new)
+    ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
+                       accept_new=accept_new), logs)
     repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)
     with console.TransferProgress("snapshot") as progress:
         result, project = make_plan(ctx.host(source), ctx.host(to), repo, ctx.connect, ctx.state,

@@ -25,7 +25,9 @@ from evacuate.cli.common import (
     KnownHostsOpt,
     StateOpt,
     StoreOpt,
+    WithLogsOpt,
     make_context,
+    with_logs,
 )
 from evacuate.errors import EvacuateError, ExitCode, UsageError
 from evacuate.plan.model import Step
@@ -116,7 +118,7 @@ def run(
     store: str | None = StoreOpt,
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
-    accept_new: bool = AcceptNewOpt,
+    accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt,
     cutover: bool = typer.Option(False, "--cutover", help="After the run: stop the source's "
                                  "writing services, move the final delta, start the target, "
                                  "verify, and report the downtime."),
@@ -131,8 +133,8 @@ def run(
     with json_outcome(as_json, "run"):
         if dry_run and cutover:
             raise UsageError("--dry-run shows the run only: without --cutover")
-        ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                           accept_new=accept_new)
+        ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts,
+                                     identity=identity, accept_new=accept_new), logs)
         plan, folder = load_plan(ctx.state, plan_name)
         repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
         if dry_run:

@@ -20,7 +20,9 @@ from evacuate.cli.common import (
     KnownHostsOpt,
     StateOpt,
     StoreOpt,
+    WithLogsOpt,
     make_context,
+    with_logs,
 )
 from evacuate.errors import ExitCode
 from evacuate.snapshot.open import open_repository
@@ -40,13 +42,13 @@ def snapshot(
                                      "databases are dumped from servers started on a copy)."),
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt, known_hosts: Path | None = KnownHostsOpt,
-    identity: Path | None = IdentityOpt, accept_new: bool = AcceptNewOpt,
+    identity: Path | None = IdentityOpt, accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Copy HOST's inventory, database dumps and file trees into the store (incremental:
     unchanged files are neither read again nor stored twice). Read-only on HOST."""
-    ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new)
+    ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
+                       accept_new=accept_new), logs)
     if root is not None:
         require_root(root)  # before a store is made for it
     repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)

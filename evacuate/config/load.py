@@ -168,7 +168,8 @@ def _build(data: dict[str, Any], path: Path) -> Config:
         targets=MappingProxyType(targets),
         store=store,
         snapshot=SnapshotSettings(
-            exclude=tuple(snap.get("exclude", ())),
+            exclude=tuple(snap.get("exclude", ())), include=tuple(snap.get("include", ())),
+            with_logs=bool(snap.get("with_logs", False)),
             max_age=parse_duration(snap["max_age"]) if "max_age" in snap else None,
             keep_last=snap.get("keep_last"), keep_daily=snap.get("keep_daily")),
         verify=VerifySettings(

@@ -87,6 +87,8 @@ class StoreConfig:
 @dataclass(frozen=True)
 class SnapshotSettings:
     exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    with_logs: bool = False
     max_age: timedelta | None = None
     keep_last: int | None = None
     keep_daily: int | None = None

@@ -27,6 +27,7 @@ from evacuate.inventory.model import (
     MailServer,
     Network,
     OsInfo,
+    PackageFiles,
     PackageSources,
     UnownedFiles,
 )
@@ -110,6 +111,8 @@ def assemble(sections: Mapping[str, SectionOutput], host: str, collected_at: str
         package_sources=sources,
         changed_conffiles=parsed.get("conffiles", tuple) if os_info.family == "debian" else (),
         unowned_files=parsed.get("unowned", UnownedFiles),
+        package_files=parsed.get("packagefiles", PackageFiles) if os_info.family == "debian"
+        else PackageFiles(),
         services=units.services,
         timers=units.timers,
         sockets=units.sockets,

@@ -205,6 +205,25 @@ class UnownedFiles:
     truncated: bool = False
 
 
+@dataclass(frozen=True)
+class ChangedPackageFile:
+    """A file a package installed whose content now differs from dpkg's md5sums."""
+
+    path: str
+    package: str
+
+
+@dataclass(frozen=True)
+class PackageFiles:
+    """Package files (not conffiles) the admin changed, those that could not be read, the
+    packages whose files cannot be checked (no md5sums), and how many files were looked at."""
+
+    changed: tuple[ChangedPackageFile, ...] = ()
+    unreadable: tuple[ChangedPackageFile, ...] = ()
+    without_md5sums: tuple[str, ...] = ()
+    checked: int = 0
+
+
 # --- services --------------------------------------------------------------------------
 
 
@@ -367,6 +386,7 @@ class HostInventory:
     package_sources: PackageSources = field(default_factory=PackageSources)
     changed_conffiles: tuple[ChangedConffile, ...] = ()
     unowned_files: UnownedFiles = field(default_factory=UnownedFiles)
+    package_files: PackageFiles = field(default_factory=PackageFiles)
     services: tuple[Service, ...] = ()
     timers: tuple[Timer, ...] = ()
     sockets: tuple[Socket, ...] = ()

@@ -28,7 +28,13 @@ from evacuate.plan.model import (
     Step,
     StepKind,
 )
-from evacuate.plan.selection import MIRRORED, config_paths, data_roots, file_selector
+from evacuate.plan.selection import (
+    MIRRORED,
+    config_paths,
+    data_roots,
+    file_selector,
+    plan_totals,
+)
 from evacuate.snapshot.manifest import SnapshotManifest
 
 NOT_PORTABLE = ("linux-image-*", "linux-headers-*", "grub*", "firmware-*", "*-microcode",
@@ -94,14 +100,18 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
 
     referenced = [p for v in source.web for p in (v.tls_cert, v.tls_key_path) if p] + \
         [c.path for c in source.certificates]
-    config = config_paths((c.path for c in source.changed_conffiles),
-                          [*(f.path for f in source.unowned_files.files), *referenced])
+    exclusion = bool(manifest.rules)  # chosen by exclusion: every /etc file in it is config
+    unowned = ([e.path for e in manifest.files if e.kind == "file"] if exclusion
+               else [f.path for f in source.unowned_files.files])
+    config = config_paths((c.path for c in source.changed_conffiles), [*unowned, *referenced])
     config = carried_config(config, crossing.changes, warnings)
     if crossing_release:
         warn_conffiles(source, config, _os(source), _os(target), warnings)
     roots = data_roots(manifest.roots)
-    select = file_selector(config, roots)
+    select = file_selector(config, roots, exclusion)
     chosen = [e for e in manifest.files if select(e)]
+    rules = (*manifest.rules, *plan_totals(manifest.files, config, roots, exclusion))
+    warnings.extend(_package_warnings(source))
     file_bytes = sum(e.size for e in chosen if e.kind == "file" and not e.hardlink_to)
     state = plan_state(source, manifest, {e.path for e in chosen}, missing, config_texts,
                        warnings)
@@ -171,10 +181,20 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         cron_entries=sum(len(c.entries) for c in source.crontabs), timezone=source.os.timezone,
         firewall_rules=len([ln for ln in source.firewall.nftables.splitlines() if ln.strip()]),
         steps=steps, estimate=estimate, warnings=tuple(warnings),
-        packages_renamed=crossing.renamed,
+        packages_renamed=crossing.renamed, rules=rules,
+        selection="exclusion" if exclusion else "inclusion",
         postgresql_carry=next(((c.old, c.new) for c in crossing.changes
                                if c.family == "postgresql"), ()),
         state=state.state, target_own=accounts.target_own)
+
+
+def _package_warnings(source: HostInventory) -> list[PlanWarning]:
+    missing = source.package_files.without_md5sums
+    if not missing:
+        return []
+    return [PlanWarning("no-md5sums", f"{len(missing)} packages have no md5sums, so files of "
+                        f"theirs that were changed are not found and not carried: "
+                        f"{', '.join(missing)}")]
 
 
 def _ran(active: str, enabled: str) -> bool:

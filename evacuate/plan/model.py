@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from evacuate.plan.state_model import StatePlan
+from evacuate.snapshot.exclusion import RuleTotal
 
 PLAN_VERSION = 1
 
@@ -161,3 +162,5 @@ class RebuildPlan:
     postgresql_carry: tuple[str, ...] = ()  # (old, new) major versions: see rebuild.pgcarry
     state: StatePlan = field(default_factory=StatePlan)  # see plan.hoststate
     target_own: tuple[TargetAccount, ...] = ()  # see evacuate.plan.accounts
+    rules: tuple[RuleTotal, ...] = ()  # what each rule carried or left (snapshot and plan)
+    selection: str = "inclusion"  # exclusion: the snapshot holds everything that moves

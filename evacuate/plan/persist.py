@@ -25,6 +25,7 @@ from evacuate.plan.model import (
     UserPlan,
 )
 from evacuate.plan.state_model import state_from_json
+from evacuate.snapshot.exclusion import RuleTotal
 
 LEGACY_DISK_PREFIX = "disk:"
 LEGACY_ANSIBLE_STEPS = {"prepare": StepKind.PREPARE, "activate": StepKind.ACTIVATE}
@@ -72,4 +73,6 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "packages_renamed": tuple(tuple(r) for r in data.get("packages_renamed", ())),
         "postgresql_carry": tuple(data.get("postgresql_carry", ())),
         "state": state_from_json(data.get("state")),
+        "rules": tuple(RuleTotal(**{**r, "examples": tuple(r.get("examples", ()))})
+                       for r in data.get("rules", ())),
     })

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from evacuate.plan.model import RebuildPlan
-from evacuate.plan.selection import file_selector
+from evacuate.plan.selection import plan_selector
 from evacuate.rebuild.databases import restore_databases
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
@@ -67,7 +67,7 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
         source.run(["systemctl", "stop", *units], timeout=300, check=True)
     final = take_final()
     say(f"final snapshot {final.id}: {final.totals.transferred_bytes >> 10} KiB read")
-    select = file_selector(plan.config_files, plan.data_roots)
+    select = plan_selector(plan)
     changed, removed = changed_entries(previous, final, select)
     restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed)
     if removed:

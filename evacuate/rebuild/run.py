@@ -17,7 +17,7 @@ from typing import Protocol
 from evacuate.ansible.runner import PlaybookOutcome, run_playbook
 from evacuate.errors import EvacuateError, TransportError
 from evacuate.plan.model import RebuildPlan, Step, StepKind
-from evacuate.plan.selection import file_selector
+from evacuate.plan.selection import plan_selector
 from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.hoststate import after_files, before_files, removed_paths, with_parents
 from evacuate.rebuild.journal import Journal
@@ -235,8 +235,7 @@ def _activate_step(run: StepRun, step: Step, _index: int) -> str:
 
 def _files_step(run: StepRun, _step: Step, _index: int) -> str:
     ctx, manifest = run.ctx, run.snapshot()
-    select = with_parents(manifest.files,  # see rebuild.hoststate
-                          file_selector(ctx.plan.config_files, ctx.plan.data_roots))
+    select = with_parents(manifest.files, plan_selector(ctx.plan))  # see rebuild.hoststate
     # per tree (each may be its own file system on the target); /etc for config files
     needed = needed_by_root((e for e in manifest.files if select(e)),
                             (*ctx.plan.data_roots, "/etc"))

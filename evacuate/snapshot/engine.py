@@ -14,18 +14,22 @@ from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, collect_inventory, to_json
 from evacuate.snapshot.databases import jobs_for, run_dump
 from evacuate.snapshot.debs import carry_debs
+from evacuate.snapshot.exclusion import PARENTS, Exclusion, Tally, owned_paths, roots_of
 from evacuate.snapshot.files import snapshot_tree
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
+from evacuate.snapshot.scan import ScannedEntry, encode_path
 from evacuate.snapshot.store import BlobRef
 from evacuate.snapshot.xattrs import snapshot_xattrs
 from evacuate.transport.base import Transport
 
-# What is always worth keeping: configuration, local software, crontabs, mail, and the
-# usual homes of data. The inventory's data candidates are added to these.
-BASE_ROOTS = ("/etc", "/root", "/home", "/srv", "/opt", "/usr/local", "/var/www",
-              "/var/spool/cron", "/var/mail")
-BASE_EXCLUDES = ("*/.cache", "/var/lib/*/tmp", "/etc/ssh/ssh_host_*_key.pub.tmp")
+LOCAL_TYPES = ("ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "reiserfs", "vfat",
+               "exfat", "ntfs", "ntfs3", "overlay", "bcachefs", "nilfs2")
+"""File system types that hold a disk's data: the snapshot lists the root and every mount of
+these types (unless inside a mount of another type, as nspawn's /run/host); the others are
+runtime, kernel or network file systems (see evacuate.snapshot.exclusion, rule virtual)."""
+OWNED_COMMAND = ("cat /var/lib/dpkg/info/*.list 2>/dev/null; echo @@EVAC-SWAPS@@; "
+                 "tail -n +2 /proc/swaps 2>/dev/null; exit 0")
 
 
 class SnapshotProgress(Protocol):
@@ -61,30 +65,65 @@ class SnapshotRequest:
     exclude: Sequence[str] = ()
     databases: bool = True
     warnings: Sequence[str] = ()  # noticed before the snapshot started, kept in its manifest
+    with_logs: bool = False
 
 
 @dataclass
 class SnapshotPlan:
-    roots: list[str]
-    excludes: list[str]
+    roots: list[str]  # where the listing starts: / and the other local disk mounts
+    excludes: list[str]  # find -path prunes of the rules, for scans of the data trees
     database_dirs: list[str] = field(default_factory=list)
+    exclusion: Exclusion = field(default_factory=Exclusion)
 
 
-def plan_snapshot(inventory: HostInventory, request: SnapshotRequest) -> SnapshotPlan:
-    """Pick the trees to copy: the base roots, the inventory's data candidates and the
-    configured includes, minus excludes; the data directories of running database servers
-    are left to their dumps (a copy of a live data directory is not consistent)."""
+def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
+                  owned: set[str] | frozenset[str] = frozenset(), swaps: Sequence[str] = (),
+                  ) -> SnapshotPlan:
+    """Choose by exclusion: list the local disk file systems whole; every entry moves unless
+    a rule of evacuate.snapshot.exclusion leaves it (``owned``: the package database's
+    files; ``swaps``: swap files). The data directories of running database servers are
+    left to their dumps (a copy of a live data directory is not consistent)."""
     dumped = [d.data_dir.rstrip("/") for d in inventory.databases
               if request.databases and d.running and d.data_dir]
-    candidates = [c.path for c in inventory.data_candidates if c.kind != "database"]
-    wanted = sorted({p.rstrip("/") or "/" for p in (*BASE_ROOTS, *candidates, *request.include)})
-    roots = [p for p in wanted if not any(p != q and p.startswith(q.rstrip("/") + "/")
-                                          for q in wanted)]
-    stopped = [d.data_dir.rstrip("/") for d in inventory.databases
-               if d.data_dir and not d.running]
-    roots += [d for d in stopped if not any(d.startswith(r + "/") for r in roots)]
-    excludes = [*BASE_EXCLUDES, *request.exclude, *dumped]
-    return SnapshotPlan(roots=roots, excludes=excludes, database_dirs=dumped)
+    mounts = inventory.hardware.mounts
+    other = [m.target for m in mounts if m.fstype not in LOCAL_TYPES and m.target != "/"]
+
+    def inside_other(path: str) -> bool:
+        return any(path.startswith(o.rstrip("/") + "/") for o in other)
+
+    local = [m.target for m in mounts if m.fstype in LOCAL_TYPES and m.target != "/"
+             and not inside_other(m.target)]
+    # an include on a mount of its own (NFS...) is listed from there
+    extra = [p for p in request.include if inside_other(p) or p in other]
+    roots = sorted({"/", *local, *extra})
+    changed = {c.path for c in inventory.package_files.changed}
+    changed |= {c.path for c in inventory.changed_conffiles}
+    exclusion = Exclusion(owned=owned, changed=frozenset(changed), database_dirs=tuple(dumped),
+                          other_mounts=tuple(o for o in other if o not in extra),
+                          swap_files=tuple(swaps), with_logs=request.with_logs,
+                          includes=tuple(request.include), excludes=tuple(request.exclude))
+    return SnapshotPlan(roots=roots, excludes=exclusion.find_excludes(), database_dirs=dumped,
+                        exclusion=exclusion)
+
+
+def source_packages_files(transport: Transport) -> tuple[set[str], list[str]]:
+    """The package database's files (streamed line by line) and the swap files, from the
+    host."""
+    lists: list[str] = []
+    swaps: list[str] = []
+    with transport.open_process(OWNED_COMMAND) as proc:
+        proc.stdin.close()
+        target = lists
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "surrogateescape").rstrip("\n")
+            if line == "@@EVAC-SWAPS@@":
+                target = swaps
+            elif target is lists:
+                lists.append(line)
+            elif line.split():
+                swaps.append(line.split()[0])
+        proc.wait(timeout=300)
+    return owned_paths(lists), [s for s in swaps if s.startswith("/")]
 
 
 def take_snapshot(transport: Transport, repo: SnapshotRepository, request: SnapshotRequest,
@@ -103,7 +142,23 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     show.phase("inventory")
     inventory = (inventory_of(transport) if inventory_of is not None
                  else collect_inventory(transport, host=request.host))
-    plan = plan_snapshot(inventory, request)
+    owned, swaps = source_packages_files(transport)
+    plan = plan_snapshot(inventory, request, owned, swaps)
+    tally = Tally()
+
+    def choose(entry: ScannedEntry) -> bool:
+        name = entry.name
+        link = encode_path(entry.link_target) if entry.link_target is not None else None
+        rule = plan.exclusion.classify(name, link, entry.kind)
+        tally.add(rule, name, entry.kind, entry.size)
+        return rule.carried
+
+    def parent(entry: ScannedEntry) -> None:  # a directory on the way to carried entries
+        name = entry.name
+        link = encode_path(entry.link_target) if entry.link_target is not None else None
+        tally.move(plan.exclusion.classify(name, link, entry.kind), PARENTS, name, entry.kind,
+                   entry.size)
+
     previous = repo.latest(request.host)
     prior = {e.path: e for e in previous.files} if previous else None
 
@@ -121,14 +176,18 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:
         dumping = pool.submit(lambda: [run_dump(transport, repo.blobs, job, show.advance)
                                        for job in jobs])
-        tree = snapshot_tree(transport, repo.blobs, plan.roots, plan.excludes, prior,
-                             show.advance)  # a failure waits for the dumps to end, then raises
+        tree = snapshot_tree(transport, repo.blobs, plan.roots, (), prior, show.advance,
+                             choose, parent)  # a failure waits for the dumps to end, then raises
         dumps: list[DumpEntry] = dumping.result()  # a failed dump fails the snapshot
-    for message in tree.warnings:
+    notes = list(_package_warnings(inventory))
+    for message in (*notes, *tree.warnings):
         show.warning(message)
+    trees = roots_of(e.path for e in tree.entries)
+    trees = sorted({*trees, *(p.rstrip("/") for p in request.include
+                              if p.startswith("/") and not any(c in p for c in "*?["))})
 
-    acls = _snapshot_acls(transport, repo, plan)
-    xattrs, xattr_warning = snapshot_xattrs(transport, plan.roots)
+    acls = _snapshot_acls(transport, repo, trees)
+    xattrs, xattr_warning = snapshot_xattrs(transport, trees)
     if xattr_warning:
         show.warning(xattr_warning)
 
@@ -141,7 +200,7 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     manifest = SnapshotManifest(
         id=new_snapshot_id(), host=request.host,
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        tool_version=__version__, roots=tuple(plan.roots), excludes=tuple(plan.excludes),
+        tool_version=__version__, roots=tuple(trees), excludes=tuple(plan.excludes),
         files=tuple(files), dumps=tuple(dumps), inventory=to_json(inventory),
         totals=Totals(
             files=sum(1 for f in files if f.kind == "file"),
@@ -151,20 +210,35 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             reused_files=tree.reused_files, dumps=len(dumps),
             dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
         parent=previous.id if previous else None,
-        warnings=(*request.warnings, *tree.warnings, *([xattr_warning] if xattr_warning else []),
-                  *deb_warnings),
-        acls=acls, xattrs=repo.blobs.put_bytes(xattrs) if xattrs else None, debs=debs)
+        warnings=(*request.warnings, *notes, *tree.warnings,
+                  *([xattr_warning] if xattr_warning else []), *deb_warnings),
+        rules=tally.totals(), acls=acls, xattrs=repo.blobs.put_bytes(xattrs) if xattrs else None,
+        debs=debs)
     repo.commit(manifest)
     return manifest
 
 
+def _package_warnings(inventory: HostInventory) -> list[str]:
+    """What the package database could not tell: packages without md5sums (a change to
+    their files is not seen) and package files that could not be read."""
+    files = inventory.package_files
+    notes = []
+    if files.without_md5sums:
+        notes.append(f"{len(files.without_md5sums)} packages have no md5sums, so changes to "
+                     f"their files cannot be found: {', '.join(files.without_md5sums)}")
+    for item in files.unreadable:
+        notes.append(f"{item.path} (package {item.package}) could not be read to compare it "
+                     "with dpkg's md5sums")
+    return notes
+
+
 def _snapshot_acls(transport: Transport, repo: SnapshotRepository,
-                   plan: SnapshotPlan) -> BlobRef | None:
+                   trees: Sequence[str]) -> BlobRef | None:
     """POSIX ACLs beyond the mode bits under the roots, as ``getfacl`` prints them (when the
     host has getfacl); restored with ``setfacl --restore``."""
     import shlex
 
-    roots = " ".join(shlex.quote(r) for r in plan.roots)
+    roots = " ".join(shlex.quote(r) for r in trees)
     result = transport.run(f"command -v getfacl >/dev/null || exit 3; cd / && getfacl -R -s -p "
                            f"--absolute-names -P {roots} 2>/dev/null; exit 0", timeout=900)
     if result.exit_status != 0 or not result.stdout.strip():

@@ -33,6 +33,7 @@ from evacuate.snapshot.scan import (
     parse_scan,
     restat_command,
     scan_command,
+    stream_scan,
 )
 from evacuate.snapshot.store import BlobRef, BlobStore
 from evacuate.snapshot.streams import CountingReader
@@ -78,27 +79,64 @@ def _entry(scanned: ScannedEntry, **extra: object) -> FileEntry:
 
 
 def scan_tree(transport: Transport, roots: Sequence[str], excludes: Iterable[str],
-              timeout: float = 900) -> tuple[list[ScannedEntry], list[str]]:
-    """List every entry under ``roots`` on the host; return them and find's complaints
-    (files vanishing or unreadable while listed are warnings, not failures)."""
-    result = transport.run(scan_command(roots, excludes), timeout=timeout)
-    complaints = [line for line in result.error_text.splitlines() if line.strip()]
-    if result.exit_status not in (0, 1) or (result.exit_status == 1 and not result.stdout):
+              timeout: float = 900, choose: Callable[[ScannedEntry], bool] | None = None,
+              on_parent: Callable[[ScannedEntry], None] | None = None,
+              ) -> tuple[list[ScannedEntry], list[str]]:
+    """List every entry under ``roots`` on the host, streamed (records are parsed as they
+    arrive); keep those ``choose`` accepts (all without it), and with ``on_parent`` (told
+    of each) the directories above them that it did not. Return them and find's
+    complaints (files vanishing or unreadable while listed are warnings, not failures)."""
+    kept: list[ScannedEntry] = []
+    seen = 0
+    # the directories above the current entry that were not kept: find lists depth first,
+    # so a kept entry's ancestors are here, and are kept with it (their mode and owner)
+    above: list[tuple[ScannedEntry, bool]] = []
+    with transport.open_process(scan_command(roots, excludes)) as proc:
+        proc.stdin.close()
+        try:
+            for entry in stream_scan(proc.stdout):
+                seen += 1
+                if choose is None:
+                    kept.append(entry)
+                    continue
+                while above and not _is_below(entry.path, above[-1][0].path):
+                    above.pop()
+                keep = choose(entry)
+                if keep:
+                    for index, (parent, done) in enumerate(above):
+                        if not done:
+                            above[index] = (parent, True)
+                            if parent.path != b"/" and on_parent is not None:
+                                on_parent(parent)
+                                kept.append(parent)
+                    kept.append(entry)
+                if entry.kind == "dir":
+                    above.append((entry, keep))
+        except ValueError as bad:
+            raise RemoteCommandError(f"{transport.name}: unreadable file listing: {bad}") from None
+        status = proc.wait(timeout=timeout)
+        complaints = [line for line in proc.stderr_text().splitlines() if line.strip()]
+    if status not in (0, 1) or (status == 1 and not seen):
         raise RemoteCommandError(
-            f"{transport.name}: listing {', '.join(roots)} failed (exit {result.exit_status}): "
-            f"{complaints[-1] if complaints else 'no output'}", exit_status=result.exit_status)
-    try:
-        return list(parse_scan(result.stdout)), complaints
-    except ValueError as bad:
-        raise RemoteCommandError(f"{transport.name}: unreadable file listing: {bad}") from None
+            f"{transport.name}: listing {', '.join(roots)} failed (exit {status}): "
+            f"{complaints[-1] if complaints else 'no output'}", exit_status=status)
+    return kept, complaints
+
+
+def _is_below(path: bytes, directory: bytes) -> bool:
+    return directory == b"/" or path.startswith(directory + b"/")
 
 
 def snapshot_tree(transport: Transport, blobs: BlobStore, roots: Sequence[str],
                   excludes: Iterable[str], previous: dict[str, FileEntry] | None = None,
-                  progress: BytesProgress | None = None) -> TreeResult:
+                  progress: BytesProgress | None = None,
+                  choose: Callable[[ScannedEntry], bool] | None = None,
+                  on_parent: Callable[[ScannedEntry], None] | None = None) -> TreeResult:
     """Snapshot ``roots`` on the host into ``blobs``; ``previous`` (path → entry of the last
-    snapshot) makes it incremental. Return the entries for the manifest."""
-    scanned, complaints = scan_tree(transport, roots, excludes)
+    snapshot) makes it incremental; ``choose`` decides which listed entries are carried.
+    Return the entries for the manifest."""
+    scanned, complaints = scan_tree(transport, roots, excludes, choose=choose,
+                                    on_parent=on_parent)
     result = TreeResult(entries=[])
     for complaint in complaints:
         result.warn(f"{transport.name}: {complaint}")
@@ -193,13 +231,26 @@ def _read_once(transport: Transport, blobs: BlobStore, pending: dict[bytes, Scan
     if unread and status not in (0, 1):
         raise RemoteCommandError(f"{transport.name}: tar failed (exit {status}): "
                                  f"{errors[-1] if errors else 'no message'}", exit_status=status)
+    reasons = _tar_reasons(errors)
     for path in unread:
-        result.warn(f"{pending[path].name}: could not be read; not in this snapshot")
+        why = reasons.get(path.lstrip(b"/"), "")
+        result.warn(f"{pending[path].name}: could not be read{': ' + why if why else ''}; "
+                    "not in this snapshot")
         dropped.add(slots[path])
     for line in errors:  # what the listing after the stream explained is said above
         if not any(known in line for known in HANDLED):
             result.warn(f"{transport.name}: {line}")
     return again
+
+
+def _tar_reasons(errors: list[str]) -> dict[bytes, str]:
+    """tar's complaints (``tar: srv/x: Cannot open: Permission denied``) by path."""
+    reasons = {}
+    for line in errors:
+        head, sep, why = line.rpartition(": Cannot ")
+        if sep and head.startswith("tar: "):
+            reasons[os.fsencode(head[5:])] = "cannot " + why
+    return reasons
 
 
 def _stream(transport: Transport, blobs: BlobStore, pending: dict[bytes, ScannedEntry],

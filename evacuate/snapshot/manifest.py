@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from evacuate.errors import StoreError
+from evacuate.snapshot.exclusion import RuleTotal
 from evacuate.snapshot.store import BlobRef
 
 MANIFEST_VERSION = 1
@@ -101,6 +102,7 @@ class SnapshotManifest:
     acls: BlobRef | None = None  # `getfacl -R -s` of the roots: entries beyond the mode bits
     xattrs: BlobRef | None = None  # user.* extended attributes, as `getfattr -d -e base64`
     debs: tuple[DebEntry, ...] = ()  # hand-installed packages, see snapshot.debs
+    rules: tuple[RuleTotal, ...] = ()  # what each exclusion rule decided (entries, bytes)
 
     def blobs(self) -> list[BlobRef]:
         """Every blob the snapshot needs (files and dumps), each once."""
@@ -136,7 +138,8 @@ _FILE_FIELDS = tuple(f.name for f in fields(FileEntry) if f.name != "blob")
 
 def manifest_to_json(manifest: SnapshotManifest) -> bytes:
     data = {f.name: getattr(manifest, f.name) for f in fields(SnapshotManifest)
-            if f.name not in ("files", "dumps", "totals", "acls", "xattrs", "debs")}
+            if f.name not in ("files", "dumps", "totals", "acls", "xattrs", "debs", "rules")}
+    data["rules"] = [asdict(r) for r in manifest.rules]
     data["acls"] = asdict(manifest.acls) if manifest.acls else None
     data["xattrs"] = asdict(manifest.xattrs) if manifest.xattrs else None
     data["files"] = [_file_dict(e) for e in manifest.files]
@@ -165,7 +168,9 @@ def manifest_from_json(raw: bytes, where: str) -> SnapshotManifest:
             parent=data.get("parent"), warnings=tuple(data.get("warnings", ())),
             acls=_blob(data.get("acls")), xattrs=_blob(data.get("xattrs")),
             debs=tuple(DebEntry(**(d | {"blob": BlobRef(**d["blob"])}))
-                       for d in data.get("debs", ())))
+                       for d in data.get("debs", ())),
+            rules=tuple(RuleTotal(**(r | {"examples": tuple(r.get("examples", ()))}))
+                        for r in data.get("rules", ())))
     except StoreError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as bad:

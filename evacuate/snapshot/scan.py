@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 FIELDS = ("%y", "%p", "%s", "%T@", "%C@", "%D:%i", "%m", "%U", "%G", "%u", "%g", "%n", "%b", "%l")
 RECORD_FORMAT = "\\0".join(FIELDS) + "\\0"
@@ -102,6 +103,24 @@ def parse_devices(raw: bytes) -> dict[bytes, str]:
 def _sh_escape(text: str) -> str:
     """Escape ``text`` for use inside the single-quoted sh -c program above."""
     return text.replace("'", "'\\''")
+
+
+def stream_scan(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[ScannedEntry]:
+    """Parse :func:`scan_command`'s records as they arrive on ``stream``, holding no more
+    than one chunk and one record at a time; raise ValueError on a truncated stream."""
+    pending = b""
+    while True:
+        data = stream.read(chunk)
+        if not data:
+            break
+        pending += data
+        fields = pending.split(b"\0")
+        whole = (len(fields) - 1) // _WIDTH * _WIDTH  # the last field may be cut short
+        if whole:
+            yield from parse_scan(b"\0".join(fields[:whole]) + b"\0")
+            pending = b"\0".join(fields[whole:])
+    if pending:
+        yield from parse_scan(pending)
 
 
 def parse_scan(raw: bytes) -> Iterator[ScannedEntry]:

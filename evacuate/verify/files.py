@@ -75,10 +75,17 @@ def config_ignored(path: str) -> bool:
     return any(fnmatchcase(path, pattern) for pattern in CONFIG_IGNORED)
 
 
-def config_paths(source: HostInventory) -> list[str]:
-    """The configuration files to compare: changed conffiles and unowned files under /etc."""
+def config_paths(source: HostInventory, manifest: SnapshotManifest | None = None) -> list[str]:
+    """The configuration files to compare: changed conffiles and unowned files under /etc;
+    for a snapshot chosen by exclusion also every carried file outside its data trees
+    (changed package files, unowned files under /usr...), compared by content alike."""
     paths = {c.path for c in source.changed_conffiles}
     paths |= {f.path for f in source.unowned_files.files if f.path.startswith("/etc/")}
+    if manifest is not None and manifest.rules:
+        roots = data_roots(manifest)
+        paths |= {e.path for e in manifest.files if e.kind == "file" and not e.hardlink_to
+                  and not e.path.startswith("/etc/") and not any(under(e.path, r) for r in roots)
+                  and not denied(e.path, ETC_DENY)}
     return sorted(p for p in paths if not config_ignored(p))
 
 
@@ -170,7 +177,7 @@ def _config_checks(source: HostInventory, manifest: SnapshotManifest,
     hashes = content_hashes(manifest)
     deleted = {c.path for c in source.changed_conffiles if c.actual_md5 is None}
     checks = []
-    for path in config_paths(source):
+    for path in config_paths(source, manifest):
         have = target.sha256.get(path)
         if path in deleted:
             checks.append(judged(have is None, "config", path, "absent",
@@ -322,5 +329,5 @@ def plan_hashes(source: HostInventory, manifest: SnapshotManifest, sample: int =
     data_files = [e.path for e in manifest.files if e.kind == "file"
                   and any(under(e.path, r) for r in roots)]
     sampled = set(choose_sample(data_files, sample, full))
-    return sorted(set(config_paths(source)) | sampled), sampled
+    return sorted(set(config_paths(source, manifest)) | sampled), sampled
 

@@ -89,7 +89,8 @@ def test_full_then_incremental_snapshot_restores_exactly(
     lab.reset("lab-source")
     full = _snapshot(lab, repo, config)
     assert full.parent is None and full.totals.reused_files == 0
-    assert full.totals.files > 400 and not [w for w in full.warnings if "vanished" in w]
+    # by exclusion: the data trees, changed and unowned files, not the packages' own files
+    assert full.totals.files > 250 and not [w for w in full.warnings if "vanished" in w]
     _restore_and_compare(lab, repo, full, ("/srv", "/home", "/var/www", "/opt"))
 
     with lab.open("lab-source") as source:
@@ -111,7 +112,7 @@ def test_full_then_incremental_snapshot_restores_exactly(
     assert "/srv/data/public/file-8.txt" not in paths
     shop = next(d for d in incremental.dumps if d.database == "shop")
     assert shop.tables["public.customers"] == 2001
-    _restore_and_compare(lab, repo, incremental, ("/srv", "/etc/nginx", "/home"))
+    _restore_and_compare(lab, repo, incremental, ("/srv", "/usr/local", "/home"))
     lab.reset("lab-source")
 
 

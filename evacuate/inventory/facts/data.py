@@ -1,36 +1,34 @@
-"""Fact family ``data``: directories whose content must move (web roots, homes,
-/srv, /opt, database and container data), each with its size (``du -sk``) and
+"""Fact family ``data``: the state trees whose content moves whole (web roots, homes,
+/srv, /opt, /usr/local, mail, spools, each directory of /var/lib), each with its size (``du -sk``) and
 number of files. Every measurement has its own time limit, so one huge tree
 costs at most that and leaves the size unknown.
 """
 
 from __future__ import annotations
 
-from evacuate.inventory.facts.base import Fact, to_int
+from evacuate.inventory.facts.base import Fact, snippet, to_int
 from evacuate.inventory.model import DataCandidate
 
+# Chosen by exclusion: every state tree (each directory of /var/lib and /var/spool on its
+# own), but the package manager's, the init system's and the others a rule leaves behind.
 CANDIDATES = (
-    "/srv", "/var/www", "/home/*", "/root", "/opt/*", "/var/lib/postgresql", "/var/lib/pgsql",
-    "/var/lib/mysql", "/var/lib/docker/volumes", "/var/mail", "/var/lib/letsencrypt",
-    "/etc/letsencrypt",
+    "/srv", "/var/www", "/home/*", "/root", "/opt/*", "/usr/local", "/var/mail", "/var/opt",
+    "/var/local", "/var/spool/*", "/var/lib/*", "/var/lib/docker/volumes", "/etc/letsencrypt",
 )
+SKIP = ("/var/lib/dpkg", "/var/lib/apt", "/var/lib/aptitude", "/var/lib/ucf",
+        "/var/lib/systemd", "/var/lib/dhcp", "/var/lib/logrotate", "/var/lib/initramfs-tools",
+        "/var/lib/docker")
 MEASURE_TIMEOUT = 60
 
-SCRIPT = rf"""
-evac_to() {{ if evac_has timeout; then timeout {MEASURE_TIMEOUT} "$@"; else "$@"; fi; }}
-for d in {' '.join(CANDIDATES)}; do
-  if [ ! -d "$d" ] || [ -L "$d" ]; then continue; fi
-  size=$(evac_to du -skx "$d" 2>/dev/null | cut -f1)
-  count=$(evac_to find "$d" -xdev -type f 2>/dev/null | wc -l)
-  printf '%s\t%s\t%s\n' "${{size:--}}" "${{count:--}}" "$d"
-done
-:
-"""
+SCRIPT = (snippet("data").replace("@TIMEOUT@", str(MEASURE_TIMEOUT))
+          .replace("@CANDIDATES@", " ".join(CANDIDATES)).replace("@SKIP@", " ".join(SKIP)))
 
 _KINDS = (
     ("/home/", "home"), ("/root", "home"), ("/var/www", "www"), ("/srv", "srv"),
     ("/opt/", "opt"), ("/var/lib/postgresql", "database"), ("/var/lib/pgsql", "database"),
     ("/var/lib/mysql", "database"), ("/var/lib/docker", "containers"),
+    ("/var/lib/", "state"), ("/var/spool/", "spool"), ("/var/mail", "mail"),
+    ("/usr/local", "local"),
 )
 
 

@@ -62,7 +62,7 @@ def test_collects_this_machine_in_one_round_trip() -> None:
     # sections never run are errors, sections run are not
     assert set(inv.errors) <= {"systemd", "conffiles", "unowned", "postgresql", "mysql",
                                "nginx", "apache", "certificates", "firewall", "docker", "data",
-                               "mail", "host_state"}
+                               "mail", "host_state", "packagefiles"}
     assert from_json(json.loads(json.dumps(to_json(inv)))) == inv
 
 

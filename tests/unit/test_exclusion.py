@@ -1,0 +1,219 @@
+"""The exclusion rules, pure: a listing goes in, each entry's rule comes out; and the plan's
+rules for what a rebuild restores."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from evacuate.inventory.model import (
+    ChangedPackageFile,
+    DatabaseServer,
+    Hardware,
+    HostInventory,
+    Mount,
+    PackageFiles,
+)
+from evacuate.plan.selection import file_selector, plan_totals
+from evacuate.snapshot.engine import SnapshotRequest, plan_snapshot
+from evacuate.snapshot.exclusion import Exclusion, Tally, owned_paths, roots_of, state_tree
+from evacuate.snapshot.manifest import FileEntry
+from evacuate.snapshot.scan import RECORD_FORMAT, parse_scan, stream_scan
+
+OWNED = owned_paths(["/.", "/usr", "/usr/bin", "/bin/ls", "/usr/share/doc/cron/README",
+                     "/etc/nginx/nginx.conf", "/var/lib/nginx", "/usr/local"])
+
+
+def _exclusion(**extra: object) -> Exclusion:
+    values: dict[str, object] = {
+        "owned": OWNED, "changed": frozenset({"/usr/share/doc/cron/README"}),
+        "database_dirs": ("/var/lib/postgresql/15/main", "/var/lib/mysql/"),
+        "other_mounts": ("/proc", "/run", "/mnt/nfs")}
+    values.update(extra)
+    return Exclusion(**values)  # type: ignore[arg-type]
+
+
+LISTING = {
+    # what the old inclusion list lost
+    "/var/lib/wiki": "data", "/var/lib/wiki/pages/Home.txt": "data",
+    "/var/lib/redis/dump.rdb": "data",
+    "/srv/data/.cache/keep.txt": "data", "/home/alice/.cache/x": "data",
+    "/usr/share/doc/cron/README": "changed",
+    "/usr/local/lib/site/tool.so": "data",
+    "/usr/lib/custom/plugin.so": "unowned",
+    # what stays, each by its rule
+    "/usr/bin/ls": "package", "/bin/ls": "package", "/usr": "package", "/": "package",
+    "/etc/nginx/nginx.conf": "package",
+    "/proc": "virtual", "/mnt/nfs": "virtual",
+    "/tmp/x": "runtime", "/var/lib/php/tmp/sess": "runtime",
+    "/lost+found": "filesystem",
+    "/var/lib/postgresql/15/main/base/1/1255": "database", "/var/lib/mysql": "database",
+    "/var/lib/postgresql/.psql_history": "data",
+    "/var/log/syslog": "logs", "/var/lib/logrotate/status": "logs",
+    "/var/cache/apt/pkgcache.bin": "caches",
+    "/var/lib/dpkg/status": "package-manager", "/etc/alternatives/editor": "package-manager",
+    "/boot/vmlinuz": "boot", "/var/lib/systemd/random-seed": "identity",
+    "/etc/machine-id": "identity",
+    "/usr/lib/python3/dist-packages/__pycache__/x.pyc": "generated",
+    "/etc/ssl/certs/ca-certificates.crt": "generated",
+    "/etc/ssl/certs/shop.example.test.crt": "unowned",
+    "/swapfile": "swap",
+}
+
+
+@pytest.mark.parametrize("path", sorted(LISTING))
+def test_each_entry_is_decided_by_a_named_rule(path: str) -> None:
+    rule = _exclusion(swap_files=("/swapfile",)).classify(path)
+    assert rule.name == LISTING[path]
+    assert rule.carried == (rule.name in ("data", "changed", "unowned"))
+    assert rule.reason
+
+
+def test_links_are_judged_by_their_targets() -> None:
+    rules = _exclusion()
+    assert rules.classify("/usr/bin/editor", "/etc/alternatives/editor").name == \
+        "package-manager"
+    assert rules.classify("/etc/ssl/certs/ACCV.pem", "/usr/share/ca-certificates/m/A.crt"
+                          ).name == "generated"
+    assert rules.classify("/etc/ssl/certs/3513523f.0", "ACCV.pem").name == "generated"
+    assert rules.classify("/etc/ssl/certs/mine.pem", "/etc/letsencrypt/x.pem").name == "unowned"
+
+
+def test_logs_move_with_logs_and_the_config_decides_first() -> None:
+    rules = _exclusion(with_logs=True, includes=("/var/cache/myapp",),
+                       excludes=("/srv/scratch", "*.swp"))
+    assert (rules.classify("/var/log/syslog").name, rules.classify("/var/log/syslog").carried
+            ) == ("logs", True)
+    assert rules.classify("/var/cache/myapp/index").name == "include"
+    assert rules.classify("/srv/scratch/big.bin").name == "exclude"
+    assert rules.classify("/home/alice/.notes.swp").name == "exclude"
+    assert "/var/log" not in rules.find_excludes()
+    assert "/var/log" in _exclusion().find_excludes()
+
+
+def test_trees_and_roots() -> None:
+    assert state_tree("/var/lib/wiki/a/b") == "/var/lib/wiki"
+    assert state_tree("/var/lib") is None
+    assert state_tree("/srv/x") == "/srv"
+    assert roots_of(["/var/lib/wiki/a", "/srv/x", "/usr/lib/custom/p.so"]) == [
+        "/etc", "/srv", "/var/lib/wiki"]
+
+
+def test_the_tally_counts_entries_files_and_bytes_per_rule() -> None:
+    tally = Tally()
+    rules = _exclusion()
+    for path, kind, size in (("/var/log", "dir", 0), ("/var/log/a", "file", 10),
+                             ("/var/log/b", "file", 5), ("/srv/x", "file", 7)):
+        tally.add(rules.classify(path), path, kind, size)
+    totals = {t.rule: t for t in tally.totals()}
+    assert (totals["logs"].entries, totals["logs"].files, totals["logs"].bytes) == (3, 2, 15)
+    assert totals["logs"].examples == ("/var/log",)
+    assert totals["data"].carried and not totals["logs"].carried
+    assert next(iter(tally.totals())).carried  # what moves is listed first
+
+
+def test_plan_snapshot_decides_from_the_mount_table_and_the_database_facts() -> None:
+    inventory = HostInventory(
+        host="h", collected_at="now",
+        hardware=Hardware(mounts=(
+            Mount("overlay", "/", "overlay"), Mount("proc", "/proc", "proc"),
+            Mount("tmpfs", "/run", "tmpfs"), Mount("/dev/vda", "/run/host/incoming", "ext4"),
+            Mount("/dev/vdb1", "/srv", "ext4"), Mount("nas:/x", "/mnt/nas", "nfs4"))),
+        databases=(DatabaseServer(engine="postgresql", version="15", running=True,
+                                  data_dir="/data/pg/15/main"),
+                   DatabaseServer(engine="mysql", version="10", running=False,
+                                  data_dir="/var/lib/mysql")),
+        package_files=PackageFiles(changed=(ChangedPackageFile("/usr/bin/x", "x"),)))
+    plan = plan_snapshot(inventory, SnapshotRequest("h", include=["/mnt/nas/share"]), OWNED)
+    assert plan.roots == ["/", "/mnt/nas/share", "/srv"]
+    assert plan.exclusion.classify("/run").name == "virtual"
+    assert plan.exclusion.classify("/data/pg/15/main/PG_VERSION").name == "database"
+    # a stopped server's data directory is copied as files (it cannot be dumped)
+    assert plan.exclusion.classify("/var/lib/mysql/ibdata1").name == "data"
+    assert plan.exclusion.classify("/usr/bin/x").name == "changed"
+    assert plan.exclusion.classify("/mnt/nas/share/a").name == "include"
+
+
+def test_stream_scan_reads_records_cut_anywhere() -> None:
+    names = [b"/srv/a", b"/srv/new\nline", b"/srv/\xff\xfe", b"/srv/-x"]
+    raw = b"".join(b"\0".join([b"f", n, b"3", b"1.5", b"1.5", b"1:2", b"644", b"0", b"0",
+                                b"root", b"root", b"1", b"8", b""]) + b"\0" for n in names)
+    assert RECORD_FORMAT.count("\\0") == 14
+    for chunk in (1, 7, 64, 1 << 20):
+        assert [e.path for e in stream_scan(io.BytesIO(raw), chunk)] == names
+    assert list(stream_scan(io.BytesIO(raw), 5)) == list(parse_scan(raw))
+    with pytest.raises(ValueError, match="truncated"):
+        list(stream_scan(io.BytesIO(raw[:-9]), 8))
+
+
+def _entry(path: str, kind: str = "file") -> FileEntry:
+    return FileEntry(path=path, kind=kind, mode=0o644, uid=0, gid=0, user="root",
+                     group="root", mtime="1", size=4)
+
+
+def test_the_plan_restores_a_snapshot_by_exclusion_but_the_targets_own() -> None:
+    entries = [_entry(p) for p in ("/etc/myapp.conf", "/etc/fstab", "/etc/apt/sources.list",
+                                   "/etc/sudoers.d/alice", "/etc/shadow", "/root/.ssh/id",
+                                   "/usr/lib/custom/p.so", "/var/lib/wiki/a",
+                                   "/etc/postgresql/13/main/postgresql.conf")]
+    entries.append(_entry("/etc/systemd/system/multi-user.target.wants/x.service", "symlink"))
+    config = ["/etc/myapp.conf"]  # the old release's postgresql.conf was dropped by the plan
+    select = file_selector(config, ["/var/lib/wiki"], exclusion=True)
+    assert [e.path for e in entries if select(e)] == [
+        "/etc/myapp.conf", "/usr/lib/custom/p.so", "/var/lib/wiki/a"]
+    totals = {t.rule: t.entries for t in plan_totals(entries, config, ["/var/lib/wiki"], True)}
+    assert totals == {"target-identity": 1, "apt-sources": 1, "sudoers": 1, "accounts": 1,
+                      "operator-access": 1, "other-release": 1, "enable-state": 1}
+    assert all(t.stage == "plan" for t in plan_totals(entries, config, [], True))
+
+
+def test_an_unreadable_file_is_named_with_tars_reason() -> None:
+    from evacuate.snapshot.files import _tar_reasons
+
+    reasons = _tar_reasons(["tar: srv/locked.db: Cannot open: Permission denied",
+                            "tar: Exiting with failure status due to previous errors"])
+    assert reasons == {b"srv/locked.db": "cannot open: Permission denied"}
+
+
+def test_packages_without_md5sums_are_named_in_a_warning() -> None:
+    from evacuate.plan.builder import _package_warnings as plan_warnings
+    from evacuate.snapshot.engine import _package_warnings as snapshot_warnings
+
+    inventory = HostInventory(host="h", collected_at="now", package_files=PackageFiles(
+        without_md5sums=("libfoo-local", "mytool"),
+        unreadable=(ChangedPackageFile("/usr/lib/x.so", "x"),)))
+    notes = snapshot_warnings(inventory)
+    assert "2 packages have no md5sums" in notes[0] and "libfoo-local, mytool" in notes[0]
+    assert notes[1].startswith("/usr/lib/x.so (package x) could not be read")
+    [warning] = plan_warnings(inventory)
+    assert warning.code == "no-md5sums" and "libfoo-local, mytool" in warning.message
+    assert snapshot_warnings(HostInventory(host="h", collected_at="now")) == []
+
+
+def test_the_streamed_scan_keeps_the_directories_above_what_it_keeps(tmp_path) -> None:
+    from evacuate.snapshot.files import scan_tree
+    from evacuate.transport.local import LocalTransport
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "keep.txt").write_text("x")
+    (tmp_path / "a" / "drop.txt").write_text("y")
+    (tmp_path / "other").mkdir()
+    parents: list[str] = []
+    kept, complaints = scan_tree(
+        LocalTransport(), [str(tmp_path)], (), choose=lambda e: e.name.endswith("keep.txt"),
+        on_parent=lambda e: parents.append(e.name))
+    names = [e.name[len(str(tmp_path)):] for e in kept]
+    assert names == ["", "/a", "/a/b", "/a/b/keep.txt"] and complaints == []
+    assert parents == [str(tmp_path), f"{tmp_path}/a", f"{tmp_path}/a/b"]
+
+
+def test_each_configured_pattern_is_counted_on_its_own() -> None:
+    rules = _exclusion(excludes=("/srv/scratch", "*.swp"), includes=("/var/cache/myapp",))
+    tally = Tally()
+    for path in ("/srv/scratch/a", "/srv/scratch/b", "/home/x.swp", "/var/cache/myapp/i"):
+        tally.add(rules.classify(path), path, "file", 1)
+    assert {(t.rule, t.reason, t.entries) for t in tally.totals()} == {
+        ("exclude", "evacuate.yml excludes /srv/scratch", 2),
+        ("exclude", "evacuate.yml excludes *.swp", 1),
+        ("include", "evacuate.yml includes /var/cache/myapp", 1)}
