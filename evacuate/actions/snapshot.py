@@ -26,9 +26,10 @@ def request_for(ref: HostRef, config: Config | None) -> SnapshotRequest:
     excludes = list(config.snapshot.exclude) if config is not None else []
     if host is not None:
         excludes += list(host.exclude)
-        databases = host.databases.postgresql is not False or host.databases.mysql is not False
         return SnapshotRequest(ref.file_label, include=host.include, exclude=excludes,
-                               databases=databases)
+                               databases=any(v is not False for v in
+                                             vars(host.databases).values()),
+                               engines=dict(vars(host.databases)))
     return SnapshotRequest(ref.file_label, exclude=excludes)
 
 

@@ -1,6 +1,6 @@
 """Fact family ``postgresql``: clusters (Debian's ``pg_lsclusters``, or the one
 default server elsewhere) with version, data directory, port, databases with their
-sizes and role names (never passwords).
+sizes and owners (``pg_database.datdba``) and role names (never passwords).
 
 Queries run as the ``postgres`` OS user over the local socket (peer
 authentication), read-only: ``psql -X`` ignores ~/.psqlrc and the session is set
@@ -14,12 +14,12 @@ from evacuate.inventory.model import Database, DatabaseServer
 
 QUERY = (
     "SET default_transaction_read_only = on; "
-    "SELECT 'version', current_setting('server_version'), '' "
-    "UNION ALL SELECT 'data_directory', current_setting('data_directory'), '' "
-    "UNION ALL SELECT 'port', current_setting('port'), '' "
-    "UNION ALL SELECT 'database', datname, pg_database_size(datname)::text "
-    "FROM pg_database WHERE NOT datistemplate "
-    "UNION ALL SELECT 'role', rolname, CASE WHEN rolcanlogin THEN 'login' ELSE '' END "
+    "SELECT 'version', current_setting('server_version'), '', '' "
+    "UNION ALL SELECT 'data_directory', current_setting('data_directory'), '', '' "
+    "UNION ALL SELECT 'port', current_setting('port'), '', '' "
+    "UNION ALL SELECT 'database', datname, pg_database_size(datname)::text, "
+    "pg_get_userbyid(datdba)::text FROM pg_database WHERE NOT datistemplate "
+    "UNION ALL SELECT 'role', rolname, CASE WHEN rolcanlogin THEN 'login' ELSE '' END, '' "
     "FROM pg_roles WHERE rolname !~ '^pg_';"
 )
 
@@ -56,12 +56,14 @@ def _parse_cluster(args: str, text: str) -> DatabaseServer:
     answered = False
     for line in text.splitlines():
         fields = line.split("|")
-        if len(fields) != 3:
+        if len(fields) == 3:  # an inventory script without owners
+            fields.append("")
+        if len(fields) != 4:
             continue
-        kind, name, extra = fields
+        kind, name, extra, owner = fields
         answered = True
         if kind == "database":
-            databases.append(Database(name=name, size_bytes=to_int(extra)))
+            databases.append(Database(name=name, size_bytes=to_int(extra), owner=owner))
         elif kind == "role":
             roles.append(name)
         else:
