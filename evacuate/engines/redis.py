@@ -1,5 +1,5 @@
 """Redis: one RDB of the whole server, taken without touching the source's files
-(``redis-cli --rdb`` asks the server for a replication stream, written to our stdout), with
+(``redis-cli --rdb -`` asks the server for a replication stream, written to stdout), with
 the key count of each db (``INFO keyspace``) for verify; restored while the service is
 stopped into the configured ``dir`` (owner and AOF handled by sh/redis_restore.sh). The
 password is read from redis.conf's ``requirepass`` on the host itself into REDISCLI_AUTH:
@@ -39,7 +39,7 @@ class Redis(Engine):
 
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         command = (f"{_sh('redis_conf')}\nevac_redis_auth\n"
-                   f"exec {_client(server)} --rdb /dev/stdout\n")
+                   f"exec {_client(server)} --rdb -\n")
         return [DumpJob("redis", DATABASE, "rdb", command,
                         counts_command=self.counts_command(server, DATABASE),
                         check=_check_rdb)]

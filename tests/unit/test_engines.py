@@ -118,3 +118,39 @@ def test_no_engine_is_named_outside_the_engines() -> None:
                            capture_output=True, text=True).stdout.split()
     allowed = ("engines/", "inventory/facts/", "lab/", "plan/crossing.py", "snapshot/rescued.py")
     assert [f for f in found if not any(a in f for a in allowed)] == []
+
+
+def test_redis_conf_values_are_read_as_redis_reads_them(tmp_path: Path) -> None:
+    from evacuate.engines.redis import _sh
+    conf = tmp_path / "redis.conf"
+    conf.write_text('# requirepass commented\nport 6380\nrequirepass "s3cret pass"\n'
+                    "dir /var/lib/redis\nappendonly no\nappendonly yes\n")
+    script = (_sh("redis_conf") + '\nprintf "%s|%s|%s\\n" "$(evac_redis_get port)" '
+              '"$(evac_redis_get appendonly)" "$(evac_redis_get dir)"\nevac_redis_auth\n'
+              '[ "$REDISCLI_AUTH" = "s3cret pass" ] && echo authed\n')
+    out = subprocess.run(["sh", "-c", script], env={"EVAC_REDIS_CONF": str(conf),
+                                                    "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, check=True).stdout
+    assert out == "6380|yes|/var/lib/redis\nauthed\n"
+
+
+def test_redis_commands_are_valid_sh_and_carry_no_password() -> None:
+    from evacuate.engines.redis import Redis, _sh
+    jobs = Redis().dump_jobs(REDIS)
+    assert [j.database for j in jobs] == ["keyspace"] and "--rdb -" in jobs[0].command
+    for script in (jobs[0].command, jobs[0].counts_command or "",
+                   _sh("redis_conf") + _sh("redis_restore")):
+        subprocess.run(["sh", "-n", "-c", script], check=True)
+
+
+def test_redis_key_counts_are_checks_of_the_redis_area() -> None:
+    from evacuate.snapshot.manifest import DumpEntry
+    from evacuate.snapshot.store import BlobRef
+    from evacuate.verify.coverage import _matches
+    from evacuate.verify.databases import CountResult, compare_databases
+    dump = DumpEntry("redis", "keyspace", "rdb", BlobRef("0" * 64, 10, 10), False,
+                     {"db0": 10, "db3": 2})
+    checks = compare_databases([dump], [CountResult("redis", "keyspace",
+                                                    {"db0": 10, "db3": 1})])
+    assert [(c.area, c.status.name) for c in checks] == [("redis", "PASS"), ("redis", "FAIL")]
+    assert all(_matches("redis:*", c.id) for c in checks)
