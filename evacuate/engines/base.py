@@ -115,6 +115,10 @@ class Engine:
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         raise NotImplementedError
 
+    def carried_roles(self, server: DatabaseServer) -> set[str]:
+        """The inventory's roles of ``server`` that its accounts dump carries."""
+        return set(server.roles)
+
     def counts_command(self, server: DatabaseServer, database: str) -> str | None:
         """sh printing ``name<TAB>count`` lines for ``database`` (verify and dump time)."""
         return None

@@ -50,6 +50,11 @@ class MySQL(Engine):
                                 check=sql_check(b"-- Dump completed")))
         return jobs
 
+    def carried_roles(self, server: DatabaseServer) -> set[str]:
+        """'user'@'host' accounts but the server's own system users (its packages make
+        them anew)."""
+        return {r for r in server.roles if r.partition("@")[0].strip("'`") not in SYSTEM_USERS}
+
     def counts_command(self, server: DatabaseServer, database: str) -> str:
         count_sql = ("SELECT CONCAT('SELECT ', QUOTE(CONCAT(table_schema, '.', table_name)), "
                      "', COUNT(*) FROM `', REPLACE(table_schema, '`', '``'), '`.`', "

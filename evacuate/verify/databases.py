@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evacuate.engines import engine_for, is_accounts
-from evacuate.engines.mysql import SYSTEM_USERS as MYSQL_SYSTEM_USERS
 from evacuate.inventory.model import Database, DatabaseServer, HostInventory
 from evacuate.snapshot.databases import parse_counts
 from evacuate.snapshot.manifest import DumpEntry
@@ -127,18 +126,14 @@ def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult]) 
     return checks
 
 
-def _family(engine: str) -> str:
-    return "postgresql" if engine == "postgresql" else "mysql"
-
-
 def carried_roles(host: HostInventory) -> dict[str, set[str]]:
     """engine family → the roles (PostgreSQL) or 'user'@'host' accounts (MySQL/MariaDB) a
     dump carries: a MySQL server's own system users are made anew by its packages."""
     found: dict[str, set[str]] = {}
     for server in host.databases:
-        roles = {r for r in server.roles if _family(server.engine) == "postgresql"
-                 or r.partition("@")[0].strip("'`") not in MYSQL_SYSTEM_USERS}
-        found.setdefault(_family(server.engine), set()).update(roles)
+        engine = engine_for(server.engine)
+        if engine is not None and engine.accounts:
+            found.setdefault(engine.name, set()).update(engine.carried_roles(server))
     return found
 
 

@@ -3,6 +3,7 @@
 # the configuration says appendonly yes, load the RDB once with AOF off and turn AOF on
 # (CONFIG SET appendonly yes rewrites the AOF from memory), so that the AOF the service
 # starts from holds the data rather than overriding it empty.
+# shellcheck disable=SC2154  # evac_redis_conf: set by redis_conf.sh, which runs first
 set -eu
 [ -r "$evac_redis_conf" ] || { echo "ERROR: $evac_redis_conf not found" >&2; exit 1; }
 dir=$(evac_redis_get dir); dir=${dir:-/var/lib/redis}
@@ -29,9 +30,11 @@ poll() {  # poll for a condition with a deadline of about 10 minutes
 }
 loaded() { ask INFO persistence | grep -q '^loading:0'; }
 rewritten() {
-  ask INFO persistence | tr -d '\r' | grep -q '^aof_enabled:1' &&
-    ask INFO persistence | tr -d '\r' | grep -q '^aof_rewrite_in_progress:0' &&
-    ask INFO persistence | tr -d '\r' | grep -q '^aof_rewrite_scheduled:0'
+  info=$(ask INFO persistence | tr -d '\r')
+  for want in aof_enabled:1 aof_rewrite_in_progress:0 aof_rewrite_scheduled:0 \
+      aof_last_bgrewrite_status:ok; do
+    printf '%s\n' "$info" | grep -qx "$want" || return 1
+  done
 }
 gone() { ! [ -S "$sock" ] || ! ask PING >/dev/null; }
 poll loaded || { echo "ERROR: redis did not load the RDB" >&2; exit 1; }
