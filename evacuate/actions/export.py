@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evacuate.engines import engine_for
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.render import host_vars
 from evacuate.plan.selection import plan_selector
@@ -30,8 +31,10 @@ def export_payload(plan: RebuildPlan, repo: SnapshotRepository, destination: Pat
         write_archive(ordered(e for e in manifest.files if select(e)), repo.blobs, stream, result)
     variables = host_vars(plan)
     names = {(d["engine"], d["name"]): d["dump"] for d in variables["evacuate_databases"]}
-    names.update({(d["engine"], "*globals*" if d["engine"] == "postgresql" else "*users*"):
-                  d["dump"] for d in variables["evacuate_database_globals"]})
+    for d in variables["evacuate_database_globals"]:
+        engine = engine_for(d["engine"])
+        if engine is not None and engine.accounts:
+            names[(d["engine"], engine.accounts)] = d["dump"]
     written = []
     for dump in manifest.dumps:
         name = names.get((dump.engine, dump.database))

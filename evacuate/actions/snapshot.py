@@ -29,9 +29,10 @@ def request_for(ref: HostRef, config: Config | None) -> SnapshotRequest:
     with_logs = config.snapshot.with_logs if config is not None else False
     if host is not None:
         excludes += list(host.exclude)
-        databases = host.databases.postgresql is not False or host.databases.mysql is not False
+        databases = any(v is not False for v in vars(host.databases).values())
         return SnapshotRequest(ref.file_label, include=[*includes, *host.include],
-                               exclude=excludes, databases=databases, with_logs=with_logs)
+                               exclude=excludes, databases=databases, with_logs=with_logs,
+                               engines=dict(vars(host.databases)))
     return SnapshotRequest(ref.file_label, include=includes, exclude=excludes,
                            with_logs=with_logs)
 

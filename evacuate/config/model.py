@@ -42,8 +42,11 @@ class SSHSettings:
 
 @dataclass(frozen=True)
 class DatabaseSettings:
+    """Per engine (evacuate.engines: an Engine's ``name``): dump it or not."""
+
     postgresql: Detect = "auto"
     mysql: Detect = "auto"
+    redis: Detect = "auto"
 
 
 @dataclass(frozen=True)

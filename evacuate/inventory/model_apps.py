@@ -12,6 +12,7 @@ from dataclasses import dataclass
 class Database:
     name: str
     size_bytes: int | None = None
+    owner: str = ""  # its owner as the catalog says (PostgreSQL's pg_database.datdba)
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class DatabaseServer:
     """A database engine instance (postgresql cluster, mysql/mariadb server).
     ``roles`` are names only ('user'@'host' for mysql), never secrets."""
 
-    engine: str  # postgresql | mysql | mariadb
+    engine: str  # postgresql | mysql | mariadb | redis
     version: str = ""
     data_dir: str = ""
     port: int | None = None

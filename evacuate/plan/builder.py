@@ -9,6 +9,7 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
+from evacuate.engines import owner_of
 from evacuate.inventory import HostInventory
 from evacuate.plan.accounts import plan_accounts
 from evacuate.plan.crossing import (
@@ -122,8 +123,7 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                                     "(locally built .deb or removed in the target's release?)"))
 
     databases = tuple(DatabasePlan(d.engine, d.database, d.blob.size, len(d.tables),
-                                   owner=_pg_owner(source, d.database) if d.engine == "postgresql"
-                                   else "")
+                                   owner=owner_of(source, d.engine, d.database))
                       for d in manifest.dumps)
     dump_bytes = sum(d.size_bytes for d in databases)
 
@@ -210,10 +210,6 @@ def _state(inv: HostInventory, name: str) -> str:
     return states.get(name, "")
 
 
-def _pg_owner(source: HostInventory, database: str) -> str:
-    # the lab-style convention: a role named like its database owns it when it exists
-    roles = {r for d in source.databases if d.engine == "postgresql" for r in d.roles}
-    return database if database in roles else "postgres"
 
 
 def _warn_listeners(source: HostInventory, target: HostInventory,

@@ -73,7 +73,7 @@ class TargetAccount:
 @dataclass(frozen=True)
 class DatabasePlan:
     engine: str
-    name: str  # *globals* / *users* for roles and users
+    name: str  # an engine's accounts dump (evacuate.engines.is_accounts) for roles and users
     size_bytes: int
     tables: int
     owner: str = ""

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from evacuate.engines import engine_for, is_accounts
 from evacuate.errors import EvacuateError
 from evacuate.plan.accounts import group_vars, user_vars
 from evacuate.plan.model import RebuildPlan
@@ -32,9 +33,8 @@ def _dump(value: Any) -> str:
 def host_vars(plan: RebuildPlan) -> dict[str, Any]:
     """The contract variables (playbooks/CONTRACT.md) for the target; nothing secret."""
     def dump_name(engine: str, database: str) -> str:
-        stem = database.strip("*")
-        suffix = "dump" if engine == "postgresql" and not database.startswith("*") else "sql"
-        return f"{engine}-{stem}.{suffix}"
+        known = engine_for(engine)
+        return known.dump_file(engine, database) if known else f"{engine}-{database}"
 
     return {
         "evacuate_source_host": plan.source,
@@ -49,10 +49,10 @@ def host_vars(plan: RebuildPlan) -> dict[str, Any]:
         "evacuate_databases": [
             {"engine": d.engine, "name": d.name, "owner": d.owner,
              "dump": dump_name(d.engine, d.name)}
-            for d in plan.databases if not d.name.startswith("*")],
+            for d in plan.databases if not is_accounts(d.name)],
         "evacuate_database_globals": [
             {"engine": d.engine, "dump": dump_name(d.engine, d.name)}
-            for d in plan.databases if d.name.startswith("*")],
+            for d in plan.databases if is_accounts(d.name)],
         **state_vars(plan.state),
     }
 

@@ -1,26 +1,25 @@
 """Restore database dumps from the store onto the target, streamed (no copy on disk).
 
-Roles/users first (their dumps carry password hashes and are never written anywhere), then
+Each engine (evacuate.engines) knows its commands. Roles/users first (their dumps carry
+password hashes and are never written anywhere; one that fails to load fails the step), then
 each database, but only into a database that has no tables yet: a re-run or a resumed run
 never loads data twice or over newer data.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 
-from evacuate.errors import RemoteCommandError
+from evacuate.engines import Engine, engine_for, is_accounts
+from evacuate.engines.base import LoadResult
+from evacuate.errors import EvacuateError
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest
 from evacuate.snapshot.store import BlobStore
 from evacuate.transport.base import Transport
 
-AS_PG = "runuser -u postgres --"
-MYSQL = "$(command -v mariadb || command -v mysql)"
-
 
 def _stream(target: Transport, blobs: BlobStore, dump: DumpEntry, command: str,
-            progress: Callable[[int], None] | None) -> None:
+            progress: Callable[[int], None] | None) -> LoadResult:
     with target.open_process(command) as proc, blobs.open_blob(dump.blob) as blob:
         try:
             while chunk := blob.read(1 << 20):
@@ -32,65 +31,29 @@ def _stream(target: Transport, blobs: BlobStore, dump: DumpEntry, command: str,
             pass  # the command stopped reading: its status says why
         status = proc.wait(timeout=3600)
         errors = proc.stderr_text().strip().splitlines()
-    if status != 0:
-        raise RemoteCommandError(f"{target.name}: restoring {dump.engine} {dump.database} failed "
-                                 f"(exit {status}): {errors[-1] if errors else 'no message'}",
-                                 exit_status=status)
+    return LoadResult(status, tuple(errors))
 
 
-def _count(target: Transport, command: str) -> int:
-    text = target.run(command, timeout=120, check=True).text.strip()
-    return int(text) if text.isdigit() else 0
+def _engine(dump: DumpEntry) -> Engine:
+    engine = engine_for(dump.engine)
+    if engine is None:
+        raise EvacuateError(f"the snapshot holds a {dump.engine} dump and evacuate has no "
+                            f"engine for {dump.engine}")
+    return engine
 
 
 def drop_database(target: Transport, dump: DumpEntry) -> None:
     """Drop the target's copy of a database (cutover: the final dump replaces it)."""
-    if dump.database.startswith("*"):
-        return
-    if dump.engine == "postgresql":
-        target.run(f"{AS_PG} dropdb --if-exists --force {shlex.quote(dump.database)}",
-                   timeout=300, check=True)
-    elif dump.engine in ("mariadb", "mysql"):
-        quoted = dump.database.replace("`", "``")
-        target.run(f"{MYSQL} -e {shlex.quote(f'DROP DATABASE IF EXISTS `{quoted}`')}",
-                   timeout=300, check=True)
+    if not is_accounts(dump.database):
+        _engine(dump).drop(target, dump)
 
 
 def restore_dump(target: Transport, blobs: BlobStore, dump: DumpEntry, owner: str = "",
                  progress: Callable[[int], None] | None = None) -> str:
-    """Restore one dump; return what was done (restored / skipped: reason)."""
-    name = shlex.quote(dump.database)
-    if dump.engine == "postgresql":
-        if dump.database == "*globals*":
-            _stream(target, blobs, dump, f"{AS_PG} psql -Xq -v ON_ERROR_STOP=0 -d postgres "
-                    "2>/dev/null", progress)
-            return "roles loaded"
-        sql_name = dump.database.replace("'", "''")
-        exists = _count(target, f"{AS_PG} psql -XAt -d postgres -c \"select count(*) from "
-                        f"pg_database where datname = '{sql_name}'\"")
-        if not exists:
-            owner_opt = f"-O {shlex.quote(owner)} " if owner and owner != "postgres" else ""
-            target.run(f"{AS_PG} createdb {owner_opt}{name}", timeout=120, check=True)
-        tables = _count(target, f"{AS_PG} psql -XAt -d {name} -c \"select count(*) from "
-                        "pg_tables where schemaname not in ('pg_catalog', 'information_schema')\"")
-        if tables:
-            return f"skipped: {dump.database} already has {tables} tables"
-        if not dump.tables:
-            return "skipped: no tables in the dump"
-        _stream(target, blobs, dump, f"{AS_PG} pg_restore -d {name} --exit-on-error", progress)
-        return "restored"
-    if dump.engine in ("mariadb", "mysql"):
-        if dump.database == "*users*":
-            _stream(target, blobs, dump, f"{MYSQL} --force 2>/dev/null; true", progress)
-            return "users loaded"
-        sql_name = dump.database.replace("'", "''")
-        tables = _count(target, f"{MYSQL} -N -B -e \"select count(*) from information_schema."
-                        f"tables where table_schema = '{sql_name}'\"")
-        if tables:
-            return f"skipped: {dump.database} already has {tables} tables"
-        _stream(target, blobs, dump, MYSQL, progress)
-        return "restored"
-    return f"skipped: unknown engine {dump.engine}"
+    """Restore one dump; return what was done (restored / skipped: reason). A load that
+    fails raises RestoreFailed with its error (secrets masked)."""
+    return _engine(dump).restore(
+        target, lambda command: _stream(target, blobs, dump, command, progress), dump, owner)
 
 
 def restore_databases(target: Transport, blobs: BlobStore, manifest: SnapshotManifest,
@@ -103,7 +66,7 @@ def restore_databases(target: Transport, blobs: BlobStore, manifest: SnapshotMan
     ``mark`` is told which database is being restored (None once all are), so that a run
     killed in the middle can say; ``interrupted`` is that database after such a kill: it
     is half restored, so it is dropped and restored again."""
-    ordered = sorted(manifest.dumps, key=lambda d: (d.engine, not d.database.startswith("*")))
+    ordered = sorted(manifest.dumps, key=lambda d: (d.engine, not is_accounts(d.database)))
     if replace:
         for dump in ordered:
             if dump.tables:

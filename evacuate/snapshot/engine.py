@@ -4,12 +4,13 @@ committed atomically by writing the manifest last."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from evacuate import __version__
+from evacuate.engines import EngineSelection, selected_servers
 from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, collect_inventory, to_json
 from evacuate.snapshot.databases import jobs_for, run_dump
@@ -64,6 +65,8 @@ class SnapshotRequest:
     include: Sequence[str] = ()
     exclude: Sequence[str] = ()
     databases: bool = True
+    # evacuate.yml's per-engine settings (postgresql / mysql / redis: true, false, auto)
+    engines: Mapping[str, bool | str] = field(default_factory=dict)
     warnings: Sequence[str] = ()  # noticed before the snapshot started, kept in its manifest
     with_logs: bool = False
 
@@ -76,6 +79,13 @@ class SnapshotPlan:
     exclusion: Exclusion = field(default_factory=Exclusion)
 
 
+def dumped_servers(inventory: HostInventory, request: SnapshotRequest) -> EngineSelection:
+    """The database servers the snapshot dumps (evacuate.yml's per-engine settings)."""
+    if not request.databases:
+        return EngineSelection((), tuple(inventory.databases))
+    return selected_servers(inventory.databases, request.engines)
+
+
 def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
                   owned: set[str] | frozenset[str] = frozenset(), swaps: Sequence[str] = (),
                   ) -> SnapshotPlan:
@@ -83,8 +93,8 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
     a rule of evacuate.snapshot.exclusion leaves it (``owned``: the package database's
     files; ``swaps``: swap files). The data directories of running database servers are
     left to their dumps (a copy of a live data directory is not consistent)."""
-    dumped = [d.data_dir.rstrip("/") for d in inventory.databases
-              if request.databases and d.running and d.data_dir]
+    dumped = [d.data_dir.rstrip("/") for d in dumped_servers(inventory, request).dumped
+              if d.running and d.data_dir]
     mounts = inventory.hardware.mounts
     other = [m.target for m in mounts if m.fstype not in LOCAL_TYPES and m.target != "/"]
 
@@ -165,14 +175,10 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     # The dumps stream on their own SSH channel while the files stream on another: the
     # source's database servers and its disk work at the same time.
     show.phase("dumps and files")
-    jobs = []
-    if request.databases:
-        for server in inventory.databases:
-            if not server.running:
-                show.warning(f"{server.engine} is not running: its data directory is copied "
-                             "as files instead of dumped")
-                continue
-            jobs.extend(jobs_for(server))
+    selection = dumped_servers(inventory, request)
+    for message in selection.warnings:
+        show.warning(message)
+    jobs = [job for server in selection.dumped for job in jobs_for(server)]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:
         dumping = pool.submit(lambda: [run_dump(transport, repo.blobs, job, show.advance)
                                        for job in jobs])

@@ -47,7 +47,8 @@ class FileEntry:
 
 @dataclass(frozen=True)
 class DumpEntry:
-    """One database dump: engine, database (``*globals*`` / ``*users*`` for roles), format,
+    """One database dump: engine, database (or the engine's accounts dump, see
+    evacuate.engines.is_accounts), format,
     the blob, and the row count of each table at dump time."""
 
     engine: str

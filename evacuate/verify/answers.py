@@ -4,13 +4,14 @@ commands)."""
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from evacuate.config.model import CommandCheck, SQLCheck, URLCheck
+from evacuate.engines import engine_for
+from evacuate.errors import EvacuateError
 from evacuate.inventory.model import HostInventory
 from evacuate.transport.base import Transport
 from evacuate.verify.model import Check, judged
@@ -100,10 +101,10 @@ def check_url(check: URLCheck, target_address: str, timeout: float = 10.0) -> Ch
 
 
 def sql_command(check: SQLCheck) -> str:
-    query, database = shlex.quote(check.query), shlex.quote(check.database)
-    if check.engine == "postgresql":
-        return f"runuser -u postgres -- psql -XAt -v ON_ERROR_STOP=1 -d {database} -c {query}"
-    return (f"$(command -v mariadb || command -v mysql) -N -B -D {database} -e {query}")
+    engine = engine_for(check.engine)
+    if engine is None:
+        raise EvacuateError(f"verify: no database engine {check.engine!r}")
+    return engine.query_command(check.database, check.query)
 
 
 def check_sql(check: SQLCheck, target: Transport) -> Check:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from evacuate.engines import engine_for
 from evacuate.inventory.model import DatabaseServer, HostInventory
-from evacuate.snapshot.databases import MYSQL_SKIP, PG_SKIP
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.verify import databases, services
 from evacuate.verify.crossing import Crossing
@@ -101,7 +101,12 @@ def _units(source: HostInventory, crossing: Crossing | None) -> list[Seen]:
 
 
 def _database_prefixes(server: DatabaseServer) -> list[tuple[str, tuple[str, ...]]]:
-    skip = PG_SKIP if server.engine == "postgresql" else MYSQL_SKIP
+    """Each database of ``server`` with the ids of the checks that cover it; for an engine
+    whose checks cover the server as a whole (redis), the server itself."""
+    engine = engine_for(server.engine)
+    if engine is not None and not engine.per_database_coverage:
+        return [("*", (f"{engine.verify_area}:*",))]
+    skip = engine.system_databases if engine is not None else frozenset()
     return [(db.name, (f"databases:{server.engine}/{db.name}", f"databases:{db.name}: *"))
             for db in server.databases if db.name not in skip]
 
@@ -109,6 +114,9 @@ def _database_prefixes(server: DatabaseServer) -> list[tuple[str, tuple[str, ...
 def _data_stores(source: HostInventory) -> list[Seen]:
     items = []
     for server in source.databases:
+        engine = engine_for(server.engine)
+        if engine is not None and not engine.per_database_coverage:
+            continue  # a data store below (DATA_STORES) stands for the server
         for database, covered in _database_prefixes(server):
             items.append(Seen("databases", f"{server.engine}/{database}", covered,
                               "not in the snapshot's dumps: its rows are not counted"))

@@ -1,6 +1,6 @@
 """Databases on the target against the snapshot's dumps: every table the dump counted has
-the same number of rows on the target. The counting commands are the snapshot's own
-(``runuser -u postgres -- psql`` / ``mariadb``), all run in one round trip."""
+the same number of rows on the target. The counting commands are each engine's own
+(evacuate.engines), all run in one round trip."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from evacuate.engines import engine_for, is_accounts
 from evacuate.inventory.model import Database, DatabaseServer, HostInventory
-from evacuate.snapshot.databases import MYSQL_SYSTEM_USERS, jobs_for, parse_counts
+from evacuate.snapshot.databases import parse_counts
 from evacuate.snapshot.manifest import DumpEntry
 from evacuate.transport.base import Transport
 from evacuate.verify.crossing import Crossing
@@ -30,15 +31,14 @@ class CountResult:
 
 def counted_dumps(manifest_dumps: Sequence[DumpEntry]) -> list[DumpEntry]:
     """Dumps of real databases (not roles/users) that carry row counts."""
-    return [d for d in manifest_dumps if not d.database.startswith("*")]
+    return [d for d in manifest_dumps if not is_accounts(d.database)]
 
 
 def _server_for(source: HostInventory, dump: DumpEntry) -> DatabaseServer:
-    for server in source.databases:
-        if server.engine == dump.engine:
-            return DatabaseServer(server.engine, port=server.port,
-                                  databases=(Database(dump.database),))
-    return DatabaseServer(dump.engine, databases=(Database(dump.database),))
+    servers = {s.engine: s for s in reversed(source.databases)}  # the first of each engine
+    server = servers.get(dump.engine)
+    return DatabaseServer(dump.engine, port=server.port if server else None,
+                          databases=(Database(dump.database),))
 
 
 def counts_script(source: HostInventory, dumps: Sequence[DumpEntry]) -> str:
@@ -46,13 +46,14 @@ def counts_script(source: HostInventory, dumps: Sequence[DumpEntry]) -> str:
     merged in) and an exit-status line."""
     parts = []
     for dump in dumps:
-        job = next((j for j in jobs_for(_server_for(source, dump))
-                    if j.database == dump.database and j.counts_command), None)
+        engine = engine_for(dump.engine)
+        command = (engine.counts_command(_server_for(source, dump), dump.database)
+                   if engine is not None else None)
         parts.append(f"printf '%s\\n' {shlex.quote(f'{MARK} {dump.engine} {dump.database}')}")
-        if job is None or job.counts_command is None:
+        if command is None:
             parts.append("echo 'no way to count rows for this engine'; echo \"@@rc 1\"")
             continue
-        parts.append(f"( {job.counts_command} ) 2>&1; echo \"@@rc $?\"")
+        parts.append(f"( {command} ) 2>&1; echo \"@@rc $?\"")
     return "\n".join(parts) + "\nexit 0\n"
 
 
@@ -96,34 +97,32 @@ def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult]) 
     by_db = {(r.engine, r.database): r for r in found}
     checks = []
     for dump in dumps:
+        engine = engine_for(dump.engine)
+        area = engine.verify_area if engine is not None else "databases"
         result = by_db.get((dump.engine, dump.database))
         if result is None:
-            checks.append(skipped("databases", f"{dump.engine}/{dump.database}",
+            checks.append(skipped(area, f"{dump.engine}/{dump.database}",
                                   "row counts were not read"))
             continue
         if result.error:
-            checks.append(failed("databases", f"{dump.engine}/{dump.database}",
+            checks.append(failed(area, f"{dump.engine}/{dump.database}",
                                  f"{len(dump.tables)} tables", "unreadable",
                                  f"counting rows failed: {result.error[:200]}"))
             continue
         if not dump.tables:
-            checks.append(judged(True, "databases", f"{dump.engine}/{dump.database}",
+            checks.append(judged(True, area, f"{dump.engine}/{dump.database}",
                                  "0 tables", f"{len(result.counts)} tables"))
         for table, rows in sorted(dump.tables.items()):
             have = result.counts.get(table)
             name = f"{dump.database}: {table}"
             if have is None:
-                checks.append(failed("databases", name, f"{rows} rows", "no such table",
+                checks.append(failed(area, name, f"{rows} rows", "no such table",
                                      "table missing"))
             else:
-                checks.append(judged(have == rows, "databases", name, f"{rows} rows",
+                checks.append(judged(have == rows, area, name, f"{rows} rows",
                                      f"{have} rows", "" if have == rows else
                                      f"row count differs by {have - rows:+d}"))
     return checks
-
-
-def _family(engine: str) -> str:
-    return "postgresql" if engine == "postgresql" else "mysql"
 
 
 def carried_roles(host: HostInventory) -> dict[str, set[str]]:
@@ -131,9 +130,9 @@ def carried_roles(host: HostInventory) -> dict[str, set[str]]:
     dump carries: a MySQL server's own system users are made anew by its packages."""
     found: dict[str, set[str]] = {}
     for server in host.databases:
-        roles = {r for r in server.roles if _family(server.engine) == "postgresql"
-                 or r.partition("@")[0].strip("'`") not in MYSQL_SYSTEM_USERS}
-        found.setdefault(_family(server.engine), set()).update(roles)
+        engine = engine_for(server.engine)
+        if engine is not None and engine.accounts:
+            found.setdefault(engine.name, set()).update(engine.carried_roles(server))
     return found
 
 

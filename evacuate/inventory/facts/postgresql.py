@@ -1,6 +1,6 @@
 """Fact family ``postgresql``: clusters (Debian's ``pg_lsclusters``, or the one
 default server elsewhere) with version, data directory, port, databases with their
-sizes and role names (never passwords).
+sizes and owners (``pg_database.datdba``) and role names (never passwords).
 
 Queries run as the ``postgres`` OS user over the local socket (peer
 authentication), read-only: ``psql -X`` ignores ~/.psqlrc and the session is set
@@ -22,12 +22,14 @@ def _parse_cluster(args: str, text: str) -> DatabaseServer:
     answered = False
     for line in text.splitlines():
         fields = line.split("|")
-        if len(fields) != 3:
+        if len(fields) == 3:  # an inventory script without owners
+            fields.append("")
+        if len(fields) != 4:
             continue
-        kind, name, extra = fields
+        kind, name, extra, owner = fields
         answered = True
         if kind == "database":
-            databases.append(Database(name=name, size_bytes=to_int(extra)))
+            databases.append(Database(name=name, size_bytes=to_int(extra), owner=owner))
         elif kind == "role":
             roles.append(name)
         else:

@@ -10,12 +10,12 @@ evac_psql() {
   fi
 }
 evac_q="SET default_transaction_read_only = on; \
-SELECT 'version', current_setting('server_version'), '' \
-UNION ALL SELECT 'data_directory', current_setting('data_directory'), '' \
-UNION ALL SELECT 'port', current_setting('port'), '' \
-UNION ALL SELECT 'database', datname, pg_database_size(datname)::text \
-FROM pg_database WHERE NOT datistemplate \
-UNION ALL SELECT 'role', rolname, CASE WHEN rolcanlogin THEN 'login' ELSE '' END \
+SELECT 'version', current_setting('server_version'), '', '' \
+UNION ALL SELECT 'data_directory', current_setting('data_directory'), '', '' \
+UNION ALL SELECT 'port', current_setting('port'), '', '' \
+UNION ALL SELECT 'database', datname, pg_database_size(datname)::text, \
+pg_get_userbyid(datdba)::text FROM pg_database WHERE NOT datistemplate \
+UNION ALL SELECT 'role', rolname, CASE WHEN rolcanlogin THEN 'login' ELSE '' END, '' \
 FROM pg_roles WHERE rolname !~ '^pg_';"
 if evac_has pg_lsclusters; then
   pg_lsclusters -h 2>/dev/null | while read -r ver name port status _owner datadir _rest; do

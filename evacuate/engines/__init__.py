@@ -1,0 +1,87 @@
+"""Database engines behind one protocol (:class:`evacuate.engines.base.Engine`), one module
+per engine. Callers ask :func:`engine_for` (by a server's or a dump's engine name) and
+:func:`selected_servers` (which servers evacuate.yml's ``databases`` section dumps); none of
+them names an engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from evacuate.engines.base import Engine, is_accounts
+from evacuate.engines.mysql import MySQL
+from evacuate.engines.postgresql import PostgreSQL
+from evacuate.engines.redis import Redis
+from evacuate.errors import EvacuateError
+from evacuate.inventory.model import DatabaseServer, HostInventory
+
+ENGINES: tuple[Engine, ...] = (PostgreSQL(), MySQL(), Redis())
+_BY_NAME = {name: e for e in ENGINES for name in (e.name, *e.handles)}
+
+__all__ = ["ENGINES", "Engine", "EngineSelection", "engine_for", "is_accounts",
+           "owner_of", "selected_servers"]
+
+
+def engine_for(name: str) -> Engine | None:
+    """The engine of a server's or dump's ``engine`` (postgresql, mariadb, redis...), or
+    of a setting's name (mysql); None for one evacuate has no engine for."""
+    return _BY_NAME.get(name)
+
+
+class EngineSettingError(EvacuateError):
+    """evacuate.yml asks to dump an engine (``true``) the host does not run."""
+
+
+@dataclass(frozen=True)
+class EngineSelection:
+    dumped: tuple[DatabaseServer, ...]  # dumped natively
+    as_files: tuple[DatabaseServer, ...]  # data directory copied as files
+    warnings: tuple[str, ...] = ()
+
+
+def selected_servers(servers: Iterable[DatabaseServer],
+                     settings: Mapping[str, bool | str]) -> EngineSelection:
+    """Which servers to dump, by evacuate.yml's per-engine setting (its name: the engine's
+    ``name``, e.g. ``mysql`` for MariaDB too; a missing one is ``auto``): ``false`` dumps
+    none of the engine's servers (their data directories are copied as files), ``auto``
+    dumps those that run, ``true`` dumps them all and is an error when the engine has no
+    running server."""
+    servers = tuple(servers)
+    dumped: list[DatabaseServer] = []
+    as_files: list[DatabaseServer] = []
+    warnings: list[str] = []
+    for engine in ENGINES:
+        setting = settings.get(engine.name, "auto")
+        mine = engine.discover(servers)
+        if setting is False:
+            as_files += mine
+            continue
+        for server in mine:
+            if server.running:
+                dumped.append(server)
+                continue
+            if setting is True:
+                raise EngineSettingError(
+                    f"databases: {engine.name} is true but {server.engine} "
+                    f"{server.cluster or server.port or ''} is not running".replace("  ", " "),
+                    hint="start it, or set it to auto to copy its data directory as files")
+            as_files.append(server)
+            warnings.append(f"{server.engine} is not running: its data directory is copied "
+                            "as files instead of dumped")
+        if setting is True and not mine:
+            raise EngineSettingError(f"databases: {engine.name} is true but the inventory "
+                                     f"found no {engine.name} server",
+                                     hint="set it to auto or false")
+    return EngineSelection(tuple(dumped), tuple(as_files), tuple(warnings))
+
+
+def owner_of(source: HostInventory, engine: str, database: str) -> str:
+    """The owner of ``database`` as the source's catalog says (``pg_database.datdba``);
+    else the engine's default ("" for an engine without owners)."""
+    for server in source.databases:
+        if server.engine == engine:
+            for db in server.databases:
+                if db.name == database and db.owner:
+                    return db.owner
+    known = engine_for(engine)
+    return known.default_owner if known is not None else ""

@@ -1,0 +1,159 @@
+"""The protocol every database engine implements, in the way borgmatic's data-source hooks
+do: discover (the inventory's servers it handles), dump jobs (streamed commands run on the
+source), restore (a dump streamed into a command on the target), drop a half-restored
+database, and the command that counts what verify compares. Snapshot, plan, rebuild, verify
+and export ask :func:`evacuate.engines.engine_for`; none of them names an engine.
+
+A content fingerprint for verify and a change marker for incremental dumps are part of the
+protocol to come: :meth:`Engine.fingerprint_command` and :meth:`Engine.change_marker_command`
+answer None for every engine today.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from evacuate.errors import RemoteCommandError
+from evacuate.inventory.model import DatabaseServer
+from evacuate.snapshot.manifest import DumpEntry
+from evacuate.transport.base import Transport
+
+ACCOUNTS_PREFIX = "*"
+"""A dump whose database name starts with this carries an engine's accounts (roles, users,
+grants), not a database: ``*globals*`` (PostgreSQL), ``*users*`` (MySQL/MariaDB)."""
+
+
+def is_accounts(database: str) -> bool:
+    return database.startswith(ACCOUNTS_PREFIX)
+
+
+@dataclass(frozen=True)
+class DumpJob:
+    """One dump to stream from the source: ``command`` writes it to stdout; ``check`` judges
+    its first and last bytes (None: complete); ``counts_command`` prints what verify
+    compares (``name<TAB>count`` lines) at dump time."""
+
+    engine: str
+    database: str
+    format: str
+    command: str
+    secret: bool = False
+    counts_command: str | None = None
+    check: Callable[[bytes, bytes], str | None] = lambda head, tail: None
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a command that read a dump on its stdin said: exit status and stderr lines."""
+
+    status: int
+    errors: tuple[str, ...]
+
+
+class Loader(Protocol):
+    """Streams the dump being restored into ``command`` on the target."""
+
+    def __call__(self, command: str) -> LoadResult: ...
+
+
+class RestoreFailed(RemoteCommandError):
+    """A dump (data, roles, users or grants) did not load: the step fails with its error."""
+
+
+_SECRETS = (
+    (re.compile(r"(PASSWORD\s+)'[^']*'", re.I), r"\1'***'"),
+    (re.compile(r"(IDENTIFIED\s+(?:BY|VIA|WITH)\b[^']*)'[^']*'", re.I), r"\1'***'"),
+    (re.compile(r"(USING\s+)'[^']*'", re.I), r"\1'***'"),
+    (re.compile(r"SCRAM-SHA-256\$\S+?(?=['\s\"]|$)"), "***"),
+    (re.compile(r"\bmd5[0-9a-f]{32}\b"), "***"),
+    (re.compile(r"\*[0-9A-F]{40}\b"), "***"),
+)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with passwords and password hashes replaced by ``***``."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def require_loaded(target: Transport, what: str, result: LoadResult,
+                   harmless: re.Pattern[str] | None = None,
+                   error_line: re.Pattern[str] = re.compile(r"\bERROR\b")) -> None:
+    """Raise RestoreFailed when the load failed: a non-zero exit, or an error line that
+    ``harmless`` does not match exactly. The message carries the errors, secrets masked."""
+    errors = [line for line in result.errors if error_line.search(line)
+              and not (harmless is not None and harmless.search(line))]
+    if result.status == 0 and not errors:
+        return
+    shown = errors or list(result.errors[-1:]) or ["no message"]
+    more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
+    raise RestoreFailed(f"{target.name}: {what} failed (exit {result.status}): "
+                        + mask_secrets("; ".join(shown[:3]))[:600] + more,
+                        exit_status=result.status or 1)
+
+
+class Engine:
+    """One database engine. Subclasses set the class attributes and the dump and restore
+    commands; a method left alone means the engine has no such thing."""
+
+    name: ClassVar[str]  # evacuate.yml's key under ``databases``: postgresql | mysql | redis
+    handles: ClassVar[tuple[str, ...]]  # DatabaseServer.engine values it handles
+    accounts: ClassVar[str] = ""  # the name of its accounts dump, "" when it has none
+    system_databases: ClassVar[frozenset[str]] = frozenset()  # made anew by its packages
+    default_owner: ClassVar[str] = ""  # the owner of a database the catalog did not name
+    verify_area: ClassVar[str] = "databases"  # the area of its verify checks
+    per_database_coverage: ClassVar[bool] = True  # verify covers each database by name
+
+    def discover(self, servers: tuple[DatabaseServer, ...]) -> list[DatabaseServer]:
+        """The inventory's servers this engine handles."""
+        return [s for s in servers if s.engine in self.handles]
+
+    def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
+        raise NotImplementedError
+
+    def carried_roles(self, server: DatabaseServer) -> set[str]:
+        """The inventory's roles of ``server`` that its accounts dump carries."""
+        return set(server.roles)
+
+    def counts_command(self, server: DatabaseServer, database: str) -> str | None:
+        """sh printing ``name<TAB>count`` lines for ``database`` (verify and dump time)."""
+        return None
+
+    def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
+        """Restore ``dump`` on the target; return what was done (restored / skipped: why)."""
+        raise NotImplementedError
+
+    def drop(self, target: Transport, dump: DumpEntry) -> None:
+        """Drop the target's copy of a (half-restored) database."""
+
+    def query_command(self, database: str, query: str) -> str:
+        """sh running ``query`` in ``database`` on the target (verify's SQL checks)."""
+        raise NotImplementedError(f"{self.name} takes no SQL queries")
+
+    def dump_file(self, dump_engine: str, database: str) -> str:
+        """The file name of a dump in an exported payload (``dump_engine``: the dump's own
+        engine, e.g. mariadb)."""
+        return f"{dump_engine}-{database.strip(ACCOUNTS_PREFIX)}.sql"
+
+    def fingerprint_command(self, server: DatabaseServer, database: str) -> str | None:
+        """sh printing a content fingerprint of ``database`` (to come)."""
+        return None
+
+    def change_marker_command(self, server: DatabaseServer, database: str) -> str | None:
+        """sh printing a marker that moves when ``database`` changes (to come)."""
+        return None
+
+
+def sql_check(marker: bytes) -> Callable[[bytes, bytes], str | None]:
+    def check(head: bytes, tail: bytes) -> str | None:
+        return None if marker in tail else f"the dump does not end with '{marker.decode()}'"
+    return check
+
+
+def count_total(target: Transport, command: str) -> int:
+    text = target.run(command, timeout=120, check=True).text.strip()
+    return int(text) if text.isdigit() else 0

@@ -1,0 +1,107 @@
+"""PostgreSQL: the roles (``pg_dumpall --globals-only``, a secret: it carries password
+hashes), then one custom-format ``pg_dump`` per database, restored into a database created
+with its catalog owner; exact row counts per table for verify. Everything runs as the
+``postgres`` OS user over the local socket."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from evacuate.engines.base import (
+    DumpJob,
+    Engine,
+    Loader,
+    count_total,
+    require_loaded,
+    sql_check,
+)
+from evacuate.inventory.model import DatabaseServer
+from evacuate.snapshot.manifest import DumpEntry
+from evacuate.transport.base import Transport
+
+AS_PG = "runuser -u postgres --"
+GLOBALS = "*globals*"
+COUNT_SQL = ("select string_agg(format('select %L, count(*) from %I.%I', "
+             "schemaname || '.' || relname, schemaname, relname), ' union all ' "
+             "order by schemaname, relname) from pg_stat_user_tables")
+HARMLESS = re.compile(r'ERROR:\s+42710: role "[^"]+" already exists$')
+"""The one error a roles load may give: a role that exists already (postgres itself, or
+every role on a re-run). Matched by SQLSTATE and exact message; any other error fails."""
+
+
+def _port(server: DatabaseServer) -> str:
+    return f"-p {int(server.port)}" if server.port else ""
+
+
+def _check_custom(head: bytes, tail: bytes) -> str | None:
+    return None if head.startswith(b"PGDMP") else "not a PostgreSQL custom-format dump"
+
+
+class PostgreSQL(Engine):
+    name = "postgresql"
+    handles = ("postgresql",)
+    accounts = GLOBALS
+    system_databases = frozenset({"template0", "template1"})
+    default_owner = "postgres"
+
+    def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
+        port = _port(server)
+        jobs = [DumpJob("postgresql", GLOBALS, "sql",
+                        f"{AS_PG} pg_dumpall {port} --globals-only --quote-all-identifiers",
+                        secret=True,
+                        check=sql_check(b"PostgreSQL database cluster dump complete"))]
+        for db in server.databases:
+            if db.name in self.system_databases:
+                continue
+            jobs.append(DumpJob("postgresql", db.name, "custom",
+                                f"{AS_PG} pg_dump {port} -Fc -d {shlex.quote(db.name)}",
+                                counts_command=self.counts_command(server, db.name),
+                                check=_check_custom))
+        return jobs
+
+    def counts_command(self, server: DatabaseServer, database: str) -> str:
+        port, name = _port(server), shlex.quote(database)
+        return (f"q=$({AS_PG} psql -XAt {port} -d {name} -v ON_ERROR_STOP=1 -c "
+                f"{shlex.quote(COUNT_SQL)}) || exit 1; [ -z \"$q\" ] && exit 0; "
+                f"printf '%s\\n' \"$q\" | {AS_PG} psql -XAt -F '\t' {port} -d {name} "
+                "-v ON_ERROR_STOP=1")
+
+    def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
+        if dump.database == GLOBALS:
+            # every statement runs (a role that exists is no reason to skip the others);
+            # errors are read, not discarded: only HARMLESS ones pass
+            result = load(f"{AS_PG} psql -Xq -v ON_ERROR_STOP=0 -v VERBOSITY=verbose "
+                          "-d postgres")
+            require_loaded(target, "loading the PostgreSQL roles", result, HARMLESS)
+            return "roles loaded"
+        name = shlex.quote(dump.database)
+        sql_name = dump.database.replace("'", "''")
+        exists = count_total(target, f"{AS_PG} psql -XAt -d postgres -c \"select count(*) "
+                             f"from pg_database where datname = '{sql_name}'\"")
+        if not exists:
+            owner_opt = f"-O {shlex.quote(owner)} " if owner and owner != "postgres" else ""
+            target.run(f"{AS_PG} createdb {owner_opt}{name}", timeout=120, check=True)
+        tables = count_total(target, f"{AS_PG} psql -XAt -d {name} -c \"select count(*) from "
+                             "pg_tables where schemaname not in ('pg_catalog', "
+                             "'information_schema')\"")
+        if tables:
+            return f"skipped: {dump.database} already has {tables} tables"
+        if not dump.tables:
+            return "skipped: no tables in the dump"
+        result = load(f"{AS_PG} pg_restore -d {name} --exit-on-error")
+        require_loaded(target, f"restoring postgresql {dump.database}", result,
+                       error_line=re.compile(r"$^"))
+        return "restored"
+
+    def drop(self, target: Transport, dump: DumpEntry) -> None:
+        target.run(f"{AS_PG} dropdb --if-exists --force {shlex.quote(dump.database)}",
+                   timeout=300, check=True)
+
+    def query_command(self, database: str, query: str) -> str:
+        return (f"{AS_PG} psql -XAt -v ON_ERROR_STOP=1 -d {shlex.quote(database)} "
+                f"-c {shlex.quote(query)}")
+
+    def dump_file(self, dump_engine: str, database: str) -> str:
+        return (f"{dump_engine}-globals.sql" if database == GLOBALS
+                else f"{dump_engine}-{database}.dump")
