@@ -9,18 +9,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from evacuate.errors import EvacuateError
 from evacuate.plan.model import RebuildPlan
 from evacuate.transport import parse_host_spec
+from evacuate.yamlio import dump_block
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 
 
 def _dump(value: Any) -> str:
-    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                          width=100)
+    return dump_block(value)
 
 
 def host_vars(plan: RebuildPlan) -> dict[str, Any]:
