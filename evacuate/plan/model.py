@@ -3,8 +3,7 @@ should take, and what a sysadmin must know before running it. Pure data, saved a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 PLAN_VERSION = 1
 
@@ -94,7 +93,6 @@ class RebuildPlan:
     estimate: Estimate
     warnings: tuple[PlanWarning, ...] = ()
     version: int = PLAN_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
     source_spec: str = ""
     packages_renamed: tuple[tuple[str, str], ...] = ()  # (source name, target release's name)
     postgresql_carry: tuple[str, ...] = ()  # (old, new) major versions: see rebuild.pgcarry
