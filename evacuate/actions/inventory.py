@@ -3,7 +3,6 @@ state directory (``inventories/<host>/<time>.json`` and ``latest.json``)."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,10 +10,10 @@ from pathlib import Path
 
 from evacuate.errors import EvacuateError, UsageError
 from evacuate.hostref import ConnectOptions, HostRef, connect
-from evacuate.inventory import HostInventory, collect_inventory, from_json, to_json
+from evacuate.inventory import HostInventory, collect_inventory, to_json
 from evacuate.inventory.conffile_diffs import Downloader, archives, collect_diffs
 from evacuate.inventory.model import Repository
-from evacuate.state import StateDir, read_json, write_json
+from evacuate.state import StateDir, write_json
 from evacuate.transport.base import Transport
 
 
@@ -38,18 +37,6 @@ def save_inventory(state: StateDir, ref: HostRef, inventory: HostInventory) -> P
     path = write_json(folder / f"{stamp}.json", to_json(inventory))
     write_json(folder / "latest.json", to_json(inventory))
     return path
-
-
-def load_latest_inventory(state: StateDir, ref: HostRef) -> HostInventory:
-    """The last inventory saved for ``ref``; raise UsageError when there is none."""
-    path = state.root / "inventories" / ref.file_label / "latest.json"
-    if not path.exists():
-        raise UsageError(f"no inventory of {ref.label} yet",
-                         hint=f"run 'evacuate inventory {ref.label}'")
-    try:
-        return from_json(read_json(path))
-    except (ValueError, json.JSONDecodeError) as bad:
-        raise UsageError(f"{path}: not a readable inventory ({bad})") from None
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,3 @@ def encrypt(plaintext: str, password: bytes) -> str:
     vault = VaultLib([(DEFAULT_VAULT_ID_MATCH, VaultSecret(password))])
     return vault.encrypt(plaintext.encode()).decode()
 
-
-def decrypt(document: str, password: bytes) -> str:
-    from ansible.constants import DEFAULT_VAULT_ID_MATCH
-    from ansible.parsing.vault import VaultLib, VaultSecret
-
-    vault = VaultLib([(DEFAULT_VAULT_ID_MATCH, VaultSecret(password))])
-    return vault.decrypt(document.encode()).decode()

@@ -10,8 +10,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from evacuate.config.model import (
     AcceptedDifference,
     CommandCheck,
@@ -33,6 +31,7 @@ from evacuate.config.validate import problem_lines, show
 from evacuate.errors import ConfigError
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
+from evacuate.yamlio import InvalidYAML, load_document
 
 CONFIG_ENV = "EVACUATE_CONFIG"
 DEFAULT_CONFIG = Path("evacuate.yml")
@@ -69,24 +68,13 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: not UTF-8 text (byte {bad.start})") from None
     except OSError as bad:
         raise ConfigError(f"{path}: cannot read: {bad.strerror or bad}") from None
-    loader: _Loader | None = None
     try:
-        loader = _Loader(text)
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as bad:
-        mark = bad.problem_mark or bad.context_mark
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: invalid YAML: {bad.problem or bad.context}") from None
-    except yaml.YAMLError as bad:
-        raise ConfigError(f"{path}: invalid YAML: {' '.join(str(bad).split())}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
+        data, duplicates = load_document(text)
+    except InvalidYAML as bad:
+        raise ConfigError(f"{path}{bad.where}: invalid YAML: {bad.reason}") from None
     if data is None:
         raise ConfigError(f"{path}: empty; run 'evacuate init --force' to write a commented sample")
-    return config_from_data(data, path, extra_problems=loader.duplicates)
+    return config_from_data(data, path, extra_problems=duplicates)
 
 
 def config_from_data(data: object, path: Path, *, extra_problems: list[str] | None = None) -> Config:
@@ -104,25 +92,6 @@ def config_from_data(data: object, path: Path, *, extra_problems: list[str] | No
         count = f"{len(lines)} problem" + ("s" if len(lines) > 1 else "")
         raise ConfigError(f"{path}: {count}", lines)
     return _build(data, path)
-
-
-class _Loader(yaml.SafeLoader):
-    """A safe loader that records duplicate keys instead of silently keeping the last."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[str] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[tuple[str, str]] = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                key = (key_node.tag, key_node.value)
-                if key in seen:
-                    line = key_node.start_mark.line + 1
-                    self.duplicates.append(f"At line {line}: duplicate key {key_node.value!r}")
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 def _build(data: dict[str, Any], path: Path) -> Config:

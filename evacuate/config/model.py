@@ -163,8 +163,3 @@ class Config:
     snapshot: SnapshotSettings = field(default_factory=SnapshotSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     lab: LabSettings = field(default_factory=LabSettings)
-
-    def target_of(self, host: str) -> TargetConfig | None:
-        """Return the target that host ``host`` is rebuilt on, or None if it names none."""
-        name = self.hosts[host].target
-        return self.targets[name] if name else None

@@ -10,9 +10,8 @@ import textwrap
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
-
 from evacuate.config.validate import load_schema
+from evacuate.yamlio import dump_flow
 
 Schema = dict[str, Any]
 
@@ -27,7 +26,7 @@ def _resolve(prop: Schema, root: Schema) -> Schema:
 
 def _flow(value: object) -> str:
     """``value`` as one line of YAML (flow style, quoted where needed)."""
-    return yaml.safe_dump([value], default_flow_style=True, width=10_000).strip()[1:-1]
+    return dump_flow(value)
 
 
 def _comment(text: str, indent: str) -> list[str]:

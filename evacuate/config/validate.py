@@ -14,12 +14,12 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
-import yaml
 
 from evacuate.config.parse import parse_duration
 from evacuate.errors import ConfigError, UsageError
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
+from evacuate.yamlio import load as load_yaml
 
 Problem = tuple[str, str]  # (dotted path, message)
 
@@ -28,7 +28,7 @@ Problem = tuple[str, str]  # (dotted path, message)
 def load_schema() -> dict[str, Any]:
     """Return the parsed config schema (package data ``evacuate/config/schema.yaml``)."""
     text = resources.files("evacuate.config").joinpath("schema.yaml").read_text(encoding="utf-8")
-    schema: dict[str, Any] = yaml.safe_load(text)
+    schema: dict[str, Any] = load_yaml(text)
     return schema
 
 

@@ -32,8 +32,3 @@ def collect_disk_inventory(transport: Transport, root: Path, *, host: str,
                    for name in NOT_ON_A_DISK})
     return replace(inventory, errors=errors)
 
-
-def is_disk_inventory(inventory: HostInventory) -> bool:
-    """True when ``inventory`` was read from a disk, not from a running machine."""
-    return all(name in inventory.errors for name in NOT_ON_A_DISK) and \
-        "not collected from a disk" in inventory.errors.get("listeners", "")

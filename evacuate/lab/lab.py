@@ -9,7 +9,6 @@ also what a crashed run left behind: processes, cgroups, mounts, veths, netns.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -379,9 +378,3 @@ def _check(cmd: list[str], what: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise LabError(f"{what} failed: {proc.stderr.strip() or proc.returncode}")
-
-
-def load_descriptor(state: StateDir) -> dict[str, object] | None:
-    """The lab.json of a running lab in ``state``, or None."""
-    path = state.root / "lab" / "lab.json"
-    return json.loads(path.read_text()) if path.exists() else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from evacuate.plan.state_model import StatePlan
 from evacuate.snapshot.exclusion import RuleTotal
@@ -156,7 +155,6 @@ class RebuildPlan:
     estimate: Estimate
     warnings: tuple[PlanWarning, ...] = ()
     version: int = PLAN_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
     source_spec: PlanSource = PlanSource()  # "" (empty host) in plans of early versions
     packages_renamed: tuple[tuple[str, str], ...] = ()  # (source name, target release's name)
     postgresql_carry: tuple[str, ...] = ()  # (old, new) major versions: see rebuild.pgcarry

@@ -11,14 +11,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from evacuate.engines import engine_for, is_accounts
 from evacuate.errors import EvacuateError
 from evacuate.plan.accounts import group_vars, user_vars
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.state_vars import state_vars
 from evacuate.transport import parse_host_spec
+from evacuate.yamlio import dump_block
 
 # The roles ship inside the package (evacuate/playbooks links to the top-level playbooks/
 # of the checkout; a wheel carries the files themselves).
@@ -26,8 +25,7 @@ PLAYBOOKS = Path(str(resources.files("evacuate") / "playbooks"))
 
 
 def _dump(value: Any) -> str:
-    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True,
-                          width=100)
+    return dump_block(value)
 
 
 def host_vars(plan: RebuildPlan) -> dict[str, Any]:

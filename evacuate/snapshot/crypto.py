@@ -30,11 +30,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from evacuate.cryptolib import AESGCM, InvalidTag, hkdf_sha256
 from evacuate.errors import ConfigError, StoreError
 
 MAGIC = b"EVAC1"
@@ -49,7 +45,7 @@ SEALED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 
 
 def _hkdf(key: bytes, info: bytes, *, salt: bytes | None = None, length: int = 32) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(key)
+    return hkdf_sha256(key, info, salt=salt, length=length)
 
 
 def read_exactly(stream: BinaryIO, size: int) -> bytes:

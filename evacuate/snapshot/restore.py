@@ -83,7 +83,7 @@ def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transp
     elif status != 0:
         raise RemoteCommandError(f"{transport.name}: restoring into {dest} failed (exit "
                                  f"{status}): {errors[-1] if errors else 'no message'}",
-                                 exit_status=status)
+                                 exit_status=status, stderr="\n".join(errors))
     sparse = [e for e in chosen if e.sparse and e.kind == "file" and not e.hardlink_to]
     if sparse:
         # digging holes touches the mtime: put the snapshot's back

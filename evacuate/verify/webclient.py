@@ -16,6 +16,8 @@ import socket
 import ssl
 from dataclasses import dataclass, field
 
+from evacuate.cryptolib import certificate_names
+
 MAX_BODY = 4 << 20
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 
@@ -68,18 +70,8 @@ def normalize_name(name: str) -> str:
 def _certificate(der: bytes | None) -> tuple[str, tuple[str, ...]]:
     if not der:
         return "", ()
-    try:
-        from cryptography import x509  # installed with paramiko
-    except ImportError:  # pragma: no cover - paramiko always brings it
-        return "", ()
-    cert = x509.load_der_x509_certificate(der)
-    sans: tuple[str, ...] = ()
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        sans = tuple(sorted(f"DNS:{n}" for n in ext.value.get_values_for_type(x509.DNSName)))
-    except x509.ExtensionNotFound:
-        pass
-    return normalize_name(cert.subject.rfc4514_string()), sans
+    subject, sans = certificate_names(der)
+    return normalize_name(subject), sans
 
 
 def parse_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:

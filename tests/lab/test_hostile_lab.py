@@ -53,10 +53,16 @@ def test_hostile_tree_is_restored_faithfully_or_skipped(lab: Lab, tmp_path: Path
         paths = {decode_path(e.path) for e in manifest.files}
         assert b"/srv/hostile/new\nline" in paths and b"/srv/hostile/caf\xe9" in paths
         assert any("sock" in w and "skipped" in w for w in manifest.warnings)
-        outside = next(e for e in manifest.files if e.path == "/srv/hostile/outside")
-        assert outside.kind == "symlink" and outside.blob is None  # never followed
-        assert not any(e.path.startswith("/etc/passwd") and e.kind == "file" and
-                       "hostile" in e.path for e in manifest.files)
+        # Links are never followed: each is recorded as a link to what it names, with no
+        # content, and nothing is recorded below it (a followed link out of the tree would
+        # show as a file holding /etc/passwd; a followed loop as paths through it).
+        links = {"outside": "/etc/passwd", "outside-relative": "../../../../../../etc/shadow",
+                 "loop-a": "loop-b", "loop-b": "loop-a"}
+        by_path = {e.path: e for e in manifest.files}
+        for name, target in links.items():
+            link = by_path[f"/srv/hostile/{name}"]
+            assert (link.kind, link.link_target, link.blob) == ("symlink", target, None), link
+            assert not [p for p in by_path if p.startswith(f"/srv/hostile/{name}/")]
         with lab.open("lab-target") as target:
             target.run("rm -rf /hostile-restore", check=True)
             restore_tree(manifest, repo.blobs, target, "/hostile-restore",

@@ -19,14 +19,8 @@ from evacuate.lab.images import repo_path
 from evacuate.lab.lab import Lab
 from evacuate.state import StateDir
 from evacuate.transport import parse_host_spec
-
-CANARIES = ("canary-pg-9f3b2c71", "canary-my-4e1d7a09", "canary-token-7c0ffee5eed",
-            "$6$canarysalt", "BEGIN PRIVATE KEY", "BEGIN OPENSSH PRIVATE KEY")
-
-# Files the running database servers write on their own schedule (checkpoints, statistics);
-# the inventory only runs SELECT-style queries there.
-VOLATILE = ("/var/lib/postgresql/", "/var/lib/mysql/", "/var/lib/logrotate/",
-            "/var/lib/apt/periodic/")  # and the OS's own daily timers
+from tests.lab.canaries import source_canaries
+from tests.lab.source_state import changes, file_system_state
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +90,15 @@ def test_every_seeded_element_is_found(source_inventory: HostInventory) -> None:
         {"/srv/data", "/var/www", "/home/alice", "/opt/notes"} <= data
 
 
-def test_no_secret_reaches_the_inventory(source_inventory: HostInventory) -> None:
+def test_no_secret_reaches_the_inventory(lab: Lab, source_inventory: HostInventory) -> None:
+    """The source's secrets as they are there (canaries.py: its database servers' password
+    hashes, a token and a database URL's password in a config file, the shadow hash, private
+    keys) are nowhere in its inventory."""
     text = json.dumps(to_json(source_inventory))
-    for canary in CANARIES:
-        assert canary not in text
+    with lab.open("lab-source") as source:
+        canaries = source_canaries(source)
+    for canary in canaries:
+        assert canary not in text, canary
 
 
 def _on_source(lab: Lab, command: str) -> str:
@@ -131,25 +130,16 @@ def test_packages_and_services_agree_with_dpkg_and_systemctl(
 
 
 def test_inventory_changes_nothing_on_the_source(lab: Lab, tmp_path: Path) -> None:
-    listing = ("find /etc /srv /var/lib /home /root /opt -xdev -printf '%p|%y|%m|%u|%g|%s|%T@\\n'"
-               " | sort; find /etc /srv /var/lib /home /root /opt -xdev -type f -print0 | sort -z"
-               " | xargs -0 sha256sum")
-
-    def state() -> dict[str, str]:
-        result = {}
-        for line in _on_source(lab, listing).splitlines():
-            key = line.split("|", 1)[0] if "|" in line else line[66:]
-            if not key.startswith(VOLATILE):
-                result[line] = key
-        return result
-
-    before = state()
+    """The whole file system of the source, by content, metadata and ctime, before and
+    after an inventory; set aside only what source_state.SET_ASIDE names."""
+    with lab.open("lab-source") as source:
+        before = file_system_state(source)
     options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
     ref = HostRef("lab-source", parse_host_spec(lab.ssh_spec("lab-source")))
     assert take_inventory(ref, options, StateDir(tmp_path)).error is None
-    after = state()
-    changed = sorted({before.get(k) or after.get(k) for k in set(before) ^ set(after)} - {None})
-    assert changed == []
+    with lab.open("lab-source") as source:
+        changed = "\n".join(changes(before, file_system_state(source)))
+    assert changed == "", changed
 
 
 def test_cli_refuses_a_changed_host_key_in_one_line(lab: Lab, tmp_path: Path) -> None:

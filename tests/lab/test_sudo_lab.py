@@ -1,22 +1,32 @@
 """A source reached as a user whose sudo wants a password: evacuate reads the password from
-EVACUATE_BECOME_PASSWORD, feeds it to ``sudo -S`` on stdin (never on a command line), and
-refuses a wrong one in one line; without it the error says what to do."""
+EVACUATE_BECOME_PASSWORD, feeds it to ``sudo -S`` on stdin (never on a command line: the
+test reads every command line and environment on the machine while sudo runs), and
+refuses a wrong one in one line; without it the error says what to do. Files are copied to
+and from root-only places through the real sudo."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from evacuate.errors import RemoteCommandError
 from evacuate.lab.lab import Lab
+from evacuate.transport import ConnectOptions, open_transport
+from tests.lab import processes
 from tests.lab.test_lab import openssh
 
-PASSWORD = "Canary-sudo-pw-7731"  # a canary: must appear in no output and no file
+# A canary: must appear in no output, no file, no command line and no environment but
+# evacuate's own. Fresh for each run: another run on the machine has its own.
+PASSWORD = f"Canary-sudo-pw-{secrets.token_hex(4)}"
 
 
 @pytest.fixture
@@ -47,6 +57,46 @@ def _evacuate(lab: Lab, tmp_path: Path, spec: str, password: str | None, *args: 
                           capture_output=True, text=True, timeout=300, check=False, env=env)
 
 
+def _watched(lab: Lab, tmp_path: Path, spec: str, *args: str) -> tuple[
+        subprocess.CompletedProcess[str], int]:
+    """``_evacuate`` with the password, while the machine's process list is read every few
+    milliseconds: the password must be in no process's command line and in no environment
+    but evacuate's own (where the operator put it). Return the result and how many scans
+    saw carol's sudo running on the target."""
+    config = tmp_path / "evacuate.yml"
+    config.write_text(f"state_dir: {tmp_path / 'state'}\n"
+                      f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
+                      f"hosts:\n  box:\n    ssh: {spec}\n    become: true\n")
+    env = dict(os.environ, EVACUATE_BECOME_PASSWORD=PASSWORD)
+    out, err = (tmp_path / "watched.out").open("w+"), (tmp_path / "watched.err").open("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
+                            stdout=out, stderr=err, text=True, env=env)
+    found: list[str] = []
+    saw_sudo = 0
+    needle = PASSWORD.encode()
+    while proc.poll() is None:
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            for part in ("cmdline", "environ"):
+                if part == "environ" and int(entry.name) == proc.pid:
+                    continue
+                try:
+                    with open(f"/proc/{entry.name}/{part}", "rb") as stream:
+                        if needle in stream.read():
+                            found.append(f"{entry.name}/{part}")
+                except OSError:
+                    continue
+        saw_sudo += any(p.comm == "sudo" for p in processes.processes(lab, "lab-target"))
+        time.sleep(0.02)
+    with out, err:
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
+    assert not found, found
+    return result, saw_sudo
+
+
 def _inventory(lab: Lab, tmp_path: Path, spec: str, password: str | None
                ) -> subprocess.CompletedProcess[str]:
     return _evacuate(lab, tmp_path, spec, password, "inventory", "box", "--json")
@@ -73,10 +123,12 @@ def test_sudo_with_a_password(lab: Lab, carol: str, tmp_path: Path) -> None:
     assert users["carol"]["has_password"]  # read from /etc/shadow: only root can
     assert not {"users", "packages", "systemd"} & set(inventory["errors"])
 
-    # Streams work the same way: a snapshot reads root-only files through sudo -S.
-    snap = _evacuate(lab, tmp_path, carol, PASSWORD, "snapshot", "box", "--json",
-                     "--store", str(tmp_path / "store"))
+    # Streams work the same way: a snapshot reads root-only files through sudo -S. While it
+    # runs, the password is on no command line and in no environment but evacuate's.
+    snap, saw_sudo = _watched(lab, tmp_path, carol, "snapshot", "box", "--json",
+                              "--store", str(tmp_path / "store"))
     assert snap.returncode == 0, snap.stderr[-2000:]
+    assert saw_sudo > 0, "the process list was never read while sudo ran"
     assert json.loads(snap.stdout)["totals"]["files"] > 100
     checked = _evacuate(lab, tmp_path, carol, None, "check", "--read-data",
                         "--store", str(tmp_path / "store"))
@@ -87,3 +139,26 @@ def test_sudo_with_a_password(lab: Lab, carol: str, tmp_path: Path) -> None:
     for path in (tmp_path / "state").rglob("*"):
         if path.is_file():
             assert PASSWORD.encode() not in path.read_bytes(), path
+
+
+def test_files_are_copied_through_the_real_sudo(lab: Lab, carol: str, tmp_path: Path) -> None:
+    """put and get as carol with become: through ``sudo -S`` (the password first on stdin,
+    then the file), into and out of places only root can write or read."""
+    source = tmp_path / "source.bin"
+    source.write_bytes(os.urandom(2 * 2**20))
+    with open_transport(carol, ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key,
+                                              become=True, become_password=PASSWORD)) as box:
+        assert box.run("id -un", check=True).text == "root\n"
+        box.put(source, "/root/copied.bin", mode=0o604)
+        assert box.run(["stat", "-c", "%a %U", "/root/copied.bin"], check=True).text == \
+            "604 root\n"
+        box.get("/root/copied.bin", tmp_path / "back.bin")
+        assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
+        box.get("/etc/shadow", tmp_path / "shadow")  # root-only
+        assert b"\ncarol:$" in b"\n" + (tmp_path / "shadow").read_bytes()
+        with pytest.raises(RemoteCommandError, match="file copy failed"):
+            box.get("/root/missing", tmp_path / "nothing")
+        assert not (tmp_path / "nothing").exists()
+    with lab.open("lab-target") as root:  # as root, not through carol: what really landed
+        assert root.run("sha256sum < /root/copied.bin", check=True).text.split()[0] == \
+            hashlib.sha256(source.read_bytes()).hexdigest()

@@ -1,36 +1,28 @@
-"""A run meets a target whose /srv is too small, and runs killed while they snapshot and
-while they activate: each stops with what it needs said (or nothing half-done kept), and
-``run --resume`` completes to a verified target."""
+"""A run meets a target whose /srv is too small, or fills up midway, and runs killed while
+they snapshot and while they activate: each stops with what it needs said (or nothing
+half-done kept), and ``run --resume`` completes to a verified target."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from evacuate.lab import hosts
 from evacuate.lab.lab import Lab
+from tests.lab import processes
 from tests.lab.test_run_lab import _journal, _kill_run, evacuate, write_config
 
 
-def _leader(lab: Lab, name: str) -> int:
-    """The pid of the container's init (nspawn runs with --register=no: no machinectl)."""
-    nspawn = hosts.nspawn_pid(lab.layout(lab.host(name)))
-    assert nspawn is not None, f"{name} is not running"
-    children = Path(f"/proc/{nspawn}/task/{nspawn}/children").read_text().split()
-    assert children, f"{name}: nspawn {nspawn} has no child"
-    return int(children[0])
-
-
 def _in_target(lab: Lab, *command: str) -> subprocess.CompletedProcess[str]:
-    """Run a command in lab-target's mount namespace, from the host (as a hoster would
+    """Run a command in lab-target's mount namespace, from the machine (as a hoster would
     attach or grow a disk)."""
-    return subprocess.run(["nsenter", "-t", str(_leader(lab, "lab-target")), "-m", "--",
-                           *command], capture_output=True, text=True, timeout=60, check=False)
+    return processes.in_host(lab, "lab-target", *command)
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +95,57 @@ def test_a_target_too_small_for_srv_says_so_and_resumes_once_grown(
                              check=True).text
         assert " /srv\n" in srv  # restored onto the small file system, holes dug again
         assert int(srv.rsplit("\n", 2)[-2].split()[0]) < 1024, srv
+    finally:
+        _in_target(lab, "umount", "-l", "/srv")
+
+
+def test_a_target_filling_up_midway_says_so_and_resumes_once_freed(
+        lab: Lab, planned: Path) -> None:
+    """/srv on the target is a 200 MiB file system: enough, so the files step starts. The
+    test pauses the target's tar as it starts and fills /srv from outside (as another
+    tenant of the disk would), then lets it go: tar meets a real "No space left on device"
+    and the run stops in one line naming the target, /srv and the sizes; with the filler
+    removed, --resume completes."""
+    config = planned
+    mounted = _in_target(lab, "mount", "-t", "tmpfs", "-o", "size=200m,mode=0755", "tmpfs",
+                         "/srv")
+    assert mounted.returncode == 0, mounted.stderr
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "evacuate", "run", "-c", str(config)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        outputs: list[str] = []
+        reader = threading.Thread(target=lambda: outputs.extend(proc.communicate()))
+        reader.start()
+        stopped: list[int] = []
+        try:
+            stopped = processes.stop_when_seen(
+                lab, "lab-target", lambda p: b"tar -x -f - -C / " in b" ".join(p.argv),
+                lambda: proc.poll() is None)
+            assert stopped, "the files step's tar never started"
+            # fill what is left (dd stops at ENOSPC: its exit status says nothing)
+            _in_target(lab, "dd", "if=/dev/zero", "of=/srv/filler", "bs=1M", "status=none")
+            df = _in_target(lab, "df", "-P", "-k", "/srv").stdout
+            assert int(df.splitlines()[-1].split()[3]) < 1024, df
+        finally:
+            processes.resume(stopped)
+            reader.join(timeout=900)
+        stdout, stderr = outputs
+        assert proc.returncode == 1, stderr[-3000:]
+        assert "Traceback" not in stdout + stderr
+        errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1, stderr[-3000:]
+        assert errors[0].startswith(f"error: target ({lab.ssh_spec('lab-target')}"), errors[0]
+        # each file system written to, with what it needs and has free now
+        assert "): ran out of disk space restoring files on " in errors[0], errors[0]
+        assert "/srv: needs about " in errors[0] and errors[0].endswith(" MiB free"), errors[0]
+        srv = errors[0].split("/srv: needs about ", 1)[1].split(";")[0]
+        assert float(srv.split(" MiB, ")[1].split()[0]) < 1, errors[0]  # full
+        assert "hint:" in stderr and "--resume" in stderr
+        assert _journal(config)["steps"].get("files", {}).get("status") != "done"
+
+        assert _in_target(lab, "rm", "/srv/filler").returncode == 0
+        resumed = _resume_to_verified(config)
+        assert "files done" in resumed.stderr
     finally:
         _in_target(lab, "umount", "-l", "/srv")
 

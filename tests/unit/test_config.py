@@ -50,8 +50,7 @@ def test_valid_fixture_is_typed_and_resolved() -> None:
     assert web1.ssh == HostSpec(host="203.0.113.10", user="root", port=None)
     assert web1.include == ("/srv/app",) and web1.exclude == ("*.tmp",)
     assert web1.databases.postgresql is True and web1.databases.mysql == "auto"
-    assert config.target_of("web1") is config.targets["new1"]
-    assert config.target_of("db.old-2") is None
+    assert web1.target == "new1" and config.hosts["db.old-2"].target is None
     assert config.hosts["db.old-2"].ssh.port == 2222 and config.hosts["db.old-2"].become
     assert str(config.targets["new1"].ssh) == "deploy@[2001:db8::20]:22"
     assert config.store is not None and not config.store.is_s3

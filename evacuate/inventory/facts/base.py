@@ -115,11 +115,3 @@ def to_int(value: str | None, default: int | None = None) -> int | None:
 def dedupe(values: Any) -> tuple[str, ...]:
     """Return the distinct strings of ``values`` in first-seen order."""
     return tuple(dict.fromkeys(v for v in values if v))
-
-
-def strip_comment_lines(text: str, prefixes: tuple[str, ...] = ("#",)) -> list[str]:
-    """Return the non-blank lines of ``text`` that do not start with a comment prefix."""
-    return [
-        line.rstrip() for line in text.splitlines()
-        if line.strip() and not line.lstrip().startswith(prefixes)
-    ]

@@ -86,6 +86,10 @@ data_dir = /srv/notes
 [upstream]
 # canary secret: must never appear in evacuate's inventories, plans or logs
 api_token = canary-token-7c0ffee5eed
+
+[database]
+# canary secret (a password in a URL): must never appear in inventories, plans or logs
+url = postgresql://shop:canary-dburl-3d5a9e61@127.0.0.1:5432/shop
 EOF
 chown root:notes /opt/notes/config.ini; chmod 0640 /opt/notes/config.ini
 install -d -m 0750 -o notes -g notes /srv/notes /srv/notes/tmp

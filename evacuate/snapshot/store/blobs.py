@@ -143,10 +143,6 @@ class BlobStore:
                               "data stored there must be encrypted, and no encryption key "
                               "is configured")
 
-    @property
-    def encrypted(self) -> bool:
-        return self.cipher is not None
-
     def key_for(self, sha256: str) -> str:
         """Return the store key of the blob whose plaintext has this SHA-256 (hex)."""
         name = self.cipher.object_name(sha256) if self.cipher else sha256
@@ -164,12 +160,6 @@ class BlobStore:
             raise ConfigError(f"storing {what} needs an encryption key, and none is configured",
                               hint="secrets are always stored encrypted, also locally")
         return self.cipher
-
-    def load_index(self) -> int:
-        """List the blobs in the store once, so that later puts of known blobs need no
-        request each; return how many there are."""
-        self._known.update(self.store.list(BLOB_PREFIX))
-        return len(self._known)
 
     def put_stream(self, stream: BinaryIO, *, secret: str = "") -> BlobRef:
         """Store what ``stream`` yields as a blob unless the store has it; return its ref.

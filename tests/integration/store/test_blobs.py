@@ -86,7 +86,6 @@ def test_dedup_uploads_only_new_blobs(blobs: BlobStore) -> None:
     assert (blobs.stats.added, blobs.stats.reused) == (2, 1)
     # A fresh BlobStore on the same store (a later snapshot) does not upload either.
     later = BlobStore(counting, blobs.cipher)
-    assert later.load_index() == 2
     later.put_bytes(b"same content" * 1000)
     assert counting.puts == 2
 
