@@ -17,7 +17,8 @@ from evacuate.config import load_config
 from evacuate.lab.lab import Lab
 from evacuate.snapshot.open import open_repository
 from evacuate.state import StateDir
-from tests.lab.test_run_lab import evacuate, source_state, write_config
+from tests.lab.source_state import changes
+from tests.lab.test_run_lab import _source_state, evacuate, write_config
 
 WEIRD = "/var/lib/wikiapp/pages/caf\\351 new\\nline.txt"  # printf escapes: Latin-1 é, newline
 PLANTED = ("/var/lib/wikiapp/pages/Home.txt", "/var/lib/wikiapp/revisions/Home.1",
@@ -48,12 +49,12 @@ def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory
         source.run(PLANT, timeout=60, check=True)
     folder = tmp_path_factory.mktemp("exclusion")
     config = write_config(lab, folder)
-    before = source_state(lab)
+    before = _source_state(lab)
     planned = evacuate(config, "plan", "source", "--to", "target", "--json")
     assert planned.returncode == 0, planned.stderr
     ran = evacuate(config, "run", "--snapshot", "latest")
     assert ran.returncode == 0, ran.stderr[-3000:]
-    (folder / "source-unchanged.txt").write_text("\n".join(sorted(before ^ source_state(lab))))
+    (folder / "source-unchanged.txt").write_text("\n".join(changes(before, _source_state(lab))))
     try:
         yield config, json.loads(planned.stdout)
     finally:
