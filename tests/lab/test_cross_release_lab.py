@@ -14,7 +14,8 @@ import pytest
 
 from evacuate.lab.lab import Lab, cross_release_lab
 from tests.lab.conftest import running_lab
-from tests.lab.test_run_lab import evacuate, source_state, write_config
+from tests.lab.source_state import changes
+from tests.lab.test_run_lab import _source_state, evacuate, write_config
 
 LAB_ID, LAB_INDEX = "evx", 6  # a lab of its own (the roles lab is evr/5)
 
@@ -33,12 +34,12 @@ def crossed(old_lab: Lab, tmp_path_factory: pytest.TempPathFactory
             ) -> tuple[Path, dict[str, Any], str]:
     folder = tmp_path_factory.mktemp("cross-run")
     config = write_config(old_lab, folder)
-    before = source_state(old_lab)
+    before = _source_state(old_lab)
     planned = evacuate(config, "plan", "source", "--to", "target", "--json")
     assert planned.returncode == 0, planned.stderr[-3000:]
     ran = evacuate(config, "run")
     assert ran.returncode == 0, (ran.stderr + ran.stdout)[-3000:]
-    (folder / "source-unchanged.txt").write_text("\n".join(sorted(before ^ source_state(old_lab))))
+    (folder / "source-unchanged.txt").write_text("\n".join(changes(before, _source_state(old_lab))))
     return config, json.loads(planned.stdout), ran.stderr + ran.stdout
 
 
