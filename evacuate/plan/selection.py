@@ -22,7 +22,7 @@ from evacuate.snapshot.manifest import FileEntry
 IDENTITY = Rule("target-identity", "the target's own identity and network: its name, "
                 "addresses, mounts, host keys and machine id stay as the hoster set them up",
                 patterns=("/etc/fstab", "/etc/crypttab", "/etc/hostname", "/etc/hosts",
-                          "/etc/resolv.conf", "/etc/machine-id", "/etc/mailname",
+                          "/etc/resolv.conf", "/etc/machine-id",
                           "/etc/network", "/etc/netplan", "/etc/systemd/network",
                           "/etc/ssh/ssh_host_*", "/etc/cloud", "/etc/udev", "/etc/timezone",
                           "/etc/localtime", "/etc/adjtime"))

@@ -32,7 +32,7 @@ from evacuate.verify.crossing import Crossing
 from evacuate.verify.model import Check, failed, judged, passed, skipped
 
 CONFIG_IGNORED = (
-    "/etc/hostname", "/etc/hosts", "/etc/mailname", "/etc/machine-id", "/etc/fstab",
+    "/etc/hostname", "/etc/hosts", "/etc/machine-id", "/etc/fstab",
     "/etc/mtab", "/etc/resolv.conf", "/etc/adjtime", "/etc/ld.so.cache", "/etc/.pwd.lock",
     "/etc/ssh/ssh_host_*",  # a rebuilt host has its own host keys
     "/etc/ssl/certs/ssl-cert-snakeoil.pem", "/etc/ssl/private/ssl-cert-snakeoil.key",
