@@ -220,7 +220,8 @@ def _activate_step(run: StepRun, step: Step, _index: int) -> str:
             name, at, rest = unit.partition("@")
             return unit in files or (bool(at) and f"{name}@.{rest.rsplit('.', 1)[-1]}" in files)
 
-        running = [u for u in plan.services_started if exists(u)]
+        # a socket is never restarted under its running service (systemd refuses)
+        running = [u for u in plan.services_started if exists(u) and not u.endswith(".socket")]
         if running:  # units already running (started by their packages) load the restored config
             target.run(["sh", "-c", 'systemctl daemon-reload; systemctl try-reload-or-restart '
                         '"$@"', "reload", *running], timeout=300, check=True)

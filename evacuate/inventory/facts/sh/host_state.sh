@@ -14,7 +14,8 @@ if evac_has apt-cache; then
   evac_part apt-base
   # shellcheck disable=SC2086
   apt-cache $nocache policy base-files 2>/dev/null
-  manual=$(apt-mark showmanual 2>/dev/null | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  manual=$(apt-mark $nocache showmanual 2>/dev/null | tr '\n' ' ')
   if [ -n "$manual" ]; then
     evac_part apt-manual
     # shellcheck disable=SC2086  # one word per package name
