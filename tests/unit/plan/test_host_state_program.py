@@ -25,6 +25,9 @@ def test_farms_end_as_the_sources(tmp_path: Path) -> None:
     sites = tmp_path / "nginx/sites-enabled"
     sites.mkdir(parents=True)
     (sites / "default").symlink_to("../sites-available/default")  # the package enabled it
+    (tmp_path / "nginx/sites-available").mkdir()
+    (tmp_path / "nginx/sites-available/www").write_text("server {}\n")
+    (tmp_path / "x.timer").write_text("[Timer]\n")
     wants = tmp_path / "system/multi-user.target.wants"
     wants.mkdir(parents=True)
     (wants / "rsync.service").symlink_to("/lib/systemd/system/rsync.service")
@@ -34,7 +37,8 @@ def test_farms_end_as_the_sources(tmp_path: Path) -> None:
         Farm(str(tmp_path / "system"), exact=False, managed=("mariadb.service",)),
         Farm(str(sites), (FarmLink(str(sites), "www", "../sites-available/www"),)),
         Farm(str(tmp_path / "system/*.wants"),
-             (FarmLink(str(tmp_path / "system/timers.target.wants"), "x.timer", "/x.timer"),),
+             (FarmLink(str(tmp_path / "system/timers.target.wants"), "x.timer",
+                       str(tmp_path / "x.timer")),),
              exact=False, managed=("rsync.service", "x.timer")),
     ))
     report = _run(program_input(state, "after"))
@@ -42,11 +46,22 @@ def test_farms_end_as_the_sources(tmp_path: Path) -> None:
     assert os.readlink(sites / "www") == "../sites-available/www"
     # the source knew rsync (disabled there); the target's own unit stays
     assert sorted(os.listdir(wants)) == ["networkd.service"]
-    assert os.readlink(tmp_path / "system/timers.target.wants/x.timer") == "/x.timer"
+    assert os.readlink(tmp_path / "system/timers.target.wants/x.timer") == str(tmp_path / "x.timer")
     # the alias of a unit the source knows (and had disabled) goes with it
     assert not (tmp_path / "system/mysql.service").is_symlink()
     assert f"removed {sites}/default" in report["changed"] and not report["warnings"]
     assert _run(program_input(state, "after"))["changed"] == []  # a second pass: nothing
+
+
+def test_a_link_to_what_the_target_lacks_is_not_made(tmp_path: Path) -> None:
+    # a module of the source's release that the target's does not ship would keep nginx down
+    modules = tmp_path / "nginx/modules-enabled"
+    modules.mkdir(parents=True)
+    state = StatePlan(farms=(Farm(str(modules), (FarmLink(
+        str(modules), "50-mod-gone.conf", "/usr/share/nginx/modules-available/gone.conf"),)),))
+    report = _run(program_input(state, "after"))
+    assert os.listdir(modules) == []
+    assert any("50-mod-gone.conf" in w and "not linked" in w for w in report["warnings"])
 
 
 def test_directories_get_the_sources_mode(tmp_path: Path) -> None:
