@@ -30,6 +30,12 @@ from evacuate.inventory.model_state import (  # noqa: F401  (re-exported)
     HostState,
     LocalPackage,
 )
+from evacuate.inventory.model_units import (
+    Listener,
+    Service,
+    Socket,
+    Timer,
+)
 
 SCHEMA_VERSION = 1
 
@@ -224,59 +230,7 @@ class PackageFiles:
     checked: int = 0
 
 
-# --- services --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Service:
-    """A service unit (or init script). ``locally_written``: its unit file lives under
-    /etc (written by an admin, not a package); ``dropins`` are override file paths."""
-
-    name: str
-    enabled_state: str = ""
-    active_state: str = ""
-    sub_state: str = ""
-    unit_file_path: str = ""
-    locally_written: bool = False
-    dropins: tuple[str, ...] = ()
-    description: str = ""
-    user: str = ""
-    exec_start: str = ""
-
-
-@dataclass(frozen=True)
-class Timer:
-    name: str
-    unit: str = ""
-    enabled_state: str = ""
-    active_state: str = ""
-    schedule: tuple[str, ...] = ()  # e.g. ("OnCalendar=*-*-* 06:00:00",)
-    unit_file_path: str = ""
-    locally_written: bool = False
-
-
-@dataclass(frozen=True)
-class Socket:
-    name: str
-    unit: str = ""
-    enabled_state: str = ""
-    active_state: str = ""
-    listen: tuple[str, ...] = ()
-    unit_file_path: str = ""
-    locally_written: bool = False
-
-
-@dataclass(frozen=True)
-class Listener:
-    """A listening TCP/UDP socket mapped to its process, unit and package where known."""
-
-    proto: str
-    address: str
-    port: int
-    pid: int | None = None
-    process: str = ""
-    unit: str = ""
-    package: str = ""
+# services, timers, sockets and listeners: evacuate.inventory.model_units
 
 
 # --- accounts and scheduled jobs ----------------------------------------------------

@@ -37,7 +37,7 @@ class ImapCounts:
 
 
 def smtp_greeting(address: str, port: int = 25, timeout: float = 10.0) -> str:
-    """The server's greeting line, e.g. ``220 mail.example.test ESMTP Postfix``; the
+    """The server's greeting line, e.g. ``220 mx.example.org ESMTP Postfix``; the
     session ends with QUIT."""
     client = smtplib.SMTP(timeout=timeout)
     try:

@@ -19,6 +19,7 @@ import pytest
 
 from evacuate.lab import aptrepo
 from evacuate.lab.lab import Lab
+from tests.lab.test_run_lab import write_config
 
 THIRD_PARTY = "evtest-thirdparty"
 HANDMADE = "evtest-handmade"
@@ -112,12 +113,7 @@ def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory
             exports = "".join(f"{k}={_quote(v)}; export {k}; " for k, v in env.items())
             planted = source.run(["sh", "-c", exports + PLANT], timeout=600)
             assert planted.ok, planted.error_text
-        config = folder / "evacuate.yml"
-        config.write_text(
-            f"state_dir: {folder / 'state'}\n"
-            f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
-            f"hosts:\n  source:\n    ssh: {lab.ssh_spec('lab-source')}\n    target: target\n"
-            f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n")
+        config = write_config(lab, folder)
         planned = _evacuate(config, "plan", "source", "--to", "target", "--json")
         assert planned.returncode == 0, planned.stderr[-3000:]
         ran = _evacuate(config, "run")
