@@ -142,6 +142,15 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(run_cli(argv))
 
 
+def _internal_error(bug: BaseException) -> int:
+    where = _write_traceback(bug)
+    console.error_line(
+        f"internal error: {type(bug).__name__}: {str(bug).splitlines()[0] if str(bug) else ''}",
+        f"traceback written to {where}" if where else None,
+    )
+    return int(ExitCode.INTERNAL)
+
+
 def run_cli(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code; never raises."""
     logging.basicConfig(level=os.environ.get("EVACUATE_LOG", "WARNING").upper(),
@@ -158,7 +167,9 @@ def run_cli(argv: list[str] | None = None) -> int:
         result = app(args=argv, standalone_mode=False)
     except click.exceptions.Exit as done:
         return int(done.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as aborted:
+        if isinstance(aborted.__context__, EOFError):  # typer and click turn one into Abort
+            return _internal_error(aborted.__context__)
         console.error_line("interrupted")
         return int(ExitCode.INTERRUPTED)
     except click.ClickException as usage:
@@ -178,11 +189,8 @@ def run_cli(argv: list[str] | None = None) -> int:
         console.error_line("interrupted")
         return int(ExitCode.INTERRUPTED)
     except Exception as bug:  # the last line of defence: never show a traceback
-        where = _write_traceback(bug)
-        console.error_line(
-            f"internal error: {type(bug).__name__}: {str(bug).splitlines()[0] if str(bug) else ''}",
-            f"traceback written to {where}" if where else None,
-        )
-        return int(ExitCode.INTERNAL)
+        return _internal_error(bug)
+    if result == ExitCode.INTERRUPTED:  # typer's exit on ^C: 130, returned without a word
+        console.error_line("interrupted")
     # click returns the exit code of ctx.exit() (e.g. after --help) in non-standalone mode
     return result if isinstance(result, int) else int(ExitCode.OK)

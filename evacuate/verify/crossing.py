@@ -12,6 +12,7 @@ directories the new version's packages create under a data root (``/usr/local/li
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -56,9 +57,12 @@ class Crossing:
 
     def new_version_path(self, path: str) -> bool:
         """Whether ``path`` is made by the new version of a renamed family (python3.11's
-        /usr/local/lib/python3.11, postgresql 15's /var/lib/postgresql/15)."""
+        /usr/local/lib/python3.11 and /var/lib/python/python3.11_installed, postgresql 15's
+        cluster under /var/lib/postgresql/15)."""
         parts = path.split("/")
-        return any(f"{c.family}{c.new}" in parts or f"/{c.family}/{c.new}/" in f"{path}/"
+        return any(f"/{c.family}/{c.new}/" in f"{path}/"
+                   or any(re.fullmatch(rf"{re.escape(c.family + c.new)}([^0-9].*)?", part)
+                          for part in parts)
                    for c in self.changes)
 
 

@@ -244,12 +244,17 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
         # compared: see evacuate.plan.selection.DATA_DENY
         want = [e for e in manifest.files if under(e.path, root) and not not_restored(e.path)]
         have = {p: e for p, e in target.entries.items()
-                if under(p, root) and not not_restored(p)
-                and not (crossing and e.kind == "dir" and crossing.new_version_path(p))}
+                if under(p, root) and not not_restored(p)}
+        # across releases, what the new versions' packages made (postgresql 15's cluster,
+        # python3.11's directories) is the target's own: listed, not compared
+        known = {e.path for e in want}
+        newer = sorted(p for p in have if crossing and p not in known
+                       and crossing.new_version_path(p))
+        for path in newer:
+            del have[path]
         if not want and not have:
             continue
         files = [e for e in want if e.kind == "file"]
-        known = {e.path for e in want}
         extras = sorted(set(have) - known)
         # entries the running target made after its restore (a cron job's output, a service's
         # new files) are its own: listed in one passing check, left out of the totals
@@ -305,6 +310,11 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
                                  f"{len(own_written)} entries", "new since the restore, not in "
                                  "the snapshot (the target's own jobs and services): "
                                  + _shown(own_written)))
+        if newer:
+            checks.append(passed("data", f"{root} (the target release's own)", "absent",
+                                 f"{len(newer)} entries", "made by the packages of "
+                                 f"{crossing.target_release if crossing else 'the target'}"
+                                 ": " + _shown(newer)))
         if theirs:
             homes = sorted({h for h in own for p in theirs if under(p, h)})
             checks.append(passed("data", f"{root} (the target's own)", "absent",

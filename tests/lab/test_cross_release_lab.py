@@ -17,12 +17,6 @@ from tests.lab.conftest import running_lab
 from tests.lab.source_state import changes
 from tests.lab.test_run_lab import _source_state, evacuate, write_config
 
-# Since this session's merges (2026-12-02: host state, accounts) the bookworm target's nginx refuses to
-# reload with what the bullseye source carries; the cause is not found yet. Expected failures
-# (not strict), so that they turn green when it is fixed.
-pytestmark = pytest.mark.xfail(strict=False, reason="nginx does not reload on the bookworm "
-                               "target with the bullseye source's carried files (cause not yet "
-                               "found)")
 LAB_ID, LAB_INDEX = "evx", 6  # a lab of its own (the roles lab is evr/5)
 
 pytestmark = pytest.mark.slow

@@ -105,6 +105,9 @@ def test_vhosts_answer_by_host_header_from_the_controller(lab: Lab) -> None:
 
 
 def test_target_is_blank_and_installs_from_the_lab_repository(lab: Lab) -> None:
+    """A reset lab-target is blank (the session's lab is shared: an earlier module may have
+    evacuated onto it) and installs from the lab's repository."""
+    lab.reset("lab-target")
     with lab.open("lab-target") as target:
         assert target.run("command -v nginx").exit_status != 0
         target.run("apt-get update -q", timeout=120, check=True)

@@ -97,3 +97,23 @@ def test_the_snapshot_listing_prints_host_names_literally(
     out = capsys.readouterr().out
     _assert_literal(out)
     assert len(out.splitlines()) == 4  # title, header, one line per snapshot
+
+
+@pytest.mark.parametrize("raised, code, said", [
+    (EOFError("a stream ended early"), 70, "internal error: EOFError: a stream ended early"),
+    (KeyboardInterrupt(), 130, "interrupted"),
+])
+def test_only_a_real_interrupt_is_said_to_be_one(
+        raised: BaseException, code: int, said: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # click turns an EOFError (paramiko raises one for a connection that ends) into the same
+    # Abort as ^C: the user must see what failed, not "interrupted"
+    def fail(*_args: object) -> None:
+        raise raised
+
+    monkeypatch.chdir(tmp_path)  # the traceback goes to the debug log of a state here
+    monkeypatch.setattr("evacuate.cli.snapshot_cmds.open_repository", fail)
+    exit_code = run_cli(["snapshots", "--state-dir", str(tmp_path / "state")])
+    err = capsys.readouterr().err
+    assert exit_code == code
+    assert f"error: {said}" in err and "Traceback" not in err

@@ -64,6 +64,23 @@ def test_a_link_to_what_the_target_lacks_is_not_made(tmp_path: Path) -> None:
     assert any("50-mod-gone.conf" in w and "not linked" in w for w in report["warnings"])
 
 
+def test_a_link_to_what_the_target_lacks_restored_with_the_files_is_removed(
+        tmp_path: Path) -> None:
+    # the files step restores the farm's symlinks as they were (a bullseye nginx's geoip
+    # module on a bookworm target without it): the link is right by name and target, and
+    # dangles all the same
+    modules = tmp_path / "nginx/modules-enabled"
+    modules.mkdir(parents=True)
+    gone = "/usr/share/nginx/modules-available/gone.conf"
+    (modules / "50-mod-gone.conf").symlink_to(gone)
+    state = StatePlan(farms=(Farm(str(modules), (FarmLink(str(modules), "50-mod-gone.conf",
+                                                         gone),)),))
+    report = _run(program_input(state, "after"))
+    assert os.listdir(modules) == []
+    assert f"removed {modules}/50-mod-gone.conf" in report["changed"]
+    assert any("50-mod-gone.conf" in w and "not linked" in w for w in report["warnings"])
+
+
 def test_directories_get_the_sources_mode(tmp_path: Path) -> None:
     private = tmp_path / "accounts"
     private.mkdir(mode=0o755)

@@ -79,6 +79,37 @@ def test_the_old_versions_config_and_the_new_versions_directories() -> None:
     assert crossing.old_version_config("/etc/postgresql/15/main/pg_hba.conf") is None
     assert crossing.new_version_path("/usr/local/lib/python3.11/dist-packages")
     assert crossing.new_version_path("/var/lib/postgresql/15")
+    assert crossing.new_version_path("/var/lib/postgresql/15/main/base/1/112")
+    assert crossing.new_version_path("/var/lib/python/python3.11_installed")
+    assert not crossing.new_version_path("/var/lib/python/python3.110")
+    assert not crossing.new_version_path("/var/lib/postgresql/13/main/PG_VERSION")
     assert not crossing.new_version_path("/usr/local/lib/python3.9/dist-packages")
     assert crossing.packaged_default("/etc/sudoers")
     assert not crossing.packaged_default("/etc/nginx/nginx.conf")  # changed on the source
+
+
+def test_what_the_new_releases_packages_made_is_listed_not_failed() -> None:
+    from evacuate.verify.files import TargetFiles, compare_data_trees
+    from tests.unit.verify.builders import entry, manifest
+    from tests.unit.verify.test_files import scanned
+
+    crossing = crossing_of(*hosts(), UNAVAILABLE)
+    # the source's 13/main is a database directory (dumped, not carried); the rest of
+    # postgres's home moves; the bookworm target's packages made 15/main and python3.11's
+    # marker
+    snapshot = replace(manifest(), roots=("/var/lib/postgresql", "/var/lib/python"), files=(
+        entry("/var/lib/postgresql", kind="dir"), entry("/var/lib/postgresql/.psql_history"),
+        entry("/var/lib/python", kind="dir")))
+    entries = {f.path: scanned(f) for f in snapshot.files}
+    for path in ("/var/lib/postgresql/15", "/var/lib/postgresql/15/main/PG_VERSION",
+                 "/var/lib/python/python3.11_installed"):
+        entries[path] = scanned(entry(path))
+    checks = {c.name: c for c in compare_data_trees(snapshot, TargetFiles(entries, {}), set(),
+                                                     crossing=crossing)}
+    assert not [c for c in checks.values() if c.failed], checks
+    assert "/var/lib/postgresql/15/main/PG_VERSION" in checks[
+        "/var/lib/postgresql (the target release's own)"].detail
+    # the same entries on the same release are not the target's own: they fail
+    same = compare_data_trees(snapshot, TargetFiles(entries, {}), set())
+    assert {c.name for c in same if c.failed} >= {"/var/lib/postgresql/15/main/PG_VERSION",
+                                                  "/var/lib/python/python3.11_installed"}

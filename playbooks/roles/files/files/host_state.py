@@ -48,18 +48,20 @@ def farms(document: dict[str, Any], changed: list[str], warnings: list[str]) -> 
                     reload_units = reload_units or not farm.get("exact", True)
             for name, target in sorted(links.items()):
                 path = os.path.join(directory, name)
-                if os.path.islink(path) and os.readlink(path) == target:
-                    continue
                 if os.path.lexists(path) and not os.path.islink(path):
                     warnings.append(path + " is not a symlink on the target: left as it is")
                     continue
                 if not os.path.exists(os.path.join(directory, target)):
                     # e.g. a module of the source's release that the target's does not ship:
-                    # a dangling enable link would keep the service from starting
+                    # a dangling enable link (made here, or restored with the files) would
+                    # keep the service from starting
                     warnings.append(path + " -> " + target + ": the target has no such file: "
                                     "not linked")
                     if os.path.islink(path):
                         os.unlink(path)
+                        changed.append("removed " + path)
+                    continue
+                if os.path.islink(path) and os.readlink(path) == target:
                     continue
                 os.makedirs(directory, mode=0o755, exist_ok=True)
                 if os.path.lexists(path):
