@@ -109,9 +109,11 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     if crossing_release:
         warn_conffiles(source, config, _os(source), _os(target), warnings)
     roots = data_roots(manifest.roots)
-    select = file_selector(config, roots, exclusion)
+    other_release = tuple(sorted({f"/etc/{c.family}/{c.old}" for c in crossing.changes}))
+    select = file_selector(config, roots, exclusion, other_release)
     chosen = [e for e in manifest.files if select(e)]
-    rules = (*manifest.rules, *plan_totals(manifest.files, config, roots, exclusion))
+    rules = (*manifest.rules,
+             *plan_totals(manifest.files, config, roots, exclusion, other_release))
     warnings.extend(_package_warnings(source))
     file_bytes = sum(e.size for e in chosen if e.kind == "file" and not e.hardlink_to)
     state = plan_state(source, manifest, {e.path for e in chosen}, missing, config_texts,
@@ -185,7 +187,7 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         selection="exclusion" if exclusion else "inclusion",
         postgresql_carry=next(((c.old, c.new) for c in crossing.changes
                                if c.family == "postgresql"), ()),
-        state=state.state, target_own=accounts.target_own)
+        state=state.state, target_own=accounts.target_own, other_release=other_release)
 
 
 def _package_warnings(source: HostInventory) -> list[PlanWarning]:

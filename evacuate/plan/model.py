@@ -162,3 +162,4 @@ class RebuildPlan:
     target_own: tuple[TargetAccount, ...] = ()  # see evacuate.plan.accounts
     rules: tuple[RuleTotal, ...] = ()  # what each rule carried or left (snapshot and plan)
     selection: str = "inclusion"  # exclusion: the snapshot holds everything that moves
+    other_release: tuple[str, ...] = ()  # /etc dirs of versions the target lacks: see selection

@@ -72,6 +72,7 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "source_spec": plan_source_from_json(data.get("source_spec")),
         "packages_renamed": tuple(tuple(r) for r in data.get("packages_renamed", ())),
         "postgresql_carry": tuple(data.get("postgresql_carry", ())),
+        "other_release": tuple(data.get("other_release", ())),
         "state": state_from_json(data.get("state")),
         "rules": tuple(RuleTotal(**{**r, "examples": tuple(r.get("examples", ()))})
                        for r in data.get("rules", ())),

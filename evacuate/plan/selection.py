@@ -100,22 +100,28 @@ def data_roots(snapshot_roots: Iterable[str]) -> list[str]:
 
 
 def file_selector(config: Iterable[str], roots: Iterable[str], exclusion: bool = False,
-                  ) -> Callable[[FileEntry], bool]:
+                  other_release: Iterable[str] = ()) -> Callable[[FileEntry], bool]:
     """Return a predicate choosing the manifest entries a rebuild restores. ``exclusion``:
     the snapshot was chosen by exclusion (everything in it moves but what a plan rule keeps
-    off the target, and /etc files not in ``config``, which the plan dropped)."""
-    decide = _decider(config, roots, exclusion)
+    off the target, and /etc files not in ``config``, which the plan dropped).
+    ``other_release``: directories of versions the target's release does not have
+    (/etc/postgresql/13 for a PostgreSQL 15 target): nothing under them is restored, not even
+    an empty directory (postgresql-common would take it for a cluster)."""
+    decide = _decider(config, roots, exclusion, other_release)
     return lambda entry: decide(entry) is None
 
 
 def plan_selector(plan: RebuildPlan) -> Callable[[FileEntry], bool]:
     """The entries of the plan's snapshot that its rebuild restores."""
-    return file_selector(plan.config_files, plan.data_roots, plan.selection == "exclusion")
+    return file_selector(plan.config_files, plan.data_roots, plan.selection == "exclusion",
+                         plan.other_release)
 
 
 def _decider(config: Iterable[str], roots: Iterable[str], exclusion: bool,
-             ) -> Callable[[FileEntry], Rule | None]:
+             other_release: Iterable[str] = ()) -> Callable[[FileEntry], Rule | None]:
     wanted = set(config)
+    other = tuple(d.rstrip("/") for d in other_release)
+    other_prefixes = tuple(d + "/" for d in other)
     prefixes = tuple(r.rstrip("/") + "/" for r in roots)
     exact_roots = {r.rstrip("/") for r in roots}
 
@@ -124,6 +130,8 @@ def _decider(config: Iterable[str], roots: Iterable[str], exclusion: bool,
         rule = denying_rule(path)
         if rule is not None:
             return rule
+        if other and (path in other or path.startswith(other_prefixes)):
+            return OTHER_RELEASE
         if path in exact_roots or path.startswith(prefixes) or path in wanted:
             return None
         if exclusion:
@@ -141,9 +149,9 @@ def _decider(config: Iterable[str], roots: Iterable[str], exclusion: bool,
 
 
 def plan_totals(entries: Iterable[FileEntry], config: Iterable[str], roots: Iterable[str],
-                exclusion: bool) -> tuple[RuleTotal, ...]:
+                exclusion: bool, other_release: Iterable[str] = ()) -> tuple[RuleTotal, ...]:
     """Counts of the snapshot's entries each plan rule keeps off the target."""
-    decide = _decider(config, roots, exclusion)
+    decide = _decider(config, roots, exclusion, other_release)
     tally = Tally()
     for entry in entries:
         rule = decide(entry)

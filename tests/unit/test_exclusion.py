@@ -168,6 +168,24 @@ def test_the_plan_restores_a_snapshot_by_exclusion_but_the_targets_own() -> None
     assert all(t.stage == "plan" for t in plan_totals(entries, config, [], True))
 
 
+def test_nothing_of_a_version_the_target_lacks_is_restored_not_even_its_directories() -> None:
+    # an empty /etc/postgresql/13/main on a PostgreSQL 15 target is a cluster to
+    # postgresql-common (pg_lsclusters lists it, the generator makes it a unit)
+    entries = [_entry("/etc/postgresql", "dir"), _entry("/etc/postgresql/13", "dir"),
+               _entry("/etc/postgresql/13/main", "dir"),
+               _entry("/etc/postgresql/13/main/environment"),
+               _entry("/etc/postgresql/13/main/log", "symlink"),
+               _entry("/etc/postgresql/15/main/conf.d", "dir"), _entry("/etc/postgresql-x", "dir")]
+    for exclusion in (True, False):
+        select = file_selector([], [], exclusion, other_release=["/etc/postgresql/13"])
+        assert [e.path for e in entries if select(e) and e.kind == "dir"] == [
+            "/etc/postgresql", "/etc/postgresql/15/main/conf.d", "/etc/postgresql-x"][
+            :3 if exclusion else 0]
+        totals = {t.rule: t.entries for t in plan_totals(entries, [], [], exclusion,
+                                                         ["/etc/postgresql/13"])}
+        assert totals["other-release"] == 4
+
+
 def test_an_unreadable_file_is_named_with_tars_reason() -> None:
     from evacuate.snapshot.files import _tar_reasons
 
