@@ -4,9 +4,11 @@ source), restore (a dump streamed into a command on the target), drop a half-res
 database, and the command that counts what verify compares. Snapshot, plan, rebuild, verify
 and export ask :func:`evacuate.engines.engine_for`; none of them names an engine.
 
-A content fingerprint for verify and a change marker for incremental dumps are part of the
-protocol to come: :meth:`Engine.fingerprint_command` and :meth:`Engine.change_marker_command`
-answer None for every engine today.
+Besides the row counts, an engine can name what else verify compares
+(:meth:`Engine.objects_command`: owners, grants, views, routines, triggers, sequences'
+values, extensions and a content fingerprint per table), recorded at dump time and read
+again on the target. A change marker for incremental dumps is part of the protocol to come:
+:meth:`Engine.change_marker_command` answers None for every engine today.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from typing import ClassVar, Protocol
 
 from evacuate.errors import RemoteCommandError
@@ -33,8 +36,9 @@ def is_accounts(database: str) -> bool:
 @dataclass(frozen=True)
 class DumpJob:
     """One dump to stream from the source: ``command`` writes it to stdout; ``check`` judges
-    its first and last bytes (None: complete); ``counts_command`` prints what verify
-    compares (``name<TAB>count`` lines) at dump time."""
+    its first and last bytes (None: complete); ``counts_command`` and ``objects_command``
+    print what verify compares (``name<TAB>count`` and ``key<TAB>value`` lines) at dump
+    time."""
 
     engine: str
     database: str
@@ -42,6 +46,7 @@ class DumpJob:
     command: str
     secret: bool = False
     counts_command: str | None = None
+    objects_command: str | None = None  # ``key<TAB>value`` lines, see Engine.objects_command
     check: Callable[[bytes, bytes], str | None] = lambda head, tail: None
 
 
@@ -107,6 +112,10 @@ class Engine:
     default_owner: ClassVar[str] = ""  # the owner of a database the catalog did not name
     verify_area: ClassVar[str] = "databases"  # the area of its verify checks
     per_database_coverage: ClassVar[bool] = True  # verify covers each database by name
+    # kinds of objects_command's keys whose values a new major version may write otherwise
+    # (a view's definition as the server prints it): across releases a difference is not
+    # verified, not failed; a missing object still fails
+    release_bound_objects: ClassVar[frozenset[str]] = frozenset()
 
     def discover(self, servers: tuple[DatabaseServer, ...]) -> list[DatabaseServer]:
         """The inventory's servers this engine handles."""
@@ -139,8 +148,13 @@ class Engine:
         engine, e.g. mariadb)."""
         return f"{dump_engine}-{database.strip(ACCOUNTS_PREFIX)}.sql"
 
-    def fingerprint_command(self, server: DatabaseServer, database: str) -> str | None:
-        """sh printing a content fingerprint of ``database`` (to come)."""
+    def objects_command(self, server: DatabaseServer, database: str) -> str | None:
+        """sh printing ``key<TAB>value`` lines of what verify compares in ``database``
+        besides the row counts: ``content <table>`` (a fingerprint of its rows, the table
+        named as in the counts), ``owner``, ``grants[ <grantee>][ <object>]``,
+        ``relation|view|routine|trigger|event|sequence|schema|extension <name>``. Values
+        that differ between major versions only are judged by verify (see
+        evacuate.verify.db_objects). None: the engine has none."""
         return None
 
     def change_marker_command(self, server: DatabaseServer, database: str) -> str | None:
@@ -152,6 +166,21 @@ def sql_check(marker: bytes) -> Callable[[bytes, bytes], str | None]:
     def check(head: bytes, tail: bytes) -> str | None:
         return None if marker in tail else f"the dump does not end with '{marker.decode()}'"
     return check
+
+
+def sql_file(name: str) -> str:
+    """The text of ``evacuate/engines/sql/<name>`` (SQL run on a host lives in files)."""
+    return (resources.files("evacuate.engines") / "sql" / name).read_text(encoding="utf-8")
+
+
+def parse_objects(text: str) -> dict[str, str]:
+    """``key<TAB>value`` lines as a dict (a line without a tab is not one)."""
+    found = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("\t")
+        if sep and key:
+            found[key] = value
+    return found
 
 
 def count_total(target: Transport, command: str) -> int:

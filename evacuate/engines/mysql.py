@@ -1,13 +1,22 @@
 """MySQL and MariaDB: the users with their grants (``SHOW CREATE USER`` / ``SHOW GRANTS``,
 a secret: it carries password hashes), then one ``--single-transaction`` dump per database
-with routines, triggers and events; exact row counts per table for verify."""
+with routines, triggers and events; exact row counts per table, and the object definitions,
+grants and a checksum per table (evacuate/engines/sql/) for verify."""
 
 from __future__ import annotations
 
 import re
 import shlex
 
-from evacuate.engines.base import DumpJob, Engine, Loader, count_total, require_loaded, sql_check
+from evacuate.engines.base import (
+    DumpJob,
+    Engine,
+    Loader,
+    count_total,
+    require_loaded,
+    sql_check,
+    sql_file,
+)
 from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.manifest import DumpEntry
 from evacuate.transport.base import Transport
@@ -18,6 +27,8 @@ USERS = "*users*"
 SYSTEM_USERS = ("root", "mysql", "mariadb.sys", "debian-sys-maint", "mysql.sys",
                 "mysql.session", "mysql.infoschema", "")
 USERS_END = b"-- evacuate users dump complete"
+OBJECTS_SQL = sql_file("mysql_objects.sql")
+CONTENT_SQL = sql_file("mysql_content.sql")
 
 
 def sql_str(value: str) -> str:
@@ -29,6 +40,8 @@ class MySQL(Engine):
     handles = ("mariadb", "mysql")
     accounts = USERS
     system_databases = frozenset({"information_schema", "performance_schema", "sys", "mysql"})
+    release_bound_objects = frozenset({"view", "routine", "trigger", "event", "grants",
+                                       "content"})  # CHECKSUM TABLE depends on the row format
 
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         excluded = ", ".join(f"'{u}'" for u in SYSTEM_USERS)
@@ -47,6 +60,7 @@ class MySQL(Engine):
                                 f"{DUMP} --single-transaction --routines --triggers --events "
                                 f"--hex-blob --databases {shlex.quote(db.name)}",
                                 counts_command=self.counts_command(server, db.name),
+                                objects_command=self.objects_command(server, db.name),
                                 check=sql_check(b"-- Dump completed")))
         return jobs
 
@@ -63,6 +77,13 @@ class MySQL(Engine):
                      "ORDER BY table_name")
         return (f"q=$({CLIENT} -N -B -r -e {shlex.quote(count_sql)}) || exit 1; "
                 f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {CLIENT} -N -B -r")
+
+    def objects_command(self, server: DatabaseServer, database: str) -> str:
+        named = f"SET @db = {sql_str(database)};\n"
+        return (f"{CLIENT} -N -B -r -e {shlex.quote(named + OBJECTS_SQL)} || exit 1; "
+                f"q=$({CLIENT} -N -B -r -e {shlex.quote(named + CONTENT_SQL)}) || exit 1; "
+                f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {CLIENT} -N -B -r "
+                "| sed 's/^/content /'")
 
     def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
         if dump.database == USERS:

@@ -1,6 +1,7 @@
 """PostgreSQL: the roles (``pg_dumpall --globals-only``, a secret: it carries password
 hashes), then one custom-format ``pg_dump`` per database, restored into a database created
-with its catalog owner; exact row counts per table for verify. Everything runs as the
+with its catalog owner; exact row counts per table, and the owners, grants, object
+definitions and a content fingerprint per table (evacuate/engines/sql/) for verify. Everything runs as the
 ``postgres`` OS user over the local socket."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from evacuate.engines.base import (
     count_total,
     require_loaded,
     sql_check,
+    sql_file,
 )
 from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.manifest import DumpEntry
@@ -25,6 +27,8 @@ GLOBALS = "*globals*"
 COUNT_SQL = ("select string_agg(format('select %L, count(*) from %I.%I', "
              "schemaname || '.' || relname, schemaname, relname), ' union all ' "
              "order by schemaname, relname) from pg_stat_user_tables")
+OBJECTS_SQL = sql_file("postgresql_objects.sql")
+CONTENT_SQL = sql_file("postgresql_content.sql")
 HARMLESS = re.compile(r'ERROR:\s+42710: role "[^"]+" already exists$')
 """The one error a roles load may give: a role that exists already (postgres itself, or
 every role on a re-run). Matched by SQLSTATE and exact message; any other error fails."""
@@ -44,6 +48,7 @@ class PostgreSQL(Engine):
     accounts = GLOBALS
     system_databases = frozenset({"template0", "template1"})
     default_owner = "postgres"
+    release_bound_objects = frozenset({"view", "routine", "trigger", "extension"})
 
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         port = _port(server)
@@ -57,6 +62,7 @@ class PostgreSQL(Engine):
             jobs.append(DumpJob("postgresql", db.name, "custom",
                                 f"{AS_PG} pg_dump {port} -Fc -d {shlex.quote(db.name)}",
                                 counts_command=self.counts_command(server, db.name),
+                                objects_command=self.objects_command(server, db.name),
                                 check=_check_custom))
         return jobs
 
@@ -66,6 +72,13 @@ class PostgreSQL(Engine):
                 f"{shlex.quote(COUNT_SQL)}) || exit 1; [ -z \"$q\" ] && exit 0; "
                 f"printf '%s\\n' \"$q\" | {AS_PG} psql -XAt -F '\t' {port} -d {name} "
                 "-v ON_ERROR_STOP=1")
+
+    def objects_command(self, server: DatabaseServer, database: str) -> str:
+        psql = (f"{AS_PG} psql -XAt -F '\t' {_port(server)} -d {shlex.quote(database)} "
+                "-v ON_ERROR_STOP=1")
+        return (f"{psql} -c {shlex.quote(OBJECTS_SQL)} || exit 1; "
+                f"q=$({psql} -c {shlex.quote(CONTENT_SQL)}) || exit 1; "
+                f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {psql}")
 
     def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
         if dump.database == GLOBALS:

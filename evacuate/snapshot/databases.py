@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evacuate.engines import engine_for
-from evacuate.engines.base import DumpJob
+from evacuate.engines.base import DumpJob, parse_objects
 from evacuate.errors import EvacuateError
 from evacuate.inventory.model import DatabaseServer
-from evacuate.snapshot.manifest import DumpEntry
+from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry
 from evacuate.snapshot.store import BlobStore
 from evacuate.snapshot.streams import CountingReader
 from evacuate.transport.base import Transport
@@ -66,6 +66,7 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
             raise DumpFailed(f"{what}: counting rows failed: "
                              f"{(result.error_text.strip().splitlines() or ['?'])[-1]}")
         counts = parse_counts(result.text)
+    objects = _objects(transport, job) if job.objects_command else {}
     with transport.open_process(job.command) as proc:
         edges = _Edges(CountingReader(proc.stdout, progress))
         ref = blobs.put_stream(edges, secret=f"the {job.database} dump" if job.secret else "")  # type: ignore[arg-type]
@@ -76,4 +77,17 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
     problem = job.check(edges.head, edges.tail)
     if problem:
         raise DumpFailed(f"{what} is incomplete: {problem}")
-    return DumpEntry(job.engine, job.database, job.format, ref, job.secret, counts)
+    return DumpEntry(job.engine, job.database, job.format, ref, job.secret, counts,
+                     objects=objects)
+
+
+def _objects(transport: Transport, job: DumpJob) -> dict[str, str]:
+    """What verify compares besides the row counts; a source whose server cannot list them
+    (an old version without a catalog column) still dumps: verify counts them as not
+    verified, with the reason."""
+    assert job.objects_command is not None
+    result = transport.run(job.objects_command, timeout=1800)
+    if not result.ok:
+        reason = (result.error_text.strip().splitlines() or [f"exit {result.exit_status}"])[-1]
+        return {OBJECTS_UNREAD: reason[:300]}
+    return parse_objects(result.text)

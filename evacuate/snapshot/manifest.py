@@ -49,7 +49,7 @@ class FileEntry:
 class DumpEntry:
     """One database dump: engine, database (or the engine's accounts dump, see
     evacuate.engines.is_accounts), format,
-    the blob, and the row count of each table at dump time."""
+    the blob, the row count of each table at dump time and its other objects."""
 
     engine: str
     database: str
@@ -58,6 +58,13 @@ class DumpEntry:
     secret: bool = False
     tables: dict[str, int] = field(default_factory=dict)
     server_version: str = ""
+    # what verify compares besides row counts (evacuate.engines.base.Engine.objects_command);
+    # OBJECTS_UNREAD names why the source could not list them
+    objects: dict[str, str] = field(default_factory=dict)
+
+
+OBJECTS_UNREAD = "!unread"
+"""The key of ``DumpEntry.objects`` saying why the source's objects could not be listed."""
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,26 @@
 """Databases on the target against the snapshot's dumps: every table the dump counted has
-the same number of rows on the target. The counting commands are each engine's own
-(evacuate.engines), all run in one round trip."""
+the same number of rows (and, where the dump fingerprinted it, the same content) on the
+target, and the other objects the dump listed are there alike (evacuate.verify.db_objects).
+The commands are each engine's own (evacuate.engines), all run in one round trip."""
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from evacuate.engines import engine_for, is_accounts
+from evacuate.engines.base import parse_objects
 from evacuate.inventory.model import Database, DatabaseServer, HostInventory
 from evacuate.snapshot.databases import parse_counts
-from evacuate.snapshot.manifest import DumpEntry
+from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry
 from evacuate.transport.base import Transport
 from evacuate.verify.crossing import Crossing
+from evacuate.verify.db_objects import compare_objects, content_problem
 from evacuate.verify.model import Check, failed, judged, skipped
 
 MARK = "@@evacuate-verify-db"
+OBJECTS_MARK = "@@evacuate-verify-objects"
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class CountResult:
     database: str
     counts: dict[str, int]
     error: str = ""
+    objects: dict[str, str] = field(default_factory=dict)
+    objects_error: str = ""
 
 
 def counted_dumps(manifest_dumps: Sequence[DumpEntry]) -> list[DumpEntry]:
@@ -54,6 +60,13 @@ def counts_script(source: HostInventory, dumps: Sequence[DumpEntry]) -> str:
             parts.append("echo 'no way to count rows for this engine'; echo \"@@rc 1\"")
             continue
         parts.append(f"( {command} ) 2>&1; echo \"@@rc $?\"")
+        listing = (engine.objects_command(_server_for(source, dump), dump.database)
+                   if engine is not None and dump.objects and OBJECTS_UNREAD not in dump.objects
+                   else None)
+        if listing is not None:
+            parts.append(f"printf '%s\\n' "
+                         f"{shlex.quote(f'{OBJECTS_MARK} {dump.engine} {dump.database}')}")
+            parts.append(f"( {listing} ) 2>&1; echo \"@@rc $?\"")
     return "\n".join(parts) + "\nexit 0\n"
 
 
@@ -61,20 +74,24 @@ def parse_counts_output(text: str) -> list[CountResult]:
     """Parse the output of :func:`counts_script`."""
     results: list[CountResult] = []
     current: tuple[str, str] | None = None
+    listing = False  # the lines are of the objects' listing
     lines: list[str] = []
 
     def close(status: str) -> None:
         if current is None:
             return
         body = "\n".join(lines)
-        counts = parse_counts(body)
         errors = [line for line in lines if line.strip() and "\t" not in line]
         error = "" if status == "0" else (errors[-1] if errors else f"exit status {status}")
-        results.append(CountResult(current[0], current[1], counts, error))
+        if not listing:
+            results.append(CountResult(current[0], current[1], parse_counts(body), error))
+        elif results and (results[-1].engine, results[-1].database) == current:
+            results[-1] = replace(results[-1], objects=parse_objects(body), objects_error=error)
 
     for line in text.splitlines():
-        if line.startswith(MARK + " "):
-            engine, _, database = line[len(MARK) + 1:].partition(" ")
+        if line.startswith((MARK + " ", OBJECTS_MARK + " ")):
+            listing = line.startswith(OBJECTS_MARK)
+            engine, _, database = line.partition(" ")[2].partition(" ")
             current, lines = (engine, database), []
         elif line.startswith("@@rc "):
             close(line[5:].strip())
@@ -92,8 +109,10 @@ def count_rows(transport: Transport, source: HostInventory, dumps: Sequence[Dump
     return parse_counts_output(result.text)
 
 
-def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult]) -> list[Check]:
-    """One check per counted table: the target has the row count the dump recorded."""
+def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult],
+                      crossing: Crossing | None = None) -> list[Check]:
+    """One check per counted table: the target has the row count the dump recorded (and
+    the content it fingerprinted); the checks of the other objects the dump listed."""
     by_db = {(r.engine, r.database): r for r in found}
     checks = []
     for dump in dumps:
@@ -118,10 +137,21 @@ def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult]) 
             if have is None:
                 checks.append(failed(area, name, f"{rows} rows", "no such table",
                                      "table missing"))
-            else:
-                checks.append(judged(have == rows, area, name, f"{rows} rows",
-                                     f"{have} rows", "" if have == rows else
+                continue
+            if have != rows:
+                checks.append(failed(area, name, f"{rows} rows", f"{have} rows",
                                      f"row count differs by {have - rows:+d}"))
+                continue
+            problem = content_problem(dump, table, result.objects, crossing)
+            if problem is None:
+                same = "same content" if f"content {table}" in dump.objects else ""
+                checks.append(judged(True, area, name, f"{rows} rows", f"{have} rows", same))
+            elif problem[1]:
+                checks.append(skipped(area, name, f"{rows} rows alike; {problem[0]}"))
+            else:
+                checks.append(failed(area, name, f"{rows} rows", f"{have} rows",
+                                     f"same row count, {problem[0]}"))
+        checks.extend(compare_objects(dump, result.objects, result.objects_error, crossing))
     return checks
 
 

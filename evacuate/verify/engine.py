@@ -169,7 +169,7 @@ def verify_against_snapshot(
     with watch.phase("databases"):
         dumps = databases.counted_dumps(manifest.dumps)
         checks += _guarded("databases", lambda: databases.compare_databases(
-            dumps, databases.count_rows(target, source, dumps)))
+            dumps, databases.count_rows(target, source, dumps), crossing))
 
     show("web")
     with watch.phase("web"):

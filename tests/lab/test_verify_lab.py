@@ -30,6 +30,12 @@ BREAKAGES = (
     "echo '# changed after the snapshot' >> /etc/nginx/nginx.conf",
     "echo '<p>defaced</p>' >> /var/www/www.example.test/index.html",
     "chown bob /srv/data/public/a.txt",
+    # what row counts alone would pass: a changed row, a lost grant, view and trigger
+    "runuser -u postgres -- psql -XAq -d shop -c \"update products set title = 'changed' "
+    "where id = 7\"",
+    "runuser -u postgres -- psql -XAq -d shop -c 'revoke select on customers from reporting'",
+    "runuser -u postgres -- psql -XAq -d shop -c 'drop view order_totals'",
+    "mariadb -D blog -e 'DROP TRIGGER comments_author'",
 )
 
 EXPECTED_FAILURES = (
@@ -42,6 +48,10 @@ EXPECTED_FAILURES = (
     "web:http://www.example.test:80/",
     "data:/var/www/www.example.test/index.html",
     "data:/srv/data/public/a.txt",
+    "databases:shop: public.products",
+    "databases:shop: relation",
+    "databases:shop: view",
+    "databases:blog: trigger",
 )
 
 
@@ -84,6 +94,10 @@ def test_verify_passes_on_the_source_and_names_each_breakage(lab: Lab, tmp_path:
         assert "owner" in failed["data:/srv/data/public/a.txt"].detail
         assert "bob:" in failed["data:/srv/data/public/a.txt"].found
         assert failed["databases:shop: public.orders"].found == "4999 rows"
+        assert failed["databases:shop: public.products"].detail == \
+            "same row count, content differs"
+        assert "reporting=r/shop" in failed["databases:shop: relation"].detail
+        assert failed["databases:blog: trigger"].detail == "missing: trigger comments_author"
 
         junit = ET.parse(write_junit(broken, tmp_path / "verify.xml")).getroot()
         assert junit.tag == "testsuites"
