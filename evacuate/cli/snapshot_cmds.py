@@ -25,6 +25,7 @@ from evacuate.cli.common import (
     with_logs,
 )
 from evacuate.errors import ExitCode
+from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.open import open_repository
 from evacuate.snapshot.rescued import require_root
 
@@ -75,7 +76,12 @@ def snapshot(
         f"{totals.files} files ({console.human_size(totals.bytes)}), {totals.dumps} dumps "
         f"({console.human_size(totals.dump_bytes)}); read {console.human_size(totals.transferred_bytes)}"
         f", stored {console.human_size(totals.new_bytes)} new, {totals.reused_files} files "
-        f"unchanged; {totals.seconds:.1f} s", highlight=False)
+        f"unchanged{_kept_dumps(manifest)}; {totals.seconds:.1f} s", highlight=False)
+
+
+def _kept_dumps(manifest: SnapshotManifest) -> str:
+    kept = [d.database for d in manifest.dumps if d.unchanged_since]
+    return f", {len(kept)} databases unchanged (their dumps kept)" if kept else ""
 
 
 @app.command("snapshots")

@@ -7,8 +7,9 @@ and export ask :func:`evacuate.engines.engine_for`; none of them names an engine
 Besides the row counts, an engine can name what else verify compares
 (:meth:`Engine.objects_command`: owners, grants, views, routines, triggers, sequences'
 values, extensions and a content fingerprint per table), recorded at dump time and read
-again on the target. A change marker for incremental dumps is part of the protocol to come:
-:meth:`Engine.change_marker_command` answers None for every engine today.
+again on the target. With :meth:`Engine.change_marker_command` (the schema's md5) the same
+listing tells a database that did not change since the previous snapshot: its dump is not
+taken again.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class DumpJob:
     secret: bool = False
     counts_command: str | None = None
     objects_command: str | None = None  # ``key<TAB>value`` lines, see Engine.objects_command
+    marker_command: str | None = None  # see Engine.change_marker_command
     check: Callable[[bytes, bytes], str | None] = lambda head, tail: None
 
 
@@ -158,7 +160,12 @@ class Engine:
         return None
 
     def change_marker_command(self, server: DatabaseServer, database: str) -> str | None:
-        """sh printing a marker that moves when ``database`` changes (to come)."""
+        """sh printing one line that differs whenever the schema of ``database`` differs
+        (the md5 of a schema-only dump). With the row counts and everything
+        :meth:`objects_command` lists (a fingerprint of every table's rows, sequences'
+        values) it tells a database that has not changed since the previous snapshot: that
+        dump is not taken again (evacuate.snapshot.databases.run_dump). None: every dump is
+        taken anew."""
         return None
 
 

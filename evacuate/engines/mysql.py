@@ -61,6 +61,7 @@ class MySQL(Engine):
                                 f"--hex-blob --databases {shlex.quote(db.name)}",
                                 counts_command=self.counts_command(server, db.name),
                                 objects_command=self.objects_command(server, db.name),
+                                marker_command=self.change_marker_command(server, db.name),
                                 check=sql_check(b"-- Dump completed")))
         return jobs
 
@@ -84,6 +85,11 @@ class MySQL(Engine):
                 f"q=$({CLIENT} -N -B -r -e {shlex.quote(named + CONTENT_SQL)}) || exit 1; "
                 f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {CLIENT} -N -B -r "
                 "| sed 's/^/content /'")
+
+    def change_marker_command(self, server: DatabaseServer, database: str) -> str:
+        # the table definitions with their AUTO_INCREMENT, the routines, triggers and events
+        return (f"s=$({DUMP} --no-data --routines --triggers --events --skip-dump-date "
+                f"--databases {shlex.quote(database)}) || exit 1; printf '%s' \"$s\" | md5sum")
 
     def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
         if dump.database == USERS:

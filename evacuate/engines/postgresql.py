@@ -63,6 +63,7 @@ class PostgreSQL(Engine):
                                 f"{AS_PG} pg_dump {port} -Fc -d {shlex.quote(db.name)}",
                                 counts_command=self.counts_command(server, db.name),
                                 objects_command=self.objects_command(server, db.name),
+                                marker_command=self.change_marker_command(server, db.name),
                                 check=_check_custom))
         return jobs
 
@@ -79,6 +80,10 @@ class PostgreSQL(Engine):
         return (f"{psql} -c {shlex.quote(OBJECTS_SQL)} || exit 1; "
                 f"q=$({psql} -c {shlex.quote(CONTENT_SQL)}) || exit 1; "
                 f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {psql}")
+
+    def change_marker_command(self, server: DatabaseServer, database: str) -> str:
+        return (f"s=$({AS_PG} pg_dump {_port(server)} --schema-only -d "
+                f"{shlex.quote(database)}) || exit 1; printf '%s' \"$s\" | md5sum")
 
     def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
         if dump.database == GLOBALS:

@@ -2,7 +2,8 @@
 
 Stop the source's writers (every started unit except the database servers, which must stay
 up for the final dumps, and sshd), take a final incremental snapshot, restore the files that
-changed and replace the databases on the target, restart the target's services, verify, and
+changed and replace the databases that changed on the target (an unchanged one keeps its
+dump in the final snapshot and is not reloaded), restart the target's services, verify, and
 report the downtime: from the first stop on the source to the verified target. ``revert``
 starts the source's services again (when the target fails, or to go back)."""
 
@@ -12,13 +13,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from evacuate.engines import is_accounts
+from evacuate.inventory import HostInventory, from_json
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.selection import plan_selector
 from evacuate.rebuild.databases import restore_databases
-from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
+from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry, FileEntry, SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import restore_tree
 from evacuate.transport.base import Transport
+from evacuate.verify.databases import count_rows
 
 DATABASE_UNITS = ("postgresql", "mariadb", "mysql", "mongod", "redis")
 NEVER_STOPPED = ("ssh.service", "sshd.service", "systemd-", "dbus")
@@ -56,6 +60,35 @@ def changed_entries(before: SnapshotManifest, after: SnapshotManifest,
     return changed, removed
 
 
+def changed_dumps(before: SnapshotManifest, after: SnapshotManifest,
+                  still_loaded: Callable[[list[DumpEntry]], set[tuple[str, str]]]
+                  ) -> tuple[tuple[DumpEntry, ...], list[str]]:
+    """The dumps of ``after`` to load on the target, and the names of the others: a
+    database whose dump is the one the target loaded from ``before`` (``after`` kept it,
+    see snapshot.databases.run_dump, or it came out byte for byte the same) is not reloaded
+    if ``still_loaded`` finds it on the target as that dump recorded it (row counts and
+    fingerprints: the target's own services may have written to it since)."""
+    loaded = {(d.engine, d.database): d.blob.sha256 for d in before.dumps}
+    same = [d for d in after.dumps if loaded.get((d.engine, d.database)) == d.blob.sha256]
+    intact = still_loaded([d for d in same if not is_accounts(d.database)])
+    kept = [d for d in same if is_accounts(d.database) or (d.engine, d.database) in intact]
+    moved = tuple(d for d in after.dumps if d not in kept)
+    return moved, [f"{d.engine}:{d.database}" for d in kept]
+
+
+def intact_on(target: Transport, source: HostInventory
+              ) -> Callable[[list[DumpEntry]], set[tuple[str, str]]]:
+    """The databases of the given dumps that ``target`` holds exactly as each dump recorded
+    them (its row counts and its objects with every table's fingerprint)."""
+    def check(dumps: list[DumpEntry]) -> set[tuple[str, str]]:
+        fingerprinted = [d for d in dumps if d.objects and OBJECTS_UNREAD not in d.objects]
+        found = {(r.engine, r.database): r for r in count_rows(target, source, fingerprinted)}
+        return {(d.engine, d.database) for d in fingerprinted
+                if (r := found.get((d.engine, d.database))) is not None and not r.error
+                and not r.objects_error and r.counts == d.tables and r.objects == d.objects}
+    return check
+
+
 def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, target: Transport,
             previous: SnapshotManifest, take_final: Callable[[], SnapshotManifest],
             verify: Callable[[SnapshotManifest, Transport], tuple[bool, str, object]],
@@ -73,7 +106,11 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     if removed:
         target.run(["rm", "-rf", "--", *removed], timeout=300, check=True)
     owners = {d.name: d.owner for d in plan.databases if d.owner}
-    restore_databases(target, repo.blobs, final, owners, replace=True)
+    moved, kept = changed_dumps(previous, final,
+                                intact_on(target, from_json(previous.inventory)))
+    if kept:
+        say(f"unchanged since the target was loaded, not reloaded: {', '.join(kept)}")
+    restore_databases(target, repo.blobs, replace(final, dumps=moved), owners, replace=True)
     running = [u for u in plan.services_started if not u.startswith(NEVER_STOPPED)]
     target.run(["sh", "-c", 'systemctl daemon-reload; systemctl restart "$@"', "restart",
                 *running], timeout=600, check=True)

@@ -8,6 +8,7 @@ complete, fails the snapshot.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from evacuate.engines import engine_for
 from evacuate.engines.base import DumpJob, parse_objects
@@ -56,9 +57,15 @@ def parse_counts(text: str) -> dict[str, int]:
 
 
 def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
-             progress: Callable[[int], None] | None = None) -> DumpEntry:
-    """Stream one dump into a blob; raise DumpFailed if it fails or looks incomplete."""
+             progress: Callable[[int], None] | None = None,
+             previous: DumpEntry | None = None, previous_id: str = "") -> DumpEntry:
+    """Stream one dump into a blob; raise DumpFailed if it fails or looks incomplete.
+    ``previous``: the same database's dump in the previous snapshot (``previous_id``): when
+    its schema's md5, row counts and listed objects (a fingerprint of every table's rows)
+    are all as they are now, the database has not changed and that dump is kept, not taken
+    again."""
     what = f"{transport.name}: {job.engine} dump of {job.database}"
+    marker = _marker(transport, job) if job.marker_command else ""
     counts: dict[str, int] = {}
     if job.counts_command:
         result = transport.run(job.counts_command, timeout=900)
@@ -67,6 +74,9 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
                              f"{(result.error_text.strip().splitlines() or ['?'])[-1]}")
         counts = parse_counts(result.text)
     objects = _objects(transport, job) if job.objects_command else {}
+    if unchanged(previous, marker, counts, objects):
+        assert previous is not None
+        return replace(previous, unchanged_since=previous.unchanged_since or previous_id)
     with transport.open_process(job.command) as proc:
         edges = _Edges(CountingReader(proc.stdout, progress))
         ref = blobs.put_stream(edges, secret=f"the {job.database} dump" if job.secret else "")  # type: ignore[arg-type]
@@ -78,7 +88,26 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
     if problem:
         raise DumpFailed(f"{what} is incomplete: {problem}")
     return DumpEntry(job.engine, job.database, job.format, ref, job.secret, counts,
-                     objects=objects)
+                     objects=objects, marker=marker)
+
+
+def unchanged(previous: DumpEntry | None, marker: str, counts: dict[str, int],
+              objects: dict[str, str]) -> bool:
+    """Whether the database is as it was when ``previous`` was dumped: the same schema
+    (marker), row counts and objects, with a content fingerprint of every counted table."""
+    if previous is None or not marker or not previous.marker or OBJECTS_UNREAD in objects:
+        return False
+    fingerprinted = all(f"content {table}" in objects for table in counts)
+    return (fingerprinted and marker == previous.marker and counts == previous.tables
+            and objects == previous.objects)
+
+
+def _marker(transport: Transport, job: DumpJob) -> str:
+    """The schema's md5; "" (dump anew) when the source cannot say."""
+    assert job.marker_command is not None
+    result = transport.run(job.marker_command, timeout=900)
+    found = result.text.split()[:1] if result.ok else []
+    return found[0] if found and len(found[0]) == 32 else ""
 
 
 def _objects(transport: Transport, job: DumpJob) -> dict[str, str]:

@@ -179,9 +179,12 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     for message in selection.warnings:
         show.warning(message)
     jobs = [job for server in selection.dumped for job in jobs_for(server)]
+    # a database that did not change since the previous snapshot keeps its dump
+    before = {(d.engine, d.database): d for d in previous.dumps} if previous else {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:
-        dumping = pool.submit(lambda: [run_dump(transport, repo.blobs, job, show.advance)
-                                       for job in jobs])
+        dumping = pool.submit(lambda: [run_dump(
+            transport, repo.blobs, job, show.advance, before.get((job.engine, job.database)),
+            previous.id if previous else "") for job in jobs])
         tree = snapshot_tree(transport, repo.blobs, plan.roots, (), prior, show.advance,
                              choose, parent)  # a failure waits for the dumps to end, then raises
         dumps: list[DumpEntry] = dumping.result()  # a failed dump fails the snapshot
@@ -212,7 +215,8 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             files=sum(1 for f in files if f.kind == "file"),
             bytes=sum(f.size for f in files if f.kind == "file" and not f.hardlink_to),
             new_blobs=stats.added - added_before, new_bytes=stats.added_bytes - bytes_before,
-            transferred_bytes=tree.transferred_bytes + sum(d.blob.size for d in dumps),
+            transferred_bytes=tree.transferred_bytes + sum(d.blob.size for d in dumps
+                                                           if not d.unchanged_since),
             reused_files=tree.reused_files, dumps=len(dumps),
             dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
         parent=previous.id if previous else None,

@@ -61,6 +61,8 @@ class DumpEntry:
     # what verify compares besides row counts (evacuate.engines.base.Engine.objects_command);
     # OBJECTS_UNREAD names why the source could not list them
     objects: dict[str, str] = field(default_factory=dict)
+    marker: str = ""  # the schema's md5 (Engine.change_marker_command), "" when none
+    unchanged_since: str = ""  # the snapshot whose dump this is, when taken there (no change)
 
 
 OBJECTS_UNREAD = "!unread"

@@ -381,10 +381,18 @@ def test_cutover_moves_the_last_changes_and_reports_the_downtime(
         source.run("echo late > /srv/data/public/late.txt && runuser -u postgres -- psql -XAq "
                    "-d shop -c \"insert into orders (customer_id, product_id, qty) "
                    "values (1, 1, 9)\"", check=True)
+    created = ("mariadb -N -B -e \"select create_time from information_schema.tables "
+               "where table_schema = 'blog' and table_name = 'comments'\"")
+    blog_created = _target(lab, created)
     try:
         cut = evacuate(config, "run", "--cutover", "--snapshot", "latest")
         assert cut.returncode == 0, cut.stderr[-3000:] + cut.stdout[-2000:]
         assert "downtime" in cut.stdout and "checks passed" in cut.stdout
+        # blog did not change on the source: the target keeps what it loaded; shop did
+        kept = next(line for line in (cut.stdout + cut.stderr).splitlines()
+                    if "not reloaded:" in line)
+        assert "mariadb:blog" in kept and "postgresql:shop" not in kept, kept
+        assert _target(lab, created) == blog_created
         assert _target(lab, "cat /srv/data/public/late.txt").strip() == "late"
         assert _target(lab, "runuser -u postgres -- psql -XAt -d shop -c "
                             "'select count(*) from orders'").strip() == "5001"

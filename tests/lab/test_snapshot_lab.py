@@ -118,8 +118,15 @@ def test_full_then_incremental_snapshot_restores_exactly(
     # all but the hard link (never "reused": it has no content of its own), the changed
     # file and the deleted one
     assert incremental.totals.reused_files == full.totals.files - 3
-    changed_bytes = incremental.totals.transferred_bytes - incremental.totals.dump_bytes
-    assert changed_bytes < 100, "only the two changed files were read"
+    taken = [d for d in incremental.dumps if not d.unchanged_since]
+    changed_bytes = incremental.totals.transferred_bytes - sum(d.blob.size for d in taken)
+    assert 0 <= changed_bytes < 100, "only the two changed files were read"
+    # shop changed (a customer more): dumped anew; blog did not: its dump is the full one's
+    before = {d.database: d for d in full.dumps}
+    after = {d.database: d for d in incremental.dumps}
+    assert not after["shop"].unchanged_since and after["shop"].blob != before["shop"].blob
+    assert after["blog"].unchanged_since == full.id and after["blog"].blob == before["blog"].blob
+    assert after["blog"].objects == before["blog"].objects and after["blog"].marker
     paths = {f.path for f in incremental.files}
     assert "/srv/data/Reports 2024/Q2 summary.txt" in paths
     assert "/srv/data/public/file-8.txt" not in paths

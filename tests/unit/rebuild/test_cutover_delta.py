@@ -1,0 +1,36 @@
+"""The cutover reloads only the databases that changed: a dump the final snapshot kept (or
+that came out byte for byte the same) is not loaded again if the target still holds that
+database as the dump recorded it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from evacuate.rebuild.cutover import changed_dumps
+from evacuate.snapshot.manifest import BlobRef, DumpEntry
+from tests.unit.verify.builders import manifest
+
+
+def _dump(database: str, sha: str) -> DumpEntry:
+    return DumpEntry("postgresql", database, "custom", BlobRef(sha * 64, 1, 1),
+                     tables={"public.t": 1}, objects={"content public.t": sha})
+
+
+def test_only_what_changed_or_what_the_target_changed_is_reloaded() -> None:
+    before = replace(manifest(), dumps=(_dump("*globals*", "a"), _dump("shop", "b"),
+                                        _dump("blog", "c"), _dump("wiki", "d")))
+    after = replace(manifest(), dumps=(_dump("*globals*", "a"), _dump("shop", "e"),
+                                       replace(_dump("blog", "c"), unchanged_since="S1"),
+                                       _dump("wiki", "d")))
+    asked: list[list[str]] = []
+
+    def still_loaded(dumps: list[DumpEntry]) -> set[tuple[str, str]]:
+        asked.append([d.database for d in dumps])
+        return {("postgresql", "blog")}  # the target's own services wrote to wiki
+
+    moved, kept = changed_dumps(before, after, still_loaded)
+    assert [d.database for d in moved] == ["shop", "wiki"]
+    assert kept == ["postgresql:*globals*", "postgresql:blog"]
+    assert asked == [["blog", "wiki"]]  # the accounts are not a database to look into
+    nothing_intact = changed_dumps(before, after, lambda dumps: set())[0]
+    assert [d.database for d in nothing_intact] == ["shop", "blog", "wiki"]

@@ -1,0 +1,72 @@
+"""A database that did not change since the previous snapshot keeps its dump: its schema's
+md5, its row counts and its objects (a fingerprint of every table's rows) are read first,
+and when all are as the previous dump recorded them, that dump is referred to, not taken
+again. Real commands on this machine stand in for the database's (LocalTransport)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from evacuate.engines.base import DumpJob
+from evacuate.snapshot.databases import run_dump, unchanged
+from evacuate.snapshot.manifest import OBJECTS_UNREAD
+from evacuate.snapshot.store import BlobStore
+from evacuate.snapshot.store.memory import MemoryStore
+from evacuate.transport.local import LocalTransport
+
+MD5 = "0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A 'database': files holding its schema, counts, objects and dump."""
+    for name, text in (("schema", "create table t (id int);\n"), ("counts", "public.t\t2\n"),
+                       ("objects", "owner\tshop\ncontent public.t\tabc\n"),
+                       ("dump", "PGDMP rows 1 2\n")):
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def job(db: Path) -> DumpJob:
+    return DumpJob("postgresql", "shop", "custom", f"cat {db}/dump",
+                   counts_command=f"cat {db}/counts", objects_command=f"cat {db}/objects",
+                   marker_command=f"md5sum < {db}/schema")
+
+
+def test_an_unchanged_database_keeps_its_dump_and_a_change_takes_it_anew(db: Path) -> None:
+    blobs, local = BlobStore(MemoryStore(), None), LocalTransport()
+    first = run_dump(local, blobs, job(db))
+    assert first.marker and first.objects["content public.t"] == "abc" and not first.unchanged_since
+    added = blobs.stats.added
+    (db / "dump").write_text("PGDMP a dump that would differ\n")  # were it taken again
+    kept = run_dump(local, blobs, job(db), previous=first, previous_id="S1")
+    assert kept.blob == first.blob and kept.unchanged_since == "S1"
+    assert blobs.stats.added == added  # nothing read, nothing stored
+    again = run_dump(local, blobs, job(db), previous=kept, previous_id="S2")
+    assert again.unchanged_since == "S1"  # where the dump was taken
+    for name, text in (("objects", "owner\tshop\ncontent public.t\tabd\n"),  # a row changed
+                       ("counts", "public.t\t3\n"),
+                       ("schema", "create table t (id int, x int);\n")):
+        before = (db / name).read_text()
+        (db / name).write_text(text)
+        taken = run_dump(local, blobs, job(db), previous=first, previous_id="S1")
+        assert taken.blob != first.blob and not taken.unchanged_since, name
+        (db / name).write_text(before)
+
+
+def test_without_a_full_fingerprint_every_dump_is_taken() -> None:
+    from evacuate.snapshot.manifest import BlobRef, DumpEntry
+
+    previous = DumpEntry("postgresql", "shop", "custom", BlobRef("0" * 64, 1, 1),
+                         tables={"public.t": 2}, objects={"content public.t": "abc"},
+                         marker=MD5)
+    assert unchanged(previous, MD5, {"public.t": 2}, {"content public.t": "abc"})
+    assert not unchanged(None, MD5, {"public.t": 2}, {"content public.t": "abc"})
+    assert not unchanged(previous, "", {"public.t": 2}, {"content public.t": "abc"})
+    assert not unchanged(replace(previous, marker=""), MD5, previous.tables, previous.objects)
+    # a table the listing did not fingerprint, or a listing that failed
+    assert not unchanged(replace(previous, objects={}), MD5, {"public.t": 2}, {})
+    assert not unchanged(previous, MD5, {"public.t": 2}, {OBJECTS_UNREAD: "no"})
