@@ -118,6 +118,9 @@ class Engine:
     # (a view's definition as the server prints it): across releases a difference is not
     # verified, not failed; a missing object still fails
     release_bound_objects: ClassVar[frozenset[str]] = frozenset()
+    # the systemd units its packages install (name prefixes): they keep running through a
+    # cutover while their server is dumped, so that the final dump can be taken
+    units: ClassVar[tuple[str, ...]] = ()
 
     def discover(self, servers: tuple[DatabaseServer, ...]) -> list[DatabaseServer]:
         """The inventory's servers this engine handles."""

@@ -38,6 +38,7 @@ def sql_str(value: str) -> str:
 class MySQL(Engine):
     name = "mysql"
     handles = ("mariadb", "mysql")
+    units = ("mariadb", "mysql")
     accounts = USERS
     system_databases = frozenset({"information_schema", "performance_schema", "sys", "mysql"})
     release_bound_objects = frozenset({"view", "routine", "trigger", "event", "grants",

@@ -49,6 +49,7 @@ class PostgreSQL(Engine):
     system_databases = frozenset({"template0", "template1"})
     default_owner = "postgres"
     release_bound_objects = frozenset({"view", "routine", "trigger", "extension"})
+    units = ("postgresql",)
 
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         port = _port(server)

@@ -34,6 +34,7 @@ def _check_rdb(head: bytes, tail: bytes) -> str | None:
 class Redis(Engine):
     name = "redis"
     handles = ("redis",)
+    units = ("redis-server", "redis")
     verify_area = "redis"
     per_database_coverage = False
 

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 from evacuate.engines import owner_of
+from evacuate.engines.daemons import undumped_warnings
 from evacuate.inventory import HostInventory
 from evacuate.plan.accounts import plan_accounts
 from evacuate.plan.crossing import (
@@ -115,6 +116,7 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     rules = (*manifest.rules,
              *plan_totals(manifest.files, config, roots, exclusion, other_release))
     warnings.extend(_package_warnings(source))
+    warnings.extend(PlanWarning("data-daemon", line) for line in undumped_warnings(source))
     file_bytes = sum(e.size for e in chosen if e.kind == "file" and not e.hardlink_to)
     state = plan_state(source, manifest, {e.path for e in chosen}, missing, config_texts,
                        warnings)

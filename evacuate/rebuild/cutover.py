@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from evacuate.engines import is_accounts
+from evacuate.engines import engine_for, is_accounts
 from evacuate.inventory import HostInventory, from_json
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.selection import plan_selector
@@ -24,7 +24,6 @@ from evacuate.snapshot.restore import restore_tree
 from evacuate.transport.base import Transport
 from evacuate.verify.databases import count_rows
 
-DATABASE_UNITS = ("postgresql", "mariadb", "mysql", "mongod", "redis")
 NEVER_STOPPED = ("ssh.service", "sshd.service", "systemd-", "dbus")
 
 
@@ -40,9 +39,14 @@ class CutoverResult:
 
 
 def writers(plan: RebuildPlan) -> list[str]:
-    """The source units to stop: what was started, minus sshd and the database servers."""
+    """The source units to stop: what was started, minus sshd and the database servers the
+    plan dumps (the final dumps need them up). A data daemon evacuate cannot dump (mongod,
+    slapd, a server whose engine evacuate.yml turned off) is stopped like any writer: its
+    files are copied at rest."""
+    engines = [engine_for(d.engine) for d in plan.databases]
+    running = tuple(sorted({p for e in engines if e is not None for p in e.units}))
     return [u for u in plan.services_started
-            if not u.startswith(NEVER_STOPPED) and not u.startswith(DATABASE_UNITS)]
+            if not u.startswith(NEVER_STOPPED) and not (running and u.startswith(running))]
 
 
 def _key(entry: FileEntry) -> tuple[object, ...]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evacuate.engines import engine_for
+from evacuate.engines.daemons import found_data_stores
 from evacuate.inventory.model import DatabaseServer, HostInventory
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.verify import databases, services
@@ -25,37 +26,6 @@ from evacuate.verify.files import data_roots, under
 from evacuate.verify.model import Check, Coverage, Status, not_verified
 
 NO_CHECK = "no check for this data store yet"
-
-
-@dataclass(frozen=True)
-class DataStore:
-    """A daemon that keeps data of its own, recognised by its package, unit or process;
-    its data is verified by the checks of ``area`` (none yet for most)."""
-
-    label: str
-    area: str
-    packages: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()  # unit (without .service) or process names
-
-
-DATA_STORES = (
-    DataStore("redis", "redis", ("redis-server",), ("redis-server", "redis")),
-    DataStore("valkey", "valkey", ("valkey-server",), ("valkey-server", "valkey")),
-    DataStore("keydb", "keydb", ("keydb-server",), ("keydb-server", "keydb")),
-    DataStore("mongodb", "mongodb", ("mongodb-org-server", "mongodb-server"), ("mongod",)),
-    DataStore("elasticsearch", "elasticsearch", ("elasticsearch",), ("elasticsearch",)),
-    DataStore("opensearch", "opensearch", ("opensearch",), ("opensearch",)),
-    DataStore("rabbitmq", "rabbitmq", ("rabbitmq-server",), ("rabbitmq-server", "beam.smp")),
-    DataStore("etcd", "etcd", ("etcd-server", "etcd"), ("etcd",)),
-    DataStore("influxdb", "influxdb", ("influxdb", "influxdb2"), ("influxd", "influxdb")),
-    DataStore("couchdb", "couchdb", ("couchdb",), ("couchdb",)),
-    DataStore("cassandra", "cassandra", ("cassandra",), ("cassandra",)),
-    DataStore("LDAP directory", "ldap", ("slapd",), ("slapd",)),
-    DataStore("mail", "mail", ("postfix", "exim4-daemon-light", "exim4-daemon-heavy",
-                               "dovecot-core", "dovecot-imapd", "cyrus-imapd"),
-              ("postfix", "master", "exim4", "dovecot", "cyrus-imapd")),
-)
-"""Data stores recognised on a source (documented in the README's verify section)."""
 
 
 @dataclass(frozen=True)
@@ -124,16 +94,8 @@ def _data_stores(source: HostInventory) -> list[Seen]:
         if roles:
             items.append(Seen("databases", f"{family} roles", (f"databases:{family} role *",),
                               "no check compares this server's roles"))
-    packages = {p.name for p in source.packages}
-    for store in DATA_STORES:
-        names = set(store.names)
-        ports = sorted({lst.port for lst in source.listeners
-                        if lst.process in names or lst.unit.removesuffix(".service") in names})
-        units = [s.name for s in source.services
-                 if s.name.removesuffix(".service") in names and s.enabled_state in
-                 services.ENABLED]
-        if not (ports or units or packages & set(store.packages)):
-            continue
+    for found in found_data_stores(source):
+        store, ports = found.store, found.ports
         where = f" (port {', '.join(map(str, ports))})" if ports else ""
         items.append(Seen(store.area, f"{store.label} data{where}", (f"{store.area}:*",),
                           NO_CHECK))

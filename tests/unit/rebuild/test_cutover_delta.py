@@ -34,3 +34,18 @@ def test_only_what_changed_or_what_the_target_changed_is_reloaded() -> None:
     assert asked == [["blog", "wiki"]]  # the accounts are not a database to look into
     nothing_intact = changed_dumps(before, after, lambda dumps: set())[0]
     assert [d.database for d in nothing_intact] == ["shop", "blog", "wiki"]
+
+
+def test_the_cutover_stops_every_writer_but_the_servers_it_dumps() -> None:
+    from evacuate.plan.model import DatabasePlan, RebuildPlan
+    from evacuate.rebuild.cutover import writers
+
+    plan = RebuildPlan.__new__(RebuildPlan)
+    object.__setattr__(plan, "services_started", (
+        "nginx.service", "postgresql@15-main.service", "mariadb.service", "mongod.service",
+        "slapd.service", "redis-server.service", "ssh.service"))
+    object.__setattr__(plan, "databases", (DatabasePlan("postgresql", "shop", 1, 1),
+                                           DatabasePlan("redis", "*", 1, 0)))
+    # mariadb is copied as files here (evacuate.yml: mysql: false): stopped, at rest
+    assert writers(plan) == ["nginx.service", "mariadb.service", "mongod.service",
+                             "slapd.service"]
