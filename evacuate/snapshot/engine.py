@@ -116,6 +116,28 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
                         exclusion=exclusion)
 
 
+def choosers(exclusion: Exclusion, tally: Tally) -> tuple[Callable[[ScannedEntry], bool],
+                                                      Callable[[ScannedEntry], None]]:
+    """``choose`` and ``on_parent`` for files.scan_tree: each listed entry is classified
+    and counted in ``tally``; a directory kept on the way to carried entries moves to
+    the PARENTS rule."""
+
+    def choose(entry: ScannedEntry) -> bool:
+        name = entry.name
+        link = encode_path(entry.link_target) if entry.link_target is not None else None
+        rule = exclusion.classify(name, link, entry.kind)
+        tally.add(rule, name, entry.kind, entry.size)
+        return rule.carried
+
+    def parent(entry: ScannedEntry) -> None:  # a directory on the way to carried entries
+        name = entry.name
+        link = encode_path(entry.link_target) if entry.link_target is not None else None
+        tally.move(exclusion.classify(name, link, entry.kind), PARENTS, name, entry.kind,
+                   entry.size)
+
+    return choose, parent
+
+
 def source_packages_files(transport: Transport) -> tuple[set[str], list[str]]:
     """The package database's files (streamed line by line) and the swap files, from the
     host."""
@@ -155,19 +177,7 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     owned, swaps = source_packages_files(transport)
     plan = plan_snapshot(inventory, request, owned, swaps)
     tally = Tally()
-
-    def choose(entry: ScannedEntry) -> bool:
-        name = entry.name
-        link = encode_path(entry.link_target) if entry.link_target is not None else None
-        rule = plan.exclusion.classify(name, link, entry.kind)
-        tally.add(rule, name, entry.kind, entry.size)
-        return rule.carried
-
-    def parent(entry: ScannedEntry) -> None:  # a directory on the way to carried entries
-        name = entry.name
-        link = encode_path(entry.link_target) if entry.link_target is not None else None
-        tally.move(plan.exclusion.classify(name, link, entry.kind), PARENTS, name, entry.kind,
-                   entry.size)
+    choose, parent = choosers(plan.exclusion, tally)
 
     previous = repo.latest(request.host)
     prior = {e.path: e for e in previous.files} if previous else None

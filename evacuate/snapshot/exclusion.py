@@ -213,7 +213,11 @@ class Exclusion:
 
 
 def _outer_group(match: re.Match[str]) -> str:
-    """The rule group that matched (fnmatch's own named groups are inside it)."""
+    """The rule group that matched (fnmatch's own named groups are inside it, so the rule
+    group closes last: lastgroup names it)."""
+    last = match.lastgroup
+    if last is not None and last.startswith("rule"):
+        return last
     return next(name for name, value in match.groupdict().items()
                 if value is not None and name.startswith("rule"))
 
@@ -247,6 +251,7 @@ class Tally:
         self._totals: dict[tuple[str, bool, str], list[int]] = {}
         self._rules: dict[tuple[str, bool, str], Rule] = {}
         self._examples: dict[tuple[str, bool, str], list[str]] = {}
+        self._under: dict[tuple[str, bool, str], tuple[str, ...]] = {}  # examples + "/"
 
     def add(self, rule: Rule, path: str, kind: str, size: int) -> None:
         key = (rule.name, rule.carried, rule.reason)
@@ -255,6 +260,7 @@ class Tally:
             counts = self._totals[key] = [0, 0, 0]
             self._rules[key] = rule
             self._examples[key] = []
+            self._under[key] = ()
         counts[0] += 1
         if kind == "file":
             counts[1] += 1
@@ -262,10 +268,11 @@ class Tally:
         examples = self._examples[key]
         if len(examples) >= self.MAX_EXAMPLES and path.count("/") >= examples[-1].count("/"):
             return  # no shallower than the examples kept (the common case: cheap)
-        if not any(path.startswith(e.rstrip("/") + "/") for e in examples):
+        if not path.startswith(self._under[key]):
             examples.append(path)
             examples.sort(key=lambda p: (p.count("/"), p))
             del examples[self.MAX_EXAMPLES:]
+            self._under[key] = tuple(e.rstrip("/") + "/" for e in examples)
 
     def move(self, old: Rule, new: Rule, path: str, kind: str, size: int) -> None:
         """Count an entry ``old`` decided under ``new`` instead (its examples stay)."""

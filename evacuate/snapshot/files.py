@@ -21,7 +21,7 @@ import os
 import tarfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 
 from evacuate.errors import RemoteCommandError
 from evacuate.snapshot.manifest import FileEntry
@@ -68,14 +68,30 @@ def _unchanged(previous: FileEntry | None, scanned: ScannedEntry) -> bool:
             and previous.inode == scanned.inode)
 
 
+_ENTRY_DEFAULTS = {f.name: f.default for f in fields(FileEntry) if f.default is not MISSING}
+_new = object.__new__
+_ENTRY_FIELDS = frozenset(f.name for f in fields(FileEntry))
+
+
 def _entry(scanned: ScannedEntry, **extra: object) -> FileEntry:
-    return FileEntry(
-        path=scanned.name, kind=scanned.kind, mode=scanned.mode, uid=scanned.uid,
-        gid=scanned.gid, user=scanned.user, group=scanned.group, mtime=scanned.mtime,
-        size=scanned.size if scanned.kind == "file" else 0, ctime=scanned.ctime,
-        inode=scanned.inode, sparse=scanned.sparse,
-        link_target=encode_path(scanned.link_target) if scanned.link_target is not None else None,
-        **extra)  # type: ignore[arg-type]
+    """The manifest entry of ``scanned``: FileEntry(...) with these fields, made without
+    the frozen dataclass's per-field setattr (millions of entries; no __post_init__)."""
+    entry = _new(FileEntry)
+    values = entry.__dict__
+    values.update(_ENTRY_DEFAULTS)
+    values.update({
+        "path": scanned.name, "kind": scanned.kind, "mode": scanned.mode, "uid": scanned.uid,
+        "gid": scanned.gid, "user": scanned.user, "group": scanned.group,
+        "mtime": scanned.mtime, "size": scanned.size if scanned.kind == "file" else 0,
+        "ctime": scanned.ctime, "inode": scanned.inode, "sparse": scanned.sparse,
+        "link_target": (encode_path(scanned.link_target)
+                        if scanned.link_target is not None else None)})
+    if extra:
+        unknown = set(extra) - set(_ENTRY_FIELDS)
+        if unknown:
+            raise TypeError(f"FileEntry has no field {sorted(unknown)}")
+        values.update(extra)
+    return entry
 
 
 def scan_tree(transport: Transport, roots: Sequence[str], excludes: Iterable[str],
@@ -86,32 +102,10 @@ def scan_tree(transport: Transport, roots: Sequence[str], excludes: Iterable[str
     arrive); keep those ``choose`` accepts (all without it), and with ``on_parent`` (told
     of each) the directories above them that it did not. Return them and find's
     complaints (files vanishing or unreadable while listed are warnings, not failures)."""
-    kept: list[ScannedEntry] = []
-    seen = 0
-    # the directories above the current entry that were not kept: find lists depth first,
-    # so a kept entry's ancestors are here, and are kept with it (their mode and owner)
-    above: list[tuple[ScannedEntry, bool]] = []
     with transport.open_process(scan_command(roots, excludes)) as proc:
         proc.stdin.close()
         try:
-            for entry in stream_scan(proc.stdout):
-                seen += 1
-                if choose is None:
-                    kept.append(entry)
-                    continue
-                while above and not _is_below(entry.path, above[-1][0].path):
-                    above.pop()
-                keep = choose(entry)
-                if keep:
-                    for index, (parent, done) in enumerate(above):
-                        if not done:
-                            above[index] = (parent, True)
-                            if parent.path != b"/" and on_parent is not None:
-                                on_parent(parent)
-                                kept.append(parent)
-                    kept.append(entry)
-                if entry.kind == "dir":
-                    above.append((entry, keep))
+            kept, seen = select_scanned(stream_scan(proc.stdout), choose, on_parent)
         except ValueError as bad:
             raise RemoteCommandError(f"{transport.name}: unreadable file listing: {bad}") from None
         status = proc.wait(timeout=timeout)
@@ -121,6 +115,38 @@ def scan_tree(transport: Transport, roots: Sequence[str], excludes: Iterable[str
             f"{transport.name}: listing {', '.join(roots)} failed (exit {status}): "
             f"{complaints[-1] if complaints else 'no output'}", exit_status=status)
     return kept, complaints
+
+
+def select_scanned(entries: Iterable[ScannedEntry],
+                   choose: Callable[[ScannedEntry], bool] | None = None,
+                   on_parent: Callable[[ScannedEntry], None] | None = None,
+                   ) -> tuple[list[ScannedEntry], int]:
+    """The entries ``choose`` keeps (all without it), each preceded by the directories above
+    it that it did not keep (``on_parent`` is told of those); and how many there were."""
+    kept: list[ScannedEntry] = []
+    seen = 0
+    # the directories above the current entry that were not kept: find lists depth first,
+    # so a kept entry's ancestors are here, and are kept with it (their mode and owner)
+    above: list[tuple[ScannedEntry, bool]] = []
+    for entry in entries:
+        seen += 1
+        if choose is None:
+            kept.append(entry)
+            continue
+        while above and not _is_below(entry.path, above[-1][0].path):
+            above.pop()
+        keep = choose(entry)
+        if keep:
+            for index, (parent, done) in enumerate(above):
+                if not done:
+                    above[index] = (parent, True)
+                    if parent.path != b"/" and on_parent is not None:
+                        on_parent(parent)
+                        kept.append(parent)
+            kept.append(entry)
+        if entry.kind == "dir":
+            above.append((entry, keep))
+    return kept, seen
 
 
 def _is_below(path: bytes, directory: bytes) -> bool:

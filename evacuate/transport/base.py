@@ -1,7 +1,7 @@
 """The transport seam: how evacuate runs commands on, and streams data to and from, a host.
 
 Everything above this package talks to hosts only through :class:`Transport`.
-Implementations: :mod:`evacuate.transport.ssh` (paramiko, the only importer of it)
+Implementations: :mod:`evacuate.transport.ssh` (paramiko, through sshlib)
 and :mod:`evacuate.transport.local` (subprocess, for the controller itself and
 for a rescued disk mounted locally).
 """

@@ -2,7 +2,7 @@
 streams behind :class:`~evacuate.transport.base.RemoteProcess`.
 
 The channel is described structurally (:class:`Channel`, which paramiko's channel
-satisfies), so this module does not import paramiko; :mod:`evacuate.transport.ssh`
+satisfies), so this module does not know paramiko; :mod:`evacuate.transport.ssh`
 creates the channels and supplies what needs the connection (exit status, kill).
 """
 

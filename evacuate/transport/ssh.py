@@ -1,4 +1,4 @@
-"""SSH transport on paramiko (the only module of evacuate that imports it).
+"""SSH transport on paramiko (through :mod:`evacuate.transport.sshlib`, its only importer).
 
 Contract, beyond :class:`~evacuate.transport.base.Transport`:
 
@@ -33,8 +33,6 @@ import threading
 import time
 from pathlib import Path
 
-import paramiko
-
 from evacuate.errors import (
     AuthenticationFailed,
     ConfigError,
@@ -44,6 +42,7 @@ from evacuate.errors import (
     RemoteTimeout,
     UsageError,
 )
+from evacuate.transport import sshlib
 from evacuate.transport.base import Command, CommandResult, RemoteProcess, Transport, render_command
 from evacuate.transport.channel import ChannelProcess, collect_output
 from evacuate.transport.known_hosts import (
@@ -65,7 +64,6 @@ DEFAULT_IDENTITIES = ("id_ed25519", "id_ecdsa", "id_rsa")
 KILL_GRACE = 1.0
 """Seconds past a run() timeout after which the host itself kills the command."""
 GLOBAL_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
-_SSH_ERRORS = (paramiko.SSHException, EOFError, OSError)
 
 
 class SSHTransport(SudoBecome, SFTPFiles, Transport):
@@ -105,8 +103,8 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
         self._sudo = self.become and self.user != "root"
         self._become_password = options.become_password
         self._sudo_prefix: str | None = None  # decided on the first command, see _sudo_mode
-        self._transport: paramiko.Transport | None = None
-        self._sftp: paramiko.SFTPClient | None = None
+        self._transport: sshlib.Connection | None = None
+        self._sftp: sshlib.SFTPClient | None = None
         self._lock = threading.Lock()
 
     # -- connection ---------------------------------------------------------------------
@@ -116,7 +114,7 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
         self._connected()
         return self
 
-    def _connected(self) -> paramiko.Transport:
+    def _connected(self) -> sshlib.Connection:
         with self._lock:
             if self._transport is not None and self._transport.is_active():
                 return self._transport
@@ -124,7 +122,7 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
                 log.info("%s: connection dropped, reconnecting", self.name)
             self._drop()
             sock = self._open_socket()
-            transport = paramiko.Transport(sock)
+            transport = sshlib.open_connection(sock)
             try:
                 transport.banner_timeout = transport.auth_timeout = self.connect_timeout
                 known = self._known_keys()
@@ -133,7 +131,7 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
                     transport.start_client(timeout=self.connect_timeout)
                     # a server still booting may close the session right after the handshake
                     server_key = transport.get_remote_server_key()
-                except _SSH_ERRORS as err:
+                except sshlib.SSH_ERRORS as err:
                     raise HostUnreachable(f"{self.name}: SSH handshake failed: {_oneline(err)}",
                                           hint="is this port an SSH server?") from None
                 self._check_host_key(server_key, known)
@@ -184,7 +182,7 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
         files = [self.known_hosts] + ([GLOBAL_KNOWN_HOSTS] if self._read_global_known_hosts else [])
         return [k for path in files for k in read_known_hosts(path, self.host_key_name)]
 
-    def _check_host_key(self, key: paramiko.PKey, known: list[KnownHostKey]) -> None:
+    def _check_host_key(self, key: sshlib.PKey, known: list[KnownHostKey]) -> None:
         blob = key.asbytes()
         if not verify_host_key(self.name, self.host_key_name, blob, known, self.known_hosts,
                                trust_unknown=self.trust_unknown):
@@ -198,23 +196,23 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
                     key.get_name(), key.fingerprint, self.known_hosts)
 
     # -- authentication -----------------------------------------------------------------
-    def _authenticate(self, transport: paramiko.Transport) -> None:
+    def _authenticate(self, transport: sshlib.Connection) -> None:
         # Explicit identities go first: sshd allows few attempts (MaxAuthTries 6), and
         # an agent full of keys would use them up before the key that works.
         tried: list[str] = []
-        agent = paramiko.Agent() if self.use_agent else None
+        agent = sshlib.open_agent() if self.use_agent else None
         try:
             for label, key in self._candidate_keys(agent, tried):
                 try:
                     transport.auth_publickey(self.user, key)
-                except paramiko.BadAuthenticationType as err:
+                except sshlib.BadAuthenticationType as err:
                     raise AuthenticationFailed(
                         f"{self.name}: server does not accept public keys for {self.user!r} "
                         f"(it allows: {', '.join(err.allowed_types) or 'nothing'})") from None
-                except paramiko.AuthenticationException:
+                except sshlib.AuthenticationException:
                     tried.append(label)
                     continue
-                except _SSH_ERRORS as err:
+                except sshlib.SSH_ERRORS as err:
                     raise ConnectionLost(f"{self.name}: connection lost during authentication: "
                                          f"{_oneline(err)}") from None
                 if transport.is_authenticated():
@@ -228,11 +226,11 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
             hint=(f"add one of these public keys to ~{self.user}/.ssh/authorized_keys on the "
                   "host, or pass the right identity file"))
 
-    def _candidate_keys(self, agent: paramiko.Agent | None,
-                        tried: list[str]) -> list[tuple[str, paramiko.PKey]]:
+    def _candidate_keys(self, agent: sshlib.Agent | None,
+                        tried: list[str]) -> list[tuple[str, sshlib.PKey]]:
         """Keys to offer, labelled by path/fingerprint (never key material); keys that
         cannot be loaded are noted in ``tried`` and skipped."""
-        keys: list[tuple[str, paramiko.PKey]] = []
+        keys: list[tuple[str, sshlib.PKey]] = []
         paths = list(self.identities)
         for path in paths:
             keys.extend(_load_identity(path, tried))
@@ -240,7 +238,7 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
             try:
                 for key in agent.get_keys():
                     keys.append((f"agent key {key.get_name()} {key.fingerprint}", key))
-            except paramiko.SSHException as err:
+            except sshlib.SSHException as err:
                 tried.append(f"agent (unusable: {_oneline(err)})")
         if not self.identities_only and not paths:
             for name in DEFAULT_IDENTITIES:
@@ -265,14 +263,14 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
                  f'{limit} sh -c "$1"; else exec sh -c "$1"; fi')
         return f"exec {sudo}sh -c {shlex.quote(guard)} sh {shlex.quote(line)}"
 
-    def _channel(self, line: str, timeout: float | None = None) -> paramiko.Channel:
+    def _channel(self, line: str, timeout: float | None = None) -> sshlib.Channel:
         remote = self._remote_line(line, timeout)
         transport = self._connected()
         try:
             chan = transport.open_session(timeout=self.connect_timeout)
             chan.exec_command(remote)
             self._send_become_password(chan)
-        except _SSH_ERRORS as err:
+        except sshlib.SSH_ERRORS as err:
             raise ConnectionLost(f"{self.name}: cannot start a command: {_oneline(err)}") from None
         return chan
 
@@ -302,7 +300,7 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
                                duration=time.monotonic() - started)
         return result.check() if check else result
 
-    def _exit_status(self, chan: paramiko.Channel, line: str) -> int:
+    def _exit_status(self, chan: sshlib.Channel, line: str) -> int:
         if chan.exit_status != -1:
             return chan.exit_status
         if self._transport is None or not self._transport.is_active():
@@ -335,50 +333,40 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
             self._drop()
 
 
-def _signal(chan: paramiko.Channel, name: str) -> None:
+def _signal(chan: sshlib.Channel, name: str) -> None:
     """Best effort: ask sshd to send signal ``name`` to the command's process group
     (OpenSSH ≥ 7.9, and not for root logins, which it runs without privilege
-    separation); paramiko has no public API for this channel request."""
+    separation)."""
     try:
-        message = paramiko.Message()
-        message.add_byte(paramiko.common.cMSG_CHANNEL_REQUEST)
-        message.add_int(chan.remote_chanid)
-        message.add_string("signal")
-        message.add_boolean(False)
-        message.add_string(name)
-        send = chan.get_transport()._send_user_message  # type: ignore[attr-defined]
-        send(message)
+        sshlib.send_signal(chan, name)
     except Exception:  # a dead connection has nothing left to signal
         log.debug("could not send signal %s", name, exc_info=True)
 
 
-def _load_ssh_config(path: Path | None) -> paramiko.SSHConfig:
+def _load_ssh_config(path: Path | None) -> sshlib.SSHConfig:
     target = path or Path.home() / ".ssh" / "config"
     if path is None and not target.exists():
-        return paramiko.SSHConfig()
+        return sshlib.empty_ssh_config()
     try:
-        return paramiko.SSHConfig.from_path(str(target))
+        return sshlib.read_ssh_config(target)
     except OSError as err:
         raise ConfigError(f"cannot read ssh config {target}: {err.strerror}") from None
-    except Exception as err:  # paramiko.ConfigParseError and friends
+    except Exception as err:  # paramiko's ConfigParseError and friends
         raise ConfigError(f"invalid ssh config {target}: {_oneline(err)}") from None
 
 
-def _prefer_key_types(transport: paramiko.Transport, known_types: list[str]) -> None:
+def _prefer_key_types(transport: sshlib.Connection, known_types: list[str]) -> None:
     """Negotiate a host key type we already know, as OpenSSH does; otherwise a host
     with several keys could present one we have never seen and look 'changed'."""
     wanted = [t for k in known_types
               for t in (("rsa-sha2-512", "rsa-sha2-256") if k == "ssh-rsa" else (k,))]
-    options = transport.get_security_options()
-    current = list(options.key_types)
-    first = [t for t in dict.fromkeys(wanted) if t in current]
-    options.key_types = first + [t for t in current if t not in first]
+    sshlib.prefer_key_types(transport, wanted)
 
 
-def _load_identity(path: Path, tried: list[str]) -> list[tuple[str, paramiko.PKey]]:
+def _load_identity(path: Path, tried: list[str]) -> list[tuple[str, sshlib.PKey]]:
     try:
-        key = paramiko.PKey.from_path(path)
-    except paramiko.PasswordRequiredException:
+        key = sshlib.load_private_key(path)
+    except sshlib.PasswordRequiredException:
         tried.append(f"{path} (passphrase-protected, skipped: load it into ssh-agent)")
         return []
     except FileNotFoundError:

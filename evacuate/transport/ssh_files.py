@@ -1,6 +1,6 @@
 """Files to and from a host over SSH: SFTP as the login user, or a stream through
 ``sudo -n`` when the transport becomes root (the SFTP server runs as the login user).
-Part of the SSH transport (see ssh.py); paramiko is used only by ssh*.py."""
+Part of the SSH transport (see ssh.py); paramiko is reached through sshlib.py."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import paramiko
-
 from evacuate.errors import ConnectionLost, RemoteCommandError, TransportError
 from evacuate.transport.base import RemoteProcess, render_command
 from evacuate.transport.channel import CHUNK
-
-_SSH_ERRORS = (paramiko.SSHException, EOFError, OSError)
+from evacuate.transport.sshlib import SSH_ERRORS, Connection, SFTPClient, open_sftp
 
 
 class SFTPFiles:
@@ -24,23 +21,23 @@ class SFTPFiles:
 
     name: str
     _sudo: bool
-    _sftp: paramiko.SFTPClient | None
-    _transport: paramiko.Transport | None
+    _sftp: SFTPClient | None
+    _transport: Connection | None
 
-    def _connected(self) -> paramiko.Transport:
+    def _connected(self) -> Connection:
         raise NotImplementedError
 
     def open_process(self, command: Any) -> RemoteProcess:
         raise NotImplementedError
 
     # -- files --------------------------------------------------------------------------
-    def _sftp_client(self) -> paramiko.SFTPClient:
+    def _sftp_client(self) -> SFTPClient:
         transport = self._connected()
         if self._sftp is None or self._sftp.get_channel() is None or \
                 self._sftp.get_channel().closed:  # type: ignore[union-attr]
             try:
-                self._sftp = paramiko.SFTPClient.from_transport(transport)
-            except _SSH_ERRORS as err:
+                self._sftp = open_sftp(transport)
+            except SSH_ERRORS as err:
                 raise ConnectionLost(f"{self.name}: cannot open SFTP: {_oneline(err)}") from None
         assert self._sftp is not None
         return self._sftp
@@ -85,7 +82,7 @@ class SFTPFiles:
             yield
         except TransportError:
             raise
-        except _SSH_ERRORS as err:
+        except SSH_ERRORS as err:
             if self._transport is None or not self._transport.is_active():
                 raise ConnectionLost(f"{self.name}: connection lost during SFTP {verb} of "
                                      f"{remote}") from None

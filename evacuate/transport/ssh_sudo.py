@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import shlex
 
-import paramiko
-
 from evacuate.errors import AuthenticationFailed, ConnectionLost
+from evacuate.transport.sshlib import SSH_ERRORS, Channel, Connection
 
 SUDO_NOPASSWD = "sudo -n -- "
 SUDO_PASSWORD = "sudo -S -k -p '' -- "
-_SSH_ERRORS = (paramiko.SSHException, EOFError, OSError)
 
 
 class SudoBecome:
@@ -25,7 +23,7 @@ class SudoBecome:
     _become_password: str | None
     _sudo_prefix: str | None
 
-    def _connected(self) -> paramiko.Transport:
+    def _connected(self) -> Connection:
         raise NotImplementedError
 
     def _sudo_mode(self) -> str:
@@ -46,7 +44,7 @@ class SudoBecome:
         self._sudo_prefix = SUDO_PASSWORD
         return self._sudo_prefix
 
-    def _send_become_password(self, chan: paramiko.Channel) -> None:
+    def _send_become_password(self, chan: Channel) -> None:
         """Feed the password to a command just started under ``sudo -S``."""
         if self._sudo_prefix == SUDO_PASSWORD:
             assert self._become_password is not None
@@ -67,6 +65,6 @@ class SudoBecome:
                 return chan.exit_status
             finally:
                 chan.close()
-        except (*_SSH_ERRORS, TimeoutError) as err:
+        except (*SSH_ERRORS, TimeoutError) as err:
             text = " ".join(str(err).split()) or type(err).__name__
             raise ConnectionLost(f"{self.name}: cannot check sudo: {text}") from None
