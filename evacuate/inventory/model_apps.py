@@ -114,8 +114,11 @@ class Maildir:
 @dataclass(frozen=True)
 class MailServer:
     """Mailboxes on disk and what the MTA answers: Postfix's ``smtp_banner`` (expanded,
-    without the 220 code) and ``queued`` messages in its queue (None: no Postfix)."""
+    without the 220 code) and ``queued`` messages in its queue (None: no Postfix);
+    ``chroot_copies``: the files Postfix's start copies into its queue directory's chroot
+    from the host's own (``<queue_directory>/etc/hosts`` from ``/etc/hosts``)."""
 
     maildirs: tuple[Maildir, ...] = ()
     smtp_banner: str = ""
     queued: int | None = None
+    chroot_copies: tuple[str, ...] = ()

@@ -222,9 +222,12 @@ def _activate_step(run: StepRun, step: Step, _index: int) -> str:
 
         # a socket is never restarted under its running service (systemd refuses)
         running = [u for u in plan.services_started if exists(u) and not u.endswith(".socket")]
-        if running:  # units already running (started by their packages) load the restored config
-            target.run(["sh", "-c", 'systemctl daemon-reload; systemctl try-reload-or-restart '
-                        '"$@"', "reload", *running], timeout=300, check=True)
+        # units already running (started by their packages, before the files step restored
+        # their config) restart: a reload does not rebind what the config names (opendkim's
+        # Socket, a daemon's listening address); try-restart leaves a stopped unit alone
+        if running:
+            target.run(["sh", "-c", 'systemctl daemon-reload; systemctl try-restart "$@"',
+                        "restart", *running], timeout=300, check=True)
     for key, units in (("evacuate_services_enabled", plan.services_enabled),
                        ("evacuate_services_started", plan.services_started)):
         extravars[key] = [u for u in units if exists(u)]

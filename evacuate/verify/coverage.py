@@ -107,14 +107,17 @@ def _data_trees(source: HostInventory, manifest: SnapshotManifest) -> list[Seen]
     items = []
     for candidate in source.data_candidates:
         path = candidate.path
-        if candidate.kind == "database":
-            servers = [s for s in source.databases if s.data_dir and under(s.data_dir, path)]
+        # a database engine's data directory (by its kind, or because the inventory found
+        # an engine keeping its data there: redis's dir) is covered by that engine's checks
+        servers = [s for s in source.databases if s.data_dir and under(s.data_dir, path)]
+        covering = [r for r in roots if under(path, r) or under(r, path)]
+        if candidate.kind == "database" or servers:
             covered = tuple(c for s in servers for _db, pair in _database_prefixes(s)
                             for c in pair) or ("databases:*",)
-            items.append(Seen("data", path, covered, "a database engine's data directory, "
-                              "carried by its dumps, and no dump of it was checked"))
+            items.append(Seen("data", path, (*covered, *(f"data:{r}" for r in covering)),
+                              "a database engine's data directory, carried by its dumps, "
+                              "and no dump of it was checked"))
             continue
-        covering = [r for r in roots if under(path, r) or under(r, path)]
         items.append(Seen("data", path, tuple(f"data:{r}" for r in covering),
                           "not in the snapshot: this data tree was not carried"))
     return items

@@ -162,7 +162,9 @@ def verify_against_snapshot(
             found = files.read_target_files(target, manifest, hash_paths)
             return (files.compare_config_files(source, manifest, found, crossing)
                     + files.compare_data_trees(manifest, found, sampled, crossing=crossing,
-                                               own=accounts.own_homes(source, target_inventory)))
+                                               own=accounts.own_homes(source, target_inventory),
+                                               generated=(*source.mail.chroot_copies,
+                                                          *target_inventory.mail.chroot_copies)))
         checks += _guarded("data", file_checks)
 
     show("databases")

@@ -231,20 +231,25 @@ def _entry_problems(want: FileEntry, have: ScannedEntry, want_sha: str | None,
 
 def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled: set[str],
                        listed: int = MAX_LISTED, crossing: Crossing | None = None,
-                       own: Sequence[str] = ()) -> list[Check]:
+                       own: Sequence[str] = (), generated: Sequence[str] = ()) -> list[Check]:
     """Per data root: one check of file count and total size, one check per differing
     entry (missing, extra, type, mode, owner, size, link target, content of sampled files)
     up to ``listed`` per root, and one for the rest. Across releases, directories the new
     versions' packages make (/usr/local/lib/python3.11) are not extras, and neither is
-    what is in or under ``own`` (the homes of the target's own accounts): listed."""
+    what is in or under ``own`` (the homes of the target's own accounts): listed. What
+    each host generates itself (``generated``: Postfix's chroot copies of /etc/hosts) and
+    sockets (runtime state, recreated by their services) are not data: not compared."""
     hashes = content_hashes(manifest)
+    made = set(generated)
     checks = []
     for root in data_roots(manifest):
         # what a rebuild deliberately does not restore (the operator's own access) is not
         # compared: see evacuate.plan.selection.DATA_DENY
-        want = [e for e in manifest.files if under(e.path, root) and not not_restored(e.path)]
+        want = [e for e in manifest.files if under(e.path, root) and not not_restored(e.path)
+                and e.path not in made and e.kind != "socket"]
         have = {p: e for p, e in target.entries.items()
-                if under(p, root) and not not_restored(p)}
+                if under(p, root) and not not_restored(p) and p not in made
+                and e.kind != "socket"}
         # across releases, what the new versions' packages made (postgresql 15's cluster,
         # python3.11's directories) is the target's own: listed, not compared
         known = {e.path for e in want}

@@ -55,6 +55,7 @@ def mailbox_names(paths: dict[str, tuple[str, int]]) -> list[Maildir]:
 def parse(text: str) -> MailServer:
     paths: dict[str, tuple[str, int]] = {}
     banner, queued = "", None
+    copies: list[str] = []
     for part in split_parts(text):
         if part.kind == "maildir":
             owner, _, count = part.args.partition(" ")
@@ -65,7 +66,10 @@ def parse(text: str) -> MailServer:
             banner = part.text.strip()
         elif part.kind == "postfix-queue" and part.text.strip().isdigit():
             queued = int(part.text.strip())
-    return MailServer(maildirs=tuple(mailbox_names(paths)), smtp_banner=banner, queued=queued)
+        elif part.kind == "postfix-chroot":
+            copies += [line for line in part.text.splitlines() if line.startswith("/")]
+    return MailServer(maildirs=tuple(mailbox_names(paths)), smtp_banner=banner, queued=queued,
+                      chroot_copies=tuple(sorted(copies)))
 
 
 FACT = Fact(name="mail", script=snippet("mail"), parse=parse, default=MailServer, timeout=60)

@@ -218,3 +218,17 @@ def test_the_cli_exits_1_on_not_verified_only_with_strict(tmp_path: Path,
     base = ["verify", "a.example", "b.example", "--state-dir", str(tmp_path / "s")]
     assert run_cli(base) == 0
     assert run_cli([*base, "--strict"]) == 1
+
+
+def test_a_database_directory_outside_the_usual_places_is_covered_by_its_engines_checks() -> None:
+    """redis keeps its data in /var/lib/redis, a plain state directory by its path: the
+    inventory's redis server says it is redis's, so redis's checks cover it."""
+    source = busy_source()
+    source = replace(source, databases=(*source.databases,
+                                        DatabaseServer("redis", "7.0", "/var/lib/redis", 6379)),
+                     data_candidates=(*source.data_candidates,
+                                      DataCandidate("/var/lib/redis", "state")))
+    checks = checks_of_an_identical_target(source)
+    assert "data:/var/lib/redis" in unverified(source, checks)
+    assert "data:/var/lib/redis" not in unverified(
+        source, [*checks, passed("redis", "db0", "1000 keys")])

@@ -37,13 +37,17 @@ def test_the_fact_names_maildir_folders_and_reads_the_queue() -> None:
             "@@-- maildir anna 1@@\n/home/anna/Maildir/.Entw&APw-rfe\n"
             "@@-- maildir root 2@@\n/srv/backup/.old\n"
             "@@-- postfix-banner@@\nmail.example.test ESMTP Postfix (Debian/GNU)\n"
-            "@@-- postfix-queue@@\n       1\n")
+            "@@-- postfix-queue@@\n       1\n"
+            "@@-- postfix-chroot /var/spool/postfix@@\n/var/spool/postfix/etc/hosts\n"
+            "/var/spool/postfix/lib/x86_64-linux-gnu/libnss_files.so.2\n")
     mail = parse(text)
     assert [(m.owner, m.mailbox, m.messages) for m in mail.maildirs] == [
         ("anna", "INBOX", 4), ("anna", "Archive", 3), ("anna", "Entwürfe", 1),
         ("root", "INBOX", 2)]  # a dot folder outside any Maildir is a Maildir of its own
     assert mail.smtp_banner == "mail.example.test ESMTP Postfix (Debian/GNU)"
     assert mail.queued == 1
+    assert mail.chroot_copies == ("/var/spool/postfix/etc/hosts",
+                                  "/var/spool/postfix/lib/x86_64-linux-gnu/libnss_files.so.2")
     assert parse("") == MailServer()
 
 

@@ -24,5 +24,14 @@ if evac_has postconf && [ -f /etc/postfix/main.cf ]; then
   for q in maildrop incoming active deferred hold; do
     if [ -d "$spool/$q" ]; then find "$spool/$q" -type f 2>/dev/null; fi
   done | wc -l
+  # the copies Postfix's start makes for its chroot ($spool/etc/hosts from /etc/hosts,
+  # $spool/lib/... from /lib/...): generated on each host, not data
+  evac_part postfix-chroot "$spool"
+  for d in etc lib usr; do
+    [ -d "$spool/$d" ] || continue
+    find "$spool/$d" -xdev \( -type f -o -type l \) 2>/dev/null | while IFS= read -r copy; do
+      [ -e "/${copy#"$spool"/}" ] && printf '%s\n' "$copy"
+    done
+  done
 fi
 :
