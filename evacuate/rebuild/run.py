@@ -22,7 +22,7 @@ from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.hoststate import after_files, before_files, removed_paths, with_parents
 from evacuate.rebuild.journal import Journal
 from evacuate.rebuild.pgcarry import carry_postgresql
-from evacuate.rebuild.space import check_space, explain_no_space, needed_by_root
+from evacuate.rebuild.space import check_space, explain_no_space, mount_points, needed_by_root
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import STAMP_RESTORED, restore_tree
@@ -240,10 +240,11 @@ def _activate_step(run: StepRun, step: Step, _index: int) -> str:
 def _files_step(run: StepRun, _step: Step, _index: int) -> str:
     ctx, manifest = run.ctx, run.snapshot()
     select = with_parents(manifest.files, plan_selector(ctx.plan))  # see rebuild.hoststate
-    # per tree (each may be its own file system on the target); /etc for config files
-    needed = needed_by_root((e for e in manifest.files if select(e)),
-                            (*ctx.plan.data_roots, "/etc"))
     with ctx.connect_target() as target:
+        # per tree and per mount point of the target (each may be its own file system
+        # there, under one tree: a snapshot by exclusion has the one tree /); /etc for config
+        needed = needed_by_root((e for e in manifest.files if select(e)),
+                                (*ctx.plan.data_roots, "/etc", *mount_points(target)))
         check_space(target, needed, "the files", label=ctx.plan.target)
         state_warnings = before_files(target, ctx.plan, manifest, ctx.repo.blobs)
         try:

@@ -4,6 +4,8 @@ when it runs out.
 The trees a rebuild restores may land on different file systems of the target (``/srv``
 on its own small disk, ``/`` for the rest): the bytes each tree needs are summed per
 mount point, found with one ``df -P -k`` over the trees' nearest existing directories.
+The target's own mount points count as trees too: a snapshot carried by exclusion has the
+one root ``/``, and what lands on the target's ``/srv`` must still be summed for ``/srv``.
 """
 
 from __future__ import annotations
@@ -61,6 +63,27 @@ def mounts_of(target: Transport, paths: Iterable[str]) -> dict[str, Mount]:
     result = target.run(["sh", "-c", _DF_NEAREST, "df-nearest", *wanted], timeout=60)
     mounts = parse_df(result.text) if result.ok else []
     return dict(zip(wanted, mounts, strict=True)) if len(mounts) == len(wanted) else {}
+
+
+_OCTAL = re.compile(r"\\([0-7]{3})")
+
+
+def parse_mount_points(mounts_text: str) -> list[str]:
+    """The mount points of a ``/proc/self/mounts`` text (space, tab, newline and backslash
+    in them are octal escapes there), in order, once each."""
+    points = []
+    for line in mounts_text.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[1].startswith("/"):
+            points.append(_OCTAL.sub(lambda m: chr(int(m[1], 8)), fields[1]))
+    return list(dict.fromkeys(points))
+
+
+def mount_points(target: Transport) -> list[str]:
+    """The target's mount points ([] when it cannot tell: the trees are then summed by
+    themselves alone)."""
+    result = target.run(["cat", "/proc/self/mounts"], timeout=60)
+    return parse_mount_points(result.text) if result.ok else []
 
 
 def needed_by_root(entries: Iterable[FileEntry], roots: Iterable[str]) -> dict[str, int]:

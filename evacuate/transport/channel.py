@@ -58,7 +58,7 @@ def collect_output(chan: Channel, input: bytes | None,
     if input:
         threading.Thread(target=_feed, args=(chan, input), daemon=True).start()
     else:
-        chan.shutdown_write()
+        quietly(chan.shutdown_write)
     out, err = bytearray(), bytearray()
     while not chan.closed:
         out += _drain(chan.recv_ready, chan.recv)
@@ -74,6 +74,14 @@ def collect_output(chan: Channel, input: bytes | None,
     out += _drain(chan.recv_ready, chan.recv)
     err += _drain(chan.recv_stderr_ready, chan.recv_stderr)
     return bytes(out), bytes(err), chan.exit_status_ready()
+
+
+def quietly(send: Callable[[], object]) -> None:
+    """Send what needs no answer (EOF, a close) on a channel whose connection may have
+    broken meanwhile: paramiko then raises EOFError (or OSError): the command's exit
+    status, or its absence, says what happened."""
+    with contextlib.suppress(EOFError, OSError):
+        send()
 
 
 def _feed(chan: Channel, data: bytes) -> None:
@@ -155,7 +163,7 @@ class ChannelProcess(RemoteProcess):
     def kill(self) -> None:
         if not self._chan.closed:
             self._interrupt()
-            self._chan.close()
+            quietly(self._chan.close)
         self._drain.join(timeout=5)
 
     def _read_into(self, view: memoryview) -> int:
@@ -195,8 +203,9 @@ class _ChannelWriter(io.RawIOBase):
         except TimeoutError:
             raise ConnectionLost("the host took no data for too long while streaming "
                                  "(network down?)") from None
-        except OSError as err:
-            raise BrokenPipeError(errno.EPIPE, f"remote stdin closed: {err}") from None
+        except (OSError, EOFError) as err:  # EOFError: paramiko could not send the packet
+            raise BrokenPipeError(errno.EPIPE,
+                                  f"remote stdin closed: {err or 'connection broken'}") from None
 
     def close(self) -> None:
         if not self.closed:

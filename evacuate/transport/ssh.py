@@ -44,7 +44,7 @@ from evacuate.errors import (
 )
 from evacuate.transport import sshlib
 from evacuate.transport.base import Command, CommandResult, RemoteProcess, Transport, render_command
-from evacuate.transport.channel import ChannelProcess, collect_output
+from evacuate.transport.channel import ChannelProcess, collect_output, quietly
 from evacuate.transport.known_hosts import (
     KnownHostKey,
     host_key_name,
@@ -294,7 +294,7 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
                     f"{line[:120]}", hint="raise the timeout or check why the command hangs")
             status = self._exit_status(chan, line)
         finally:
-            chan.close()
+            quietly(chan.close)
         result = CommandResult(host=self.name, command=line, exit_status=status,
                                stdout=out, stderr=err,
                                duration=time.monotonic() - started)

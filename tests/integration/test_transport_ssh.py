@@ -368,6 +368,26 @@ def test_sshd_killed_while_streaming_is_connection_lost(connect: Connect,
             proc.wait(timeout=10)
 
 
+def test_a_connection_that_breaks_under_a_stream_is_never_an_eof_error(
+        connect: Connect, fresh_sshd: SSHD) -> None:
+    """The connection's socket stops taking data while a stream is open (the keepalive
+    watchdog closing it, a network gone): writing to the command, waiting for it and
+    leaving it are transport errors or a broken pipe (paramiko's own EOFError, raised for
+    a packet it cannot send, never leaks: main would call it an internal error)."""
+    transport = connect(fresh_sshd)
+    proc = transport.open_process("cat > /dev/null")
+    raw = transport._transport
+    assert raw is not None
+    raw.sock.shutdown(socket.SHUT_WR)  # type: ignore[union-attr]
+    with pytest.raises(BrokenPipeError):
+        proc.stdin.write(b"x" * MiB)
+        proc.stdin.flush()
+    with pytest.raises(TransportError):
+        proc.wait(timeout=10)
+    proc.kill()  # what leaving ``with transport.open_process(...)`` does
+    assert transport.run("echo again", timeout=10).text == "again\n"  # a new connection
+
+
 # -- ssh config --------------------------------------------------------------------------
 def test_ssh_config_alias(sshd: SSHD, tmp_path: Path) -> None:
     config = tmp_path / "ssh_config"

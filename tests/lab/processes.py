@@ -18,12 +18,19 @@ from evacuate.lab.lab import Lab
 
 
 def leader(lab: Lab, name: str) -> int:
-    """The pid of the container's init (nspawn runs with --register=no: no machinectl)."""
-    nspawn = hosts.nspawn_pid(lab.layout(lab.host(name)))
-    assert nspawn is not None, f"{name} is not running"
-    children = Path(f"/proc/{nspawn}/task/{nspawn}/children").read_text().split()
-    assert children, f"{name}: nspawn {nspawn} has no child"
-    return int(children[0])
+    """The pid of the container's init (nspawn runs with --register=no: no machinectl):
+    the process under the lab's supervisor that is pid 1 in a pid namespace of its own
+    (the supervisor and nspawn itself live in the machine's namespaces: a command run in
+    theirs would change the machine)."""
+    supervisor = hosts.nspawn_pid(lab.layout(lab.host(name)))
+    assert supervisor is not None, f"{name} is not running"
+    for pid in descendants(supervisor):
+        status = (_read(f"/proc/{pid}/status") or b"").decode()
+        nspid = next((line.split()[1:] for line in status.splitlines()
+                      if line.startswith("NSpid:")), [])
+        if len(nspid) > 1 and nspid[-1] == "1":
+            return pid
+    raise AssertionError(f"{name}: no container init under {supervisor}")
 
 
 def in_host(lab: Lab, name: str, *command: str) -> subprocess.CompletedProcess[str]:

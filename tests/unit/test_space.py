@@ -13,9 +13,11 @@ from evacuate.rebuild.space import (
     NotEnoughSpace,
     check_space,
     explain_no_space,
+    mount_points,
     mounts_of,
     needed_by_root,
     parse_df,
+    parse_mount_points,
 )
 from evacuate.snapshot.manifest import FileEntry
 from evacuate.transport.local import LocalTransport
@@ -68,6 +70,34 @@ def test_needed_bytes_are_summed_per_root_sparse_files_in_full() -> None:
     needed = needed_by_root(entries, ["/srv/data", "/srv/data/www", "/etc", "/home"])
     assert needed == {"/srv/data": 100 + 64 * 2**20, "/srv/data/www": 5, "/etc": 7,
                       "/usr/local/bin": 3}
+
+
+# /proc/self/mounts of lab-target with a 20 MiB tmpfs on /srv (trimmed), plus a mount point
+# with a space (octal-escaped there)
+CAPTURED_MOUNTS = (
+    "overlay / overlay rw,relatime,lowerdir=/var/cache/l,upperdir=/u,workdir=/w 0 0\n"
+    "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+    "tmpfs /srv tmpfs rw,relatime,size=20480k,mode=755 0 0\n"
+    "/dev/sdb1 /mnt/my\\040disk ext4 rw,relatime 0 0\n")
+
+
+def test_parse_mount_points_from_captured_mounts() -> None:
+    assert parse_mount_points(CAPTURED_MOUNTS) == ["/", "/proc", "/srv", "/mnt/my disk"]
+    assert parse_mount_points("") == []
+
+
+def test_a_tree_by_exclusion_is_summed_per_mount_point_of_the_target() -> None:
+    """A snapshot carried by exclusion has the one tree /: the target's /srv, its own file
+    system, gets what lands under it (the 64 MiB sparse file), not /."""
+    entries = [_file("/srv/data/sparse.img", 64 * 2**20, sparse=True),
+               _file("/srv/data/a", 100), _file("/usr/local/bin/tool", 3),
+               _file("/etc/nginx/nginx.conf", 7)]
+    needed = needed_by_root(entries, ["/", "/etc", *parse_mount_points(CAPTURED_MOUNTS)])
+    assert needed == {"/srv": 64 * 2**20 + 100, "/": 3, "/etc": 7}
+
+
+def test_mount_points_of_a_real_host_hold_the_root() -> None:
+    assert "/" in mount_points(LocalTransport(name="new-host"))
 
 
 def test_check_space_names_the_target_the_mount_and_the_sizes(tmp_path: Path) -> None:
