@@ -28,8 +28,10 @@ def _in_target(lab: Lab, *command: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def plan_of_fresh_source(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh source and the plan source → target (its config returned), for every test
-    here: each run starts a new journal."""
+    here: each run starts a new journal. The target is reset before planning too: the plan
+    chooses account ids from the target it inventories, and each test gets it blank again."""
     lab.reset("lab-source")
+    lab.reset("lab-target")
     config = write_config(lab, tmp_path_factory.mktemp("target-full"))
     made = evacuate(config, "plan", "source", "--to", "target")
     assert made.returncode == 0, made.stderr[-3000:]
