@@ -2,10 +2,12 @@
 vs the floor a sysadmin would reach by hand with no checks at all, on a reset lab-target.
 Side by side, as an expert's script would: `apt-get install -y` of the same packages,
 `ssh tar | ssh tar -x` of the plan's data roots straight from host to host (through the
-controller), and the dumps of the same databases into files on the controller
+controller; the packages' state under /var/lib waits for their installation, the database
+servers' directories are not copied), and the dumps of the same databases into files on the controller
 (`pg_dumpall --globals-only`, `pg_dump -Fc`, `mariadb-dump`; one stream per database
 server). When the packages are in and the dumps taken, the loads (`psql`, `createdb` +
-`pg_restore`, `mariadb`), again one stream per database server."""
+`pg_restore`, `mariadb`), again one stream per database server, alongside the copy of
+/var/lib's roots."""
 
 from __future__ import annotations
 
@@ -94,11 +96,32 @@ def by_engine(copies: list[HandCopy]) -> list[list[HandCopy]]:
     return list(groups.values())
 
 
+DATABASE_DIRS = ("/var/lib/postgresql", "/var/lib/mysql")  # moved by dump, not copied
+
+
+def split_roots(roots: list[str]) -> tuple[list[str], list[str]]:
+    """The data roots copied alongside apt-get (data no package writes) and after it (the
+    packages' state under /var/lib, which their installation creates); the database
+    servers' directories are in neither (their databases move by dump and load)."""
+    kept = [r for r in roots if not any(r == d or r.startswith(d + "/") or d.startswith(r + "/")
+                                        for d in DATABASE_DIRS)]
+    after = [r for r in kept if r == "/var/lib" or r.startswith("/var/lib/")]
+    return [r for r in kept if r not in after], after
+
+
+def copy_roots(src: list[str], tgt: list[str], roots: list[str]) -> None:
+    """``ssh SOURCE tar -c ROOTS | ssh TARGET tar -x``, nothing when ``roots`` is empty."""
+    if roots:
+        quoted = " ".join(shlex.quote(r.lstrip("/")) for r in roots)
+        pipe([*src, f"tar -C / --sparse --one-file-system -cf - {quoted}"],
+             [*tgt, "tar -C / -xpf -"])
+
+
 def by_hand(lab: Lab, plan: dict[str, object], folder: Path) -> None:
     src, tgt = ssh_command(lab, "lab-source"), ssh_command(lab, "lab-target")
     folder.mkdir()
     packages = " ".join(shlex.quote(str(p)) for p in plan["packages"])  # type: ignore[attr-defined]
-    roots = " ".join(shlex.quote(str(r).lstrip("/")) for r in plan["data_roots"])  # type: ignore[attr-defined]
+    alongside, after = split_roots([str(r) for r in plan["data_roots"]])  # type: ignore[attr-defined]
     groups = by_engine(hand_copies(plan["databases"]))  # type: ignore[arg-type]
 
     def take(group: list[HandCopy]) -> None:
@@ -114,10 +137,10 @@ def by_hand(lab: Lab, plan: dict[str, object], folder: Path) -> None:
 
     concurrently(lambda: run([*tgt, "apt-get update -q && DEBIAN_FRONTEND=noninteractive "
                                      f"apt-get install -y -q {packages}"]),
-                 lambda: pipe([*src, f"tar -C / --sparse --one-file-system -cf - {roots}"],
-                              [*tgt, "tar -C / -xpf -"]),
+                 lambda: copy_roots(src, tgt, alongside),
                  *(lambda group=group: take(group) for group in groups))
-    concurrently(*(lambda group=group: load(group) for group in groups))
+    concurrently(lambda: copy_roots(src, tgt, after),
+                 *(lambda group=group: load(group) for group in groups))
     shutil.rmtree(folder)
 
 

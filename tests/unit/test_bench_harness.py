@@ -146,3 +146,12 @@ def test_hand_copies_load_roles_first_and_skip_what_is_not_carried() -> None:
                               "runuser -u postgres -- pg_restore -d benchpg")
     assert [[c.name for c in g] for g in by_engine(copies)] == [
         ["pg-globals.sql", "pg-benchpg.dump"], ["my-benchmy.sql"]]
+
+
+def test_by_hand_copies_package_state_after_apt_and_no_database_directory() -> None:
+    from bench.p4_run import split_roots
+
+    assert split_roots(["/home", "/srv", "/var/lib/nginx", "/var/lib/postgresql",
+                        "/var/lib/postgresql/15", "/var/lib/mysql", "/var/www"]) == (
+        ["/home", "/srv", "/var/www"], ["/var/lib/nginx"])
+    assert split_roots(["/var/lib"]) == ([], [])  # it holds the database directories
