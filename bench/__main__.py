@@ -31,7 +31,9 @@ BENCH_LAB_INDEX = 3
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--rounds", type=int, default=5, help="runs of each side per figure")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="runs of each side per figure (after one warm-up each); P4 and "
+                             "RTO run at most 2, P5 and P6 at most 3, P7 one")
     parser.add_argument("--only", nargs="*",
                         help="figure keys to run (P1 P2 P3 P3b P4 P5 P6 P7 RTO; "
                              "P3 and P3b run together)")
@@ -48,6 +50,8 @@ def main() -> int:
         "P7": p7_memory.measure, "RTO": rto.measure}
     wanted = {"P3" if k == "P3b" else k for k in args.only or ()}
     chosen = [k for k in benchmarks if not wanted or k in wanted]
+    started = harness.revision()  # the code measured is the code at the start
+    rounds = {key: harness.rounds_for(key, args.rounds) for key in chosen}
     figures: list[harness.Figure] = []
     failed: dict[str, str] = {}  # a figure that crashes is reported, the others still run
     try:
@@ -57,9 +61,9 @@ def main() -> int:
               file=sys.stderr)
         workload.seed(lab, args.size)
         for key in chosen:
-            print(f"bench: {key} ...", file=sys.stderr)
+            print(f"bench: {key} ({rounds[key]} rounds) ...", file=sys.stderr)
             try:
-                measured = benchmarks[key](lab, args.rounds)
+                measured = benchmarks[key](lab, rounds[key])
             except Exception as crash:  # keep the figures measured so far
                 traceback.print_exc()
                 failed[key] = f"{type(crash).__name__}: {crash}"[:500]
@@ -67,11 +71,15 @@ def main() -> int:
             figures.extend(measured if isinstance(measured, list) else [measured])
     finally:
         lab.down()
-    print(f"workload {workload.SIZES[args.size].describe()}, {args.rounds} rounds")
+    print(f"workload {workload.SIZES[args.size].describe()}; commit {started['commit']}"
+          f"{' (tree not clean)' if started['dirty'] else ''}")
     print(harness.report(figures))
     for key, reason in failed.items():
         print(f"{key:<6} FAILED: {reason}")
-    extra = {"workload": args.size, "rounds": args.rounds, "failed": failed}
+    ended = harness.revision()
+    extra = {**started, "workload": args.size, "rounds_asked": args.rounds,
+             "rounds": rounds, "failed": failed,
+             "commit_at_end": ended["commit"], "dirty_at_end": ended["dirty"]}
     print(f"\nresults: {harness.save(figures, extra)}")
     return 1 if failed else 0
 

@@ -11,6 +11,7 @@ import os
 import platform
 import statistics
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# The slow figures run fewer rounds than asked: each round of P4 and RTO is a whole rebuild
+# onto a reset target, P5 a cutover and revert, P6 a ten-host fleet; P7's peak RSS is not
+# timing noise, so one snapshot of each size.
+ROUND_CAPS = {"P4": 2, "RTO": 2, "P5": 3, "P6": 3, "P7": 1}
+
+
+def rounds_for(key: str, asked: int) -> int:
+    """The rounds figure ``key`` runs when ``asked`` rounds are asked for: at least one, at
+    most its cap in ROUND_CAPS."""
+    return max(1, min(asked, ROUND_CAPS.get(key, asked)))
 
 
 @dataclass
@@ -36,6 +47,11 @@ class Figure:
     limit: float | None = None  # both medians must also be <= limit (in ``unit``)
 
     @property
+    def rounds(self) -> int:
+        """The measured rounds (the warm-up not counted): the shorter side's count."""
+        return min(len(self.candidate_times), len(self.anchor_times))
+
+    @property
     def candidate_median(self) -> float:
         return statistics.median(self.candidate_times)
 
@@ -51,6 +67,33 @@ class Figure:
     def met(self) -> bool:
         within = self.limit is None or max(self.candidate_median, self.anchor_median) <= self.limit
         return self.ratio <= self.goal and within
+
+
+def spread(times: list[float]) -> tuple[float, float, float]:
+    """(min, median, max) of ``times``; raise ValueError when there are none."""
+    if not times:
+        raise ValueError("no measured rounds")
+    return min(times), statistics.median(times), max(times)
+
+
+def concurrently(*actions: Callable[[], object]) -> None:
+    """Run ``actions`` side by side (one thread each, as ``a & b & wait`` in a shell) and
+    return when all have ended; raise the first one's exception if any failed."""
+    errors: list[BaseException] = []
+
+    def guarded(action: Callable[[], object]) -> None:
+        try:
+            action()
+        except BaseException as error:  # handed to the caller below
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(a,), daemon=True) for a in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -97,31 +140,83 @@ def run(cmd: list[str], env: dict[str, str] | None = None, stdout: object = None
     return proc.stdout or b""
 
 
+def _git(folder: Path, *args: str) -> str | None:
+    """``git ARGS`` in ``folder``: its output, None when git cannot tell."""
+    try:
+        proc = subprocess.run(["git", *args], capture_output=True, text=True, check=False,
+                              cwd=folder)
+    except OSError:
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def revision(folder: Path = RESULTS.parent) -> dict[str, object]:
+    """The commit of ``folder``'s checkout (``git rev-parse HEAD``) and whether its tree had
+    changes not committed (``git status --porcelain`` not empty); None for what git cannot
+    tell."""
+    head, status = _git(folder, "rev-parse", "HEAD"), _git(folder, "status", "--porcelain")
+    return {"commit": head.strip() if head else None,
+            "dirty": None if status is None else bool(status.strip())}
+
+
 def machine() -> dict[str, object]:
-    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                         check=False).stdout.strip()
-    return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "git": rev,
+    return {"date": datetime.now(UTC).isoformat(timespec="seconds"), **revision(),
             "cpus": os.cpu_count(), "python": platform.python_version(),
             "kernel": platform.release(), "machine": platform.machine()}
 
 
+def describe_spread(times: list[float], unit: str) -> str:
+    """``min/median/max`` of ``times`` in ``unit``, e.g. ``1.20/1.31/1.50 s``."""
+    low, middle, high = spread(times)
+    return f"{low:.2f}/{middle:.2f}/{high:.2f} {unit}"
+
+
 def report(figures: list[Figure]) -> str:
+    """The table of ``figures``: medians, ratio and goal, then each side's round count and
+    min/median/max, the anchor and the note."""
     lines = [f"{'figure':<6} {'what':<48} {'evacuate':>10} {'anchor':>10} {'ratio':>7} "
              f"{'goal':>7}  met", "-" * 100]
     for f in figures:
         lines.append(f"{f.key:<6} {f.title[:48]:<48} {f.candidate_median:>9.2f}{f.unit} "
                      f"{f.anchor_median:>9.2f}{f.unit} {f.ratio:>6.2f}x {f.goal:>6.2f}x  "
                      f"{'yes' if f.met else 'NO'}")
+        lines.append(f"{'':<6} {f.rounds} round{'s' if f.rounds != 1 else ''}, min/median/max: "
+                     f"evacuate {describe_spread(f.candidate_times, f.unit)}, "
+                     f"anchor {describe_spread(f.anchor_times, f.unit)}")
         lines.append(f"{'':<6} vs {f.anchor}{' — ' + f.note if f.note else ''}")
     return "\n".join(lines)
 
 
-def save(figures: list[Figure], extra: dict[str, object] | None = None) -> Path:
-    RESULTS.mkdir(exist_ok=True)
+def figure_record(f: Figure) -> dict[str, object]:
+    """``f`` as saved in the results JSON: its fields, rounds, min/median/max of each side,
+    ratio and whether it met its goal."""
+    (c_min, c_median, c_max), (a_min, a_median, a_max) = (spread(f.candidate_times),
+                                                          spread(f.anchor_times))
+    return asdict(f) | {"rounds": f.rounds,
+                        "candidate_min": c_min, "candidate_median": c_median,
+                        "candidate_max": c_max, "anchor_min": a_min,
+                        "anchor_median": a_median, "anchor_max": a_max,
+                        "ratio": f.ratio, "met": f.met}
+
+
+def results_payload(figures: list[Figure], info: dict[str, object]) -> dict[str, object]:
+    """The results JSON document: ``info`` (machine, commit, dirty, run options) and the
+    figures."""
+    return {"machine": info, "figures": [figure_record(f) for f in figures]}
+
+
+def results_name(info: dict[str, object]) -> str:
+    """``DATE-COMMIT7[-dirty].json`` for a results document's ``info``."""
+    commit = str(info.get("commit") or "unknown")[:7]
+    dirty = "-dirty" if info.get("dirty") else ""
+    return f"{str(info['date'])[:19].replace(':', '')}-{commit}{dirty}.json"
+
+
+def save(figures: list[Figure], extra: dict[str, object] | None = None,
+         folder: Path = RESULTS) -> Path:
+    """Write the results of ``figures`` (with ``extra`` run options) under ``folder``."""
+    folder.mkdir(exist_ok=True)
     info = machine() | (extra or {})
-    path = RESULTS / f"{str(info['date'])[:19].replace(':', '')}-{info['git']}.json"
-    payload = {"machine": info, "figures": [
-        asdict(f) | {"candidate_median": f.candidate_median, "anchor_median": f.anchor_median,
-                     "ratio": f.ratio, "met": f.met} for f in figures]}
-    path.write_text(json.dumps(payload, indent=2) + "\n")
+    path = folder / results_name(info)
+    path.write_text(json.dumps(results_payload(figures, info), indent=2) + "\n")
     return path

@@ -53,7 +53,7 @@ def measure(_lab: Lab, rounds: int) -> Figure:
         names = [h.name for h in lab.spec.hosts]
         alternate(figure, lambda: _evacuate(lab, names, work / f"s{next(runs)}"),
                   lambda: _evacuate(lab, names[:1], work / f"s{next(runs)}"),
-                  max(1, min(rounds, 3)))
+                  rounds)
     finally:
         lab.down()
         shutil.rmtree(work, ignore_errors=True)

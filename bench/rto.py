@@ -48,7 +48,7 @@ def measure(lab: Lab, rounds: int) -> Figure:
                         note=f"anchor = the goal, {GOAL_SECONDS:.0f} s; lab-target reset "
                              "before each run (untimed); the source stays up (plan and run "
                              "read the snapshot, not the source)")
-        alternate(figure, restore, lambda: None, max(1, min(rounds, 2)), warmup=False,
+        alternate(figure, restore, lambda: None, rounds, warmup=False,
                   prepare_candidate=lambda: lab.reset("lab-target"))
         figure.anchor_times = [GOAL_SECONDS] * len(figure.candidate_times)
         return figure

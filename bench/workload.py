@@ -159,3 +159,13 @@ def dump_commands(dumps: list[tuple[str, str]]) -> list[tuple[str, str]]:
                         "mariadb-dump --single-transaction --routines --triggers --events "
                         f"--hex-blob --databases {shlex.quote(database)}"))
     return out
+
+
+def dump_groups(dumps: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """dump_commands of ``dumps`` in one group per engine (in first-seen order, each group
+    in the dumps' order): what a sysadmin's script runs side by side, one database server's
+    dumps one after another."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for engine, database in dumps:
+        groups.setdefault(engine, []).extend(dump_commands([(engine, database)]))
+    return list(groups.values())
