@@ -100,6 +100,9 @@ def test_full_then_incremental_snapshot_restores_exactly(
         lab: Lab, setup: tuple[SnapshotRepository, Config | None, StateDir]) -> None:
     repo, config, _state = setup
     lab.reset("lab-source")
+    # owners are restored by name: a target where an earlier test created the source's
+    # users (at other ids) would give other numbers than the source's listing
+    lab.reset("lab-target")
     full = _snapshot(lab, repo, config)
     assert full.parent is None and full.totals.reused_files == 0
     # by exclusion: the data trees, changed and unowned files, not the packages' own files

@@ -36,7 +36,9 @@ def free_port_pairs(count: int) -> list[int]:
                 for offset in (0, GRPC_OFFSET):
                     sock = socket.socket()
                     pair.append(sock)
-                    sock.bind(("127.0.0.1", random.randrange(20_000, 45_000) if offset == 0
+                    # Below the kernel's ephemeral range (32768-60999 here), so that no
+                    # outgoing connection takes a port between this check and weed's bind.
+                    sock.bind(("127.0.0.1", random.randrange(10_000, 22_000) if offset == 0
                                else int(pair[0].getsockname()[1]) + offset))
             except OSError:
                 for sock in pair:
@@ -50,6 +52,10 @@ def free_port_pairs(count: int) -> list[int]:
             sock.close()
 
 
+class PortTaken(RuntimeError):
+    """weed mini could not bind a port it was given."""
+
+
 @dataclass
 class SeaweedFS:
     """One ``weed mini`` process; ``endpoint`` is its S3 URL."""
@@ -59,6 +65,7 @@ class SeaweedFS:
     secret_key: str = field(default_factory=lambda: secrets.token_hex(20))
     ports: dict[str, int] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    log_offset: int = 0  # where this start's lines begin in the log
 
     @property
     def endpoint(self) -> str:
@@ -76,6 +83,19 @@ class SeaweedFS:
                 "AWS_SHARED_CREDENTIALS_FILE": str(self.workdir / "no-aws-credentials")}
 
     def start(self, timeout: float = 60.0) -> SeaweedFS:
+        """Start weed on ``ports`` (free ones chosen when empty); when ports were chosen
+        here and one was taken meanwhile by another process, choose again (twice)."""
+        chosen_here = not self.ports
+        for attempt in range(3):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if not chosen_here or attempt == 2:
+                    raise
+                self.ports.clear()
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout: float) -> SeaweedFS:
         if not self.ports:
             for service, port in zip(SERVICES, free_port_pairs(len(SERVICES)), strict=True):
                 self.ports[f"{service}.port"] = port
@@ -89,6 +109,7 @@ class SeaweedFS:
         # TMPDIR keeps weed's own log files in the work directory.
         env = {**os.environ, **self.env(), "TMPDIR": str(self.workdir)}
         with self.log.open("ab") as log:
+            self.log_offset = log.tell()
             self.process = subprocess.Popen(command, cwd=self.workdir, env=env,
                                             stdin=subprocess.DEVNULL, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -100,6 +121,9 @@ class SeaweedFS:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
+                said = self.log.read_bytes()[self.log_offset:]
+                if b"address already in use" in said or b"is not available" in said:
+                    raise PortTaken(f"a port of weed mini was taken; see {self.log}")
                 raise RuntimeError(f"weed mini exited with {self.process.returncode}; "
                                    f"see {self.log}")
             # Serving means: S3 answers HTTP, and a volume server has joined the master
