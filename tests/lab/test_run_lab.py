@@ -19,7 +19,6 @@ import pytest
 
 from evacuate.lab.lab import Lab
 from evacuate.transport import Transport
-from tests.lab import processes
 from tests.lab.canaries import source_canaries
 from tests.lab.source_state import Entry, changes, file_system_state
 
@@ -262,12 +261,23 @@ def _kill_run(config: Path, *args: str, when: Callable[[str], bool]) -> str:
     return "".join(lines)
 
 
-def _kill_run_while_loading(lab: Lab, config: Path, database: str) -> str:
-    """Run ``run --resume`` until the target's pg_restore of ``database`` starts: SIGSTOP
-    it there (and the shell that starts it), then let it run in slices of 10 ms, each
-    followed by a stop, until the database has its first table; SIGKILL the run while the
-    loader is stopped, then the loader: the database is left half loaded. Return the
-    run's output."""
+GATES = Path(__file__).parent / "gates"
+PAUSED = "/tmp/evacuate-gate-paused"  # written by tests/lab/gates/pg_restore
+
+
+def _kill_run_while_loading(lab: Lab, config: Path, database: str,
+                            gate_bytes: int = 16384) -> str:
+    """Run ``run --resume`` with the target's pg_restore of ``database`` gated by
+    ``tests/lab/gates/pg_restore``: the real pg_restore gets the dump's first
+    ``gate_bytes`` and then nothing more. Once the gate holds and the database has its
+    first table, SIGKILL the run, then the gated loader (a dead controller ends its loader
+    the same way: its input stops): the database is left half loaded at a known point,
+    however loaded the machine is. Return the run's output."""
+    gate = ((GATES / "pg_restore").read_text().replace("@DATABASE@", database)
+            .replace("@BYTES@", str(gate_bytes)))
+    with lab.open("lab-target") as target:
+        target.run(f"rm -f {PAUSED} && cat > /usr/local/bin/pg_restore && "
+                   "chmod 755 /usr/local/bin/pg_restore", input=gate.encode(), check=True)
     proc = subprocess.Popen([sys.executable, "-m", "evacuate", "run", "-c", str(config),
                              "--resume", "--snapshot", "latest"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -275,24 +285,23 @@ def _kill_run_while_loading(lab: Lab, config: Path, database: str) -> str:
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
     reader.start()
-    stopped: list[int] = []
-
-    def loader(process: processes.Process) -> bool:  # the shell that runs it, or it
-        words = b" ".join(process.argv)
-        return b"pg_restore" in words and f"-d {database} ".encode() in words
-
     try:
-        stopped = processes.stop_when_seen(
-            lab, "lab-target", loader,
-            lambda: proc.poll() is None and "databases done" not in "".join(lines))
-        assert stopped, f"no pg_restore of {database} seen on the target: {''.join(lines)}"
         with lab.open("lab-target") as target:
-            stopped = processes.step_until(stopped, lambda: _tables(target, database) > 0)
+            deadline = time.monotonic() + 900
+            while time.monotonic() < deadline and proc.poll() is None and not (
+                    target.run(f"test -s {PAUSED}").ok and _tables(target, database) > 0):
+                time.sleep(0.2)
+            assert proc.poll() is None, f"the run ended before the gate held: {''.join(lines)}"
+            assert _tables(target, database) > 0, "".join(lines)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+            target.run(f"pid=$(cat {PAUSED}) && pkill -KILL -P \"$pid\"; kill -KILL \"$pid\"; "
+                       f"rm -f /usr/local/bin/pg_restore {PAUSED}", check=True)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
         reader.join(timeout=10)
-        processes.wait_gone(stopped, timeout=0)  # SIGKILLed where still there
     return "".join(lines)
 
 
@@ -308,13 +317,10 @@ def _journal(config: Path) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.xfail(strict=False, reason="the target's pg_restore of shop can end before the "
-                   "test's process watch sees it on a loaded machine (seen once, 2026-12-02): "
-                   "the pause must come from the loader itself, not from polling /proc")
 def test_a_run_killed_at_each_step_resumes(lab: Lab, evacuated: tuple[Path, str]) -> None:
     """SIGKILL while the packages install, as the files restore and while a database loads
-    (its loader on the target paused by the test once the database has its first table, so
-    that the kill always lands mid-load); each --resume continues where it stopped, the half-loaded database is
+    (its loader on the target held by a gate after the dump's first bytes, once the
+    database has its first table, so that the kill always lands mid-load); each --resume continues where it stopped, the half-loaded database is
     dropped and loaded again, and the last one ends verified."""
     config, _ = evacuated
     lab.reset("lab-target")
