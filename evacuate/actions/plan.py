@@ -92,7 +92,8 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     plan = build_plan(inventory, manifest, target_inventory, target_label=target.file_label,
                       target_spec=str(target.spec), available=offer.candidates,
                       target_free_bytes=offer.free_bytes, target_names=offer.names,
-                      config_texts=read_small_files(repo, manifest, config_paths))
+                      config_texts=read_small_files(repo, manifest, config_paths),
+                      limit_rate=options.limit_rate)
     plan = replace(plan, source_spec=origin or host_source(source))
     folder = plan_dir(state, plan.name)
     hashes = password_hashes(repo, manifest, {u.name for u in plan.users})

@@ -19,6 +19,7 @@ from evacuate.cli.common import (
     IdentityOpt,
     JsonOpt,
     KnownHostsOpt,
+    LimitRateOpt,
     StateOpt,
     StoreOpt,
     make_context,
@@ -46,13 +47,13 @@ def restore(
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt, known_hosts: Path | None = KnownHostsOpt,
     identity: Path | None = IdentityOpt, accept_new: bool = AcceptNewOpt,
-    as_json: bool = JsonOpt,
+    as_json: bool = JsonOpt, limit_rate: str | None = LimitRateOpt,
 ) -> None:
     """Rebuild HOST on the new host from its snapshot alone (the source is never contacted),
     then verify against the snapshot. Prints the total time: your recovery time."""
     with json_outcome(as_json, "restore"):
         ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                           accept_new=accept_new)
+                           accept_new=accept_new, limit_rate=limit_rate)
         started = time.monotonic()
         warnings: list[str] = []
         if from_root is not None:

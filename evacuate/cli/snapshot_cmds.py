@@ -18,6 +18,7 @@ from evacuate.cli.common import (
     IdentityOpt,
     JsonOpt,
     KnownHostsOpt,
+    LimitRateOpt,
     StateOpt,
     StoreOpt,
     WithLogsOpt,
@@ -44,12 +45,12 @@ def snapshot(
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt, known_hosts: Path | None = KnownHostsOpt,
     identity: Path | None = IdentityOpt, accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt,
-    as_json: bool = JsonOpt,
+    as_json: bool = JsonOpt, limit_rate: str | None = LimitRateOpt,
 ) -> None:
     """Copy HOST's inventory, database dumps and file trees into the store (incremental:
     unchanged files are neither read again nor stored twice). Read-only on HOST."""
     ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new), logs)
+                       accept_new=accept_new, limit_rate=limit_rate), logs)
     if root is not None:
         require_root(root)  # before a store is made for it
     repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)

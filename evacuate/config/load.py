@@ -31,6 +31,7 @@ from evacuate.config.validate import problem_lines, show
 from evacuate.errors import ConfigError
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
+from evacuate.transport.throttle import RateLimit
 from evacuate.yamlio import InvalidYAML, load_document
 
 CONFIG_ENV = "EVACUATE_CONFIG"
@@ -148,4 +149,5 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             accept=tuple(AcceptedDifference(**item) for item in verify.get("accept", ())),
             imap_logins=tuple(ImapLogin(**item) for item in verify.get("imap_logins", ()))),
         lab=LabSettings(**(data.get("lab") or {})),
+        limit_rate=RateLimit.parse(data["limit_rate"]) if "limit_rate" in data else None,
     )

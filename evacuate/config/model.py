@@ -17,6 +17,7 @@ from typing import Literal
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.options import ConnectOptions
 from evacuate.transport.spec import HostSpec
+from evacuate.transport.throttle import RateLimit
 
 Detect = bool | Literal["auto"]
 
@@ -30,14 +31,15 @@ class SSHSettings:
     trust_unknown_hosts: bool = False
 
     def connect_options(self, *, known_hosts: Path | None = None, identity: Path | None = None,
-                        trust_unknown: bool = False) -> ConnectOptions:
+                        trust_unknown: bool = False,
+                        limit_rate: RateLimit | None = None) -> ConnectOptions:
         """The connection options these settings give, overridden by the explicit
-        arguments (the command line's)."""
+        arguments (the command line's); ``limit_rate``: the bandwidth limit per host."""
         return ConnectOptions(known_hosts=known_hosts or self.known_hosts,
                               identity=identity or self.identity_file,
                               ssh_config=self.config_file,
                               trust_unknown=trust_unknown or self.trust_unknown_hosts,
-                              connect_timeout=self.connect_timeout)
+                              connect_timeout=self.connect_timeout, limit_rate=limit_rate)
 
 
 @dataclass(frozen=True)
@@ -163,3 +165,4 @@ class Config:
     snapshot: SnapshotSettings = field(default_factory=SnapshotSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     lab: LabSettings = field(default_factory=LabSettings)
+    limit_rate: RateLimit | None = None  # per host, every stream (transport.throttle)

@@ -19,6 +19,7 @@ from evacuate.config.parse import parse_duration
 from evacuate.errors import ConfigError, UsageError
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
+from evacuate.transport.throttle import RateLimit
 from evacuate.yamlio import load as load_yaml
 
 Problem = tuple[str, str]  # (dotted path, message)
@@ -167,6 +168,11 @@ def _semantic_problems(data: dict[Any, Any]) -> Iterator[Problem]:
                 yield "snapshot.max_age", "must be longer than zero"
         except ValueError as bad:
             yield "snapshot.max_age", str(bad)
+    if isinstance(rate := data.get("limit_rate"), str):
+        try:
+            RateLimit.parse(rate)
+        except ValueError as bad:
+            yield "limit_rate", str(bad)
     store = _mapping(data.get("store"))
     if isinstance(url := store.get("url"), str):
         try:
