@@ -58,7 +58,7 @@ def test_rates_parse_like_curls(text: str, rate: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "fast", "-1M", "10 T", "0", "0.1", "1M2", "M"])
 def test_bad_rates_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="rate|byte"):
+    with pytest.raises(ValueError, match=r"rate|byte"):
         RateLimit.parse(text)
 
 
