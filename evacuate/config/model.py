@@ -147,6 +147,37 @@ class VerifySettings:
     imap_logins: tuple[ImapLogin, ...] = ()
 
 
+HookEvent = Literal["before_snapshot", "after_snapshot", "before_cutover", "after_cutover",
+                   "after_run"]
+HOOK_EVENTS: tuple[HookEvent, ...] = ("before_snapshot", "after_snapshot", "before_cutover",
+                                      "after_cutover", "after_run")
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A command evacuate.yml runs at an event: on the controller, or (``on: source``,
+    the one exception to read-only) on the source."""
+
+    run: str
+    on: Literal["controller", "source"] = "controller"
+    timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class HookSettings:
+    """evacuate.yml's ``hooks``: the commands of each event, in order."""
+
+    before_snapshot: tuple[Hook, ...] = ()
+    after_snapshot: tuple[Hook, ...] = ()
+    before_cutover: tuple[Hook, ...] = ()
+    after_cutover: tuple[Hook, ...] = ()
+    after_run: tuple[Hook, ...] = ()
+
+    def of(self, event: HookEvent) -> tuple[Hook, ...]:
+        hooks: tuple[Hook, ...] = getattr(self, event)
+        return hooks
+
+
 @dataclass(frozen=True)
 class LabSettings:
     subnet: int | None = None
@@ -166,3 +197,4 @@ class Config:
     verify: VerifySettings = field(default_factory=VerifySettings)
     lab: LabSettings = field(default_factory=LabSettings)
     limit_rate: RateLimit | None = None  # per host, every stream (transport.throttle)
+    hooks: HookSettings = field(default_factory=HookSettings)
