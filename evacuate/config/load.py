@@ -21,6 +21,7 @@ from evacuate.config.model import (
     HostConfig,
     ImapLogin,
     LabSettings,
+    NotifySettings,
     SnapshotSettings,
     SQLCheck,
     SSHSettings,
@@ -156,4 +157,7 @@ def _build(data: dict[str, Any], path: Path) -> Config:
         hooks=HookSettings(**{event: tuple(
             Hook(run=h["run"], on=h.get("on", "controller"), timeout=float(h.get("timeout", 600)))
             for h in (data.get("hooks") or {}).get(event) or ()) for event in HOOK_EVENTS}),
+        notify=NotifySettings(urls=tuple((data.get("notify") or {}).get("urls", ())),
+                              on_failure=(data.get("notify") or {}).get("on_failure", True),
+                              on_stale=(data.get("notify") or {}).get("on_stale", True)),
     )

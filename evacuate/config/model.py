@@ -179,6 +179,15 @@ class HookSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """evacuate.yml's ``notify``: Apprise URLs (secrets: never shown) and when to use them."""
+
+    urls: tuple[str, ...] = field(default=(), repr=False)
+    on_failure: bool = True
+    on_stale: bool = True
+
+
+@dataclass(frozen=True)
 class LabSettings:
     subnet: int | None = None
 
@@ -198,3 +207,4 @@ class Config:
     lab: LabSettings = field(default_factory=LabSettings)
     limit_rate: RateLimit | None = None  # per host, every stream (transport.throttle)
     hooks: HookSettings = field(default_factory=HookSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
