@@ -1,7 +1,8 @@
 """Hooks on the lab: a real snapshot runs its before/after hooks (one on the controller, one
 with on: source on lab-source itself, which the plan names), a real run ends with its
 after_run hook, and a failing before_snapshot hook stops the run's snapshot step: one line,
-exit 1, its output in the journal."""
+exit 1, its output in the journal. A cutover whose before_cutover hook (on the source) fails
+stops no service; once it passes, the cutover ends with its after_cutover hook."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_a_snapshot_runs_its_hooks_on_the_controller_and_the_source(
     assert len(shown) == 1 and "after_snapshot[0] runs on the source" in shown[0]["message"]
 
 
-def test_a_failing_hook_stops_the_run_and_a_run_ends_with_its_after_run_hook(
+def test_a_failing_hook_stops_its_step_and_the_run_and_cutover_hooks_run(
         lab: Lab, tmp_path: Path) -> None:
     lab.reset("lab-target")
     after = tmp_path / "after_run.env"
@@ -84,3 +85,35 @@ def test_a_failing_hook_stops_the_run_and_a_run_ends_with_its_after_run_hook(
                          .read_text())
     assert journal["steps"]["snapshot"]["status"] == "done"
     assert journal["snapshot_id"] == seen["EVACUATE_SNAPSHOT_ID"]
+
+    # a cutover whose before_cutover hook on the source fails stops nothing on the source
+    config.write_text(base + "hooks:\n  before_cutover:\n"
+                      "    - run: " + json.dumps("echo not now from $(cat /etc/hostname); exit 2")
+                      + "\n      on: source\n"
+                      "  after_cutover:\n"
+                      f"    - run: env | grep ^EVACUATE_ | sort > {tmp_path / 'cut.env'}\n")
+    refused = evacuate(config, "run", "--cutover", "--snapshot", "latest")
+    assert refused.returncode == 1, refused.stderr[-3000:]
+    assert "hook before_cutover[0] on the source" in refused.stderr
+    assert "failed: exit status 2: not now from lab-source" in refused.stderr
+    journal = json.loads((tmp_path / "state" / "plans" / plan["name"] / "journal.json")
+                         .read_text())
+    assert journal["steps"]["cutover"]["status"] == "failed"
+    assert "not now from lab-source" in journal["steps"]["cutover"]["output"]
+    with lab.open("lab-source") as source:
+        assert source.run("systemctl is-active nginx notes").text.split() == ["active", "active"]
+
+    config.write_text(config.read_text().replace("exit 2", "exit 0"))
+    try:
+        cut = evacuate(config, "run", "--cutover", "--snapshot", "latest")
+        assert cut.returncode == 0, cut.stderr[-3000:] + cut.stdout[-2000:]
+        seen = _env(tmp_path / "cut.env")
+        assert seen["EVACUATE_HOOK"] == "after_cutover" and seen["EVACUATE_HOST"] == "source"
+        journal = json.loads((tmp_path / "state" / "plans" / plan["name"] / "journal.json")
+                             .read_text())
+        assert journal["steps"]["cutover"]["status"] == "done"
+        assert seen["EVACUATE_SNAPSHOT_ID"] == journal["steps"]["cutover"]["snapshot"]
+    finally:
+        evacuate(config, "revert")
+        lab.reset("lab-source")
+        lab.reset("lab-target")
