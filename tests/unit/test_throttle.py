@@ -202,3 +202,18 @@ def test_the_config_takes_a_fleet_wide_limit(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as bad:
         config_from_data({"limit_rate": "fast"}, tmp_path / "evacuate.yml")
     assert "At 'limit_rate': 'fast' is not a rate" in "\n".join(bad.value.problems)
+
+
+def test_the_command_line_limit_overrides_the_configs(tmp_path: Path) -> None:
+    from evacuate.cli.common import make_context
+    from evacuate.errors import UsageError
+
+    config = tmp_path / "evacuate.yml"
+    config.write_text(f"state_dir: {tmp_path / 'state'}\nlimit_rate: 2M\n")
+    assert make_context(config, None).connect.limit_rate == RateLimit(2 * MiB)
+    assert make_context(config, None, limit_rate="500k").connect.limit_rate == \
+        RateLimit(500 * 1024)
+    config.write_text(f"state_dir: {tmp_path / 'state'}\n")
+    assert make_context(config, None).connect.limit_rate is None
+    with pytest.raises(UsageError, match="--limit-rate"):
+        make_context(config, None, limit_rate="fast")
