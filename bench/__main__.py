@@ -4,6 +4,7 @@ save the results as JSON under bench/results/."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import traceback
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    bw_limit,
     harness,
     p1_inventory,
     p2_snapshot,
@@ -25,18 +27,19 @@ from bench import (
 from evacuate.lab.lab import Lab, default_lab
 from evacuate.state import StateDir
 
-BENCH_LAB_ID = "evb"
-BENCH_LAB_INDEX = 3
+# two benches at once (two checkouts) each take their own lab through the environment
+BENCH_LAB_ID = os.environ.get("EVACUATE_BENCH_LAB_ID", "evb")
+BENCH_LAB_INDEX = int(os.environ.get("EVACUATE_BENCH_LAB_INDEX", "3"))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--rounds", type=int, default=5,
                         help="runs of each side per figure (after one warm-up each); P4 and "
-                             "RTO run at most 2, P5 and P6 at most 3, P7 one")
+                             "RTO run at most 2, P5, P6 and BW at most 3, P7 one")
     parser.add_argument("--only", nargs="*",
-                        help="figure keys to run (P1 P2 P3 P3b P4 P5 P6 P7 RTO; "
-                             "P3 and P3b run together)")
+                        help="figure keys to run (P1 P2 P3 P3b P4 P5 P6 P7 RTO BW; "
+                             "P3 and P3b run together; BW is BW-read, BW-write and BW-snap)")
     parser.add_argument("--size", choices=sorted(workload.SIZES), default="small",
                         help="workload seeded on lab-source before the figures (default small; "
                              "reference is the issue's reference workload and slow)")
@@ -47,7 +50,7 @@ def main() -> int:
     benchmarks: dict[str, Callable[[Lab, int], harness.Figure | list[harness.Figure]]] = {
         "P1": p1_inventory.measure, "P2": p2_snapshot.measure, "P3": p3_incremental.measure,
         "P4": p4_run.measure, "P5": p5_cutover.measure, "P6": p6_fleet.measure,
-        "P7": p7_memory.measure, "RTO": rto.measure}
+        "P7": p7_memory.measure, "RTO": rto.measure, "BW": bw_limit.measure}
     wanted = {"P3" if k == "P3b" else k for k in args.only or ()}
     chosen = [k for k in benchmarks if not wanted or k in wanted]
     started = harness.revision()  # the code measured is the code at the start

@@ -19,8 +19,13 @@ class InvalidYAML(Exception):
         self.reason = reason
 
 
+BOOL_TAG, STR_TAG = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:str"
+
+
 class _Loader(yaml.SafeLoader):
-    """A safe loader that records duplicate keys instead of silently keeping the last."""
+    """A safe loader that records duplicate keys instead of silently keeping the last, and
+    keeps a plain key such as ``on`` or ``yes`` a string (YAML 1.1 would make it a boolean:
+    a hook's ``on: source`` is a key named on)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -29,6 +34,9 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[tuple[str, str]] = set()
         for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == BOOL_TAG \
+                    and key_node.style is None:
+                key_node.tag = STR_TAG
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
                 key = (key_node.tag, key_node.value)
                 if key in seen:

@@ -11,10 +11,11 @@ from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.ansible.vault import encrypt, ensure_vault_password
 from evacuate.config import Config
 from evacuate.errors import EvacuateError, UsageError
+from evacuate.hooks import source_hook_lines
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.inventory import HostInventory, collect_inventory, from_json
 from evacuate.plan.builder import build_plan
-from evacuate.plan.model import PlanSource, RebuildPlan, SourceKind
+from evacuate.plan.model import PlanSource, PlanWarning, RebuildPlan, SourceKind
 from evacuate.plan.persist import plan_from_json
 from evacuate.plan.probe import probe_target
 from evacuate.plan.render import render_project
@@ -92,8 +93,10 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     plan = build_plan(inventory, manifest, target_inventory, target_label=target.file_label,
                       target_spec=str(target.spec), available=offer.candidates,
                       target_free_bytes=offer.free_bytes, target_names=offer.names,
-                      config_texts=read_small_files(repo, manifest, config_paths))
-    plan = replace(plan, source_spec=origin or host_source(source))
+                      config_texts=read_small_files(repo, manifest, config_paths),
+                      limit_rate=options.limit_rate)
+    plan = replace(plan, source_spec=origin or host_source(source),
+                   warnings=(*plan.warnings, *hook_warnings(config)))
     folder = plan_dir(state, plan.name)
     hashes = password_hashes(repo, manifest, {u.name for u in plan.users})
     password = ensure_vault_password(state.root / "keys" / "vault-pass")
@@ -103,6 +106,14 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     write_json(folder / "plan.json", asdict(plan))
     write_private(state.root / "plans" / "current", plan.name + "\n")
     return plan, project
+
+
+def hook_warnings(config: Config | None) -> list[PlanWarning]:
+    """The plan names every hook that runs on the source: the one explicit exception to
+    read-only."""
+    if config is None:
+        return []
+    return [PlanWarning("hook-on-source", line) for line in source_hook_lines(config.hooks)]
 
 
 def cli_options(state: StateDir, config: Config | None, store: str | None) -> list[str]:

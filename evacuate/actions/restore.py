@@ -121,7 +121,8 @@ def schedule_line(host: str, every: str, config: Path | None, state: StateDir,
                   user: str = "root") -> str:
     """The /etc/cron.d line that snapshots ``host`` from this controller."""
     exe = Path(sys.executable).parent / "evacuate"
-    parts = [str(exe), "snapshot", host, "--state-dir", str(state.root)]
+    # --notify: a scheduled snapshot that fails tells evacuate.yml's notify.urls
+    parts = [str(exe), "snapshot", host, "--notify", "--state-dir", str(state.root)]
     if config is not None:
         parts += ["-c", str(config.absolute())]
     log = state.root / "logs" / f"schedule-{host}.log"

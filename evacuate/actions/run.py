@@ -9,17 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from evacuate.actions.snapshot import snapshot_request
+from evacuate.actions.snapshot import hooked_snapshot, snapshot_request
 from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.actions.verify import save_report
 from evacuate.config import Config
 from evacuate.errors import HostKeyError, TransportError, UsageError
+from evacuate.hooks import HookContext, HookFailed, hook_runner
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.plan.model import RebuildPlan
 from evacuate.rebuild.cutover import CutoverResult, cutover, revert
 from evacuate.rebuild.journal import Journal
 from evacuate.rebuild.run import RunContext, RunReporter, RunSummary, VerifyFailed, run_plan
-from evacuate.snapshot.engine import SnapshotProgress, take_snapshot
+from evacuate.snapshot.engine import SnapshotProgress
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir
@@ -79,6 +80,7 @@ def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, reso
     summary = run_saved_plan(plan, folder, repo, source, target, options, state, config,
                              reporter, resume=asked.resume or asked.cutover,
                              use_snapshot=snapshot)
+    after_run(plan, folder, source, options, state, config, summary, say)
     ran(summary)
     outcome = RunOutcome(summary)
     if asked.cutover:
@@ -90,6 +92,31 @@ def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, reso
     return outcome
 
 
+def hook_context(plan: RebuildPlan, snapshot_id: str = "") -> HookContext:
+    """What a hook of ``plan``'s run is told."""
+    return HookContext(host=plan.source, target=plan.target, plan=plan.name,
+                       snapshot_id=snapshot_id)
+
+
+def after_run(plan: RebuildPlan, folder: Path, source: HostRef | None, options: ConnectOptions,
+              state: StateDir, config: Config | None, summary: RunSummary,
+              say: Callable[[str], None]) -> None:
+    """evacuate.yml's after_run hooks, once the run's target verified; a failing one is
+    journaled (entry after_run) and raised."""
+    hooks = hook_runner(config, state.root, warn=say)
+    context = hook_context(plan, summary.snapshot_id)
+    try:
+        if source is not None and hooks.on_source("after_run"):
+            with connect(source, options) as transport:
+                hooks.run("after_run", context, transport)
+        else:
+            hooks.run("after_run", context, None)
+    except HookFailed as stopped:
+        Journal.open(folder / "journal.json", plan.name, resume=True).failed(
+            "after_run", stopped.message, stopped.output)
+        raise
+
+
 def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
                    source: HostRef | None, target: HostRef, options: ConnectOptions,
                    state: StateDir, config: Config | None, reporter: RunReporter, *,
@@ -99,8 +126,8 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
         assert source is not None
         try:
             with connect(source, options) as transport:
-                return take_snapshot(transport, repo, snapshot_request(source, plan, config),
-                                     snapshot_progress)
+                return hooked_snapshot(transport, repo, snapshot_request(source, plan, config),
+                                       config, hook_context(plan), snapshot_progress)
         except GONE as lost:
             named = config is not None and (plan.target in config.targets
                                             or plan.target in config.hosts)
@@ -160,9 +187,25 @@ def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository
         return report.ok, (f"{len(report.checks)} checks passed; report {path}" if not failed
                            else f"{len(failed)} checks failed; report {path}"), report
 
+    hooks = hook_runner(config, state.root, warn=say)
+    context = hook_context(plan, previous.id)
     with connect(source, options) as src, connect(target, options) as tgt:
+        try:
+            hooks.run("before_cutover", context, src)  # before any service stops
+        except HookFailed as stopped:
+            journal.failed("cutover", stopped.message, stopped.output)
+            raise
         result = cutover(plan, repo, src, tgt, previous,
-                         lambda: take_snapshot(src, repo, request), verify, say)
+                         lambda: hooked_snapshot(src, repo, request, config, context), verify,
+                         say)
+        if result.verified:
+            try:
+                hooks.run("after_cutover", context.with_snapshot(result.final_snapshot), src)
+            except HookFailed as stopped:
+                journal.mark_cutover(verified=True, snapshot=result.final_snapshot,
+                                     downtime=result.downtime_seconds, stopped=result.stopped)
+                journal.failed("after_cutover", stopped.message, stopped.output)
+                raise
     journal.mark_cutover(verified=result.verified, snapshot=result.final_snapshot,
                          downtime=result.downtime_seconds, stopped=result.stopped)
     return result

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evacuate.config import Config
+from evacuate.hooks import HookContext, hook_runner
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.plan.model import RebuildPlan
 from evacuate.snapshot.engine import SnapshotProgress, SnapshotRequest, take_snapshot
@@ -18,6 +19,7 @@ from evacuate.snapshot.maintenance import (
 )
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRef, SnapshotRepository
+from evacuate.transport.base import Transport
 
 
 def request_for(ref: HostRef, config: Config | None) -> SnapshotRequest:
@@ -47,7 +49,25 @@ def snapshot_host(ref: HostRef, options: ConnectOptions, repo: SnapshotRepositor
                   config: Config | None, progress: SnapshotProgress | None = None
                   ) -> SnapshotManifest:
     with connect(ref, options) as transport:
-        return take_snapshot(transport, repo, request_for(ref, config), progress)
+        return hooked_snapshot(transport, repo, request_for(ref, config), config,
+                               HookContext(host=ref.label), progress)
+
+
+def hooked_snapshot(transport: Transport, repo: SnapshotRepository, request: SnapshotRequest,
+                    config: Config | None, context: HookContext,
+                    progress: SnapshotProgress | None = None) -> SnapshotManifest:
+    """Take a snapshot with evacuate.yml's before_snapshot and after_snapshot hooks around
+    it (a failing hook raises HookFailed: before, no snapshot is taken; after, the
+    snapshot is committed but the step failed)."""
+    hooks = hook_runner(config, warn=progress.warning if progress is not None else _quiet)
+    hooks.run("before_snapshot", context, transport)
+    manifest = take_snapshot(transport, repo, request, progress)
+    hooks.run("after_snapshot", context.with_snapshot(manifest.id), transport)
+    return manifest
+
+
+def _quiet(_message: str) -> None:
+    pass
 
 
 def snapshot_rescued_disk(root: Path, label: str, repo: SnapshotRepository,

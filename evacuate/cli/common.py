@@ -10,8 +10,10 @@ import typer
 
 from evacuate.config import Config, find_config, load_config
 from evacuate.config.model import SSHSettings
+from evacuate.errors import UsageError
 from evacuate.hostref import ConnectOptions, HostRef, resolve_host
 from evacuate.state import StateDir
+from evacuate.transport.throttle import RateLimit
 
 ConfigOpt = typer.Option(None, "--config", "-c", envvar="EVACUATE_CONFIG",
                          help="evacuate.yml to use (default ./evacuate.yml if present).")
@@ -22,6 +24,11 @@ StoreOpt = typer.Option(None, "--store", help="Store URL: a directory, file:///p
                                               "(default: the config's store, else <state>/store).")
 KnownHostsOpt = typer.Option(None, "--known-hosts", help="known_hosts file to check host keys against.")
 IdentityOpt = typer.Option(None, "--identity", "-i", help="Private key to log in with.")
+LimitRateOpt = typer.Option(
+    None, "--limit-rate", metavar="RATE",
+    help="Bandwidth limit per host for every stream from the source and to the target, in "
+         "bytes per second: 500k, 10M, 1.5M (k, M, G: powers of 1024). Overrides "
+         "limit_rate in evacuate.yml.")
 AcceptNewOpt = typer.Option(
     False, "--accept-new-host-key",
     help="Trust a host whose key is not in known_hosts yet and record it (like OpenSSH's "
@@ -59,9 +66,10 @@ def with_logs(ctx: Context, wanted: bool) -> Context:
 
 def make_context(config_path: Path | None, state_dir: Path | None, *,
                  known_hosts: Path | None = None, identity: Path | None = None,
-                 accept_new: bool = False) -> Context:
+                 accept_new: bool = False, limit_rate: str | None = None) -> Context:
     """Load the config (when there is one) and resolve the state directory: --state-dir or
-    $EVACUATE_STATE_DIR, then the config's state_dir, then ./.evacuate."""
+    $EVACUATE_STATE_DIR, then the config's state_dir, then ./.evacuate. ``limit_rate``
+    (the command line's) overrides the config's; a bad one is a UsageError."""
     found = find_config(config_path)
     config = load_config(found) if found is not None else None
     if state_dir is not None:
@@ -71,6 +79,12 @@ def make_context(config_path: Path | None, state_dir: Path | None, *,
     else:
         state = StateDir.resolve(None)
     ssh = config.ssh if config is not None else SSHSettings()
+    rate = config.limit_rate if config is not None else None
+    if limit_rate is not None:
+        try:
+            rate = RateLimit.parse(limit_rate)
+        except ValueError as bad:
+            raise UsageError(f"--limit-rate: {bad}") from None
     options = ssh.connect_options(known_hosts=known_hosts, identity=identity,
-                                  trust_unknown=accept_new)
+                                  trust_unknown=accept_new, limit_rate=rate)
     return Context(config, state, options)

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from evacuate.actions import restore as actions
+from evacuate.actions.notify import failures_notified, notify_failure, notify_stale
 from evacuate.actions.snapshot import disk_label
 from evacuate.cli import console
 from evacuate.cli.app import app
@@ -19,6 +20,7 @@ from evacuate.cli.common import (
     IdentityOpt,
     JsonOpt,
     KnownHostsOpt,
+    LimitRateOpt,
     StateOpt,
     StoreOpt,
     make_context,
@@ -46,13 +48,13 @@ def restore(
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt, known_hosts: Path | None = KnownHostsOpt,
     identity: Path | None = IdentityOpt, accept_new: bool = AcceptNewOpt,
-    as_json: bool = JsonOpt,
+    as_json: bool = JsonOpt, limit_rate: str | None = LimitRateOpt,
 ) -> None:
     """Rebuild HOST on the new host from its snapshot alone (the source is never contacted),
     then verify against the snapshot. Prints the total time: your recovery time."""
     with json_outcome(as_json, "restore"):
         ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                           accept_new=accept_new)
+                           accept_new=accept_new, limit_rate=limit_rate)
         started = time.monotonic()
         warnings: list[str] = []
         if from_root is not None:
@@ -102,10 +104,11 @@ def status(
     """Per host: age and size of the last snapshot, last rehearsal. Exit 1 when a snapshot is
     older than snapshot.max_age (or missing): for monitoring."""
     ctx = make_context(config, state_dir)
-    repo = open_repository(ctx.config, ctx.state, store)
     hosts = list(ctx.config.hosts) if ctx.config else []
     max_age = ctx.config.snapshot.max_age if ctx.config else None
-    rows = actions.snapshot_status(repo, ctx.state, hosts, max_age)
+    with failures_notified(ctx.config, "status", "the snapshot store", console.warning_line):
+        repo = open_repository(ctx.config, ctx.state, store)
+        rows = actions.snapshot_status(repo, ctx.state, hosts, max_age)
     if as_json:
         console.print_json([{**r.__dict__, "age_seconds": r.age.total_seconds() if r.age else None,
                              "age": None} for r in rows])
@@ -120,6 +123,7 @@ def status(
               f"{r.last_rehearsal} {'ok' if r.rehearsal_ok else 'FAILED'}" if r.last_rehearsal
               else "never", "STALE" if r.stale else "fresh") for r in rows]))
     stale = [r.host for r in rows if r.stale]
+    notify_stale(ctx.config, stale, max_age, console.warning_line)
     if stale:
         console.warning_line(f"stale or missing snapshots: {', '.join(stale)}"
                              f"{f' (max age {max_age})' if max_age else ''}")
@@ -173,13 +177,19 @@ def rehearse(
         names = hosts or (list(ctx.config.hosts) if ctx.config else [])
         if not names:
             raise UsageError("no host to rehearse: name one or list hosts in evacuate.yml")
-        repo = open_repository(ctx.config, ctx.state, store)
-        reports.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="evacuate-rehearse-") as scratch:
-            results = rehearse_hosts([ctx.host(n) for n in names], repo, ctx.config, ctx.state,
-                                     ctx.connect, ctx.host, target, reports, Path(scratch),
-                                     reboot_timeout=reboot_timeout if reboot else None)
+        with failures_notified(ctx.config, "rehearse", ", ".join(names), console.warning_line):
+            repo = open_repository(ctx.config, ctx.state, store)
+            reports.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="evacuate-rehearse-") as scratch:
+                results = rehearse_hosts([ctx.host(n) for n in names], repo, ctx.config,
+                                         ctx.state, ctx.connect, ctx.host, target, reports,
+                                         Path(scratch),
+                                         reboot_timeout=reboot_timeout if reboot else None)
     failed = [name for name, ok in results.items() if not ok]
+    if failed:
+        notify_failure(ctx.config, "rehearse", ", ".join(failed),
+                       f"the rehearsal of {', '.join(failed)} failed; reports in "
+                       f"{reports.absolute()}", console.warning_line)
     if as_json:
         console.print_json({"ok": not failed, "command": "rehearse", "reports": str(reports),
                             "hosts": [{"host": name, "passed": ok}

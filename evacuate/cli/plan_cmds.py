@@ -16,6 +16,7 @@ from evacuate.cli.common import (
     IdentityOpt,
     JsonOpt,
     KnownHostsOpt,
+    LimitRateOpt,
     StateOpt,
     StoreOpt,
     WithLogsOpt,
@@ -24,6 +25,7 @@ from evacuate.cli.common import (
 )
 from evacuate.plan.model import RebuildPlan
 from evacuate.snapshot.open import open_repository
+from evacuate.transport.throttle import RateLimit
 
 
 def _duration(seconds: float) -> str:
@@ -68,7 +70,9 @@ def render_plan(plan: RebuildPlan, project: Path) -> None:
     out.print(f"estimate: transfer {console.human_size(est.transfer_bytes)} "
               f"(~{_duration(est.transfer_seconds)}), packages ~{_duration(est.packages_seconds)},"
               f" total ~{_duration(est.total_seconds)}; cutover downtime "
-              f"~{_duration(est.cutover_downtime_seconds)}")
+              f"~{_duration(est.cutover_downtime_seconds)}"
+              + (f" (at the limit of {RateLimit(est.limit_bytes_per_second)} per host)"
+                 if est.limit_bytes_per_second else ""))
     for warning in plan.warnings:
         style = {"blocker": "bold red", "warning": "yellow", "info": "cyan"}[warning.severity]
         out.print(f"[{style}]{warning.severity}[/] {esc(f'[{warning.code}]')} "
@@ -86,12 +90,13 @@ def plan(
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt, as_json: bool = JsonOpt,
+    limit_rate: str | None = LimitRateOpt,
 ) -> None:
     """Plan the rebuild of SOURCE on the target: what moves, steps, estimate, warnings; write
     the Ansible project. Nothing is changed on either host (the target may refresh its
     package lists to see what it can install)."""
     ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new), logs)
+                       accept_new=accept_new, limit_rate=limit_rate), logs)
     repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)
     with console.TransferProgress("snapshot") as progress:
         result, project = make_plan(ctx.host(source), ctx.host(to), repo, ctx.connect, ctx.state,

@@ -23,6 +23,7 @@ from evacuate.cli.common import (
     IdentityOpt,
     JsonOpt,
     KnownHostsOpt,
+    LimitRateOpt,
     StateOpt,
     StoreOpt,
     WithLogsOpt,
@@ -119,6 +120,7 @@ def run(
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt,
+    limit_rate: str | None = LimitRateOpt,
     cutover: bool = typer.Option(False, "--cutover", help="After the run: stop the source's "
                                  "writing services, move the final delta, start the target, "
                                  "verify, and report the downtime."),
@@ -134,7 +136,8 @@ def run(
         if dry_run and cutover:
             raise UsageError("--dry-run shows the run only: without --cutover")
         ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts,
-                                     identity=identity, accept_new=accept_new), logs)
+                                     identity=identity, accept_new=accept_new,
+                                     limit_rate=limit_rate), logs)
         plan, folder = load_plan(ctx.state, plan_name)
         repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
         if dry_run:

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from evacuate.actions import snapshot as actions
+from evacuate.actions.notify import failures_notified
 from evacuate.actions.source_gone import age_seconds
 from evacuate.cli import console
 from evacuate.cli.app import app
@@ -18,6 +19,7 @@ from evacuate.cli.common import (
     IdentityOpt,
     JsonOpt,
     KnownHostsOpt,
+    LimitRateOpt,
     StateOpt,
     StoreOpt,
     WithLogsOpt,
@@ -44,22 +46,27 @@ def snapshot(
     store: str | None = StoreOpt, config: Path | None = ConfigOpt,
     state_dir: Path | None = StateOpt, known_hosts: Path | None = KnownHostsOpt,
     identity: Path | None = IdentityOpt, accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt,
-    as_json: bool = JsonOpt,
+    as_json: bool = JsonOpt, limit_rate: str | None = LimitRateOpt,
+    notify: bool = typer.Option(False, "--notify", help="On failure, notify evacuate.yml's "
+                                "notify.urls (the line 'evacuate schedule' installs passes it)."),
 ) -> None:
     """Copy HOST's inventory, database dumps and file trees into the store (incremental:
     unchanged files are neither read again nor stored twice). Read-only on HOST."""
     ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new), logs)
-    if root is not None:
-        require_root(root)  # before a store is made for it
-    repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)
-    if root is not None:
-        with console.TransferProgress(f"snapshot of the rescued disk {root}") as progress:
-            manifest = actions.snapshot_rescued_disk(root, host, repo, ctx.config, progress)
-    else:
-        ref = ctx.host(host)
-        with console.TransferProgress(f"snapshot of {ref.label}") as progress:
-            manifest = actions.snapshot_host(ref, ctx.connect, repo, ctx.config, progress)
+                       accept_new=accept_new, limit_rate=limit_rate), logs)
+    with failures_notified(ctx.config if notify else None, "snapshot", host,
+                           console.warning_line):
+        if root is not None:
+            require_root(root)  # before a store is made for it
+        repo = open_repository(ctx.config, ctx.state, store, create=True,
+                               warn=console.warning_line)
+        if root is not None:
+            with console.TransferProgress(f"snapshot of the rescued disk {root}") as progress:
+                manifest = actions.snapshot_rescued_disk(root, host, repo, ctx.config, progress)
+        else:
+            ref = ctx.host(host)
+            with console.TransferProgress(f"snapshot of {ref.label}") as progress:
+                manifest = actions.snapshot_host(ref, ctx.connect, repo, ctx.config, progress)
     totals = manifest.totals
     if as_json:
         console.print_json({"id": manifest.id, "host": manifest.host, "parent": manifest.parent,

@@ -11,13 +11,17 @@ from types import MappingProxyType
 from typing import Any
 
 from evacuate.config.model import (
+    HOOK_EVENTS,
     AcceptedDifference,
     CommandCheck,
     Config,
     DatabaseSettings,
+    Hook,
+    HookSettings,
     HostConfig,
     ImapLogin,
     LabSettings,
+    NotifySettings,
     SnapshotSettings,
     SQLCheck,
     SSHSettings,
@@ -31,6 +35,7 @@ from evacuate.config.validate import problem_lines, show
 from evacuate.errors import ConfigError
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
+from evacuate.transport.throttle import RateLimit
 from evacuate.yamlio import InvalidYAML, load_document
 
 CONFIG_ENV = "EVACUATE_CONFIG"
@@ -148,4 +153,11 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             accept=tuple(AcceptedDifference(**item) for item in verify.get("accept", ())),
             imap_logins=tuple(ImapLogin(**item) for item in verify.get("imap_logins", ()))),
         lab=LabSettings(**(data.get("lab") or {})),
+        limit_rate=RateLimit.parse(data["limit_rate"]) if "limit_rate" in data else None,
+        hooks=HookSettings(**{event: tuple(
+            Hook(run=h["run"], on=h.get("on", "controller"), timeout=float(h.get("timeout", 600)))
+            for h in (data.get("hooks") or {}).get(event) or ()) for event in HOOK_EVENTS}),
+        notify=NotifySettings(urls=tuple((data.get("notify") or {}).get("urls", ())),
+                              on_failure=(data.get("notify") or {}).get("on_failure", True),
+                              on_stale=(data.get("notify") or {}).get("on_stale", True)),
     )

@@ -17,6 +17,7 @@ from typing import Literal
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.options import ConnectOptions
 from evacuate.transport.spec import HostSpec
+from evacuate.transport.throttle import RateLimit
 
 Detect = bool | Literal["auto"]
 
@@ -30,14 +31,15 @@ class SSHSettings:
     trust_unknown_hosts: bool = False
 
     def connect_options(self, *, known_hosts: Path | None = None, identity: Path | None = None,
-                        trust_unknown: bool = False) -> ConnectOptions:
+                        trust_unknown: bool = False,
+                        limit_rate: RateLimit | None = None) -> ConnectOptions:
         """The connection options these settings give, overridden by the explicit
-        arguments (the command line's)."""
+        arguments (the command line's); ``limit_rate``: the bandwidth limit per host."""
         return ConnectOptions(known_hosts=known_hosts or self.known_hosts,
                               identity=identity or self.identity_file,
                               ssh_config=self.config_file,
                               trust_unknown=trust_unknown or self.trust_unknown_hosts,
-                              connect_timeout=self.connect_timeout)
+                              connect_timeout=self.connect_timeout, limit_rate=limit_rate)
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,46 @@ class VerifySettings:
     imap_logins: tuple[ImapLogin, ...] = ()
 
 
+HookEvent = Literal["before_snapshot", "after_snapshot", "before_cutover", "after_cutover",
+                   "after_run"]
+HOOK_EVENTS: tuple[HookEvent, ...] = ("before_snapshot", "after_snapshot", "before_cutover",
+                                      "after_cutover", "after_run")
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A command evacuate.yml runs at an event: on the controller, or (``on: source``,
+    the one exception to read-only) on the source."""
+
+    run: str
+    on: Literal["controller", "source"] = "controller"
+    timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class HookSettings:
+    """evacuate.yml's ``hooks``: the commands of each event, in order."""
+
+    before_snapshot: tuple[Hook, ...] = ()
+    after_snapshot: tuple[Hook, ...] = ()
+    before_cutover: tuple[Hook, ...] = ()
+    after_cutover: tuple[Hook, ...] = ()
+    after_run: tuple[Hook, ...] = ()
+
+    def of(self, event: HookEvent) -> tuple[Hook, ...]:
+        hooks: tuple[Hook, ...] = getattr(self, event)
+        return hooks
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """evacuate.yml's ``notify``: Apprise URLs (secrets: never shown) and when to use them."""
+
+    urls: tuple[str, ...] = field(default=(), repr=False)
+    on_failure: bool = True
+    on_stale: bool = True
+
+
 @dataclass(frozen=True)
 class LabSettings:
     subnet: int | None = None
@@ -163,3 +205,6 @@ class Config:
     snapshot: SnapshotSettings = field(default_factory=SnapshotSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     lab: LabSettings = field(default_factory=LabSettings)
+    limit_rate: RateLimit | None = None  # per host, every stream (transport.throttle)
+    hooks: HookSettings = field(default_factory=HookSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)

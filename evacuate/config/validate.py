@@ -19,6 +19,7 @@ from evacuate.config.parse import parse_duration
 from evacuate.errors import ConfigError, UsageError
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
+from evacuate.transport.throttle import RateLimit
 from evacuate.yamlio import load as load_yaml
 
 Problem = tuple[str, str]  # (dotted path, message)
@@ -51,12 +52,15 @@ def problem_lines(data: dict[Any, Any]) -> list[str]:
 _TYPES = {"string": "a string", "object": "a mapping (key: value)", "array": "a list",
           "integer": "a whole number", "number": "a number", "boolean": "true or false",
           "null": "nothing"}
+SECRET_PATHS = ("notify.urls",)
+"""Values that may hold secrets (an Apprise URL's password or token): never shown."""
 _PATTERNS = {
     "^[A-Za-z0-9][A-Za-z0-9._-]*$": "must start with a letter or digit and contain only "
                                     "letters, digits, '.', '_' and '-'",
     "^/": "must be an absolute path (start with /)",
     "^https?://": "must start with http:// or https://",
     "^[A-Za-z_][A-Za-z0-9_]*$": "must be an environment variable name (letters, digits, _)",
+    "^[A-Za-z][A-Za-z0-9+]*://": "must be an Apprise URL (scheme://...)",
 }
 
 
@@ -106,7 +110,8 @@ def _describe(error: jsonschema.ValidationError, data: object) -> Iterator[Probl
         choices = ", ".join(show(v) for v in value) if isinstance(value, list) else str(value)
         yield path, f"must be one of: {choices}; got {show(instance)}"
     elif kind == "pattern":
-        yield path, f"{prefix}{show(instance)} {_PATTERNS.get(str(value), f'must match {value}')}"
+        shown = "the URL" if path.startswith(SECRET_PATHS) else show(instance)  # never a secret
+        yield path, f"{prefix}{shown} {_PATTERNS.get(str(value), f'must match {value}')}"
     elif kind == "minLength":
         yield path, "must not be empty"
     elif kind in ("minimum", "maximum", "exclusiveMinimum"):
@@ -167,6 +172,11 @@ def _semantic_problems(data: dict[Any, Any]) -> Iterator[Problem]:
                 yield "snapshot.max_age", "must be longer than zero"
         except ValueError as bad:
             yield "snapshot.max_age", str(bad)
+    if isinstance(rate := data.get("limit_rate"), str):
+        try:
+            RateLimit.parse(rate)
+        except ValueError as bad:
+            yield "limit_rate", str(bad)
     store = _mapping(data.get("store"))
     if isinstance(url := store.get("url"), str):
         try:

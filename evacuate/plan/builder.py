@@ -21,10 +21,10 @@ from evacuate.plan.crossing import (
     warn_engines,
     warn_units,
 )
+from evacuate.plan.estimate import estimate_rebuild
 from evacuate.plan.hoststate import plan_state
 from evacuate.plan.model import (
     DatabasePlan,
-    Estimate,
     PlanWarning,
     RebuildPlan,
     Step,
@@ -38,6 +38,7 @@ from evacuate.plan.selection import (
     plan_totals,
 )
 from evacuate.snapshot.manifest import SnapshotManifest
+from evacuate.transport.throttle import RateLimit
 
 NOT_PORTABLE = ("linux-image-*", "linux-headers-*", "grub*", "firmware-*", "*-microcode",
                 "cloud-init", "cloud-guest-utils", "qemu-guest-agent", "open-vm-tools",
@@ -48,8 +49,6 @@ SERVICE_NOISE = ("systemd-*", "getty@*", "serial-getty@*", "console-*", "e2scrub
                  "remote-fs*", "getty*", "emergency*", "rescue*", "kmod*", "keyboard-setup*",
                  "console-setup*", "sysstat*", "unattended-upgrades*", "*.mount", "*.slice",
                  "*.scope", "*.device", "*.swap", "*.path", "*.target", "ssl-cert*")
-THROUGHPUT = 60e6  # bytes/s assumed for store → target streams on a good link
-RESTORE_RATE = 25e6  # bytes/s assumed for loading dumps
 
 
 def _matches(name: str, patterns: tuple[str, ...]) -> bool:
@@ -64,8 +63,9 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                target_label: str, target_spec: str, available: Mapping[str, str | None],
                target_free_bytes: int | None, config_texts: Mapping[str, str],
                now: datetime | None = None,
-               target_names: Collection[str] | None = None) -> RebuildPlan:
-    """``available``: package → the target's candidate version (None: not available).
+               target_names: Collection[str] | None = None,
+               limit_rate: RateLimit | None = None) -> RebuildPlan:
+    """``limit_rate``: the bandwidth limit per host the estimate assumes. ``available``: package → the target's candidate version (None: not available).
     ``config_texts``: contents of the config files carried over (to find hard-coded IPs).
     ``target_names``: every package the target's sources offer; across releases, packages
     not available under their own name are looked up there under their new one."""
@@ -153,14 +153,10 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                                     f"on /, the rebuild needs about {needed >> 20} MiB",
                                     "blocker"))
 
-    transfer = file_bytes + dump_bytes
     to_install = [p for p in packages if p not in {q.name for q in target.packages}]
-    estimate = Estimate(
-        transfer_bytes=transfer, transfer_seconds=round(transfer / THROUGHPUT, 1),
-        packages_seconds=round(10 + 0.6 * len(to_install), 1),
-        total_seconds=round(25 + 10 + 0.6 * len(to_install) + transfer / THROUGHPUT
-                            + dump_bytes / RESTORE_RATE, 1),
-        cutover_downtime_seconds=round(5 + manifest.totals.seconds / 2, 1))
+    estimate = estimate_rebuild(file_bytes=file_bytes, dump_bytes=dump_bytes,
+                                packages_to_install=len(to_install),
+                                snapshot_seconds=manifest.totals.seconds, limit=limit_rate)
     steps = (
         Step("snapshot", "take a fresh snapshot of the source (or use the latest)",
              StepKind.SNAPSHOT),

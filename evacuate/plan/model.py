@@ -123,6 +123,7 @@ class Estimate:
     packages_seconds: float
     total_seconds: float
     cutover_downtime_seconds: float
+    limit_bytes_per_second: int | None = None  # the bandwidth limit the estimate assumed
 
 
 @dataclass(frozen=True)

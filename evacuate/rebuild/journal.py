@@ -9,7 +9,11 @@ On disk (``journal.json``, stable since the first release)::
      "steps": {STEP_ID: {"status": "done", "finished": EPOCH, "seconds": S, "detail": TEXT},
                "databases": {"status": "running", "restoring": "postgresql:shop" | null},
                "cutover": {"status": "done" | "failed", "snapshot": ID, "downtime": S,
-                           "stopped": [UNIT, ...]}}}
+                           "stopped": [UNIT, ...]},
+               "snapshot" (or any step, or "after_run"): {"status": "failed",
+                           "finished": EPOCH, "detail": ONE LINE, "output": TEXT}}}
+
+A failed entry (a hook that failed, with its output) is not done: a resume runs it again.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from evacuate.state import read_json, write_json
 class StepStatus(StrEnum):
     DONE = "done"
     RUNNING = "running"  # begun, not ended: the run was killed or failed inside it
-    FAILED = "failed"  # a cutover that did not verify
+    FAILED = "failed"  # a cutover that did not verify, a step a hook stopped
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,13 @@ class JournalEntry:
     snapshot: str | None = None
     downtime: float | None = None
     stopped: tuple[str, ...] | None = None
+    output: str | None = None  # a failed step's hook output
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"status": str(self.status)}
         if self.status is StepStatus.RUNNING:
             return data | {"restoring": self.restoring}
-        for key in ("finished", "seconds", "detail", "snapshot", "downtime"):
+        for key in ("finished", "seconds", "detail", "snapshot", "downtime", "output"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
         if self.stopped is not None:
@@ -65,7 +70,7 @@ class JournalEntry:
         stopped = data.get("stopped")
         return cls(status, data.get("finished"), data.get("seconds"), data.get("detail"),
                    data.get("restoring"), data.get("snapshot"), data.get("downtime"),
-                   tuple(stopped) if isinstance(stopped, list) else None)
+                   tuple(stopped) if isinstance(stopped, list) else None, data.get("output"))
 
 
 @dataclass
@@ -120,6 +125,12 @@ class Journal:
     def mark(self, step: str, seconds: float, *, detail: str) -> None:
         """``step`` is done."""
         self.steps[step] = JournalEntry(StepStatus.DONE, time.time(), round(seconds, 3), detail)
+        self.save()
+
+    def failed(self, step: str, message: str, output: str) -> None:
+        """``step`` was stopped (by a hook that failed): ``message`` and its ``output``."""
+        self.steps[step] = JournalEntry(StepStatus.FAILED, time.time(), detail=message,
+                                        output=output)
         self.save()
 
     def progress(self, step: str, restoring: str | None) -> None:

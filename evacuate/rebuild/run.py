@@ -16,6 +16,7 @@ from typing import Protocol
 
 from evacuate.ansible.runner import PlaybookOutcome, run_playbook
 from evacuate.errors import EvacuateError, TransportError
+from evacuate.hooks import HookFailed
 from evacuate.plan.model import RebuildPlan, Step, StepKind
 from evacuate.plan.selection import plan_selector
 from evacuate.rebuild.databases import restore_databases
@@ -130,7 +131,11 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
         began = time.monotonic()
         if handler.needs_snapshot:
             run.snapshot()
-        detail = handler.run(run, step, index)
+        try:
+            detail = handler.run(run, step, index)
+        except HookFailed as stopped:  # the hook's output goes into the journal
+            journal.failed(step.id, stopped.message, stopped.output)
+            raise
         if detail is not None:
             run.ended(step, time.monotonic() - began, detail)
     run.summary.snapshot_id = journal.snapshot_id or plan.snapshot_id

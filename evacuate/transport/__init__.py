@@ -9,6 +9,7 @@ from evacuate.errors import UsageError
 from evacuate.transport.base import Command, CommandResult, RemoteProcess, Transport, render_command
 from evacuate.transport.options import ConnectOptions
 from evacuate.transport.spec import HostSpec, parse_host_spec
+from evacuate.transport.throttle import RateLimit, limited
 
 __all__ = [
     "TRANSPORTS",
@@ -16,6 +17,7 @@ __all__ = [
     "CommandResult",
     "ConnectOptions",
     "HostSpec",
+    "RateLimit",
     "RemoteProcess",
     "Transport",
     "open_transport",
@@ -46,11 +48,13 @@ TRANSPORTS: dict[str, Callable[[HostSpec, ConnectOptions], Transport]] = {
 def open_transport(spec: str | HostSpec, options: ConnectOptions | None = None) -> Transport:
     """Return a transport for ``spec`` (see :func:`parse_host_spec`) connecting with
     ``options``. Nothing is connected yet: the first command connects
-    (SSHTransport.connect() does it now). Raise UsageError for a bad spec, ConfigError for
+    (SSHTransport.connect() does it now). With ``options.limit_rate`` every stream of the
+    transport is throttled to it (evacuate.transport.throttle). Raise UsageError for a bad spec, ConfigError for
     an unreadable ssh config."""
     host = parse_host_spec(spec) if isinstance(spec, str) else spec
     factory = TRANSPORTS.get(host.scheme)
     if factory is None:
         raise UsageError(f"{host}: no transport for scheme {host.scheme!r}",
                          hint=f"use one of: {', '.join(TRANSPORTS)}")
-    return factory(host, options or ConnectOptions())
+    options = options or ConnectOptions()
+    return limited(factory(host, options), options.limit_rate)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from evacuate.transport.throttle import RateLimit
+
 
 @dataclass(frozen=True)
 class ConnectOptions:
@@ -18,7 +20,9 @@ class ConnectOptions:
     ``identity``: a private key tried first; ``ssh_config``: the OpenSSH client config to
     follow (None: ~/.ssh/config); ``trust_unknown``: record an unknown host key instead of
     refusing it; ``become``/``become_password``: run commands as root through sudo (the
-    password is a secret: never shown); ``use_agent``: offer the ssh agent's keys.
+    password is a secret: never shown); ``use_agent``: offer the ssh agent's keys;
+    ``limit_rate``: every stream to and from the host shares this bandwidth (see
+    evacuate.transport.throttle; None: unlimited).
     """
 
     known_hosts: Path | None = None
@@ -29,6 +33,7 @@ class ConnectOptions:
     become: bool = False
     become_password: str | None = field(default=None, repr=False)
     use_agent: bool = True
+    limit_rate: RateLimit | None = None
 
     def becoming(self, become: bool, password: str | None = None) -> ConnectOptions:
         """These options for one host: root through sudo when ``become`` (with ``password``

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import evacuate.actions
 
-LAYERS = [{"source_gone", "verify", "inventory", "lab"}, {"snapshot"}, {"plan", "export"},
+LAYERS = [{"source_gone", "verify", "inventory", "lab", "notify"}, {"snapshot"}, {"plan", "export"},
           {"run", "dry_run"}, {"restore"}, {"rehearse"}]
 
 

@@ -37,6 +37,7 @@ def test_rounds_are_capped_per_figure() -> None:
     assert harness.rounds_for("P5", 5) == 3
     assert harness.rounds_for("P6", 5) == 3
     assert harness.rounds_for("P7", 5) == 1
+    assert harness.rounds_for("BW", 5) == 3
     assert harness.rounds_for("P4", 1) == 1
     assert harness.rounds_for("P2", 0) == 1
 
@@ -48,6 +49,18 @@ def test_the_report_prints_round_count_and_min_median_max_of_each_side() -> None
     assert "anchor 2.00/3.00/5.00 s" in text
     assert "0.67x" in text
     assert "1 round," in harness.report([figure([1.0], [2.0])])
+
+
+def test_a_rate_figure_is_met_only_within_its_band() -> None:
+    def rate(achieved: float) -> harness.Figure:  # MiB/s achieved against a limit of 8
+        return harness.Figure("BW-read", "a stream", "achieved", "the limit", goal=1.10,
+                              goal_min=0.90, candidate_times=[achieved], anchor_times=[8.0],
+                              unit="MiB/s")
+
+    assert rate(7.9).met and rate(8.7).met
+    assert not rate(7.0).met, "too slow: the limit throttles more than asked"
+    assert not rate(9.0).met, "too fast: the limit is not held"
+    assert harness.figure_record(rate(7.9))["goal_min"] == 0.90
 
 
 def test_a_figure_record_has_rounds_and_both_spreads() -> None:

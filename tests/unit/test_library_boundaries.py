@@ -24,6 +24,7 @@ IMPORTERS = {
     "ansible_runner": {"ansible/runner.py"},
     "ansible": {"ansible/vault.py"},
     "click": {"cli/app.py"},
+    "apprise": {"notify.py"},
 }
 PACKAGE_WIDE = {"typer": "cli/"}
 STUBS_ONLY = {"_typeshed"}  # typing-time names from the type checker, no library

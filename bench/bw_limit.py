@@ -1,0 +1,117 @@
+"""BW: the bandwidth limit (--limit-rate) as achieved, against the limit itself.
+
+Three figures, each the achieved rate over the limit (goal: within 10 %):
+- BW-read: a stream out of lab-source (``head -c N /dev/zero`` read through the throttled
+  transport, as the snapshot's tar and dumps are read);
+- BW-write: a stream into lab-target (``cat > /dev/null`` fed through it, as the run's
+  restores and loads are);
+- BW-snap: a whole ``take_snapshot`` of lab-source through a throttled transport: every byte
+  the host's bucket was charged (listing, tar, dumps, inventory output) over the snapshot's
+  wall time. Only its upper bound is a goal: a snapshot also hashes, encrypts and waits
+  on its inventory, so it may run below the limit, never above it.
+The rounds are timed here; nothing about them is asserted in tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import Figure
+from evacuate.lab.lab import Lab
+from evacuate.snapshot.engine import SnapshotRequest, take_snapshot
+from evacuate.snapshot.open import open_repository
+from evacuate.state import StateDir
+from evacuate.transport import ConnectOptions, RateLimit, Transport, open_transport
+from evacuate.transport.throttle import ThrottledTransport
+
+MiB = 2**20
+LIMIT = RateLimit.parse("8M")
+STREAM_BYTES = 48 * MiB
+SNAPSHOT_LIMIT = RateLimit.parse("16M")
+
+
+def _throttled(lab: Lab, host: str, limit: RateLimit) -> Transport:
+    transport = open_transport(lab.ssh_spec(host), ConnectOptions(
+        known_hosts=lab.known_hosts, identity=lab.key, limit_rate=limit))
+    transport.run("true", check=True)  # connected before the clock starts
+    return transport
+
+
+def read_rate(lab: Lab) -> float:
+    """MiB/s of one stream out of lab-source at LIMIT."""
+    with _throttled(lab, "lab-source", LIMIT) as source:
+        started = time.perf_counter()
+        with source.open_process(f"head -c {STREAM_BYTES} /dev/zero") as proc:
+            proc.stdin.close()
+            got = 0
+            while chunk := proc.stdout.read(MiB):
+                got += len(chunk)
+            if proc.wait(timeout=300) != 0 or got != STREAM_BYTES:
+                raise RuntimeError(f"read {got} of {STREAM_BYTES} bytes")
+        return got / (time.perf_counter() - started) / MiB
+
+
+def write_rate(lab: Lab) -> float:
+    """MiB/s of one stream into lab-target at LIMIT."""
+    block = bytes(MiB)
+    with _throttled(lab, "lab-target", LIMIT) as target:
+        started = time.perf_counter()
+        with target.open_process("cat > /dev/null") as proc:
+            for _ in range(STREAM_BYTES // MiB):
+                proc.stdin.write(block)
+            if proc.wait(timeout=300) != 0:
+                raise RuntimeError(f"cat on the target failed: {proc.stderr_text()[-300:]}")
+        return STREAM_BYTES / (time.perf_counter() - started) / MiB
+
+
+def snapshot_rate(lab: Lab, work: Path) -> float:
+    """MiB/s charged to lab-source's bucket over a full snapshot at SNAPSHOT_LIMIT."""
+    state = Path(tempfile.mkdtemp(prefix="snap-", dir=work))
+    repo = open_repository(None, StateDir(state), create=True)
+    with _throttled(lab, "lab-source", SNAPSHOT_LIMIT) as source:
+        assert isinstance(source, ThrottledTransport)
+        charged = source.bucket.taken
+        started = time.perf_counter()
+        take_snapshot(source, repo, SnapshotRequest("lab-source"))
+        elapsed = time.perf_counter() - started
+        rate = (source.bucket.taken - charged) / elapsed / MiB
+    shutil.rmtree(state, ignore_errors=True)
+    return rate
+
+
+def _figure(key: str, title: str, candidate: str, rates: list[float], limit: RateLimit,
+            goal_min: float | None, note: str) -> Figure:
+    wanted = limit.bytes_per_second / MiB
+    return Figure(key, title, candidate, f"the limit, {limit}", goal=1.10, goal_min=goal_min,
+                  candidate_times=rates, anchor_times=[wanted] * len(rates), unit="MiB/s",
+                  note=note)
+
+
+def measure(lab: Lab, rounds: int) -> list[Figure]:
+    work = Path(tempfile.mkdtemp(prefix="bench-bw-"))
+    try:
+        read_rate(lab)  # warm-up: the lab host's page cache, the connection path
+        reads = [read_rate(lab) for _ in range(rounds)]
+        writes = [write_rate(lab) for _ in range(rounds)]
+        snapshots = [snapshot_rate(lab, work) for _ in range(rounds)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    size = f"{STREAM_BYTES // MiB} MiB"
+    return [
+        _figure("BW-read", f"a stream out of the source at --limit-rate {LIMIT}",
+                "achieved rate", reads, LIMIT, 0.90,
+                f"{size} from lab-source through the throttled SSH transport; ratio is "
+                "achieved/limit, goal 0.90-1.10"),
+        _figure("BW-write", f"a stream into the target at --limit-rate {LIMIT}",
+                "achieved rate", writes, LIMIT, 0.90,
+                f"{size} into lab-target through the throttled SSH transport; ratio is "
+                "achieved/limit, goal 0.90-1.10"),
+        _figure("BW-snap", f"a full snapshot at --limit-rate {SNAPSHOT_LIMIT}",
+                "bytes charged / wall time", snapshots, SNAPSHOT_LIMIT, None,
+                "every byte the source's bucket was charged over the snapshot's wall time; "
+                "goal: never above the limit (+10 %); below it where the snapshot waits on "
+                "other work"),
+    ]
