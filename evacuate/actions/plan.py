@@ -10,11 +10,12 @@ from evacuate.actions.snapshot import snapshot_host
 from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.ansible.vault import encrypt, ensure_vault_password
 from evacuate.config import Config
+from evacuate.dns.survey import survey
 from evacuate.errors import EvacuateError, UsageError
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.inventory import HostInventory, collect_inventory, from_json
 from evacuate.plan.builder import build_plan
-from evacuate.plan.model import PlanSource, RebuildPlan, SourceKind
+from evacuate.plan.model import PlanSource, PlanWarning, RebuildPlan, SourceKind
 from evacuate.plan.persist import plan_from_json
 from evacuate.plan.probe import probe_target
 from evacuate.plan.render import render_project
@@ -94,6 +95,12 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
                       target_free_bytes=offer.free_bytes, target_names=offer.names,
                       config_texts=read_small_files(repo, manifest, config_paths))
     plan = replace(plan, source_spec=origin or host_source(source))
+    if config is not None and config.dns is not None:
+        dns = survey(inventory, target_inventory, config.dns)
+        plan = replace(plan, dns=dns, warnings=(
+            *plan.warnings, *(PlanWarning("dns-ttl" if "TTL" in w else "dns", w)
+                              for w in dns.warnings),
+            *(PlanWarning("dns", n, "info") for n in dns.notes)))
     folder = plan_dir(state, plan.name)
     hashes = password_hashes(repo, manifest, {u.name for u in plan.users})
     password = ensure_vault_password(state.root / "keys" / "vault-pass")

@@ -15,6 +15,7 @@ from evacuate.config.model import (
     CommandCheck,
     Config,
     DatabaseSettings,
+    DnsSettings,
     HostConfig,
     ImapLogin,
     LabSettings,
@@ -148,4 +149,14 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             accept=tuple(AcceptedDifference(**item) for item in verify.get("accept", ())),
             imap_logins=tuple(ImapLogin(**item) for item in verify.get("imap_logins", ()))),
         lab=LabSettings(**(data.get("lab") or {})),
+        dns=_dns(data["dns"]) if "dns" in data else None,
     )
+
+
+def _dns(raw: dict[str, Any]) -> DnsSettings:
+    lists = ("resolvers", "names", "exclude_names", "source_addresses", "target_addresses")
+    return DnsSettings(
+        **{key: tuple(raw.get(key, ())) for key in lists},
+        long_ttl=raw.get("long_ttl", 3600), lowered_ttl=raw.get("lowered_ttl", 300),
+        switch_timeout=raw.get("switch_timeout", 300), provider=raw.get("provider"),
+        provider_options=MappingProxyType(dict(raw.get("provider_options") or {})))

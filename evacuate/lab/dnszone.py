@@ -35,17 +35,19 @@ class LabRecord:
 
 def example_records(source: str, dns: str, other: str) -> tuple[LabRecord, ...]:
     """example.test: lab-source's vhost and certificate names (one with a long TTL, one a
-    CNAME to another), the zone's MX on lab-source, and a name that points elsewhere."""
+    CNAME to another, one a CNAME into static.test), the zone's MX on lab-source, and a name that points elsewhere."""
     return (
         LabRecord(ZONE, "SOA", f"ns1.{ZONE}. hostmaster.{ZONE}. 1 10800 3600 604800 300", 3600),
         LabRecord(ZONE, "NS", f"ns1.{ZONE}.", 3600),
         LabRecord(f"ns1.{ZONE}", "A", dns, 3600),
+        LabRecord(ZONE, "A", source, 3600),
         LabRecord(f"www.{ZONE}", "A", source, 3600),
         LabRecord(f"shop.{ZONE}", "A", source, 86400),
         LabRecord(f"www.shop.{ZONE}", "CNAME", f"shop.{ZONE}.", 600),
         LabRecord(ZONE, "MX", f"mx.{ZONE}", 3600, prio=10),
         LabRecord(f"mx.{ZONE}", "A", source, 1800),
         LabRecord(f"docs.{ZONE}", "A", other, 3600),
+        LabRecord(f"cdn.{ZONE}", "CNAME", f"www.{STATIC_ZONE}.", 300),
     )
 
 

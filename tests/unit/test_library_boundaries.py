@@ -24,6 +24,9 @@ IMPORTERS = {
     "ansible_runner": {"ansible/runner.py"},
     "ansible": {"ansible/vault.py"},
     "click": {"cli/app.py"},
+    "dns": {"dns/resolve.py"},
+    "lexicon": {"dns/provider.py"},
+    "requests": {"dns/provider.py"},
 }
 PACKAGE_WIDE = {"typer": "cli/"}
 STUBS_ONLY = {"_typeshed"}  # typing-time names from the type checker, no library
