@@ -218,3 +218,24 @@ def test_a_server_that_never_answers_the_change_puts_everything_back(
             {"name": "ns2.example.test.", "type": "A", "changetype": "DELETE", "records": []},
             {"name": "example.test.", "type": "NS", "ttl": 3600, "changetype": "REPLACE",
              "records": ns[:1]}]})
+
+
+def test_the_cutover_switches_dns_after_the_target_verified_and_revert_puts_it_back(
+        lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("dns-cutover")
+    config = write_config(lab, folder)
+    assert evacuate(config, "plan", "source", "--to", "target").returncode == 0
+    before = served(lab)
+    ran = evacuate(config, "run", "--cutover", "--json")
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    outcome = json.loads(ran.stdout)
+    assert outcome["cutover"]["verified"]
+    assert {c["after"]["name"] for c in outcome["dns"]["changes"]} == SWITCHED
+    assert "cutover: DNS: 4 record set(s) switched to the target" in ran.stderr
+    now = served(lab)
+    for name in SWITCHED:
+        assert now[(name, "A")][1] == (lab.address("lab-target"),), name
+    reverted = evacuate(config, "revert")
+    assert reverted.returncode == 0, reverted.stderr
+    assert "revert: started" in reverted.stderr
+    assert served(lab) == before
