@@ -19,6 +19,7 @@ from evacuate.plan.model import PlanSource, PlanWarning, RebuildPlan, SourceKind
 from evacuate.plan.persist import plan_from_json
 from evacuate.plan.probe import probe_target
 from evacuate.plan.render import render_project
+from evacuate.plan.renewals import renewal_paths
 from evacuate.snapshot.engine import SnapshotProgress
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
@@ -90,6 +91,8 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     # byte for byte: the sudoers drop-ins and the apt sources files (plan.hoststate)
     config_paths |= {s.path for s in inventory.sudoers} | \
         {r.file for r in inventory.package_sources.repositories if r.file}
+    # ACME renewal configs (certbot's, acme.sh's): HTTP-01 renewals wait for the DNS switch
+    config_paths |= renewal_paths(e.path for e in manifest.files)
     plan = build_plan(inventory, manifest, target_inventory, target_label=target.file_label,
                       target_spec=str(target.spec), available=offer.candidates,
                       target_free_bytes=offer.free_bytes, target_names=offer.names,
