@@ -220,11 +220,33 @@ def test_a_server_that_never_answers_the_change_puts_everything_back(
              "records": ns[:1]}]})
 
 
+TREE = ("cd /etc/letsencrypt && find . -printf '%p %y %m %u:%g %l\\n' | sort && "
+        "find . -type f -exec sha256sum {} + | sort")
+
+
+def _tree(lab: Lab, host: str) -> str:
+    with lab.open(host) as transport:
+        return transport.run(["sh", "-c", TREE]).text
+
+
 def test_the_cutover_switches_dns_after_the_target_verified_and_revert_puts_it_back(
         lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Also: a certbot-shaped /etc/letsencrypt (tests/lab/letsencrypt_seed.sh) arrives
+    intact, and the plan warns about its webroot renewal and its expiry."""
     folder = tmp_path_factory.mktemp("dns-cutover")
     config = write_config(lab, folder)
-    assert evacuate(config, "plan", "source", "--to", "target").returncode == 0
+    with lab.open("lab-source") as source:
+        source.run_script((Path(__file__).parent / "letsencrypt_seed.sh").read_text(), check=True)
+    planned = evacuate(config, "plan", "source", "--to", "target", "--json")
+    assert planned.returncode == 0, planned.stderr
+    warnings = {w["code"]: w["message"] for w in json.loads(planned.stdout)["warnings"]}
+    assert warnings["cert-http01"].startswith(
+        "certificate shop.example.test (/etc/letsencrypt/renewal/shop.example.test.conf): "
+        "certbot renews it over HTTP-01 (webroot), which fails on the target until DNS for "
+        "shop.example.test, www.shop.example.test points at it; it expires ")
+    expiring = [w["message"] for w in json.loads(planned.stdout)["warnings"]
+                if w["code"] == "cert-expiry"]
+    assert any("/etc/letsencrypt/live/shop.example.test/cert.pem" in w for w in expiring)
     before = served(lab)
     ran = evacuate(config, "run", "--cutover", "--json")
     assert ran.returncode == 0, ran.stderr[-3000:]
@@ -235,6 +257,11 @@ def test_the_cutover_switches_dns_after_the_target_verified_and_revert_puts_it_b
     now = served(lab)
     for name in SWITCHED:
         assert now[(name, "A")][1] == (lab.address("lab-target"),), name
+    source_tree = _tree(lab, "lab-source")
+    assert "./live/shop.example.test/cert.pem l 777 root:root " \
+        "../../archive/shop.example.test/cert1.pem" in source_tree
+    assert "./accounts d 700 root:root" in source_tree
+    assert _tree(lab, "lab-target") == source_tree
     reverted = evacuate(config, "revert")
     assert reverted.returncode == 0, reverted.stderr
     assert "revert: started" in reverted.stderr
