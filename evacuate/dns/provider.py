@@ -82,9 +82,13 @@ class ZoneEditor:
         self.zone = zone
         try:
             module = importlib.import_module(f"lexicon._private.providers.{settings.name}")
-        except ImportError:
-            raise ProviderError(f"dns-lexicon has no provider {settings.name!r}",
-                                hint="see evacuate.yml dns.provider") from None
+        except ModuleNotFoundError as missing:
+            known = missing.name == f"lexicon._private.providers.{settings.name}"
+            raise ProviderError(
+                f"dns-lexicon has no provider {settings.name!r}" if known else
+                f"dns-lexicon's provider {settings.name!r} needs {missing.name}, which is not "
+                "installed", hint="see evacuate.yml dns.provider" if known else
+                f"pip install 'dns-lexicon[{settings.name}]'") from None
         self._provider_class: type[Provider] = module.Provider
 
     def _config(self, ttl: int | None) -> ConfigResolver:
