@@ -103,6 +103,12 @@ def dns_image(suite: str = "bookworm") -> ImageSpec:
     return ImageSpec(name="dns", suite=suite, seed="dns/dns.sh", packages=(*_BASE, *DNS_PACKAGES))
 
 
+def certbot_repo_image(suite: str = "bookworm") -> ImageSpec:
+    """Never booted: its .debs put certbot (and its timer) into the lab repository, for a
+    source that renews its certificates with certbot."""
+    return ImageSpec(name="certbot", suite=suite, packages=(*_BASE, "certbot"))
+
+
 def target_image(suite: str = "bookworm") -> ImageSpec:
     """A blank Debian host as a hoster hands it out: sshd, python3 (+apt bindings for Ansible)."""
     return ImageSpec(name="target", suite=suite, packages=(*_BASE, "python3-apt"))

@@ -118,12 +118,13 @@ DNS_SERVICES = ("ssh", "pdns")
 
 def dns_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
     """The demo lab's lab-source and lab-target, and lab-dns: the authoritative server of
-    lab-source's zone (PowerDNS, sqlite3 backend, HTTP API on :8081; evacuate/lab/dnszone.py)."""
+    lab-source's zone (PowerDNS, sqlite3 backend, HTTP API on :8081; evacuate/lab/dnszone.py);
+    certbot's .debs in the lab repository (a test installs it on lab-source)."""
     base = default_lab(lab_id, index, suite)
     return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
         *base.hosts,
         LabHostSpec("lab-dns", "dns", DNS_HOST_NUMBER, images.dns_image(suite), DNS_SERVICES),
-    ))
+    ), repo_images=(images.certbot_repo_image(suite),))
 
 
 def dns_api_url(lab: Lab) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from evacuate.dns.resolve import Resolver
-from evacuate.lab import dnszone
+from evacuate.lab import aptrepo, dnszone
 from evacuate.lab.lab import Lab, dns_api_url, dns_lab
 from tests.lab.conftest import TEST_LAB_ID, TEST_LAB_INDEX, running_lab
 
@@ -220,6 +220,16 @@ def test_a_server_that_never_answers_the_change_puts_everything_back(
              "records": ns[:1]}]})
 
 
+# certbot from the lab repository (dns_lab() puts it there), its timer enabled by the package
+CERTBOT = """set -e
+echo "deb [trusted=yes] {repo} ./" > /tmp/lab.list
+apt="apt-get -q -o Dir::Etc::sourcelist=/tmp/lab.list -o Dir::Etc::sourceparts=-"
+$apt update >/dev/null
+DEBIAN_FRONTEND=noninteractive $apt install -y --no-install-recommends certbot >/dev/null 2>&1
+rm /tmp/lab.list
+systemctl is-enabled certbot.timer
+"""
+
 TREE = ("cd /etc/letsencrypt && find . -printf '%p %y %m %u:%g %l\\n' | sort && "
         "find . -type f -exec sha256sum {} + | sort")
 
@@ -231,11 +241,15 @@ def _tree(lab: Lab, host: str) -> str:
 
 def test_the_cutover_switches_dns_after_the_target_verified_and_revert_puts_it_back(
         lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Also: a certbot-shaped /etc/letsencrypt (tests/lab/letsencrypt_seed.sh) arrives
-    intact, and the plan warns about its webroot renewal and its expiry."""
+    """Also: certbot installed on the source, with a certbot-shaped /etc/letsencrypt
+    (tests/lab/letsencrypt_seed.sh): it arrives intact, the renewal timer is enabled and
+    active on the target, and the plan warns about its webroot renewal and its expiry."""
     folder = tmp_path_factory.mktemp("dns-cutover")
     config = write_config(lab, folder)
     with lab.open("lab-source") as source:
+        source.run_script(CERTBOT.format(repo=f"http://{lab.spec.network.gateway}:"
+                                         f"{aptrepo.repo_port(lab.spec.index)}/bookworm"),
+                          check=True, timeout=300)
         source.run_script((Path(__file__).parent / "letsencrypt_seed.sh").read_text(), check=True)
     planned = evacuate(config, "plan", "source", "--to", "target", "--json")
     assert planned.returncode == 0, planned.stderr
@@ -262,6 +276,10 @@ def test_the_cutover_switches_dns_after_the_target_verified_and_revert_puts_it_b
         "../../archive/shop.example.test/cert1.pem" in source_tree
     assert "./accounts d 700 root:root" in source_tree
     assert _tree(lab, "lab-target") == source_tree
+    with lab.open("lab-target") as target:  # renewals go on there
+        timer = target.run("systemctl is-enabled certbot.timer; systemctl is-active "
+                           "certbot.timer").text.split()
+    assert timer == ["enabled", "active"]
     reverted = evacuate(config, "revert")
     assert reverted.returncode == 0, reverted.stderr
     assert "revert: started" in reverted.stderr
