@@ -116,7 +116,7 @@ def lower_ttl(source: HostRef, options: ConnectOptions, state: StateDir,
     changes = lower_ttl_changes(plan, editors, ttl or settings.lowered_ttl)
     outcome = _apply("lower-ttl", changes, plan, settings, editors, state, dry_run)
     return DnsOutcome(outcome.op, outcome.changes, outcome.dry_run, outcome.seen,
-                      outcome.seconds, plan.warnings)
+                      outcome.seconds, (*plan.warnings, *plan.long_ttls))
 
 
 def switch(state: StateDir, config: Config | None, *, plan_name: str | None = None,

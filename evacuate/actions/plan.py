@@ -101,8 +101,8 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     if config is not None and config.dns is not None:
         dns = survey(inventory, target_inventory, config.dns)
         plan = replace(plan, dns=dns, warnings=(
-            *plan.warnings, *(PlanWarning("dns-ttl" if "TTL" in w else "dns", w)
-                              for w in dns.warnings),
+            *plan.warnings, *(PlanWarning("dns", w) for w in dns.warnings),
+            *(PlanWarning("dns-ttl", w) for w in dns.long_ttls),
             *(PlanWarning("dns", n, "info") for n in dns.notes)))
     folder = plan_dir(state, plan.name)
     hashes = password_hashes(repo, manifest, {u.name for u in plan.users})

@@ -89,8 +89,9 @@ class DnsPlan:
     records: tuple[PlannedRecord, ...] = ()
     zones: tuple[Zone, ...] = ()
     max_ttl: int = 0
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # names that could not be resolved or switched
     notes: tuple[str, ...] = field(default=())
+    long_ttls: tuple[str, ...] = ()  # record sets whose TTL is longer than dns.long_ttl
 
 
 def _tuple(value: Any) -> tuple[str, ...]:
@@ -110,6 +111,7 @@ def dns_plan_from_json(data: dict[str, Any]) -> DnsPlan:
         max_ttl=int(data.get("max_ttl", 0)),
         warnings=_tuple(data.get("warnings")),
         notes=_tuple(data.get("notes")),
+        long_ttls=_tuple(data.get("long_ttls")),
     )
 
 

@@ -148,9 +148,10 @@ def plan_dns(names: Iterable[ServedName], source_addresses: Iterable[str],
     for report in reports:
         if report.problem:
             warnings.append(f"{report.name} ({report.why}): {report.problem}")
+    long_ttls = []
     for record in records:
         if record.ttl > long_ttl:
-            warnings.append(f"{record.name} {record.rtype} has a TTL of {duration(record.ttl)}: "
+            long_ttls.append(f"{record.name} {record.rtype} has a TTL of {duration(record.ttl)}: "
                             f"resolvers keep the source's address that long after a switch; "
                             f"lower it ('evacuate dns lower-ttl') at least "
                             f"{duration(record.ttl)} before the cutover")
@@ -162,4 +163,4 @@ def plan_dns(names: Iterable[ServedName], source_addresses: Iterable[str],
                      f"{duration(max_ttl)} (the longest TTL)")
     return DnsPlan(source, target, tuple(reports), records,
                    tuple(sorted(planner.zones.values(), key=lambda z: z.name)), max_ttl,
-                   tuple(warnings), tuple(notes))
+                   tuple(warnings), tuple(notes), tuple(long_ttls))
