@@ -110,6 +110,16 @@ def test_the_plan_lists_the_records_that_point_at_the_source(lab: Lab, planned) 
     assert warnings and warnings[0].startswith("shop.example.test A has a TTL of 24 h")
 
 
+def test_the_plan_prints_the_records(lab: Lab, planned) -> None:
+    config, _plan = planned
+    done = evacuate(config, "plan", "source", "--to", "target")  # from the same snapshot
+    assert done.returncode == 0, done.stderr
+    assert "DNS: records that point at the source" in done.stdout
+    assert (f"example.test\tshop.example.test\tA\t86400\t{lab.address('lab-source')}\t"
+            f"{lab.address('lab-target')}\tshop.example.test, www.shop.example.test"
+            ) in done.stdout
+
+
 def test_lower_the_ttl_switch_and_revert(lab: Lab, planned) -> None:
     config, _plan = planned
     before = served(lab)
