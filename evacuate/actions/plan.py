@@ -100,8 +100,10 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     plan = replace(plan, source_spec=origin or host_source(source))
     if config is not None and config.dns is not None:
         dns = survey(inventory, target_inventory, config.dns)
+        # the DNS table says which names point at the source: no "until you switch it" notes
+        kept = (w for w in plan.warnings if w.code != "cert-names")
         plan = replace(plan, dns=dns, warnings=(
-            *plan.warnings, *(PlanWarning("dns", w) for w in dns.warnings),
+            *kept, *(PlanWarning("dns", w) for w in dns.warnings),
             *(PlanWarning("dns-ttl", w) for w in dns.long_ttls),
             *(PlanWarning("dns", n, "info") for n in dns.notes)))
     folder = plan_dir(state, plan.name)

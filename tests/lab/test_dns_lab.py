@@ -108,6 +108,7 @@ def test_the_plan_lists_the_records_that_point_at_the_source(lab: Lab, planned) 
                                      "servers": [lab.address("lab-dns")]}]
     warnings = [w["message"] for w in plan["warnings"] if w["code"] == "dns-ttl"]
     assert warnings and warnings[0].startswith("shop.example.test A has a TTL of 24 h")
+    assert not [w for w in plan["warnings"] if w["code"] == "cert-names"]
 
 
 def test_the_plan_prints_the_records(lab: Lab, planned) -> None:
