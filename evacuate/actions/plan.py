@@ -10,6 +10,7 @@ from evacuate.actions.snapshot import snapshot_host
 from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.ansible.vault import encrypt, ensure_vault_password
 from evacuate.config import Config
+from evacuate.dns.survey import survey
 from evacuate.errors import EvacuateError, UsageError
 from evacuate.hooks import source_hook_lines
 from evacuate.hostref import ConnectOptions, HostRef, connect
@@ -19,6 +20,7 @@ from evacuate.plan.model import PlanSource, PlanWarning, RebuildPlan, SourceKind
 from evacuate.plan.persist import plan_from_json
 from evacuate.plan.probe import probe_target
 from evacuate.plan.render import render_project
+from evacuate.plan.renewals import renewal_paths
 from evacuate.snapshot.engine import SnapshotProgress
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
@@ -90,6 +92,8 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     # byte for byte: the sudoers drop-ins and the apt sources files (plan.hoststate)
     config_paths |= {s.path for s in inventory.sudoers} | \
         {r.file for r in inventory.package_sources.repositories if r.file}
+    # ACME renewal configs (certbot's, acme.sh's): HTTP-01 renewals wait for the DNS switch
+    config_paths |= renewal_paths(e.path for e in manifest.files)
     plan = build_plan(inventory, manifest, target_inventory, target_label=target.file_label,
                       target_spec=str(target.spec), available=offer.candidates,
                       target_free_bytes=offer.free_bytes, target_names=offer.names,
@@ -97,6 +101,14 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
                       limit_rate=options.limit_rate)
     plan = replace(plan, source_spec=origin or host_source(source),
                    warnings=(*plan.warnings, *hook_warnings(config)))
+    if config is not None and config.dns is not None:
+        dns = survey(inventory, target_inventory, config.dns)
+        # the DNS table says which names point at the source: no "until you switch it" notes
+        kept = (w for w in plan.warnings if w.code != "cert-names")
+        plan = replace(plan, dns=dns, warnings=(
+            *kept, *(PlanWarning("dns", w) for w in dns.warnings),
+            *(PlanWarning("dns-ttl", w) for w in dns.long_ttls),
+            *(PlanWarning("dns", n, "info") for n in dns.notes)))
     folder = plan_dir(state, plan.name)
     hashes = password_hashes(repo, manifest, {u.name for u in plan.users})
     password = ensure_vault_password(state.root / "keys" / "vault-pass")

@@ -9,6 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from evacuate.actions.dns import DnsOutcome, has_open_changes
+from evacuate.actions.dns import revert as dns_revert
+from evacuate.actions.dns import switch as dns_switch
 from evacuate.actions.snapshot import hooked_snapshot, snapshot_request
 from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.actions.verify import save_report
@@ -43,6 +46,7 @@ class RunRequest:
 class RunOutcome:
     summary: RunSummary
     cutover: CutoverResult | None = None
+    dns: DnsOutcome | None = None  # the cutover switched DNS (plan.dns and dns.provider)
 
 
 class CutoverFailed(VerifyFailed):
@@ -89,6 +93,13 @@ def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, reso
                                              config, say)
         if not outcome.cutover.verified:
             raise CutoverFailed(outcome.cutover)
+        if plan.dns is not None and plan.dns.records and config is not None and \
+                config.dns is not None and config.dns.provider:
+            # the target verified: clients may go there now (all or nothing, confirmed on
+            # every authoritative server; 'evacuate revert' switches back)
+            outcome.dns = dns_switch(state, config, plan_name=plan.name)
+            say(f"DNS: {len(outcome.dns.changes)} record set(s) switched to the target, "
+                f"answered by every authoritative server in {outcome.dns.seconds:.1f} s")
     return outcome
 
 
@@ -220,5 +231,12 @@ def revert_saved_plan(plan: RebuildPlan, resolve: Resolve, options: ConnectOptio
         return revert(plan, src)
 
 
+def revert_dns(state: StateDir, config: Config | None) -> DnsOutcome | None:
+    """Put back the DNS changes evacuate made (None: there are none)."""
+    if not has_open_changes(state):
+        return None
+    return dns_revert(state, config)
+
+
 __all__ = ["CutoverFailed", "RunOutcome", "RunRequest", "cutover_saved_plan", "plan_source",
-           "revert_saved_plan", "run_as_asked", "run_saved_plan"]
+           "revert_dns", "revert_saved_plan", "run_as_asked", "run_saved_plan"]

@@ -58,7 +58,7 @@ def _root(
 # exactly one (tests/unit/test_cli_help.py).
 PANELS: dict[str, tuple[str, ...]] = {
     "Move a server (in this order)": ("inventory", "snapshot", "plan", "run", "verify",
-                                      "export", "revert"),
+                                      "export", "revert", "dns"),
     "Emergency: the source is gone": ("restore", "rehearse", "status", "schedule"),
     "Store": ("snapshots", "check", "forget"),
     "Configuration": ("init", "config"),
@@ -70,6 +70,7 @@ def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from evacuate.cli import (  # noqa: F401
         config_cmds,
+        dns_cmds,
         emergency_cmds,
         inventory_cmds,
         lab_cmds,

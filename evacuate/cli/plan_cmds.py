@@ -66,6 +66,11 @@ def render_plan(plan: RebuildPlan, project: Path) -> None:
              r.entries, r.files, console.human_size(r.bytes), r.reason) for r in plan.rules]))
     out.print(console.table("steps", ("#", "step", "what"),
                             [(i + 1, s.id, s.title) for i, s in enumerate(plan.steps)]))
+    if plan.dns is not None:
+        out.print(console.table("DNS: records that point at the source", (
+            "zone", "record", "type", "TTL", "now", "after the switch", "for"), [
+            (r.zone, r.name, r.rtype, r.ttl, " ".join(r.values), " ".join(r.new_values),
+             ", ".join(r.via)) for r in plan.dns.records]))
     est = plan.estimate
     out.print(f"estimate: transfer {console.human_size(est.transfer_bytes)} "
               f"(~{_duration(est.transfer_seconds)}), packages ~{_duration(est.packages_seconds)},"

@@ -172,12 +172,17 @@ def run(
         console.print_json({"ok": True, "command": "run", "plan": plan.name,
                             "source": plan.source, "target": plan.target,
                             **summary_json(outcome.summary),
-                            "cutover": asdict(result) if result else None})
+                            "cutover": asdict(result) if result else None,
+                            "dns": asdict(outcome.dns) if outcome.dns else None})
     elif result is not None:
         console.out().print(
             f"cutover: {result.changed_files} changed and {result.removed_files} removed files "
             f"moved, databases replaced from snapshot {console.escape(result.final_snapshot)}; downtime "
             f"[bold]{result.downtime_seconds:.1f} s[/]; {console.escape(result.detail)}")
+        if outcome.dns is not None:
+            from evacuate.cli.dns_cmds import render_outcome
+
+            render_outcome(outcome.dns, False)
 
 
 @app.command("export")
@@ -212,10 +217,15 @@ def revert(
     config: Path | None = ConfigOpt, state_dir: Path | None = StateOpt,
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
 ) -> None:
-    """Start the services a cutover stopped on the source again."""
-    from evacuate.actions.run import revert_saved_plan
+    """Start the services a cutover stopped on the source again, then put back the DNS
+    records evacuate switched (as its journal recorded them)."""
+    from evacuate.actions.run import revert_dns, revert_saved_plan
+    from evacuate.cli.dns_cmds import render_outcome
 
     ctx = make_context(config, state_dir, known_hosts=known_hosts, identity=identity)
     plan, _folder = load_plan(ctx.state, plan_name)
     units = revert_saved_plan(plan, ctx.host, ctx.connect)
     console.info_line(f"revert: started {', '.join(units) or 'nothing'} on {plan.source}")
+    dns = revert_dns(ctx.state, ctx.config)
+    if dns is not None:
+        render_outcome(dns, False)

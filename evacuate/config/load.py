@@ -16,6 +16,7 @@ from evacuate.config.model import (
     CommandCheck,
     Config,
     DatabaseSettings,
+    DnsSettings,
     Hook,
     HookSettings,
     HostConfig,
@@ -160,4 +161,14 @@ def _build(data: dict[str, Any], path: Path) -> Config:
         notify=NotifySettings(urls=tuple((data.get("notify") or {}).get("urls", ())),
                               on_failure=(data.get("notify") or {}).get("on_failure", True),
                               on_stale=(data.get("notify") or {}).get("on_stale", True)),
+        dns=_dns(data["dns"]) if "dns" in data else None,
     )
+
+
+def _dns(raw: dict[str, Any]) -> DnsSettings:
+    lists = ("resolvers", "names", "exclude_names", "source_addresses", "target_addresses")
+    return DnsSettings(
+        **{key: tuple(raw.get(key, ())) for key in lists},
+        long_ttl=raw.get("long_ttl", 3600), lowered_ttl=raw.get("lowered_ttl", 300),
+        switch_timeout=raw.get("switch_timeout", 300), provider=raw.get("provider"),
+        provider_options=MappingProxyType(dict(raw.get("provider_options") or {})))

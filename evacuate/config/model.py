@@ -188,6 +188,25 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class DnsSettings:
+    """evacuate.yml ``dns``: where zones are looked up and which lexicon provider edits
+    them (``provider_options`` by lexicon's option names; secrets may come from the
+    environment instead, see evacuate.dns.provider)."""
+
+    resolvers: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    exclude_names: tuple[str, ...] = ()
+    source_addresses: tuple[str, ...] = ()
+    target_addresses: tuple[str, ...] = ()
+    long_ttl: int = 3600
+    lowered_ttl: int = 300
+    switch_timeout: int = 300
+    provider: str | None = None
+    provider_options: Mapping[str, str | int | bool] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class LabSettings:
     subnet: int | None = None
 
@@ -208,3 +227,4 @@ class Config:
     limit_rate: RateLimit | None = None  # per host, every stream (transport.throttle)
     hooks: HookSettings = field(default_factory=HookSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    dns: DnsSettings | None = None  # None: no dns section, plans do not look DNS up

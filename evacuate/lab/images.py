@@ -94,6 +94,21 @@ def mail_image(suite: str = "bookworm") -> ImageSpec:
                      packages=(*_BASE, *MAIL_PACKAGES))
 
 
+DNS_PACKAGES = ("pdns-server", "pdns-backend-sqlite3", "pdns-backend-bind", "sqlite3")
+
+
+def dns_image(suite: str = "bookworm") -> ImageSpec:
+    """An authoritative name server: PowerDNS with its sqlite3 backend and HTTP API (the
+    zones are written by ``lab up``: see evacuate/lab/dnszone.py); seeded by seed/dns/dns.sh."""
+    return ImageSpec(name="dns", suite=suite, seed="dns/dns.sh", packages=(*_BASE, *DNS_PACKAGES))
+
+
+def certbot_repo_image(suite: str = "bookworm") -> ImageSpec:
+    """Never booted: its .debs put certbot (and its timer) into the lab repository, for a
+    source that renews its certificates with certbot."""
+    return ImageSpec(name="certbot", suite=suite, packages=(*_BASE, "certbot"))
+
+
 def target_image(suite: str = "bookworm") -> ImageSpec:
     """A blank Debian host as a hoster hands it out: sshd, python3 (+apt bindings for Ansible)."""
     return ImageSpec(name="target", suite=suite, packages=(*_BASE, "python3-apt"))

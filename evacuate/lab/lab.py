@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from evacuate.errors import EvacuateError, LabError
-from evacuate.lab import aptrepo, hosts, images, network
+from evacuate.lab import aptrepo, dnszone, hosts, images, network
 from evacuate.lab.accounts import CLOUD_ACCOUNTS, LabAccount, add_accounts
 from evacuate.lab.hosts import HostLayout
 from evacuate.lab.images import ImageSpec
@@ -110,6 +110,26 @@ def mail_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
         LabHostSpec("lab-target", "target", 20, images.target_image(suite),
                     accounts=CLOUD_ACCOUNTS),
     ))
+
+
+DNS_HOST_NUMBER = 53
+DNS_SERVICES = ("ssh", "pdns")
+
+
+def dns_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
+    """The demo lab's lab-source and lab-target, and lab-dns: the authoritative server of
+    lab-source's zone (PowerDNS, sqlite3 backend, HTTP API on :8081; evacuate/lab/dnszone.py);
+    certbot's .debs in the lab repository (a test installs it on lab-source)."""
+    base = default_lab(lab_id, index, suite)
+    return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
+        *base.hosts,
+        LabHostSpec("lab-dns", "dns", DNS_HOST_NUMBER, images.dns_image(suite), DNS_SERVICES),
+    ), repo_images=(images.certbot_repo_image(suite),))
+
+
+def dns_api_url(lab: Lab) -> str:
+    """lab-dns's PowerDNS HTTP API, as the controller reaches it."""
+    return f"http://{lab.address('lab-dns')}:{dnszone.API_PORT}"
 
 
 @dataclass(frozen=True)
@@ -270,6 +290,11 @@ class Lab:
         authorized.write_text(self.key.with_suffix(".pub").read_text())
         authorized.chmod(0o600)
         add_accounts(root, host.accounts, int(time.time() // 86400))
+        if host.image.name == "dns":
+            source = next((h for h in self.spec.hosts if h.short == "source"), None)
+            dnszone.populate(root, dns=self.address(host), other=self.spec.network.address(99),
+                             source=self.address(source) if source else
+                             self.spec.network.address(10))
         if host.image.seed is None:  # a blank target installs from the lab repository only
             (root / "etc/apt/sources.list").write_text(
                 f"deb [trusted=yes] http://{self.spec.network.gateway}:"

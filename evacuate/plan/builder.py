@@ -30,6 +30,7 @@ from evacuate.plan.model import (
     Step,
     StepKind,
 )
+from evacuate.plan.renewals import renewal_warnings
 from evacuate.plan.selection import (
     MIRRORED,
     config_paths,
@@ -146,6 +147,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
 
     _warn_listeners(source, target, warnings)
     _warn_certificates(source, now or datetime.now(UTC), warnings)
+    warnings += [PlanWarning("cert-http01", w) for w in
+                 renewal_warnings(config_texts, source.certificates, now or datetime.now(UTC))]
     _warn_ips(source, config_texts, warnings)
     needed = file_bytes + 3 * dump_bytes + 400 * 1024 * 1024 * bool(packages)
     if target_free_bytes is not None and target_free_bytes < needed:

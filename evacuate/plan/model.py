@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from evacuate.dns.model import DnsPlan
 from evacuate.plan.state_model import StatePlan
 from evacuate.snapshot.exclusion import RuleTotal
 
@@ -164,3 +165,4 @@ class RebuildPlan:
     rules: tuple[RuleTotal, ...] = ()  # what each rule carried or left (snapshot and plan)
     selection: str = "inclusion"  # exclusion: the snapshot holds everything that moves
     other_release: tuple[str, ...] = ()  # /etc dirs of versions the target lacks: see selection
+    dns: DnsPlan | None = None  # evacuate.yml has a dns section: see evacuate.dns.planning

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evacuate.dns.model import dns_plan_from_json
 from evacuate.plan.model import (
     DatabasePlan,
     Estimate,
@@ -76,4 +77,5 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "state": state_from_json(data.get("state")),
         "rules": tuple(RuleTotal(**{**r, "examples": tuple(r.get("examples", ()))})
                        for r in data.get("rules", ())),
+        "dns": dns_plan_from_json(data["dns"]) if data.get("dns") else None,
     })

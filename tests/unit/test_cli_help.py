@@ -11,7 +11,7 @@ from evacuate.cli.config_cmds import config_app
 from evacuate.cli.lab_cmds import lab_app
 
 VERBS = ["inventory", "snapshot", "snapshots", "check", "forget", "plan", "run", "export",
-         "revert", "verify", "restore", "rehearse", "status", "schedule", "init", "config",
+         "revert", "dns", "dns lower-ttl", "dns switch", "dns revert", "verify", "restore", "rehearse", "status", "schedule", "init", "config",
          "config check", "lab", "lab up", "lab down", "lab status", "lab reset", "lab images"]
 
 

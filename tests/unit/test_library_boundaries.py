@@ -25,6 +25,9 @@ IMPORTERS = {
     "ansible": {"ansible/vault.py"},
     "click": {"cli/app.py"},
     "apprise": {"notify.py"},
+    "dns": {"dns/resolve.py"},
+    "lexicon": {"dns/provider.py"},
+    "requests": {"dns/provider.py"},
 }
 PACKAGE_WIDE = {"typer": "cli/"}
 STUBS_ONLY = {"_typeshed"}  # typing-time names from the type checker, no library

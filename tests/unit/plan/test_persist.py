@@ -73,3 +73,16 @@ def test_a_plan_of_an_earlier_version_loads(saved: str, expected: PlanSource) ->
 def test_another_playbook_step_stays_a_playbook_step() -> None:
     data = _saved(_plan(steps=(Step("extra", "x", StepKind.ANSIBLE, ("extra",)),)))
     assert plan_from_json(data).steps[0].kind is StepKind.ANSIBLE
+
+
+def test_a_plan_with_its_dns_records_round_trips() -> None:
+    from evacuate.dns.names import served_names
+    from evacuate.dns.planning import plan_dns
+    from tests.unit.dnsplan.replay import Replay
+    from tests.unit.dnsplan.test_planning import CAPTURE, SOURCE, TARGET, lab_inventory
+
+    dns = plan_dns(served_names(lab_inventory()), [SOURCE], TARGET, Replay.load(CAPTURE))
+    assert dns.records and dns.long_ttls
+    plan = _plan(dns=dns)
+    assert plan_from_json(_saved(plan)) == plan
+    assert plan_from_json(_saved(_plan())).dns is None
