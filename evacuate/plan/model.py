@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from evacuate.plan.containers_model import ContainersPlan
 from evacuate.plan.state_model import StatePlan
 from evacuate.snapshot.exclusion import RuleTotal
 
@@ -163,3 +164,4 @@ class RebuildPlan:
     rules: tuple[RuleTotal, ...] = ()  # what each rule carried or left (snapshot and plan)
     selection: str = "inclusion"  # exclusion: the snapshot holds everything that moves
     other_release: tuple[str, ...] = ()  # /etc dirs of versions the target lacks: see selection
+    containers: ContainersPlan = field(default_factory=ContainersPlan)  # see plan.containers
