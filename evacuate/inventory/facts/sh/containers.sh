@@ -8,6 +8,10 @@ elif evac_has docker; then
 else
   exit 0
 fi
+# Podman makes (and removes) a temporary directory in $TMPDIR (/var/tmp by default) when it
+# lists or inspects images: the directory's times would change on the source. /dev/shm is
+# memory (tmpfs) on every Linux host.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then TMPDIR=/dev/shm; export TMPDIR; fi
 # Secret-looking environment values never leave the host: NAME=value entries whose name
 # says password, secret, token, key, credential or auth, and the password of a URL.
 evac_mask() {
