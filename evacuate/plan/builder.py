@@ -13,7 +13,7 @@ from evacuate.engines import owner_of
 from evacuate.engines.daemons import undumped_warnings
 from evacuate.inventory import HostInventory
 from evacuate.plan.accounts import plan_accounts
-from evacuate.plan.containers import plan_containers
+from evacuate.plan.containers import containers_steps, plan_containers
 from evacuate.plan.crossing import (
     carried_config,
     cross_release,
@@ -175,6 +175,7 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
              StepKind.DATABASES),
         Step("activate", "cron, firewall, enable and start services", StepKind.ACTIVATE,
              ("activate",)),
+        *containers_steps(containers),
         Step("verify", "check the target against the source", StepKind.VERIFY),
     )
     return RebuildPlan(

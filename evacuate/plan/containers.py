@@ -17,7 +17,7 @@ from evacuate.plan.containers_model import (
     ContainersPlan,
     VolumePlan,
 )
-from evacuate.plan.model import PlanWarning
+from evacuate.plan.model import PlanWarning, Step, StepKind
 
 
 def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning]]:
@@ -43,11 +43,16 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
         if v.size_bytes is None:
             warnings.append(PlanWarning("container-volume", f"volume {v.name}: its files at "
                                         f"{v.mountpoint or '(no mount point)'} could not be read"))
-    if found.containers or found.named_volumes:
-        warnings.append(PlanWarning("containers-not-moved", f"{found.engine}: this version of "
-                                    "evacuate lists the containers, images and volumes but does "
-                                    "not rebuild them on the target yet (the compose files move "
-                                    "with the files)"))
+    for c in found.containers:
+        if not c.compose_project and c.state == "running":
+            warnings.append(PlanWarning("container-not-compose", f"container {c.name} is not "
+                                        "part of a Compose project: it is not recreated on the "
+                                        "target (its image and volumes are)"))
+    for i in found.images:
+        if not i.local:
+            warnings.append(PlanWarning("container-pull", f"image {', '.join(i.tags) or i.id}"
+                                        " is pulled on the target: the target must reach its "
+                                        "registry", "info"))
     images = tuple(ContainerImagePlan(i.id, i.tags, i.size_bytes, "store" if i.local else "pull")
                    for i in found.images)
     return ContainersPlan(
@@ -56,6 +61,16 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
                       for v in found.named_volumes),
         projects=tuple(ComposePlan(p.name, p.working_dir, p.config_files, p.env_files, p.services)
                        for p in found.compose_projects)), warnings
+
+
+def containers_steps(planned: ContainersPlan) -> tuple[Step, ...]:
+    """The containers step, after the services started (the engine's configuration and the
+    projects' files are restored by then), when there is something to bring back."""
+    if not (planned.stored_images or planned.projects):
+        return ()
+    projects = ", ".join(p.name for p in planned.projects) or "none"
+    return (Step("containers", f"{planned.engine}: load {len(planned.stored_images)} saved "
+                 f"images, bring up the Compose projects ({projects})", StepKind.CONTAINERS),)
 
 
 def containers_plan_from_json(data: Any) -> ContainersPlan:

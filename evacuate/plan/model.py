@@ -87,6 +87,7 @@ class StepKind(StrEnum):
     FILES = "files"
     DATABASES = "databases"
     ACTIVATE = "activate"  # the playbook's cron, firewall, services (those that exist)
+    CONTAINERS = "containers"  # load the saved images, bring the Compose projects up
     VERIFY = "verify"
     ANSIBLE = "ansible"  # any other playbook step: its tags
 

@@ -229,6 +229,18 @@ class Exclusion:
         return list(dict.fromkeys(patterns))
 
 
+_ENGINE_STORAGE = tree_regex(CONTAINER_STORAGE.patterns)
+_ENGINE_VOLUMES = tree_regex(CONTAINER_VOLUMES.patterns)
+
+
+def engine_storage(path: str) -> bool:
+    """Whether ``path`` is a container engine's own storage (not a named volume's data):
+    the target's engine writes it (its database, layers, locks), so verify does not compare
+    it; the directories above the volumes were carried for their mode and owner only."""
+    return (_ENGINE_STORAGE is not None and _ENGINE_STORAGE.match(path) is not None
+            and not (_ENGINE_VOLUMES is not None and _ENGINE_VOLUMES.match(path) is not None))
+
+
 def _outer_group(match: re.Match[str]) -> str:
     """The rule group that matched (fnmatch's own named groups are inside it, so the rule
     group closes last: lastgroup names it)."""

@@ -245,3 +245,16 @@ def test_each_configured_pattern_is_counted_on_its_own() -> None:
         ("exclude", "evacuate.yml excludes /srv/scratch", 2),
         ("exclude", "evacuate.yml excludes *.swp", 1),
         ("include", "evacuate.yml includes /var/cache/myapp", 1)}
+
+
+@pytest.mark.parametrize(("path", "own"), [
+    ("/var/lib/containers", True), ("/var/lib/containers/storage/libpod/bolt_state.db", True),
+    ("/var/lib/containers/storage/volumes/shop_notes-data", True),
+    ("/var/lib/docker/overlay2/x", True),
+    ("/var/lib/containers/storage/volumes/shop_notes-data/_data", False),
+    ("/var/lib/containers/storage/volumes/shop_notes-data/_data/notes.txt", False),
+    ("/var/lib/containersx", False), ("/srv/shop/compose.yaml", False),
+])
+def test_the_engines_own_storage_is_told_from_its_volumes(path: str, own: bool) -> None:
+    from evacuate.snapshot.exclusion import engine_storage
+    assert engine_storage(path) is own

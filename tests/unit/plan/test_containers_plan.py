@@ -10,7 +10,8 @@ from pathlib import Path
 from evacuate.cli.plan_cmds import container_rows
 from evacuate.inventory.facts.containers import parse
 from evacuate.inventory.model import ContainerImage, Containers
-from evacuate.plan.containers import plan_containers
+from evacuate.plan.containers import containers_steps, plan_containers
+from evacuate.plan.model import StepKind
 from evacuate.plan.persist import plan_from_json
 from tests.unit.plan.test_persist import _plan
 
@@ -23,7 +24,9 @@ def _lab() -> Containers:
 
 def test_the_lab_host_is_listed_with_sizes_and_origins() -> None:
     planned, warnings = plan_containers(_lab())
-    assert [w.code for w in warnings] == ["containers-not-moved"]
+    assert warnings == []  # the one container outside Compose is not running
+    (step,) = containers_steps(planned)
+    assert step.kind is StepKind.CONTAINERS and "(shop)" in step.title and "load 3" in step.title
     assert (planned.engine, planned.version) == ("podman", "4.3.1")
     assert [(c.name, c.compose_project, c.compose_service) for c in planned.containers] == [
         ("shop-migrate", "", ""), ("shop_web_1", "shop", "web"), ("shop_worker_1", "shop", "worker")]
@@ -44,8 +47,9 @@ def test_the_lab_host_is_listed_with_sizes_and_origins() -> None:
 def test_a_pullable_image_is_pulled_on_the_target() -> None:
     found = replace(_lab(), images=(ContainerImage("aa", ("docker.io/library/redis:7",),
                                                    ("docker.io/library/redis@sha256:1",), 10, False),))
-    planned, _ = plan_containers(found)
+    planned, warnings = plan_containers(found)
     assert [i.origin for i in planned.images] == ["pull"]
+    assert [w.severity for w in warnings if w.code == "container-pull"] == ["info"]
     rows = container_rows(replace(_plan(), containers=planned))
     assert ("image", "docker.io/library/redis:7", "10 B", "pulled on the target") in rows
 
@@ -59,8 +63,14 @@ def test_what_cannot_move_is_a_warning_naming_it() -> None:
     assert any("shop_web_1" in m and "localhost/shop/web:1 is gone" in m for m in messages)
     assert any("shop_worker_1" in m for m in messages)
     assert any("volume shop_notes-data" in m and "could not be read" in m for m in messages)
+    running = replace(lab, containers=tuple(replace(c, state="running") for c in lab.containers))
+    _, warnings = plan_containers(running)
+    assert [w.message for w in warnings if w.code == "container-not-compose"] == [
+        "container shop-migrate is not part of a Compose project: it is not recreated on the "
+        "target (its image and volumes are)"]
     _, warnings = plan_containers(Containers(engine="podman"))
     assert [w.code for w in warnings] == ["container-engine"]
+    assert containers_steps(plan_containers(Containers(engine="podman"))[0]) == ()
     assert plan_containers(Containers()) == (plan_containers(Containers())[0], [])
 
 
