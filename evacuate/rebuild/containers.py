@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 
+from evacuate.engines.container_cli import container_cli
 from evacuate.errors import RemoteCommandError
 from evacuate.plan.model import RebuildPlan
 from evacuate.snapshot.manifest import ImageEntry, SnapshotManifest
@@ -16,18 +17,6 @@ from evacuate.snapshot.store import BlobStore
 from evacuate.transport.base import Transport
 
 CHUNK = 1 << 20
-RESTART_AT_BOOT = ("if systemctl is-enabled --quiet podman-restart.service 2>/dev/null; then "
-                   "systemctl restart podman-restart.service; fi")
-ENV = "TMPDIR=/dev/shm; [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR; "
-
-
-def compose_command(engine: str, project: str) -> str:
-    """sh bringing project ``project`` up in the current directory, detached."""
-    name = shlex.quote(project)
-    if engine == "podman":
-        return f"podman-compose -p {name} up -d"
-    return (f"if docker compose version >/dev/null 2>&1; then docker compose -p {name} up -d; "
-            f"else docker-compose -p {name} up -d; fi")
 
 
 def _fail(target: Transport, what: str, status: int, text: str) -> RemoteCommandError:
@@ -38,12 +27,11 @@ def _fail(target: Transport, what: str, status: int, text: str) -> RemoteCommand
 
 def load_image(target: Transport, blobs: BlobStore, image: ImageEntry) -> bool:
     """Load ``image`` unless the target has it (by id); tag it; return whether it loaded."""
-    engine = image.engine
-    have = target.run(f"{ENV}{engine} image inspect --format '{{{{.Id}}}}' "
-                      f"{shlex.quote(image.id)}", timeout=60)
+    cli = container_cli(image.engine)
+    have = target.run(cli.has_image(image.id), timeout=60)
     loaded = False
     if not have.ok:
-        with target.open_process(f"{ENV}exec {engine} load") as proc, \
+        with target.open_process(cli.load()) as proc, \
                 blobs.open_blob(image.blob) as content:
             while chunk := content.read(CHUNK):
                 proc.stdin.write(chunk)
@@ -53,8 +41,7 @@ def load_image(target: Transport, blobs: BlobStore, image: ImageEntry) -> bool:
                 raise _fail(target, f"loading image {image.id[:12]}", status, proc.stderr_text())
         loaded = True
     for tag in image.tags:
-        result = target.run(f"{ENV}{engine} tag {shlex.quote(image.id)} {shlex.quote(tag)}",
-                            timeout=60)
+        result = target.run(cli.tag(image.id, tag), timeout=60)
         if not result.ok:
             raise _fail(target, f"tagging image {image.id[:12]} as {tag}", result.exit_status,
                         result.error_text or result.text)
@@ -65,18 +52,21 @@ def bring_up(target: Transport, plan: RebuildPlan, manifest: SnapshotManifest,
              blobs: BlobStore) -> str:
     """Load the saved images and bring the Compose projects up; return what was done."""
     planned = plan.containers
+    cli = container_cli(planned.engine)
     loaded = sum(load_image(target, blobs, image) for image in manifest.images)
     started = []
     for project in planned.projects:
-        command = f"cd {shlex.quote(project.working_dir)} && {compose_command(planned.engine, project.name)}"
+        command = f"cd {shlex.quote(project.working_dir)} && {cli.compose_up(project.name)}"
         result = target.run(["sh", "-c", command], timeout=900)
         if not result.ok:
             raise _fail(target, f"bringing up the Compose project {project.name}",
                         result.exit_status, result.error_text + result.text)
         started.append(project.name)
-    if planned.engine == "podman" and started:
-        # on the source, podman-restart.service started the containers at boot (restart:
-        # always), so they run in its cgroup: do the same here (and prove they start so)
-        target.run(["sh", "-c", RESTART_AT_BOOT], timeout=300, check=True)
+    if cli.restart_at_boot and started:
+        # on the source, that unit started the containers at boot (restart: always), so they
+        # run in its cgroup: do the same here (and prove that they start so) when enabled
+        unit = shlex.quote(cli.restart_at_boot)
+        target.run(["sh", "-c", f"if systemctl is-enabled --quiet {unit} 2>/dev/null; then "
+                    f"systemctl restart {unit}; fi"], timeout=300, check=True)
     return (f"{loaded} of {len(manifest.images)} images loaded; projects up: "
             f"{', '.join(started) or 'none'}")

@@ -6,26 +6,18 @@ cannot be saved is a warning naming it; the snapshot goes on."""
 
 from __future__ import annotations
 
-import shlex
-
+from evacuate.engines.container_cli import CLIS, container_cli
 from evacuate.inventory.model import Containers
 from evacuate.snapshot.manifest import ImageEntry, SnapshotManifest
 from evacuate.snapshot.store import BlobStore
 from evacuate.transport.base import Transport
 
-# Podman makes its temporary copies in $TMPDIR (/var/tmp by default): memory, not the source
-SAVE_ENV = "TMPDIR=/dev/shm; [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR; "
-
-
-def save_command(engine: str, reference: str) -> str:
-    """sh writing image ``reference`` as a docker-archive to stdout."""
-    fmt = "--format docker-archive " if engine == "podman" else ""
-    return f"{SAVE_ENV}exec {engine} save {fmt}{shlex.quote(reference)}"
-
 
 def save_images(transport: Transport, blobs: BlobStore, found: Containers,
                 previous: SnapshotManifest | None) -> tuple[tuple[ImageEntry, ...], list[str]]:
     """Save each local image of ``found`` into ``blobs``; return the entries and warnings."""
+    if found.engine not in ("", *CLIS):
+        return (), [f"container engine {found.engine}: its images cannot be saved"]
     before = {(i.engine, i.id): i for i in previous.images} if previous else {}
     entries: list[ImageEntry] = []
     warnings: list[str] = []
@@ -38,7 +30,7 @@ def save_images(transport: Transport, blobs: BlobStore, found: Containers,
                                       kept.saved_in or (previous.id if previous else "")))
             continue
         name = image.tags[0] if image.tags else image.id
-        with transport.open_process(save_command(found.engine, name)) as proc:
+        with transport.open_process(container_cli(found.engine).save(name)) as proc:
             proc.stdin.close()
             ref = blobs.put_stream(proc.stdout)  # type: ignore[arg-type]
             status = proc.wait(timeout=600)

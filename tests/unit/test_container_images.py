@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from evacuate.engines.container_cli import container_cli
 from evacuate.inventory.model import ContainerImage, Containers
-from evacuate.rebuild.containers import compose_command, load_image
+from evacuate.rebuild.containers import load_image
 from evacuate.snapshot.images import save_images
 from evacuate.snapshot.manifest import SnapshotManifest, Totals
 from evacuate.snapshot.store import BlobStore
@@ -78,5 +79,5 @@ def test_local_images_are_saved_once_per_id_and_loaded_back(engine: Path) -> Non
 
 
 def test_compose_is_brought_up_under_the_sources_project_name() -> None:
-    assert compose_command("podman", "shop") == "podman-compose -p shop up -d"
-    assert "docker compose -p 'my app' up -d" in compose_command("docker", "my app")
+    assert container_cli("podman").compose_up("shop") == "podman-compose -p shop up -d"
+    assert "docker compose -p 'my app' up -d" in container_cli("docker").compose_up("my app")
