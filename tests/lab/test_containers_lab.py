@@ -252,6 +252,19 @@ def test_verify_passes(evacuated: dict[str, Any]) -> None:
     assert not failures, f"{len(failures)} checks failed:\n" + "\n".join(failures)
 
 
+def test_the_target_runs_the_project_again_after_its_reboot(lab: Lab,
+                                                           evacuated: dict[str, Any]) -> None:
+    """podman-restart, enabled on the target as on the source, starts the project at boot."""
+    rebooted = _evacuate(evacuated["config"], "verify", "shop", "target", "--after-reboot",
+                         "--json")
+    assert rebooted.returncode == 0, (rebooted.stderr + rebooted.stdout)[-3000:]
+    with lab.open("lab-target") as transport:
+        running = transport.run(RUNNING, timeout=60, check=True).text
+    assert running == evacuated["before"]["running"]
+    answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.body == evacuated["before"]["notes"]
+
+
 def test_snapshot_plan_and_run_changed_nothing_on_the_source(
         lab: Lab, evacuated: dict[str, Any], before: dict[bytes, Entry]) -> None:
     """The images were saved with their temporary copies in memory (/dev/shm)."""
