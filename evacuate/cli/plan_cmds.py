@@ -33,6 +33,27 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
+def container_rows(plan: RebuildPlan) -> list[tuple[str, str, str, str]]:
+    """One row per container, image and named volume: kind, name, size, what else to know
+    (an image's origin: from the store, or pulled on the target)."""
+    found = plan.containers
+    rows = []
+    for c in found.containers:
+        compose = f"{c.compose_project}/{c.compose_service}, " if c.compose_project else ""
+        rows.append(("container", c.name, console.human_size(c.size_bytes),
+                     f"{compose}{c.image}, {c.state}, restart {c.restart_policy}"))
+    for i in found.images:
+        origin = ("from the store (built or imported on the source)"
+                  if i.origin == "store" else "pulled on the target")
+        rows.append(("image", ", ".join(i.tags) or i.id[:12], console.human_size(i.size_bytes),
+                     origin))
+    for v in found.volumes:
+        size = console.human_size(v.size_bytes) if v.size_bytes is not None else "unknown"
+        rows.append(("volume", v.name, size, f"project {v.compose_project}" if v.compose_project
+                     else ""))
+    return rows
+
+
 def render_plan(plan: RebuildPlan, project: Path) -> None:
     out = console.out()
     esc = console.escape
@@ -58,7 +79,15 @@ def render_plan(plan: RebuildPlan, project: Path) -> None:
         ("cron", f"{plan.cron_entries} entries"),
         ("firewall", f"{plan.firewall_rules} nftables lines"),
     ]
+    if plan.containers.engine:
+        found = plan.containers
+        rows.append(("containers", f"{found.engine} {found.version or '(did not answer)'}: "
+                     f"{len(found.containers)} containers, {len(found.images)} images "
+                     f"({len(found.stored_images)} from the store), {len(found.volumes)} volumes"))
     out.print(console.table("what moves", ("area", "plan"), rows))
+    if plan.containers.containers or plan.containers.images or plan.containers.volumes:
+        out.print(console.table("containers", ("kind", "name", "size", "detail"),
+                                container_rows(plan)))
     if plan.rules:
         out.print(console.table("by rule: what moves, what stays and why", (
             "rule", "decision", "entries", "files", "size", "why"), [

@@ -128,7 +128,7 @@ def assemble(sections: Mapping[str, SectionOutput], host: str, collected_at: str
         certificates=parsed.get("certificates", tuple),
         firewall=parsed.get("firewall", Firewall),
         sysctl=parsed.get("sysctl", tuple),
-        containers=parsed.get("docker", Containers),
+        containers=parsed.get("containers", Containers),
         mail=parsed.get("mail", MailServer),
         data_candidates=parsed.get("data", tuple),
         state=parsed.get("host_state", HostState),

@@ -13,7 +13,7 @@ from evacuate.inventory.facts import ALL_FACTS
 from evacuate.inventory.model import HostInventory
 from evacuate.transport.base import Transport
 
-NOT_ON_A_DISK = ("network", "listeners", "firewall", "hardware", "docker")
+NOT_ON_A_DISK = ("network", "listeners", "firewall", "hardware", "containers")
 """Facts about a running system that a disk cannot tell (they would describe the controller)."""
 
 

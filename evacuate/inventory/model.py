@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 
 from evacuate.inventory.model_apps import (  # noqa: F401  (re-exported)
     Certificate,
-    Container,
-    Containers,
     Database,
     DatabaseServer,
     DataCandidate,
@@ -23,6 +21,15 @@ from evacuate.inventory.model_apps import (  # noqa: F401  (re-exported)
     MailServer,
     SysctlSetting,
     VHost,
+)
+from evacuate.inventory.model_containers import (  # noqa: F401  (re-exported)
+    ComposeProject,
+    Container,
+    ContainerImage,
+    ContainerMount,
+    Containers,
+    ContainerVolume,
+    PortBinding,
 )
 from evacuate.inventory.model_state import (  # noqa: F401  (re-exported)
     AptPackageFile,

@@ -1,5 +1,5 @@
 """Inventory model, applications: databases, web servers, certificates, firewall, sysctl,
-containers and the directories that hold data (re-exported by evacuate.inventory.model)."""
+and the directories that hold data (re-exported by evacuate.inventory.model)."""
 
 from __future__ import annotations
 
@@ -67,25 +67,6 @@ class SysctlSetting:
     value: str
     file: str
     current: str | None = None
-
-
-@dataclass(frozen=True)
-class Container:
-    id: str
-    name: str
-    image: str
-    state: str = ""
-    status: str = ""
-    ports: str = ""
-    compose_project: str = ""
-
-
-@dataclass(frozen=True)
-class Containers:
-    engine: str = ""  # "docker" when present, "" when not installed
-    version: str = ""
-    containers: tuple[Container, ...] = ()
-    volumes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

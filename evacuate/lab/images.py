@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ class ImageSpec:
     seed: str | None = None
     mirror: str = DEFAULT_MIRROR
     extra_files: tuple[str, ...] = field(default=())
+    # requirements (``name==version``) the builder downloads from PyPI with pip, without
+    # their dependencies, into the seed's ``wheels/`` (the image itself reaches no registry)
+    wheels: tuple[str, ...] = field(default=())
 
     @property
     def seed_script(self) -> str | None:
@@ -67,6 +71,8 @@ class ImageSpec:
         for part in (BUILDER_VERSION, self.name, self.suite, self.mirror, " ".join(sorted(self.packages)),
                      self.seed or ""):
             digest.update(part.encode() + b"\0")
+        if self.wheels:  # (only then: the keys of the images without wheels stay as they were)
+            digest.update(" ".join(self.wheels).encode() + b"\0")
         for name, content in self.seed_files().items():
             digest.update(name.encode() + b"\0" + content + b"\0")
         return digest.hexdigest()[:16]
@@ -107,6 +113,22 @@ def certbot_repo_image(suite: str = "bookworm") -> ImageSpec:
     """Never booted: its .debs put certbot (and its timer) into the lab repository, for a
     source that renews its certificates with certbot."""
     return ImageSpec(name="certbot", suite=suite, packages=(*_BASE, "certbot"))
+
+
+CONTAINER_PACKAGES = ("podman", "crun", "conmon", "golang-github-containers-common",
+                      "containernetworking-plugins", "catatonit", "python3-yaml",
+                      "python3-dotenv", "busybox-static", "cron", "rsync", "less")
+PODMAN_COMPOSE = "podman-compose==1.0.6"
+"""podman-compose from PyPI (Debian bookworm's 1.0.3 passes ``--net`` also with host networking,
+which the lab hosts refuse)."""
+
+
+def containers_image(suite: str = "bookworm") -> ImageSpec:
+    """A container host: rootful Podman with a Compose project (a web app and a worker,
+    images built locally from an imported busybox root, named volumes with data), podman-compose
+    installed by hand under /usr/local; seeded by seed/containers/containers.sh."""
+    return ImageSpec(name="containers", suite=suite, seed="containers/containers.sh",
+                     packages=(*_BASE, *CONTAINER_PACKAGES), wheels=(PODMAN_COMPOSE,))
 
 
 def target_image(suite: str = "bookworm") -> ImageSpec:
@@ -246,6 +268,10 @@ def _seed(spec: ImageSpec, rootfs: Path, log_path: Path) -> None:
     seed_dir.mkdir(parents=True)
     for name, content in spec.seed_files().items():
         (seed_dir / name).write_bytes(content)
+    if spec.wheels:
+        _run([sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+              "-d", str(seed_dir / "wheels"), *spec.wheels],
+             f"downloading {', '.join(spec.wheels)} for the {spec.name} image", log_path=log_path)
     env = dict(os.environ, SYSTEMD_NSPAWN_TMPFS_TMP="0")
     _run(["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "-M", f"evacuate-seed-{spec.name}",
           "--private-network", "--resolv-conf=off",

@@ -132,6 +132,26 @@ def dns_api_url(lab: Lab) -> str:
     return f"http://{lab.address('lab-dns')}:{dnszone.API_PORT}"
 
 
+CONTAINERS_SERVICES = ("ssh", "podman-restart", "cron")
+"""The units a healthy lab-containers runs (podman-restart starts its containers at boot)."""
+
+CONTAINER_PROJECT = "shop"
+"""lab-containers' Compose project (its services, images and volumes are named after it)."""
+
+
+def containers_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
+    """lab-containers (rootful Podman running the Compose project ``shop``: a web app on
+    :8081 and a worker, images built locally, two named volumes with data) and a blank
+    lab-target of the same release, which installs Podman from the lab repository (the
+    containers image's .debs fill it)."""
+    return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
+        LabHostSpec("lab-containers", "containers", 10, images.containers_image(suite),
+                    CONTAINERS_SERVICES),
+        LabHostSpec("lab-target", "target", 20, images.target_image(suite),
+                    accounts=CLOUD_ACCOUNTS),
+    ))
+
+
 @dataclass(frozen=True)
 class HostStatus:
     name: str

@@ -13,6 +13,7 @@ from evacuate.engines import owner_of
 from evacuate.engines.daemons import undumped_warnings
 from evacuate.inventory import HostInventory
 from evacuate.plan.accounts import plan_accounts
+from evacuate.plan.containers import containers_steps, plan_containers
 from evacuate.plan.crossing import (
     carried_config,
     cross_release,
@@ -118,6 +119,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
              *plan_totals(manifest.files, config, roots, exclusion, other_release))
     warnings.extend(_package_warnings(source))
     warnings.extend(PlanWarning("data-daemon", line) for line in undumped_warnings(source))
+    containers, container_warnings = plan_containers(source.containers)
+    warnings.extend(container_warnings)
     file_bytes = sum(e.size for e in chosen if e.kind == "file" and not e.hardlink_to)
     state = plan_state(source, manifest, {e.path for e in chosen}, missing, config_texts,
                        warnings)
@@ -171,6 +174,7 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
              StepKind.DATABASES),
         Step("activate", "cron, firewall, enable and start services", StepKind.ACTIVATE,
              ("activate",)),
+        *containers_steps(containers),
         Step("verify", "check the target against the source", StepKind.VERIFY),
     )
     return RebuildPlan(
@@ -188,7 +192,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         selection="exclusion" if exclusion else "inclusion",
         postgresql_carry=next(((c.old, c.new) for c in crossing.changes
                                if c.family == "postgresql"), ()),
-        state=state.state, target_own=accounts.target_own, other_release=other_release)
+        state=state.state, target_own=accounts.target_own, other_release=other_release,
+        containers=containers)
 
 
 def _package_warnings(source: HostInventory) -> list[PlanWarning]:

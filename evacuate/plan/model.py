@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from evacuate.dns.model import DnsPlan
+from evacuate.plan.containers_model import ContainersPlan
 from evacuate.plan.state_model import StatePlan
 from evacuate.snapshot.exclusion import RuleTotal
 
@@ -87,6 +88,7 @@ class StepKind(StrEnum):
     FILES = "files"
     DATABASES = "databases"
     ACTIVATE = "activate"  # the playbook's cron, firewall, services (those that exist)
+    CONTAINERS = "containers"  # load the saved images, bring the Compose projects up
     VERIFY = "verify"
     ANSIBLE = "ansible"  # any other playbook step: its tags
 
@@ -166,3 +168,4 @@ class RebuildPlan:
     selection: str = "inclusion"  # exclusion: the snapshot holds everything that moves
     other_release: tuple[str, ...] = ()  # /etc dirs of versions the target lacks: see selection
     dns: DnsPlan | None = None  # evacuate.yml has a dns section: see evacuate.dns.planning
+    containers: ContainersPlan = field(default_factory=ContainersPlan)  # see plan.containers

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from evacuate.dns.model import dns_plan_from_json
+from evacuate.plan.containers import containers_plan_from_json
 from evacuate.plan.model import (
     DatabasePlan,
     Estimate,
@@ -75,6 +76,7 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "postgresql_carry": tuple(data.get("postgresql_carry", ())),
         "other_release": tuple(data.get("other_release", ())),
         "state": state_from_json(data.get("state")),
+        "containers": containers_plan_from_json(data.get("containers")),
         "rules": tuple(RuleTotal(**{**r, "examples": tuple(r.get("examples", ()))})
                        for r in data.get("rules", ())),
         "dns": dns_plan_from_json(data["dns"]) if data.get("dns") else None,

@@ -19,6 +19,7 @@ from evacuate.errors import EvacuateError, TransportError
 from evacuate.hooks import HookFailed
 from evacuate.plan.model import RebuildPlan, Step, StepKind
 from evacuate.plan.selection import plan_selector
+from evacuate.rebuild.containers import bring_up
 from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.hoststate import after_files, before_files, removed_paths, with_parents
 from evacuate.rebuild.journal import Journal
@@ -290,6 +291,11 @@ def _databases_step(run: StepRun, step: Step, _index: int) -> str:
     return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
 
 
+def _containers_step(run: StepRun, _step: Step, _index: int) -> str:
+    with run.ctx.connect_target() as target:
+        return bring_up(target, run.ctx.plan, run.snapshot(), run.ctx.repo.blobs)
+
+
 def _verify_step(run: StepRun, _step: Step, _index: int) -> str:
     ctx = run.ctx
     if ctx.verify is None:
@@ -310,6 +316,7 @@ STEPS: dict[StepKind, StepHandler] = {
     StepKind.FILES: StepHandler(_files_step),
     StepKind.DATABASES: StepHandler(_databases_step),
     StepKind.ACTIVATE: StepHandler(_activate_step),
+    StepKind.CONTAINERS: StepHandler(_containers_step),
     StepKind.VERIFY: StepHandler(_verify_step),
     StepKind.ANSIBLE: StepHandler(_playbook_step),
 }

@@ -17,6 +17,7 @@ from evacuate.snapshot.databases import jobs_for, run_dump
 from evacuate.snapshot.debs import carry_debs
 from evacuate.snapshot.exclusion import PARENTS, Exclusion, Tally, owned_paths, roots_of
 from evacuate.snapshot.files import snapshot_tree
+from evacuate.snapshot.images import save_images
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
 from evacuate.snapshot.scan import ScannedEntry, encode_path
@@ -213,6 +214,9 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     debs, deb_warnings = carry_debs(transport, repo.blobs, inventory)  # hand-installed
     for message in deb_warnings:
         show.warning(message)
+    images, image_warnings = save_images(transport, repo.blobs, inventory.containers, previous)
+    for message in image_warnings:
+        show.warning(message)
 
     show.phase("commit")
     files = tree.entries
@@ -231,9 +235,10 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
         parent=previous.id if previous else None,
         warnings=(*request.warnings, *notes, *tree.warnings,
-                  *([xattr_warning] if xattr_warning else []), *deb_warnings),
+                  *([xattr_warning] if xattr_warning else []), *deb_warnings,
+                  *image_warnings),
         rules=tally.totals(), acls=acls, xattrs=repo.blobs.put_bytes(xattrs) if xattrs else None,
-        debs=debs)
+        debs=debs, images=images)
     repo.commit(manifest)
     return manifest
 

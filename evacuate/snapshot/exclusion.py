@@ -14,6 +14,10 @@ everything under it; ``*`` matches across ``/``):
   /proc/swaps says).
 - ``database``: the data directories of the database servers that are dumped (from the
   inventory's database facts); their dumps carry them.
+- ``container-volumes`` (carried), ``container-storage``: a container engine's named
+  volumes' data (``/var/lib/containers/storage/volumes/*/_data``, Docker's
+  ``/var/lib/docker/volumes/*/_data``) moves as files; the rest of its storage (image
+  layers, containers' writable layers, its state database) does not.
 - ``logs`` (/var/log; carried with ``--with-logs``), ``caches`` (/var/cache only: hidden
   directories inside data trees such as /srv/x/.cache are data).
 - ``package-manager``, ``boot``, ``identity``, ``generated``: the target's own package
@@ -78,6 +82,16 @@ LOGS = Rule("logs", "logs: not carried unless --with-logs", patterns=("/var/log"
                                                                         "/var/lib/logrotate"))
 LOGS_CARRIED = Rule("logs", "logs, carried (--with-logs)", carried=True,
                     patterns=LOGS.patterns)
+CONTAINER_VOLUMES = Rule("container-volumes", "a container engine's named volumes' data: "
+                         "carried as files (the engine makes the volume again by its name on "
+                         "the target and finds its data)", carried=True,
+                         patterns=("/var/lib/containers/storage/volumes/*/_data",
+                                   "/var/lib/docker/volumes/*/_data"))
+CONTAINER_STORAGE = Rule("container-storage", "a container engine's storage (image layers, "
+                         "containers' writable layers, its state database): copied under a "
+                         "running engine it is not consistent, and the target's engine makes "
+                         "its own; the named volumes' data moves (container-volumes)",
+                         patterns=("/var/lib/containers", "/var/lib/docker"))
 CACHES = Rule("caches", "caches, rebuilt on the target", patterns=("/var/cache",))
 PACKAGE_MANAGER = Rule("package-manager", "the package manager's own database and alternatives: the "
                        "target's are made by installing the packages",
@@ -110,7 +124,8 @@ UNOWNED = Rule("unowned", "no package owns it: what the admin wrote or installed
 
 PATTERN_RULES = (RUNTIME, FILESYSTEM)
 LATER_RULES = (CACHES, PACKAGE_MANAGER, BOOT, IDENTITY, GENERATED)
-ALL_RULES = (INCLUDE, EXCLUDE, VIRTUAL, RUNTIME, FILESYSTEM, SWAP, DATABASE, LOGS, CACHES,
+ALL_RULES = (INCLUDE, EXCLUDE, VIRTUAL, RUNTIME, FILESYSTEM, SWAP, DATABASE,
+             CONTAINER_VOLUMES, CONTAINER_STORAGE, LOGS, CACHES,
              PACKAGE_MANAGER, BOOT, IDENTITY, GENERATED, DATA, CHANGED, UNOWNED, PARENTS,
              CONFIG_DIRS, PACKAGE)
 ALTERNATIVES = "/etc/alternatives/"
@@ -165,6 +180,8 @@ class Exclusion:
             *((Rule(EXCLUDE.name, f"evacuate.yml excludes {p}"), [p]) for p in self.excludes),
             *((r, r.patterns) for r in PATTERN_RULES),
             (DATABASE, [d.rstrip("/") for d in self.database_dirs]),
+            (CONTAINER_VOLUMES, CONTAINER_VOLUMES.patterns),
+            (CONTAINER_STORAGE, CONTAINER_STORAGE.patterns),
             (LOGS_CARRIED if self.with_logs else LOGS, LOGS.patterns),
             *((r, r.patterns) for r in LATER_RULES)]
         parts, self._by_group = [], {}
@@ -210,6 +227,18 @@ class Exclusion:
         if not self.with_logs:
             patterns += LOGS.patterns
         return list(dict.fromkeys(patterns))
+
+
+_ENGINE_STORAGE = tree_regex(CONTAINER_STORAGE.patterns)
+_ENGINE_VOLUMES = tree_regex(CONTAINER_VOLUMES.patterns)
+
+
+def engine_storage(path: str) -> bool:
+    """Whether ``path`` is a container engine's own storage (not a named volume's data):
+    the target's engine writes it (its database, layers, locks), so verify does not compare
+    it; the directories above the volumes were carried for their mode and owner only."""
+    return (_ENGINE_STORAGE is not None and _ENGINE_STORAGE.match(path) is not None
+            and not (_ENGINE_VOLUMES is not None and _ENGINE_VOLUMES.match(path) is not None))
 
 
 def _outer_group(match: re.Match[str]) -> str:

@@ -82,6 +82,19 @@ class DebEntry:
 
 
 @dataclass(frozen=True)
+class ImageEntry:
+    """A container image no registry gives back (built or imported on the source), saved
+    with ``<engine> save`` (docker-archive) once per image id; ``tags`` are set again after
+    it is loaded."""
+
+    engine: str
+    id: str
+    tags: tuple[str, ...]
+    blob: BlobRef
+    saved_in: str = ""  # the snapshot that saved it, when an earlier one did (same id)
+
+
+@dataclass(frozen=True)
 class Totals:
     files: int = 0
     bytes: int = 0
@@ -113,6 +126,7 @@ class SnapshotManifest:
     xattrs: BlobRef | None = None  # user.* extended attributes, as `getfattr -d -e base64`
     debs: tuple[DebEntry, ...] = ()  # hand-installed packages, see snapshot.debs
     rules: tuple[RuleTotal, ...] = ()  # what each exclusion rule decided (entries, bytes)
+    images: tuple[ImageEntry, ...] = ()  # container images, see snapshot.images
 
     def blobs(self) -> list[BlobRef]:
         """Every blob the snapshot needs (files and dumps), each once."""
@@ -124,6 +138,8 @@ class SnapshotManifest:
             seen.setdefault(dump.blob.sha256, dump.blob)
         for deb in self.debs:
             seen.setdefault(deb.blob.sha256, deb.blob)
+        for image in self.images:
+            seen.setdefault(image.blob.sha256, image.blob)
         for extra in (self.acls, self.xattrs):
             if extra is not None:
                 seen.setdefault(extra.sha256, extra)
@@ -148,7 +164,9 @@ _FILE_FIELDS = tuple(f.name for f in fields(FileEntry) if f.name != "blob")
 
 def manifest_to_json(manifest: SnapshotManifest) -> bytes:
     data = {f.name: getattr(manifest, f.name) for f in fields(SnapshotManifest)
-            if f.name not in ("files", "dumps", "totals", "acls", "xattrs", "debs", "rules")}
+            if f.name not in ("files", "dumps", "totals", "acls", "xattrs", "debs", "rules",
+                              "images")}
+    data["images"] = [asdict(i) for i in manifest.images]
     data["rules"] = [asdict(r) for r in manifest.rules]
     data["acls"] = asdict(manifest.acls) if manifest.acls else None
     data["xattrs"] = asdict(manifest.xattrs) if manifest.xattrs else None
@@ -180,7 +198,10 @@ def manifest_from_json(raw: bytes, where: str) -> SnapshotManifest:
             debs=tuple(DebEntry(**(d | {"blob": BlobRef(**d["blob"])}))
                        for d in data.get("debs", ())),
             rules=tuple(RuleTotal(**(r | {"examples": tuple(r.get("examples", ()))}))
-                        for r in data.get("rules", ())))
+                        for r in data.get("rules", ())),
+            images=tuple(ImageEntry(**(i | {"blob": BlobRef(**i["blob"]),
+                                            "tags": tuple(i["tags"])}))
+                         for i in data.get("images", ())))
     except StoreError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as bad:

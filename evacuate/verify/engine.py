@@ -24,7 +24,17 @@ from evacuate.plan.probe import parse_policy
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.store import BlobRef
 from evacuate.transport.base import Transport
-from evacuate.verify import accounts, answers, coverage, databases, files, mail, services, web
+from evacuate.verify import (
+    accounts,
+    answers,
+    containers,
+    coverage,
+    databases,
+    files,
+    mail,
+    services,
+    web,
+)
 from evacuate.verify.crossing import Crossing, crossing_of, missing_packages
 from evacuate.verify.model import (
     Check,
@@ -66,7 +76,8 @@ def compare_inventories(source: HostInventory, target: HostInventory,
     checks.extend(accounts.compare_groups(source, target, crossing, ids))
     for compare in (accounts.compare_sudoers, accounts.compare_cron,
                     services.compare_services, services.compare_listeners,
-                    databases.compare_roles, mail.compare_mail):
+                    databases.compare_roles, mail.compare_mail,
+                    containers.compare_containers):
         checks.extend(compare(source, target, crossing))
     return checks
 

@@ -18,6 +18,7 @@ from fnmatch import fnmatchcase
 
 from evacuate.inventory.model import HostInventory
 from evacuate.plan.selection import DATA_DENY, ETC_DENY, denied
+from evacuate.snapshot.exclusion import engine_storage
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
 from evacuate.snapshot.restore import RESTORED_STAMP
 from evacuate.snapshot.scan import (
@@ -245,11 +246,13 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
     for root in data_roots(manifest):
         # what a rebuild deliberately does not restore (the operator's own access) is not
         # compared: see evacuate.plan.selection.DATA_DENY
+        # a container engine's own storage is the target engine's (only the named volumes'
+        # data in it moved): not compared
         want = [e for e in manifest.files if under(e.path, root) and not not_restored(e.path)
-                and e.path not in made and e.kind != "socket"]
+                and e.path not in made and e.kind != "socket" and not engine_storage(e.path)]
         have = {p: e for p, e in target.entries.items()
                 if under(p, root) and not not_restored(p) and p not in made
-                and e.kind != "socket"}
+                and e.kind != "socket" and not engine_storage(p)}
         # across releases, what the new versions' packages made (postgresql 15's cluster,
         # python3.11's directories) is the target's own: listed, not compared
         known = {e.path for e in want}

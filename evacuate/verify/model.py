@@ -24,7 +24,7 @@ from typing import Any
 from evacuate.config.model import AcceptedDifference
 
 AREAS = ("inventory", "packages", "users", "groups", "sudoers", "cron", "services", "listeners",
-         "config", "data", "databases", "web", "answers", "mail", "custom")
+         "config", "data", "databases", "containers", "web", "answers", "mail", "custom")
 """Areas in report order."""
 
 

@@ -59,6 +59,16 @@ LISTING = {
     "/etc/ssl/certs/ca-certificates.crt": "generated",
     "/etc/ssl/certs/shop.example.test.crt": "unowned",
     "/swapfile": "swap",
+    # a container engine: the named volumes' data moves, the rest of its storage does not
+    "/var/lib/containers/storage/volumes/shop_notes-data/_data/notes.txt": "container-volumes",
+    "/var/lib/containers/storage/volumes/shop_notes-data/_data": "container-volumes",
+    "/var/lib/docker/volumes/app_pgdata/_data/PG_VERSION": "container-volumes",
+    "/var/lib/containers/storage/volumes/shop_notes-data": "container-storage",
+    "/var/lib/containers/storage/vfs/dir/0123/bin/busybox": "container-storage",
+    "/var/lib/containers/storage/libpod/bolt_state.db": "container-storage",
+    "/var/lib/docker/overlay2/abc/diff/etc/passwd": "container-storage",
+    "/var/lib/containers": "container-storage",
+    "/var/lib/containersfoo/x": "data",
 }
 
 
@@ -66,7 +76,7 @@ LISTING = {
 def test_each_entry_is_decided_by_a_named_rule(path: str) -> None:
     rule = _exclusion(swap_files=("/swapfile",)).classify(path)
     assert rule.name == LISTING[path]
-    assert rule.carried == (rule.name in ("data", "changed", "unowned"))
+    assert rule.carried == (rule.name in ("data", "changed", "unowned", "container-volumes"))
     assert rule.reason
 
 
@@ -235,3 +245,16 @@ def test_each_configured_pattern_is_counted_on_its_own() -> None:
         ("exclude", "evacuate.yml excludes /srv/scratch", 2),
         ("exclude", "evacuate.yml excludes *.swp", 1),
         ("include", "evacuate.yml includes /var/cache/myapp", 1)}
+
+
+@pytest.mark.parametrize(("path", "own"), [
+    ("/var/lib/containers", True), ("/var/lib/containers/storage/libpod/bolt_state.db", True),
+    ("/var/lib/containers/storage/volumes/shop_notes-data", True),
+    ("/var/lib/docker/overlay2/x", True),
+    ("/var/lib/containers/storage/volumes/shop_notes-data/_data", False),
+    ("/var/lib/containers/storage/volumes/shop_notes-data/_data/notes.txt", False),
+    ("/var/lib/containersx", False), ("/srv/shop/compose.yaml", False),
+])
+def test_the_engines_own_storage_is_told_from_its_volumes(path: str, own: bool) -> None:
+    from evacuate.snapshot.exclusion import engine_storage
+    assert engine_storage(path) is own

@@ -13,11 +13,12 @@ from evacuate.inventory.model import DataCandidate
 # own), but the package manager's, the init system's and the others a rule leaves behind.
 CANDIDATES = (
     "/srv", "/var/www", "/home/*", "/root", "/opt/*", "/usr/local", "/var/mail", "/var/opt",
-    "/var/local", "/var/spool/*", "/var/lib/*", "/var/lib/docker/volumes", "/etc/letsencrypt",
+    "/var/local", "/var/spool/*", "/var/lib/*", "/var/lib/docker/volumes", "/var/lib/containers/storage/volumes",
+    "/etc/letsencrypt",
 )
 SKIP = ("/var/lib/dpkg", "/var/lib/apt", "/var/lib/aptitude", "/var/lib/ucf",
         "/var/lib/systemd", "/var/lib/dhcp", "/var/lib/logrotate", "/var/lib/initramfs-tools",
-        "/var/lib/docker")
+        "/var/lib/docker", "/var/lib/containers")  # an engine's storage: only its volumes move
 MEASURE_TIMEOUT = 60
 
 SCRIPT = (snippet("data").replace("@TIMEOUT@", str(MEASURE_TIMEOUT))
@@ -27,6 +28,7 @@ _KINDS = (
     ("/home/", "home"), ("/root", "home"), ("/var/www", "www"), ("/srv", "srv"),
     ("/opt/", "opt"), ("/var/lib/postgresql", "database"), ("/var/lib/pgsql", "database"),
     ("/var/lib/mysql", "database"), ("/var/lib/docker", "containers"),
+    ("/var/lib/containers", "containers"),
     ("/var/lib/", "state"), ("/var/spool/", "spool"), ("/var/mail", "mail"),
     ("/usr/local", "local"),
 )

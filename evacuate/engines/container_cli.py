@@ -1,0 +1,61 @@
+"""The commands of each container engine's CLI, in one table (Podman and Docker speak the
+same ``inspect``, ``save``, ``load`` and ``tag``; they differ in the archive format flag and
+in the Compose front end). Snapshot and rebuild pick a row by the inventory's engine name
+and never name an engine themselves."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+TMP_IN_MEMORY = "TMPDIR=/dev/shm; [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR; "
+"""Podman makes its temporary copies in $TMPDIR (/var/tmp by default): on the source they
+would change /var/tmp; /dev/shm is memory on every Linux host."""
+
+
+@dataclass(frozen=True)
+class ContainerCli:
+    binary: str
+    save_flags: str  # so that ``save`` writes a docker-archive to stdout
+    compose: str  # sh bringing the project {project} up, detached, in the current directory
+    restart_at_boot: str = ""  # the unit that starts restart: always containers at boot
+    # a cache the client writes while it saves (Podman records the digests it computed in
+    # /var/lib/containers/cache and chmods the directories on the way): covered by a tmpfs
+    # in a mount namespace of the save's own, so that the source stays unchanged
+    save_cache: str = ""
+
+    def save(self, reference: str) -> str:
+        inner = f"{self.binary} save {self.save_flags}{shlex.quote(reference)}"
+        if not self.save_cache:
+            return f"{TMP_IN_MEMORY}exec {inner}"
+        cache = shlex.quote(self.save_cache)
+        private = shlex.quote(f"mount -t tmpfs evacuate-cache {cache} && exec {inner}")
+        return (f"{TMP_IN_MEMORY}if [ -d {cache} ] && unshare -m true 2>/dev/null; then "
+                f"exec unshare -m --propagation private sh -c {private}; else exec {inner}; fi")
+
+    def load(self) -> str:
+        return f"{TMP_IN_MEMORY}exec {self.binary} load"
+
+    def has_image(self, image_id: str) -> str:
+        return f"{TMP_IN_MEMORY}{self.binary} image inspect --format '{{{{.Id}}}}' {shlex.quote(image_id)}"
+
+    def tag(self, image_id: str, tag: str) -> str:
+        return f"{TMP_IN_MEMORY}{self.binary} tag {shlex.quote(image_id)} {shlex.quote(tag)}"
+
+    def compose_up(self, project: str) -> str:
+        return self.compose.format(project=shlex.quote(project))
+
+
+CLIS = {
+    "podman": ContainerCli("podman", "--format docker-archive ",
+                           "podman-compose -p {project} up -d", "podman-restart.service",
+                           "/var/lib/containers/cache"),
+    "docker": ContainerCli("docker", "",
+                           "if docker compose version >/dev/null 2>&1; then docker compose -p "
+                           "{project} up -d; else docker-compose -p {project} up -d; fi"),
+}
+
+
+def container_cli(engine: str) -> ContainerCli:
+    """The CLI of ``engine`` (the inventory's ``containers.engine``); KeyError for another."""
+    return CLIS[engine]

@@ -1,0 +1,47 @@
+# Fact family containers: see evacuate/inventory/facts/containers.py.
+# The engine is picked once: Podman when installed (Debian's podman-docker makes `docker`
+# a Podman wrapper), else Docker. Both CLIs print the same `inspect` JSON.
+if evac_has podman; then
+  engine=podman version_format='{{.Client.Version}}'
+elif evac_has docker; then
+  engine=docker version_format='{{.Server.Version}}'
+else
+  exit 0
+fi
+# Podman makes (and removes) a temporary directory in $TMPDIR (/var/tmp by default) when it
+# lists or inspects images: the directory's times would change on the source. /dev/shm is
+# memory (tmpfs) on every Linux host.
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then TMPDIR=/dev/shm; export TMPDIR; fi
+# Secret-looking environment values never leave the host: NAME=value entries whose name
+# says password, secret, token, key, credential or auth, and the password of a URL.
+evac_mask() {
+  sed -E \
+    -e 's/"([A-Za-z_][A-Za-z0-9_.-]*([Pp][Aa][Ss][Ss]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy]|[Cc][Rr][Ee][Dd][Ee][Nn][Tt][Ii][Aa][Ll]|[Aa][Uu][Tt][Hh]|[Pp][Rr][Ii][Vv][Aa][Tt][Ee])[A-Za-z0-9_.-]*)=([^"\\]|\\.)*"/"\1=<masked>"/g' \
+    -e 's#(://[^:/@"]*):[^@/"]*@#\1:<masked>@#g'
+}
+evac_part engine "$engine"
+"$engine" version --format "$version_format" 2>/dev/null
+ids=$("$engine" ps -aq --no-trunc 2>/dev/null)
+evac_part containers
+# shellcheck disable=SC2086  # ids are hex words
+[ -z "$ids" ] || "$engine" container inspect $ids 2>/dev/null | evac_mask
+evac_part images
+images=$("$engine" images -q --no-trunc 2>/dev/null | sort -u)
+# shellcheck disable=SC2086
+[ -z "$images" ] || "$engine" image inspect $images 2>/dev/null | evac_mask
+evac_part volumes
+volumes=$("$engine" volume ls -q 2>/dev/null)
+# shellcheck disable=SC2086  # volume names are [A-Za-z0-9_.-] words
+[ -z "$volumes" ] || "$engine" volume inspect $volumes 2>/dev/null
+evac_part volume_sizes
+# shellcheck disable=SC2086
+[ -z "$volumes" ] || "$engine" volume inspect --format '{{.Mountpoint}}' $volumes 2>/dev/null |
+  while IFS= read -r dir; do [ -d "$dir" ] && du -sk -- "$dir" 2>/dev/null; done
+evac_part env_files
+# shellcheck disable=SC2086
+[ -z "$ids" ] || "$engine" container inspect \
+  --format '{{index .Config.Labels "com.docker.compose.project.working_dir"}}' $ids 2>/dev/null |
+  sort -u | while IFS= read -r dir; do
+    case $dir in /*) [ -f "$dir/.env" ] && printf '%s/.env\n' "$dir" ;; esac
+  done
+:

@@ -1,0 +1,78 @@
+"""The plan's containers: each container, image and named volume of the source's engine with
+its size, where each image comes from on the target (``store``: it cannot be pulled again,
+so the snapshot saves it; ``pull``: a registry has it), the Compose projects, and warnings
+for what cannot move as it is (an image gone, a volume whose size could not be read, an
+engine that did not answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evacuate.inventory.model import Containers
+from evacuate.inventory.serialize import from_jsonable
+from evacuate.plan.containers_model import (
+    ComposePlan,
+    ContainerImagePlan,
+    ContainerPlan,
+    ContainersPlan,
+    VolumePlan,
+)
+from evacuate.plan.model import PlanWarning, Step, StepKind
+
+
+def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning]]:
+    """Return what the plan says of the source's containers, and its warnings."""
+    if not found.engine:
+        return ContainersPlan(), []
+    warnings: list[PlanWarning] = []
+    if not found.version:
+        warnings.append(PlanWarning("container-engine", f"{found.engine} is installed on the "
+                                    "source but did not answer: its containers, images and "
+                                    "volumes are not known"))
+    sizes = {i.id: i.size_bytes for i in found.images}
+    containers = []
+    for c in found.containers:
+        if c.image_id not in sizes:
+            warnings.append(PlanWarning("container-image", f"container {c.name}: its image "
+                                        f"{c.image or c.image_id} is gone from the source, so it "
+                                        "cannot be recreated"))
+        containers.append(ContainerPlan(c.name, c.image, c.image_id, sizes.get(c.image_id, 0),
+                                        c.state, c.restart_policy, c.compose_project,
+                                        c.compose_service))
+    for v in found.named_volumes:
+        if v.size_bytes is None:
+            warnings.append(PlanWarning("container-volume", f"volume {v.name}: its files at "
+                                        f"{v.mountpoint or '(no mount point)'} could not be read"))
+    for c in found.containers:
+        if not c.compose_project and c.state == "running":
+            warnings.append(PlanWarning("container-not-compose", f"container {c.name} is not "
+                                        "part of a Compose project: it is not recreated on the "
+                                        "target (its image and volumes are)"))
+    for i in found.images:
+        if not i.local:
+            warnings.append(PlanWarning("container-pull", f"image {', '.join(i.tags) or i.id}"
+                                        " is pulled on the target: the target must reach its "
+                                        "registry", "info"))
+    images = tuple(ContainerImagePlan(i.id, i.tags, i.size_bytes, "store" if i.local else "pull")
+                   for i in found.images)
+    return ContainersPlan(
+        engine=found.engine, version=found.version, containers=tuple(containers), images=images,
+        volumes=tuple(VolumePlan(v.name, v.size_bytes, v.compose_project)
+                      for v in found.named_volumes),
+        projects=tuple(ComposePlan(p.name, p.working_dir, p.config_files, p.env_files, p.services)
+                       for p in found.compose_projects)), warnings
+
+
+def containers_steps(planned: ContainersPlan) -> tuple[Step, ...]:
+    """The containers step, after the services started (the engine's configuration and the
+    projects' files are restored by then), when there is something to bring back."""
+    if not (planned.stored_images or planned.projects):
+        return ()
+    projects = ", ".join(p.name for p in planned.projects) or "none"
+    return (Step("containers", f"{planned.engine}: load {len(planned.stored_images)} saved "
+                 f"images, bring up the Compose projects ({projects})", StepKind.CONTAINERS),)
+
+
+def containers_plan_from_json(data: Any) -> ContainersPlan:
+    """A saved plan's containers (plans saved before containers were planned have none)."""
+    return from_jsonable(ContainersPlan, data) if isinstance(data, dict) else ContainersPlan()

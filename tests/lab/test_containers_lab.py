@@ -1,0 +1,284 @@
+"""A container host: lab-containers runs rootful Podman with the Compose project ``shop`` (a
+web app on :8081 keeping notes in a named volume, a worker summarising them into a second
+volume), images built locally, a one-shot container that exited. The inventory sees exactly
+that, masks the project's token, leaves the host as it was, and the plan lists every
+container, image and volume with its size and origin."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evacuate.actions.inventory import take_inventory
+from evacuate.config import load_config
+from evacuate.hostref import ConnectOptions, HostRef
+from evacuate.inventory import HostInventory, to_json
+from evacuate.lab.lab import CONTAINER_PROJECT, Lab, containers_lab
+from evacuate.plan.containers import plan_containers
+from evacuate.snapshot.open import open_repository
+from evacuate.state import StateDir
+from evacuate.transport import parse_host_spec
+from evacuate.verify.webclient import fetch
+from tests.lab.conftest import running_lab
+from tests.lab.source_state import Entry, changes, file_system_state
+
+# a lab of its own; a developer running beside others may pick another id and index
+LAB_ID = os.environ.get("EVACUATE_TEST_CONTAINERS_LAB_ID", "hc")
+LAB_INDEX = int(os.environ.get("EVACUATE_TEST_CONTAINERS_LAB_INDEX", "21"))
+HOST = "lab-containers"
+CANARY = "canary-compose-token-7f3a"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with running_lab(LAB_ID, LAB_INDEX, tmp_path_factory.mktemp("containers-lab"),
+                     containers_lab(LAB_ID, LAB_INDEX)) as it:
+        yield it
+
+
+def _run(lab: Lab, command: str) -> str:
+    with lab.open(HOST) as transport:
+        return transport.run(command, timeout=120, check=True).text
+
+
+@pytest.fixture(scope="module")
+def before(lab: Lab) -> dict[bytes, Entry]:
+    with lab.open(HOST) as transport:
+        return file_system_state(transport)
+
+
+@pytest.fixture(scope="module")
+def inventory(lab: Lab, before: dict[bytes, Entry],
+              tmp_path_factory: pytest.TempPathFactory) -> HostInventory:
+    options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
+    ref = HostRef(HOST, parse_host_spec(lab.ssh_spec(HOST)))
+    outcome = take_inventory(ref, options, StateDir(tmp_path_factory.mktemp("inv-state")))
+    assert outcome.error is None, outcome.error
+    assert outcome.inventory is not None
+    return outcome.inventory
+
+
+def test_the_shop_answers_from_its_containers(lab: Lab) -> None:
+    answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200, answer.error
+    assert b"Shop notes\n3 notes\norder more paper bags\n" in answer.body
+    summary = _run(lab, "cat \"$(podman volume inspect shop_worker-state "
+                        "--format '{{.Mountpoint}}')/summary.txt\"")
+    assert summary == "notes: 3\n"
+
+
+def test_the_inventory_sees_exactly_the_engine_containers_images_and_volumes(
+        inventory: HostInventory, lab: Lab) -> None:
+    assert inventory.errors == {}
+    found = inventory.containers
+    assert found.engine == "podman" and found.version.startswith("4.3.")
+    by_name = {c.name: c for c in found.containers}
+    assert set(by_name) == {"shop_web_1", "shop_worker_1", "shop-migrate"}
+    web, worker, oneshot = by_name["shop_web_1"], by_name["shop_worker_1"], by_name["shop-migrate"]
+    assert (web.state, worker.state, oneshot.state) == ("running", "running", "exited")
+    assert (web.restart_policy, worker.restart_policy, oneshot.restart_policy) == (
+        "always", "always", "no")
+    assert web.network_mode == worker.network_mode == "host"
+    assert web.published_ports == ()  # host networking: the app's port is the host's own
+    assert any(listener.port == 8081 for listener in inventory.listeners)
+    assert [(m.kind, m.source, m.destination, m.read_only) for m in web.mounts] == [
+        ("volume", "shop_notes-data", "/data", False)]
+    assert sorted((m.source, m.destination, m.read_only) for m in worker.mounts) == [
+        ("shop_notes-data", "/data", True), ("shop_worker-state", "/state", False)]
+    assert {"NOTES_TITLE=Shop notes", "NOTES_PORT=8081", "APP_TOKEN=<masked>"} <= set(web.env)
+    assert (web.image, worker.image, oneshot.image) == (
+        "localhost/shop/web:1", "localhost/shop/worker:1", "localhost/shop/web:1")
+    images = {tag: i for i in found.images for tag in i.tags}
+    assert set(images) == {"localhost/lab/busybox:1.35", "localhost/shop/web:1",
+                           "localhost/shop/worker:1"}
+    assert all(i.local and i.size_bytes > 1_000_000 for i in found.images)
+    assert web.image_id == oneshot.image_id == images["localhost/shop/web:1"].id
+    assert worker.image_id == images["localhost/shop/worker:1"].id
+
+    volumes = {v.name: v for v in found.named_volumes}
+    assert set(volumes) == {"shop_notes-data", "shop_worker-state"}
+    du = _run(lab, "du -sk /var/lib/containers/storage/volumes/shop_notes-data/_data").split()[0]
+    assert volumes["shop_notes-data"].size_bytes == int(du) * 1024
+    assert volumes["shop_notes-data"].compose_project == CONTAINER_PROJECT
+
+    (project,) = found.compose_projects
+    assert (project.name, project.working_dir, project.services) == (
+        CONTAINER_PROJECT, "/srv/shop", ("web", "worker"))
+    assert project.config_files == ("/srv/shop/compose.yaml",)
+    assert project.env_files == ("/srv/shop/.env",)
+    assert (web.compose_service, worker.compose_service, oneshot.compose_project) == (
+        "web", "worker", "")
+
+
+def test_the_projects_token_never_reaches_the_inventory(inventory: HostInventory, lab: Lab) -> None:
+    assert CANARY in _run(lab, "cat /srv/shop/.env; podman inspect shop_web_1")  # it is there
+    assert CANARY not in json.dumps(to_json(inventory))
+
+
+def test_the_plan_lists_every_container_image_and_volume(inventory: HostInventory) -> None:
+    planned, warnings = plan_containers(inventory.containers)
+    assert warnings == []
+    assert {c.name for c in planned.containers} == {"shop_web_1", "shop_worker_1", "shop-migrate"}
+    assert {i.origin for i in planned.images} == {"store"} and len(planned.images) == 3
+    assert all(v.size_bytes for v in planned.volumes) and len(planned.volumes) == 2
+
+
+def test_the_inventory_changed_nothing_on_the_host(inventory: HostInventory, lab: Lab,
+                                                   before: dict[bytes, Entry]) -> None:
+    with lab.open(HOST) as transport:
+        after = file_system_state(transport)
+    assert changes(before, after) == []
+
+
+def _evacuate(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
+                          capture_output=True, text=True, timeout=1500, check=False)
+
+
+VOLUME_SUMS = ("for v in shop_notes-data shop_worker-state; do "
+               "cd \"$(podman volume inspect $v --format '{{.Mountpoint}}')\" && "
+               "find . -printf '%p %y %m %u:%g\\n' | sort && "
+               "find . -type f -print0 | sort -z | xargs -0 sha256sum; done")
+PROJECT_FILES = "sha256sum /srv/shop/compose.yaml /srv/shop/.env"
+RUNNING = ("podman ps --filter status=running --format "
+           "'{{index .Labels \"com.docker.compose.project\"}}/"
+           "{{index .Labels \"com.docker.compose.service\"}} {{.Image}}' | sort")
+
+
+@pytest.fixture(scope="module")
+def evacuated(lab: Lab, inventory: HostInventory,
+              tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """lab-containers evacuated onto the blank lab-target with the CLI (snapshot, plan, run,
+    verify), then snapshotted once more (its images are not saved again)."""
+    folder = tmp_path_factory.mktemp("containers-run")
+    config = folder / "evacuate.yml"
+    config.write_text(
+        f"state_dir: {folder / 'state'}\n"
+        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
+        f"hosts:\n  shop:\n    ssh: {lab.ssh_spec(HOST)}\n    target: target\n"
+        f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n")
+    before = {"notes": fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST,
+                             tls=False).body,
+              "volumes": _run(lab, VOLUME_SUMS), "files": _run(lab, PROJECT_FILES),
+              "running": _run(lab, RUNNING)}
+    output = []
+    for step in (("snapshot", "shop"), ("plan", "shop", "--to", "target", "--json"), ("run",)):
+        done = _evacuate(config, *step)
+        output.append(done.stdout + done.stderr)
+        assert done.returncode == 0, f"{step}: {(done.stderr + done.stdout)[-4000:]}"
+    verified = _evacuate(config, "verify", "shop", "target", "--json")
+    again = _evacuate(config, "snapshot", "shop")
+    assert again.returncode == 0, again.stderr[-3000:]
+    return {"config": config, "before": before, "output": "\n".join(output),
+            "plan": json.loads(output[1][:output[1].rindex("}") + 1]),
+            "verify": verified,
+            "report": json.loads(verified.stdout) if verified.stdout.strip() else {}}
+
+
+def _manifests(config: Path) -> list[Any]:
+    loaded = load_config(config)
+    repo = open_repository(loaded, StateDir(loaded.state_dir))
+    return [repo.load(ref) for ref in repo.refs("shop")]  # oldest first
+
+
+def test_the_snapshot_saves_each_local_image_once(evacuated: dict[str, Any]) -> None:
+    manifests = _manifests(evacuated["config"])
+    first, second = manifests[0], manifests[-1]
+    assert len(manifests) >= 2
+    assert sorted(t for i in first.images for t in i.tags) == [
+        "localhost/lab/busybox:1.35", "localhost/shop/web:1", "localhost/shop/worker:1"]
+    assert len({i.id for i in first.images}) == 3 and all(not i.saved_in for i in first.images)
+    # the next snapshot refers to the same blobs by image id: nothing is saved again
+    assert {i.id: i.blob for i in second.images} == {i.id: i.blob for i in first.images}
+    assert {i.saved_in for i in second.images} == {first.id}
+    paths = {e.path for e in first.files}
+    assert {"/srv/shop/compose.yaml", "/srv/shop/.env", "/usr/local/bin/podman-compose",
+            "/etc/containers/storage.conf",
+            "/var/lib/containers/storage/volumes/shop_notes-data/_data/notes.txt"} <= paths
+    assert not [p for p in paths if p.startswith("/var/lib/containers/storage/")
+                and not p.startswith("/var/lib/containers/storage/volumes")]
+    rules = {r.rule: r for r in first.rules}
+    storage = rules["container-storage"]  # the busybox roots: mostly links
+    assert not storage.carried and storage.entries > 1000 and storage.bytes > 5_000_000
+    assert rules["container-volumes"].carried and rules["container-volumes"].files >= 4
+
+
+def test_the_plan_says_where_each_image_comes_from(evacuated: dict[str, Any]) -> None:
+    plan = evacuated["plan"]
+    containers = plan.get("containers") or plan.get("plan", {}).get("containers")
+    assert containers, sorted(plan)
+    assert {i["origin"] for i in containers["images"]} == {"store"}
+    assert [s["id"] for s in (plan.get("steps") or plan["plan"]["steps"])][-2:] == [
+        "containers", "verify"]
+    assert CANARY not in evacuated["output"]
+
+
+def test_the_same_containers_run_on_the_target(lab: Lab, evacuated: dict[str, Any]) -> None:
+    with lab.open("lab-target") as transport:
+        running = transport.run(RUNNING, timeout=60, check=True).text
+    assert running == evacuated["before"]["running"]
+    assert running == "shop/web localhost/shop/web:1\nshop/worker localhost/shop/worker:1\n"
+
+
+def test_the_published_port_answers_the_same(lab: Lab, evacuated: dict[str, Any]) -> None:
+    answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200, answer.error
+    assert answer.body == evacuated["before"]["notes"]
+
+
+def test_volume_contents_and_project_files_are_equal(lab: Lab, evacuated: dict[str, Any]) -> None:
+    with lab.open("lab-target") as transport:
+        volumes = transport.run(VOLUME_SUMS, timeout=60, check=True).text
+        files = transport.run(PROJECT_FILES, timeout=60, check=True).text
+    assert volumes == evacuated["before"]["volumes"]
+    assert "attachments/terms.txt" in volumes
+    assert files == evacuated["before"]["files"]
+
+
+def test_verify_passes(evacuated: dict[str, Any]) -> None:
+    report = evacuated["report"]
+    assert report, evacuated["verify"].stderr[-3000:]
+    failures = [f"{c['id']}: expected {c['expected']!r}, found {c['found']!r} ({c['detail']})"
+                for c in report.get("checks", ()) if c["status"] == "fail"]
+    assert not failures, f"{len(failures)} checks failed:\n" + "\n".join(failures)
+
+
+def test_the_target_runs_the_project_again_after_its_reboot(lab: Lab,
+                                                           evacuated: dict[str, Any]) -> None:
+    """podman-restart, enabled on the target as on the source, starts the project at boot."""
+    rebooted = _evacuate(evacuated["config"], "verify", "shop", "target", "--after-reboot",
+                         "--json")
+    assert rebooted.returncode == 0, (rebooted.stderr + rebooted.stdout)[-3000:]
+    with lab.open("lab-target") as transport:
+        running = transport.run(RUNNING, timeout=60, check=True).text
+    assert running == evacuated["before"]["running"]
+    answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.body == evacuated["before"]["notes"]
+
+
+def test_snapshot_plan_and_run_changed_nothing_on_the_source(
+        lab: Lab, evacuated: dict[str, Any], before: dict[bytes, Entry]) -> None:
+    """The images were saved with their temporary copies in memory (/dev/shm)."""
+    with lab.open(HOST) as transport:
+        after = file_system_state(transport)
+    assert changes(before, after) == []
+
+
+def test_the_containers_come_back_after_a_reboot(lab: Lab, inventory: HostInventory,
+                                                 tmp_path: Path) -> None:
+    """Lived-in: the project starts at boot (podman-restart, restart: always)."""
+    status = lab.reset(HOST)
+    assert status.healthy, status
+    running = _run(lab, "podman ps --format '{{.Names}}' | sort").split()
+    assert running == ["shop_web_1", "shop_worker_1"]
+    answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200 and b"3 notes" in answer.body
