@@ -12,14 +12,15 @@ from evacuate.engines.base import Engine, is_accounts
 from evacuate.engines.mysql import MySQL
 from evacuate.engines.postgresql import PostgreSQL
 from evacuate.engines.redis import Redis
+from evacuate.engines.sqlite import SQLite
 from evacuate.errors import EvacuateError
 from evacuate.inventory.model import DatabaseServer, HostInventory
 
-ENGINES: tuple[Engine, ...] = (PostgreSQL(), MySQL(), Redis())
+ENGINES: tuple[Engine, ...] = (PostgreSQL(), MySQL(), Redis(), SQLite())
 _BY_NAME = {name: e for e in ENGINES for name in (e.name, *e.handles)}
 
 __all__ = ["ENGINES", "Engine", "EngineSelection", "engine_for", "is_accounts",
-           "owner_of", "selected_servers"]
+           "owner_of", "plan_warnings", "selected_servers"]
 
 
 def engine_for(name: str) -> Engine | None:
@@ -85,3 +86,17 @@ def owner_of(source: HostInventory, engine: str, database: str) -> str:
                     return db.owner
     known = engine_for(engine)
     return known.default_owner if known is not None else ""
+
+
+def plan_warnings(source: HostInventory, dumped: Iterable[tuple[str, str]]) -> list[str]:
+    """What the plan says of the source's servers that the snapshot dumped (``dumped``: its
+    dumps' engine and database) where an engine carries one in a weaker way than its
+    ordinary guarantee (each engine's ``plan_warnings``)."""
+    taken = set(dumped)
+    lines = []
+    for server in source.databases:
+        engine = engine_for(server.engine)
+        if engine is not None and any((server.engine, db.name) in taken
+                                      for db in server.databases):
+            lines += engine.plan_warnings(server)
+    return lines

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 from evacuate.engines import owner_of
+from evacuate.engines import plan_warnings as engine_warnings
 from evacuate.engines.daemons import undumped_warnings
 from evacuate.inventory import HostInventory
 from evacuate.plan.accounts import plan_accounts
@@ -117,6 +118,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
              *plan_totals(manifest.files, config, roots, exclusion, other_release))
     warnings.extend(_package_warnings(source))
     warnings.extend(PlanWarning("data-daemon", line) for line in undumped_warnings(source))
+    warnings.extend(PlanWarning("database-copy", line) for line in engine_warnings(
+        source, ((d.engine, d.database) for d in manifest.dumps)))
     file_bytes = sum(e.size for e in chosen if e.kind == "file" and not e.hardlink_to)
     state = plan_state(source, manifest, {e.path for e in chosen}, missing, config_texts,
                        warnings)
