@@ -106,6 +106,7 @@ def test_the_online_backup_holds_every_row(tmp_path: Path, tools: tuple[str, ...
     assert (path.parent / "app.db-wal").stat().st_size > 0
     before = sorted(p.name for p in path.parent.iterdir())
     done = _job_output(path, "dump", _bin(tmp_path, *tools))
+    after = sorted(p.name for p in path.parent.iterdir())
     writer.close()
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b"SQLite format 3\x00")
@@ -113,6 +114,7 @@ def test_the_online_backup_holds_every_row(tmp_path: Path, tools: tuple[str, ...
     copy.write_bytes(done.stdout)
     assert _tables(copy) == _tables(path) and len(_tables(copy)["users"]) == 4
     assert before == ["app.db", "app.db-shm", "app.db-wal"]
+    assert after == before
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("evacuate-sqlite.*"))
 
 
@@ -275,3 +277,17 @@ def test_an_unchanged_database_keeps_its_copy() -> None:
                        {"users": 3}, objects=objects, marker="d" * 32)
     assert unchanged(before, "d" * 32, {"users": 3}, dict(objects))
     assert not unchanged(before, "e" * 32, {"users": 3}, dict(objects))
+
+
+@needs_sqlite3
+@pytest.mark.parametrize("tools", [("sqlite3",), ("python3",)], ids=["sqlite3", "python3"])
+def test_reading_a_closed_wal_database_leaves_no_wal_or_shm_beside_it(
+        tmp_path: Path, tools: tuple[str, ...]) -> None:
+    path = _db(tmp_path)  # in WAL mode, every connection closed: the -wal and -shm removed
+    assert sorted(p.name for p in path.parent.iterdir()) == ["app.db"]
+    content = path.read_bytes()
+    for what in ("dump", "counts", *(("objects",) if "python3" in tools else ())):
+        done = _job_output(path, what, _bin(tmp_path, *tools))
+        assert done.returncode == 0, (what, done.stderr)
+        assert sorted(p.name for p in path.parent.iterdir()) == ["app.db"], what
+    assert path.read_bytes() == content

@@ -1,11 +1,13 @@
-"""What verify compares in one SQLite database, read-only (run by python3 on the host:
+"""What verify compares in one SQLite database, nothing written (run by python3 on the host:
 ``python3 -c "$program" counts|objects PATH``). counts: ``table<TAB>rows`` per table;
 objects: ``content <table><TAB>md5`` (the md5 of its rows' sorted md5s, each row written as
 Python writes a tuple of its values, so the order rows are stored in does not count),
 ``relation|index|view|trigger <name><TAB>md5`` of the statement that made it, ``pragma
 user_version|application_id<TAB>value`` (applications keep their schema version there) and
 ``file owner<TAB>user:group:mode``. Virtual tables are left out (their shadow tables hold
-their rows); a name is written with tabs and newlines as spaces."""
+their rows); a name is written with tabs and newlines as spaces. Opened read-only when a
+-wal or -shm is beside it (in use), else read-write, so that SQLite removes the -wal and
+-shm its reading makes when it closes."""
 
 import grp
 import hashlib
@@ -26,7 +28,9 @@ def quoted(name: str) -> str:
 
 
 def main(mode: str, path: str) -> None:
-    con = sqlite3.connect("file:" + urllib.parse.quote(path) + "?mode=ro", uri=True)
+    in_use = os.path.exists(path + "-wal") or os.path.exists(path + "-shm")
+    con = sqlite3.connect("file:" + urllib.parse.quote(path) + "?mode=" + ("ro" if in_use
+                                                                            else "rw"), uri=True)
     con.text_factory = bytes
     schema = con.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
     objects = [(kind.decode(), name.decode("utf-8", "surrogateescape"), sql)
