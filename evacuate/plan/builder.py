@@ -9,7 +9,7 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
-from evacuate.engines import owner_of
+from evacuate.engines import owner_of, undumped_units
 from evacuate.engines import plan_warnings as engine_warnings
 from evacuate.engines.daemons import undumped_warnings
 from evacuate.inventory import HostInventory
@@ -192,7 +192,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         selection="exclusion" if exclusion else "inclusion",
         postgresql_carry=next(((c.old, c.new) for c in crossing.changes
                                if c.family == "postgresql"), ()),
-        state=state.state, target_own=accounts.target_own, other_release=other_release)
+        state=state.state, target_own=accounts.target_own, other_release=other_release,
+        undumped_units=undumped_units(source))
 
 
 def _package_warnings(source: HostInventory) -> list[PlanWarning]:

@@ -163,3 +163,6 @@ class RebuildPlan:
     rules: tuple[RuleTotal, ...] = ()  # what each rule carried or left (snapshot and plan)
     selection: str = "inclusion"  # exclusion: the snapshot holds everything that moves
     other_release: tuple[str, ...] = ()  # /etc dirs of versions the target lacks: see selection
+    # the units of database servers the snapshot does not dump (a second instance of an
+    # engine): the cutover stops them like any writer (see rebuild.cutover.writers)
+    undumped_units: tuple[str, ...] = ()

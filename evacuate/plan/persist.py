@@ -73,6 +73,7 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "packages_renamed": tuple(tuple(r) for r in data.get("packages_renamed", ())),
         "postgresql_carry": tuple(data.get("postgresql_carry", ())),
         "other_release": tuple(data.get("other_release", ())),
+        "undumped_units": tuple(data.get("undumped_units", ())),
         "state": state_from_json(data.get("state")),
         "rules": tuple(RuleTotal(**{**r, "examples": tuple(r.get("examples", ()))})
                        for r in data.get("rules", ())),

@@ -34,8 +34,10 @@ PASSWORD_ENV = {user: f"EVACUATE_TEST_IMAP_{user.upper()}" for user in MAIL_USER
 CANARIES = ("canary-mailstat-61b9d0", *MAIL_USERS.values())
 
 # written by the source's own daemons while the test runs (Postfix's queue manager retries
-# the deferred message; logs; the OS's daily timers)
-VOLATILE = ("/var/spool/postfix/", "/var/log/", "/var/lib/systemd/timers/",
+# the deferred message; its tlsmgr rewrites its PRNG seed file once an hour; logs; the OS's
+# daily timers)
+VOLATILE = ("/var/spool/postfix/", "/var/lib/postfix/prng_exch", "/var/log/",
+            "/var/lib/systemd/timers/",
             "/var/lib/logrotate/", "/var/lib/apt/periodic/", "/var/lib/php/sessions/")
 # entries whose own metadata the source's own timers change (their contents are still
 # compared): roundcube-gc.timer fires at :05 and :35 and its SQLite transaction makes and
