@@ -49,6 +49,7 @@ class DatabaseSettings:
     postgresql: Detect = "auto"
     mysql: Detect = "auto"
     redis: Detect = "auto"
+    sqlite: Detect = "auto"
 
 
 @dataclass(frozen=True)

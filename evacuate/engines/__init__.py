@@ -12,14 +12,16 @@ from evacuate.engines.base import Engine, is_accounts
 from evacuate.engines.mysql import MySQL
 from evacuate.engines.postgresql import PostgreSQL
 from evacuate.engines.redis import Redis
+from evacuate.engines.sqlite import SQLite
 from evacuate.errors import EvacuateError
 from evacuate.inventory.model import DatabaseServer, HostInventory
 
-ENGINES: tuple[Engine, ...] = (PostgreSQL(), MySQL(), Redis())
+ENGINES: tuple[Engine, ...] = (PostgreSQL(), MySQL(), Redis(), SQLite())
 _BY_NAME = {name: e for e in ENGINES for name in (e.name, *e.handles)}
 
-__all__ = ["ENGINES", "Engine", "EngineSelection", "engine_for", "is_accounts",
-           "owner_of", "selected_servers"]
+__all__ = ["ENGINES", "Engine", "EngineSelection", "engine_for", "extra_instances",
+           "is_accounts", "owner_of", "plan_warnings", "primary_server", "selected_servers",
+           "undumped_units"]
 
 
 def engine_for(name: str) -> Engine | None:
@@ -50,12 +52,17 @@ def selected_servers(servers: Iterable[DatabaseServer],
     dumped: list[DatabaseServer] = []
     as_files: list[DatabaseServer] = []
     warnings: list[str] = []
+    extra = extra_instances(servers)
     for engine in ENGINES:
         setting = settings.get(engine.name, "auto")
         mine = engine.discover(servers)
         if setting is False:
             as_files += mine
             continue
+        for server in [s for s in mine if s in extra]:
+            as_files.append(server)
+            warnings.append(extra[server])
+        mine = [s for s in mine if s not in extra]
         for server in mine:
             if server.running:
                 dumped.append(server)
@@ -75,13 +82,70 @@ def selected_servers(servers: Iterable[DatabaseServer],
     return EngineSelection(tuple(dumped), tuple(as_files), tuple(warnings))
 
 
+def _label(server: DatabaseServer) -> str:
+    name = f"{server.version.split('.')[0]}/{server.cluster}" if server.cluster else ""
+    where = ", ".join(x for x in (f"port {server.port}" if server.port else "",
+                                  server.data_dir) if x)
+    return f"{server.engine} {name}".strip() + (f" ({where})" if where else "")
+
+
+def extra_instances(servers: Iterable[DatabaseServer]) -> dict[DatabaseServer, str]:
+    """The running servers beyond an engine's first (a second PostgreSQL cluster), each with
+    the warning that names it: evacuate dumps and rebuilds one instance per engine, the
+    first running one the inventory lists (:func:`primary_server`); the others are not
+    folded into it: their data directories are copied as files."""
+    found: dict[DatabaseServer, str] = {}
+    for engine in ENGINES:
+        running = [s for s in engine.discover(tuple(servers)) if s.running]
+        for server in running[1:]:
+            found[server] = (f"{_label(server)} is a second {engine.name} instance beside "
+                             f"{_label(running[0])}: evacuate dumps and rebuilds one instance "
+                             "per engine, so this one is not dumped and not rebuilt as an "
+                             "instance of its own; its data directory is copied as files "
+                             "while it runs and may be inconsistent")
+    return found
+
+
+def undumped_units(source: HostInventory) -> tuple[str, ...]:
+    """The units of the source's servers beyond an engine's first (:func:`extra_instances`),
+    as their engine names them: a cutover stops them before its final copy."""
+    units = []
+    for server in extra_instances(source.databases):
+        engine = engine_for(server.engine)
+        unit = engine.unit_of(server) if engine is not None else None
+        if unit:
+            units.append(unit)
+    return tuple(sorted(units))
+
+
+def primary_server(servers: Iterable[DatabaseServer], engine: str) -> DatabaseServer | None:
+    """The server of ``engine`` (a server's engine name) whose databases are dumped: the first
+    running one the inventory lists, else its first."""
+    mine = [s for s in servers if s.engine == engine]
+    return next((s for s in mine if s.running), mine[0] if mine else None)
+
+
 def owner_of(source: HostInventory, engine: str, database: str) -> str:
-    """The owner of ``database`` as the source's catalog says (``pg_database.datdba``);
-    else the engine's default ("" for an engine without owners)."""
-    for server in source.databases:
-        if server.engine == engine:
-            for db in server.databases:
-                if db.name == database and db.owner:
-                    return db.owner
+    """The owner of ``database`` as the source's catalog says (``pg_database.datdba``) in the
+    engine's dumped server (:func:`primary_server`); else the engine's default ("" for an engine without owners)."""
+    server = primary_server(source.databases, engine)
+    for db in server.databases if server is not None else ():
+        if db.name == database and db.owner:
+            return db.owner
     known = engine_for(engine)
     return known.default_owner if known is not None else ""
+
+
+def plan_warnings(source: HostInventory, dumped: Iterable[tuple[str, str]]) -> list[str]:
+    """What the plan says of the source's servers that the snapshot dumped (``dumped``: its
+    dumps' engine and database) where an engine carries one in a weaker way than its
+    ordinary guarantee (each engine's ``plan_warnings``)."""
+    taken = set(dumped)
+    lines = list(extra_instances(source.databases).values())
+    extra = extra_instances(source.databases)
+    for server in source.databases:
+        engine = engine_for(server.engine)
+        if engine is not None and server not in extra and any((server.engine, db.name) in taken
+                                      for db in server.databases):
+            lines += engine.plan_warnings(server)
+    return lines

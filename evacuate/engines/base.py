@@ -129,6 +129,20 @@ class Engine:
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         raise NotImplementedError
 
+    def data_paths(self, server: DatabaseServer) -> tuple[str, ...]:
+        """The paths (``fnmatch`` patterns) whose content ``server``'s dumps carry: the file
+        tree leaves them out, on the source and in verify's scan of the target."""
+        return (server.data_dir.rstrip("/"),) if server.data_dir and server.running else ()
+
+    def unit_of(self, server: DatabaseServer) -> str | None:
+        """The systemd unit that runs ``server`` alone (one of several instances), if any."""
+        return None
+
+    def plan_warnings(self, server: DatabaseServer) -> list[str]:
+        """What the plan says of how ``server`` is carried, where that is weaker than the
+        engine's ordinary guarantee (e.g. a copy without an online backup)."""
+        return []
+
     def carried_roles(self, server: DatabaseServer) -> set[str]:
         """The inventory's roles of ``server`` that its accounts dump carries."""
         return set(server.roles)

@@ -68,6 +68,11 @@ class PostgreSQL(Engine):
                                 check=_check_custom))
         return jobs
 
+    def unit_of(self, server: DatabaseServer) -> str | None:
+        major = server.version.split(".")[0]
+        return f"postgresql@{major}-{server.cluster}.service" if server.cluster and major \
+            else None
+
     def counts_command(self, server: DatabaseServer, database: str) -> str:
         port, name = _port(server), shlex.quote(database)
         return (f"q=$({AS_PG} psql -XAt {port} -d {name} -v ON_ERROR_STOP=1 -c "

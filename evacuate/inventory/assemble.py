@@ -123,7 +123,7 @@ def assemble(sections: Mapping[str, SectionOutput], host: str, collected_at: str
         account_ranges=accounts.ranges,
         crontabs=parsed.get("cron", tuple),
         databases=(parsed.get("postgresql", tuple) + parsed.get("mysql", tuple)
-                   + parsed.get("redis", tuple)),
+                   + parsed.get("redis", tuple) + parsed.get("sqlite", tuple)),
         web=parsed.get("nginx", tuple) + parsed.get("apache", tuple),
         certificates=parsed.get("certificates", tuple),
         firewall=parsed.get("firewall", Firewall),

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 class Database:
     name: str
     size_bytes: int | None = None
-    owner: str = ""  # its owner as the catalog says (PostgreSQL's pg_database.datdba)
+    # its owner as the catalog says (PostgreSQL's pg_database.datdba); a SQLite database
+    # file's user:group:mode
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class DatabaseServer:
     """A database engine instance (postgresql cluster, mysql/mariadb server).
     ``roles`` are names only ('user'@'host' for mysql), never secrets."""
 
-    engine: str  # postgresql | mysql | mariadb | redis
+    engine: str  # postgresql | mysql | mariadb | redis | sqlite
     version: str = ""
     data_dir: str = ""
     port: int | None = None

@@ -9,7 +9,8 @@ import re
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
-from evacuate.engines import owner_of
+from evacuate.engines import owner_of, undumped_units
+from evacuate.engines import plan_warnings as engine_warnings
 from evacuate.engines.daemons import undumped_warnings
 from evacuate.inventory import HostInventory
 from evacuate.plan.accounts import plan_accounts
@@ -121,6 +122,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     warnings.extend(PlanWarning("data-daemon", line) for line in undumped_warnings(source))
     containers, container_warnings = plan_containers(source.containers)
     warnings.extend(container_warnings)
+    warnings.extend(PlanWarning("database-copy", line) for line in engine_warnings(
+        source, ((d.engine, d.database) for d in manifest.dumps)))
     file_bytes = sum(e.size for e in chosen if e.kind == "file" and not e.hardlink_to)
     state = plan_state(source, manifest, {e.path for e in chosen}, missing, config_texts,
                        warnings)
@@ -193,7 +196,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
         postgresql_carry=next(((c.old, c.new) for c in crossing.changes
                                if c.family == "postgresql"), ()),
         state=state.state, target_own=accounts.target_own, other_release=other_release,
-        containers=containers)
+        containers=containers,
+        undumped_units=undumped_units(source))
 
 
 def _package_warnings(source: HostInventory) -> list[PlanWarning]:

@@ -169,3 +169,6 @@ class RebuildPlan:
     other_release: tuple[str, ...] = ()  # /etc dirs of versions the target lacks: see selection
     dns: DnsPlan | None = None  # evacuate.yml has a dns section: see evacuate.dns.planning
     containers: ContainersPlan = field(default_factory=ContainersPlan)  # see plan.containers
+    # the units of database servers the snapshot does not dump (a second instance of an
+    # engine): the cutover stops them like any writer (see rebuild.cutover.writers)
+    undumped_units: tuple[str, ...] = ()

@@ -75,6 +75,7 @@ def plan_from_json(data: dict[str, Any]) -> RebuildPlan:
         "packages_renamed": tuple(tuple(r) for r in data.get("packages_renamed", ())),
         "postgresql_carry": tuple(data.get("postgresql_carry", ())),
         "other_release": tuple(data.get("other_release", ())),
+        "undumped_units": tuple(data.get("undumped_units", ())),
         "state": state_from_json(data.get("state")),
         "containers": containers_plan_from_json(data.get("containers")),
         "rules": tuple(RuleTotal(**{**r, "examples": tuple(r.get("examples", ()))})

@@ -40,13 +40,15 @@ class CutoverResult:
 
 def writers(plan: RebuildPlan) -> list[str]:
     """The source units to stop: what was started, minus sshd and the database servers the
-    plan dumps (the final dumps need them up). A data daemon evacuate cannot dump (mongod,
+    plan dumps (the final dumps need them up; a second instance of an engine, which the
+    snapshot does not dump, is stopped: ``plan.undumped_units``). A data daemon evacuate cannot dump (mongod,
     slapd, a server whose engine evacuate.yml turned off) is stopped like any writer: its
     files are copied at rest."""
     engines = [engine_for(d.engine) for d in plan.databases]
     running = tuple(sorted({p for e in engines if e is not None for p in e.units}))
     return [u for u in plan.services_started
-            if not u.startswith(NEVER_STOPPED) and not (running and u.startswith(running))]
+            if not u.startswith(NEVER_STOPPED) and (u in plan.undumped_units
+                                                    or not (running and u.startswith(running)))]
 
 
 def _key(entry: FileEntry) -> tuple[object, ...]:

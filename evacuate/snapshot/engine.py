@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from evacuate import __version__
-from evacuate.engines import EngineSelection, selected_servers
+from evacuate.engines import EngineSelection, engine_for, selected_servers
 from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, collect_inventory, to_json
+from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.databases import jobs_for, run_dump
 from evacuate.snapshot.debs import carry_debs
 from evacuate.snapshot.exclusion import PARENTS, Exclusion, Tally, owned_paths, roots_of
@@ -94,8 +95,8 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
     a rule of evacuate.snapshot.exclusion leaves it (``owned``: the package database's
     files; ``swaps``: swap files). The data directories of running database servers are
     left to their dumps (a copy of a live data directory is not consistent)."""
-    dumped = [d.data_dir.rstrip("/") for d in dumped_servers(inventory, request).dumped
-              if d.running and d.data_dir]
+    dumped = [path for server in dumped_servers(inventory, request).dumped
+              for path in _data_paths(server)]
     mounts = inventory.hardware.mounts
     other = [m.target for m in mounts if m.fstype not in LOCAL_TYPES and m.target != "/"]
 
@@ -115,6 +116,11 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
                           includes=tuple(request.include), excludes=tuple(request.exclude))
     return SnapshotPlan(roots=roots, excludes=exclusion.find_excludes(), database_dirs=dumped,
                         exclusion=exclusion)
+
+
+def _data_paths(server: DatabaseServer) -> tuple[str, ...]:
+    engine = engine_for(server.engine)
+    return engine.data_paths(server) if engine is not None else ()
 
 
 def choosers(exclusion: Exclusion, tally: Tally) -> tuple[Callable[[ScannedEntry], bool],

@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from evacuate.engines import engine_for, is_accounts
+from evacuate.engines import engine_for, is_accounts, primary_server
 from evacuate.engines.base import parse_objects
 from evacuate.inventory.model import Database, DatabaseServer, HostInventory
 from evacuate.snapshot.databases import parse_counts
@@ -41,8 +41,7 @@ def counted_dumps(manifest_dumps: Sequence[DumpEntry]) -> list[DumpEntry]:
 
 
 def _server_for(source: HostInventory, dump: DumpEntry) -> DatabaseServer:
-    servers = {s.engine: s for s in reversed(source.databases)}  # the first of each engine
-    server = servers.get(dump.engine)
+    server = primary_server(source.databases, dump.engine)  # the one whose dumps were taken
     return DatabaseServer(dump.engine, port=server.port if server else None,
                           databases=(Database(dump.database),))
 

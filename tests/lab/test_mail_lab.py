@@ -24,7 +24,9 @@ from evacuate.verify.mailclient import imap_counts, smtp_greeting
 from evacuate.verify.webclient import fetch
 from tests.lab.conftest import running_lab
 
-LAB_ID, LAB_INDEX = "hm", 20  # a lab of its own
+# a lab of its own (another shell's run of this module picks other ones)
+LAB_ID = os.environ.get("EVACUATE_TEST_MAIL_LAB_ID", "hm")
+LAB_INDEX = int(os.environ.get("EVACUATE_TEST_MAIL_LAB_INDEX", "20"))
 
 pytestmark = pytest.mark.slow
 
@@ -32,8 +34,10 @@ PASSWORD_ENV = {user: f"EVACUATE_TEST_IMAP_{user.upper()}" for user in MAIL_USER
 CANARIES = ("canary-mailstat-61b9d0", *MAIL_USERS.values())
 
 # written by the source's own daemons while the test runs (Postfix's queue manager retries
-# the deferred message; logs; the OS's daily timers)
-VOLATILE = ("/var/spool/postfix/", "/var/log/", "/var/lib/systemd/timers/",
+# the deferred message; its tlsmgr rewrites its PRNG seed file once an hour; logs; the OS's
+# daily timers)
+VOLATILE = ("/var/spool/postfix/", "/var/lib/postfix/prng_exch", "/var/log/",
+            "/var/lib/systemd/timers/",
             "/var/lib/logrotate/", "/var/lib/apt/periodic/", "/var/lib/php/sessions/")
 # entries whose own metadata the source's own timers change (their contents are still
 # compared): roundcube-gc.timer fires at :05 and :35 and its SQLite transaction makes and
@@ -89,9 +93,10 @@ def _imap(address: str) -> dict[str, dict[str, int]]:
             for user, password in MAIL_USERS.items()}
 
 
+ROUNDCUBE_DB = "/var/lib/dbconfig-common/sqlite3/roundcube/roundcube"
 FACTS = {
     "redis keys": "redis-cli dbsize",
-    "roundcube rows": "sqlite3 /var/lib/dbconfig-common/sqlite3/roundcube/roundcube "
+    "roundcube rows": f"sqlite3 {ROUNDCUBE_DB} "
                       "'select count(*) from users; select count(*) from contacts;'",
     "deferred queue": "find /var/spool/postfix/deferred -type f | wc -l",
     "mailstat": "python3 -c 'import urllib.request; print(urllib.request.urlopen("
@@ -239,3 +244,46 @@ def test_no_password_or_secret_in_plans_projects_or_logs(evacuated: dict[str, An
             leaked += [f"{path}: {c}" for c in CANARIES if c.encode() in data]
     leaked += [f"output: {c}" for c in CANARIES if c in evacuated["output"]]
     assert not leaked
+
+
+def _checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in report.get("checks", ())}
+
+
+def test_the_webmails_sqlite_database_is_copied_by_its_engine_and_verified(
+        evacuated: dict[str, Any]) -> None:
+    """Roundcube's SQLite database is found by its header, copied by the online backup and
+    restored by the sqlite engine (not as a file), and verify compared every table's rows
+    and content, its schema and the file's owner and mode; the keyspace of redis alike."""
+    assert f"sqlite:{ROUNDCUBE_DB}: restored" in (evacuated["folder"] / "run-output.txt").read_text()
+    checks = _checks(evacuated["report"])
+    ours = {k.split(": ", 1)[1]: c for k, c in checks.items()
+            if k.startswith(f"databases:{ROUNDCUBE_DB}: ")}
+    assert {"users", "contacts", "identities", "relation", "index", "pragma", "file"} <= set(ours)
+    assert {n: c["status"] for n, c in ours.items()} == dict.fromkeys(ours, "pass")
+    assert ours["contacts"]["found"] == "25 rows" and ours["contacts"]["detail"] == "same content"
+    assert checks["redis:keyspace: db0"]["status"] == "pass"
+    assert checks["redis:keyspace: db0"]["detail"] == "same content"
+
+
+def test_verify_fails_a_changed_row_and_a_changed_redis_value(
+        mail: Lab, evacuated: dict[str, Any]) -> None:
+    """A contact renamed in the webmail's database and a session value changed in redis, on
+    the target, with every count as it was: verify fails both by their content."""
+    update = ("runuser -u www-data -- sqlite3 " + ROUNDCUBE_DB + " \"UPDATE contacts SET name = "
+              "{} WHERE contact_id = (SELECT min(contact_id) FROM contacts)\"")
+    value = _run(mail, "lab-target", "redis-cli GET session:1").strip()
+    _run(mail, "lab-target", update.format("name || '-x'") + " && redis-cli SET session:1 changed")
+    try:
+        verified = _evacuate(evacuated["config"], "verify", "mail", "target", "--json")
+        checks = _checks(json.loads(verified.stdout))
+        assert verified.returncode == 1
+        contacts = checks[f"databases:{ROUNDCUBE_DB}: contacts"]
+        assert contacts["status"] == "fail" and "content differs" in contacts["detail"]
+        assert checks[f"databases:{ROUNDCUBE_DB}: users"]["status"] == "pass"
+        assert checks["redis:keyspace: db0"]["status"] == "fail"
+        assert "content differs" in checks["redis:keyspace: db0"]["detail"]
+    finally:
+        _run(mail, "lab-target", update.format("substr(name, 1, length(name) - 2)")
+             + f" && redis-cli SET session:1 '{value}'")
+    assert _run(mail, "lab-target", FACTS["roundcube rows"]) == evacuated["before"]["roundcube rows"]

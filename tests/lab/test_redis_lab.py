@@ -1,7 +1,9 @@
 """Redis on the lab: redis-server installed on lab-source at test time (from the lab's apt
 repository), password protected and with appendonly yes, keys seeded in two dbs; snapshot →
 plan → run; the target answers with the same key count per db, the source's redis files are
-untouched, and the password appears in no output, plan or state file."""
+untouched, and the password appears in no output, plan or state file. A value changed on
+the target with the same key count fails verify (the content digest per db); a snapshot of
+an unchanged redis keeps the previous RDB, a changed value or expiry takes it anew."""
 
 from __future__ import annotations
 
@@ -11,8 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from evacuate.config import load_config
 from evacuate.lab import aptrepo
 from evacuate.lab.lab import Lab
+from evacuate.snapshot.manifest import DumpEntry
+from evacuate.snapshot.open import open_repository
+from evacuate.state import StateDir
 from tests.lab.test_run_lab import evacuate, write_config
 
 PASSWORD = "canary-redis-5be11e"
@@ -98,3 +104,70 @@ def test_the_password_is_nowhere(evacuated: tuple[Path, str, str]) -> None:
                            capture_output=True, text=True)
     leaked = [f for f in found.stdout.split() if "/store/" not in f]  # the store is encrypted
     assert leaked == [], json.dumps(leaked)
+
+
+def _latest_redis_dump(folder: Path) -> tuple[str, DumpEntry]:
+    loaded = load_config(folder / "evacuate.yml")
+    manifest = open_repository(loaded, StateDir(loaded.state_dir)).latest("source")
+    assert manifest is not None
+    return manifest.id, next(d for d in manifest.dumps if d.engine == "redis")
+
+
+def test_verify_fails_a_changed_value_with_the_same_key_count(
+        lab: Lab, evacuated: tuple[Path, str, str]) -> None:
+    folder = evacuated[0]
+    config = folder / "evacuate.yml"
+    _, dump = _latest_redis_dump(folder)
+    assert set(dump.objects) == {f"content {db}" for db in KEYS}  # a digest per db
+    with lab.open("lab-target") as target:
+        target.run(AUTH + "redis-cli -n 3 SET key:7 broken >/dev/null", check=True)
+    try:
+        broken = evacuate(config, "verify", "source", "target")
+        assert broken.returncode == 1, broken.stdout[-3000:]
+        saved = broken.stderr.split("report saved to ", 1)[1].split()[0]
+        checks = {c["name"]: c for c in json.loads(Path(saved).read_text())["checks"]
+                  if c["area"] == "redis"}
+        assert checks["keyspace: db0"]["status"] == "pass"
+        assert checks["keyspace: db3"]["status"] == "fail"
+        assert "same row count, content differs" in checks["keyspace: db3"]["detail"]
+    finally:
+        with lab.open("lab-target") as target:
+            target.run(AUTH + "redis-cli -n 3 SET key:7 value-7 >/dev/null", check=True)
+    again = evacuate(config, "verify", "source", "target")
+    output = again.stdout + again.stderr
+    assert again.returncode == 0 or f"1 checks failed ({UNRELATED})" in output, output[-3000:]
+
+
+def test_an_unchanged_redis_keeps_its_dump_and_a_changed_one_is_dumped(
+        lab: Lab, evacuated: tuple[Path, str, str]) -> None:
+    folder = evacuated[0]
+    config = folder / "evacuate.yml"
+    first = evacuate(config, "snapshot", "source")
+    assert first.returncode == 0, first.stderr[-3000:]
+    _, kept = _latest_redis_dump(folder)
+    second = evacuate(config, "snapshot", "source")
+    assert second.returncode == 0, second.stderr[-3000:]
+    _, again = _latest_redis_dump(folder)
+    assert again.unchanged_since and again.blob == kept.blob and again.marker == kept.marker
+    with lab.open("lab-source") as source:  # a value changes, the key count does not
+        source.run(AUTH + "redis-cli -n 0 SET key:5 changed >/dev/null", check=True)
+    try:
+        third = evacuate(config, "snapshot", "source")
+        assert third.returncode == 0, third.stderr[-3000:]
+        _, changed = _latest_redis_dump(folder)
+        assert not changed.unchanged_since and changed.blob != kept.blob
+        assert changed.tables == kept.tables
+        assert changed.objects["content db0"] != kept.objects["content db0"]
+        assert changed.objects["content db3"] == kept.objects["content db3"]
+        source_expiry = AUTH + "redis-cli -n 3 PEXPIRE key:1 86400000 >/dev/null"
+        with lab.open("lab-source") as source:  # only an expiry changes: the marker moves
+            source.run(source_expiry, check=True)
+        fourth = evacuate(config, "snapshot", "source")
+        assert fourth.returncode == 0, fourth.stderr[-3000:]
+        _, expiring = _latest_redis_dump(folder)
+        assert expiring.objects == changed.objects and expiring.marker != changed.marker
+        assert not expiring.unchanged_since
+    finally:
+        with lab.open("lab-source") as source:
+            source.run(AUTH + "redis-cli -n 0 SET key:5 value-5 >/dev/null && "
+                       + AUTH + "redis-cli -n 3 PERSIST key:1 >/dev/null", check=True)

@@ -61,6 +61,7 @@ def test_collects_this_machine_in_one_round_trip() -> None:
     assert any(u.name == "root" and u.uid == 0 for u in inv.users)
     # sections never run are errors, sections run are not
     assert set(inv.errors) <= {"systemd", "conffiles", "unowned", "postgresql", "mysql", "redis",
+                               "sqlite",
                                "nginx", "apache", "certificates", "firewall", "containers", "data",
                                "mail", "host_state", "packagefiles"}
     assert from_json(json.loads(json.dumps(to_json(inv)))) == inv

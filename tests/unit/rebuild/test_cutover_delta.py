@@ -46,6 +46,19 @@ def test_the_cutover_stops_every_writer_but_the_servers_it_dumps() -> None:
         "slapd.service", "redis-server.service", "ssh.service"))
     object.__setattr__(plan, "databases", (DatabasePlan("postgresql", "shop", 1, 1),
                                            DatabasePlan("redis", "*", 1, 0)))
+    object.__setattr__(plan, "undumped_units", ())
     # mariadb is copied as files here (evacuate.yml: mysql: false): stopped, at rest
     assert writers(plan) == ["nginx.service", "mariadb.service", "mongod.service",
                              "slapd.service"]
+
+
+def test_the_cutover_stops_a_second_instance_the_snapshot_does_not_dump() -> None:
+    from evacuate.plan.model import DatabasePlan, RebuildPlan
+    from evacuate.rebuild.cutover import writers
+
+    plan = RebuildPlan.__new__(RebuildPlan)
+    object.__setattr__(plan, "services_started", (
+        "postgresql@15-main.service", "postgresql@15-second.service", "nginx.service"))
+    object.__setattr__(plan, "databases", (DatabasePlan("postgresql", "shop", 1, 1),))
+    object.__setattr__(plan, "undumped_units", ("postgresql@15-second.service",))
+    assert writers(plan) == ["postgresql@15-second.service", "nginx.service"]
