@@ -20,6 +20,8 @@ import pytest
 
 from evacuate.errors import RemoteCommandError
 from evacuate.lab.lab import Lab
+from evacuate.snapshot.open import open_repository
+from evacuate.state import StateDir
 from evacuate.transport import ConnectOptions, open_transport
 from tests.lab import processes
 from tests.lab.test_lab import openssh
@@ -57,38 +59,64 @@ def _evacuate(lab: Lab, tmp_path: Path, spec: str, password: str | None, *args: 
                           capture_output=True, text=True, timeout=300, check=False, env=env)
 
 
+GATES = Path(__file__).parent / "gates"
+HOLD, HELD = "/tmp/evacuate-gate-hold", "/tmp/evacuate-gate-held"  # see tests/lab/gates/tar
+
+
+def _scan_for(needle: bytes, own: int) -> list[str]:
+    """Every command line, and every environment but process ``own``'s, holding ``needle``."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        for part in ("cmdline", "environ"):
+            if part == "environ" and int(entry.name) == own:
+                continue
+            try:
+                with open(f"/proc/{entry.name}/{part}", "rb") as stream:
+                    if needle in stream.read():
+                        found.append(f"{entry.name}/{part}")
+            except OSError:
+                continue
+    return found
+
+
 def _watched(lab: Lab, tmp_path: Path, spec: str, *args: str) -> tuple[
         subprocess.CompletedProcess[str], int]:
-    """``_evacuate`` with the password, while the machine's process list is read every few
-    milliseconds: the password must be in no process's command line and in no environment
-    but evacuate's own (where the operator put it). Return the result and how many scans
-    saw carol's sudo running on the target."""
+    """``_evacuate`` with the password, while the machine's process list is read: the
+    password must be in no process's command line and in no environment but evacuate's own
+    (where the operator put it). The first tar run through sudo on the target is held by
+    ``tests/lab/gates/tar`` until the list was read with carol's sudo known to be running,
+    so the observation does not depend on catching a short process. Return the result and
+    how many scans saw carol's sudo running on the target."""
     config = tmp_path / "evacuate.yml"
     config.write_text(f"state_dir: {tmp_path / 'state'}\n"
                       f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
                       f"hosts:\n  box:\n    ssh: {spec}\n    become: true\n")
     env = dict(os.environ, EVACUATE_BECOME_PASSWORD=PASSWORD)
     out, err = (tmp_path / "watched.out").open("w+"), (tmp_path / "watched.err").open("w+")
-    proc = subprocess.Popen([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
-                            stdout=out, stderr=err, text=True, env=env)
-    found: list[str] = []
-    saw_sudo = 0
-    needle = PASSWORD.encode()
-    while proc.poll() is None:
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            for part in ("cmdline", "environ"):
-                if part == "environ" and int(entry.name) == proc.pid:
-                    continue
-                try:
-                    with open(f"/proc/{entry.name}/{part}", "rb") as stream:
-                        if needle in stream.read():
-                            found.append(f"{entry.name}/{part}")
-                except OSError:
-                    continue
-        saw_sudo += any(p.comm == "sudo" for p in processes.processes(lab, "lab-target"))
-        time.sleep(0.02)
+    with lab.open("lab-target") as target:
+        target.run(f"rm -f {HELD} && touch {HOLD} && cat > /usr/local/bin/tar && "
+                   "chmod 755 /usr/local/bin/tar", input=(GATES / "tar").read_bytes(),
+                   check=True)
+        proc = subprocess.Popen([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
+                                stdout=out, stderr=err, text=True, env=env)
+        found: list[str] = []
+        saw_sudo = 0
+        try:
+            held = False
+            while proc.poll() is None and not held:
+                found += _scan_for(PASSWORD.encode(), proc.pid)
+                held = target.run(f"test -s {HELD}").ok
+            assert held, "no tar ran through sudo on the target"
+            for _ in range(20):  # sudo is held: it cannot end between these scans
+                found += _scan_for(PASSWORD.encode(), proc.pid)
+                saw_sudo += any(p.comm == "sudo" for p in processes.processes(lab, "lab-target"))
+        finally:
+            target.run(f"rm -f {HOLD} {HELD} /usr/local/bin/tar", check=True)
+        while proc.poll() is None:
+            found += _scan_for(PASSWORD.encode(), proc.pid)
+            time.sleep(0.02)
     with out, err:
         out.seek(0)
         err.seek(0)
@@ -107,9 +135,6 @@ def _errors(proc: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
 
 
-@pytest.mark.xfail(strict=False, reason="the scan of the host's command lines and environments "
-                   "can miss the short sudo processes it must see (seen once on a loaded machine, "
-                   "2026-12-02): the observation needs a sudo that is held, not a race")
 def test_sudo_with_a_password(lab: Lab, carol: str, tmp_path: Path) -> None:
     missing = _inventory(lab, tmp_path, carol, None)
     assert missing.returncode != 0 and len(_errors(missing)) == 1, missing.stderr
@@ -131,8 +156,13 @@ def test_sudo_with_a_password(lab: Lab, carol: str, tmp_path: Path) -> None:
     snap, saw_sudo = _watched(lab, tmp_path, carol, "snapshot", "box", "--json",
                               "--store", str(tmp_path / "store"))
     assert snap.returncode == 0, snap.stderr[-2000:]
-    assert saw_sudo > 0, "the process list was never read while sudo ran"
-    assert json.loads(snap.stdout)["totals"]["files"] > 100
+    assert saw_sudo == 20, "carol's sudo was not running while it was held"
+    # root-only files came through sudo: carol's sudoers drop-in (0440 root) and her home
+    repo = open_repository(None, StateDir(tmp_path / "state"), str(tmp_path / "store"))
+    manifest = repo.latest("box")
+    assert manifest is not None
+    paths = {e.path for e in manifest.files}
+    assert {"/etc/sudoers.d/carol", "/home/carol/.ssh/authorized_keys"} <= paths, sorted(paths)
     checked = _evacuate(lab, tmp_path, carol, None, "check", "--read-data",
                         "--store", str(tmp_path / "store"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
