@@ -1,15 +1,14 @@
 """A lab host's processes seen from the machine that runs the lab (its /proc shows every
-container's processes): to pause a loader at a known point, or to read every command line
-and environment while a command runs."""
+container's processes): to read every command line while a command runs, or to act in
+a host's mount namespace. Pauses at a known point are gates (tests/lab/gate.py), not
+races with /proc."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,90 +79,3 @@ def descendants(pid: int) -> list[int]:
             text = _read(f"{task}/children")
             todo.extend(int(child) for child in (text or b"").split())
     return found
-
-
-def stop_when_seen(lab: Lab, name: str, matches: Callable[[Process], bool],
-                   still_waiting: Callable[[], bool], timeout: float = 600) -> list[int]:
-    """SIGSTOP the first process of host ``name`` that ``matches`` (and what it has started)
-    as soon as it appears; return the stopped pids ([] if ``still_waiting`` turned false
-    or the deadline passed first)."""
-    deadline = time.monotonic() + timeout
-    while still_waiting() and time.monotonic() < deadline:
-        for process in processes(lab, name):
-            if matches(process):
-                stopped = []
-                for pid in descendants(process.pid):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGSTOP)
-                        stopped.append(pid)
-                return stopped
-        time.sleep(0.005)
-    return []
-
-
-def stop(pids: list[int]) -> list[int]:
-    """SIGSTOP ``pids`` and what they have started since; return all that were stopped."""
-    stopped = []
-    for pid in dict.fromkeys(p for root in pids for p in descendants(root)):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGSTOP)
-            stopped.append(pid)
-    return stopped
-
-
-def step_until(pids: list[int], done: Callable[[], bool], *, slice_seconds: float = 0.01,
-               timeout: float = 120) -> list[int]:
-    """Let the stopped ``pids`` (and what they start) run in short slices, each followed by
-    a stop, until ``done()`` holds (asked while they are stopped); return the stopped pids.
-    Fail if they all end first."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert any(alive(pid) for pid in pids), "they ended before it held"
-        assert time.monotonic() < deadline, "it did not hold in time"
-        resume(pids)
-        time.sleep(slice_seconds)
-        pids = stop(pids)
-    return pids
-
-
-def alive(pid: int) -> bool:
-    state = _read(f"/proc/{pid}/stat")
-    return state is not None and state.rsplit(b")", 1)[-1].split()[0] != b"Z"
-
-
-def resume(pids: list[int]) -> None:
-    """SIGCONT ``pids``. (Before the process that started them goes: a process group left
-    without its parent session while stopped gets SIGHUP from the kernel, and dies.)"""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGCONT)
-
-
-def wait_gone(pids: list[int], timeout: float = 120) -> None:
-    """Wait (with a deadline) until ``pids`` are gone; SIGKILL the rest."""
-    deadline = time.monotonic() + timeout
-    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def pipe_fill(pid: int) -> int:
-    """The bytes waiting in the pipe that is stdin of ``pid`` (0 if it is not a pipe)."""
-    import fcntl
-    import termios
-    from array import array
-
-    try:
-        fd = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return 0
-    try:
-        count = array("i", [0])
-        fcntl.ioctl(fd, termios.FIONREAD, count)
-        return int(count[0])
-    except OSError:
-        return 0
-    finally:
-        os.close(fd)

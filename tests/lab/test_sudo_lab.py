@@ -24,6 +24,7 @@ from evacuate.snapshot.open import open_repository
 from evacuate.state import StateDir
 from evacuate.transport import ConnectOptions, open_transport
 from tests.lab import processes
+from tests.lab.gate import tar_gate
 from tests.lab.test_lab import openssh
 
 # A canary: must appear in no output, no file, no command line and no environment but
@@ -59,10 +60,6 @@ def _evacuate(lab: Lab, tmp_path: Path, spec: str, password: str | None, *args: 
                           capture_output=True, text=True, timeout=300, check=False, env=env)
 
 
-GATES = Path(__file__).parent / "gates"
-HOLD, HELD = "/tmp/evacuate-gate-hold", "/tmp/evacuate-gate-held"  # see tests/lab/gates/tar
-
-
 def _scan_for(needle: bytes, own: int) -> list[str]:
     """Every command line, and every environment but process ``own``'s, holding ``needle``."""
     found = []
@@ -95,10 +92,7 @@ def _watched(lab: Lab, tmp_path: Path, spec: str, *args: str) -> tuple[
                       f"hosts:\n  box:\n    ssh: {spec}\n    become: true\n")
     env = dict(os.environ, EVACUATE_BECOME_PASSWORD=PASSWORD)
     out, err = (tmp_path / "watched.out").open("w+"), (tmp_path / "watched.err").open("w+")
-    with lab.open("lab-target") as target:
-        target.run(f"rm -f {HELD} && touch {HOLD} && cat > /usr/local/bin/tar && "
-                   "chmod 755 /usr/local/bin/tar", input=(GATES / "tar").read_bytes(),
-                   check=True)
+    with lab.open("lab-target") as target, tar_gate(target, "sudo") as gate:
         proc = subprocess.Popen([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
                                 stdout=out, stderr=err, text=True, env=env)
         found: list[str] = []
@@ -107,13 +101,13 @@ def _watched(lab: Lab, tmp_path: Path, spec: str, *args: str) -> tuple[
             held = False
             while proc.poll() is None and not held:
                 found += _scan_for(PASSWORD.encode(), proc.pid)
-                held = target.run(f"test -s {HELD}").ok
+                held = gate.held()
             assert held, "no tar ran through sudo on the target"
             for _ in range(20):  # sudo is held: it cannot end between these scans
                 found += _scan_for(PASSWORD.encode(), proc.pid)
                 saw_sudo += any(p.comm == "sudo" for p in processes.processes(lab, "lab-target"))
         finally:
-            target.run(f"rm -f {HOLD} {HELD} /usr/local/bin/tar", check=True)
+            gate.release()
         while proc.poll() is None:
             found += _scan_for(PASSWORD.encode(), proc.pid)
             time.sleep(0.02)

@@ -16,6 +16,7 @@ import pytest
 
 from evacuate.lab.lab import Lab
 from tests.lab import processes
+from tests.lab.gate import tar_gate
 from tests.lab.test_run_lab import _journal, _kill_run, evacuate, write_config
 
 
@@ -101,13 +102,10 @@ def test_a_target_too_small_for_srv_says_so_and_resumes_once_grown(
         _in_target(lab, "umount", "-l", "/srv")
 
 
-@pytest.mark.xfail(strict=False, reason="the test's watch of the target's processes missed the "
-                   "files step's tar on a loaded machine (2026-12-02): the pause must not "
-                   "depend on polling /proc")
 def test_a_target_filling_up_midway_says_so_and_resumes_once_freed(
         lab: Lab, planned: Path) -> None:
     """/srv on the target is a 200 MiB file system: enough, so the files step starts. The
-    test pauses the target's tar as it starts and fills /srv from outside (as another
+    test holds the target's tar as it starts (a gate ahead of it on PATH) and fills /srv from outside (as another
     tenant of the disk would), then lets it go: tar meets a real "No space left on device"
     and the run stops in one line naming the target, /srv and the sizes; with the filler
     removed, --resume completes."""
@@ -121,19 +119,18 @@ def test_a_target_filling_up_midway_says_so_and_resumes_once_freed(
         outputs: list[str] = []
         reader = threading.Thread(target=lambda: outputs.extend(proc.communicate()))
         reader.start()
-        stopped: list[int] = []
-        try:
-            stopped = processes.stop_when_seen(
-                lab, "lab-target", lambda p: b"tar -x -f - -C / " in b" ".join(p.argv),
-                lambda: proc.poll() is None)
-            assert stopped, "the files step's tar never started"
-            # fill what is left (dd stops at ENOSPC: its exit status says nothing)
-            _in_target(lab, "dd", "if=/dev/zero", "of=/srv/filler", "bs=1M", "status=none")
-            df = _in_target(lab, "df", "-P", "-k", "/srv").stdout
-            assert int(df.splitlines()[-1].split()[3]) < 1024, df
-        finally:
-            processes.resume(stopped)
-            reader.join(timeout=900)
+        with lab.open("lab-target") as target, tar_gate(target, "extract") as gate:
+            try:
+                while proc.poll() is None and not gate.held():
+                    time.sleep(0.1)
+                assert gate.held(), "the files step's tar never started"
+                # fill what is left (dd stops at ENOSPC: its exit status says nothing)
+                _in_target(lab, "dd", "if=/dev/zero", "of=/srv/filler", "bs=1M", "status=none")
+                df = _in_target(lab, "df", "-P", "-k", "/srv").stdout
+                assert int(df.splitlines()[-1].split()[3]) < 1024, df
+            finally:
+                gate.release()
+                reader.join(timeout=900)
         stdout, stderr = outputs
         assert proc.returncode == 1, stderr[-3000:]
         assert "Traceback" not in stdout + stderr
