@@ -56,6 +56,7 @@ def parse(text: str) -> MailServer:
     paths: dict[str, tuple[str, int]] = {}
     banner, queued = "", None
     copies: list[str] = []
+    spool = ""
     for part in split_parts(text):
         if part.kind == "maildir":
             owner, _, count = part.args.partition(" ")
@@ -67,9 +68,10 @@ def parse(text: str) -> MailServer:
         elif part.kind == "postfix-queue" and part.text.strip().isdigit():
             queued = int(part.text.strip())
         elif part.kind == "postfix-chroot":
+            spool = part.args.strip()
             copies += [line for line in part.text.splitlines() if line.startswith("/")]
     return MailServer(maildirs=tuple(mailbox_names(paths)), smtp_banner=banner, queued=queued,
-                      chroot_copies=tuple(sorted(copies)))
+                      chroot_copies=tuple(sorted(copies)), queue_directory=spool)
 
 
 FACT = Fact(name="mail", script=snippet("mail"), parse=parse, default=MailServer, timeout=60)
