@@ -95,13 +95,43 @@ class Maildir:
 
 
 @dataclass(frozen=True)
+class QueuedMessage:
+    """A message in Postfix's queue by what it is, not by its queue id (which follows its
+    file's inode): the queue it waits in, its envelope, its size and the sha256 of its
+    header and body."""
+
+    queue: str
+    sender: str
+    recipients: tuple[str, ...]
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class MailServer:
     """Mailboxes on disk and what the MTA answers: Postfix's ``smtp_banner`` (expanded,
     without the 220 code) and ``queued`` messages in its queue (None: no Postfix);
     ``chroot_copies``: the files Postfix's start copies into its queue directory's chroot
-    from the host's own (``<queue_directory>/etc/hosts`` from ``/etc/hosts``)."""
+    from the host's own (``<queue_directory>/etc/hosts`` from ``/etc/hosts``);
+    ``queue_directory``: Postfix's, as postconf says ("" without Postfix); ``messages``:
+    the queued messages as showq lists them (None: not listed)."""
 
     maildirs: tuple[Maildir, ...] = ()
     smtp_banner: str = ""
     queued: int | None = None
     chroot_copies: tuple[str, ...] = ()
+    queue_directory: str = ""
+    messages: tuple[QueuedMessage, ...] | None = None
+
+    # Postfix's queues whose files are named by the message's queue id (derived from the
+    # file's inode: a restored message gets a new name) and the logs kept per queue id
+    ID_NAMED_QUEUES = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt",
+                       "saved", "defer", "bounce", "trace")
+
+    def queue_files(self) -> tuple[str, ...]:
+        """The directories of Postfix's queue files: they are verified as messages (the
+        ``mail:postfix queue`` check), not by their names."""
+        if self.queued is None or not self.queue_directory.startswith("/"):
+            return ()
+        spool = self.queue_directory.rstrip("/")
+        return tuple(f"{spool}/{q}" for q in self.ID_NAMED_QUEUES)

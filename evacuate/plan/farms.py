@@ -21,6 +21,9 @@ from evacuate.snapshot.scan import decode_path
 WEB_FARMS = ("/etc/apache2/conf-enabled", "/etc/apache2/mods-enabled",
              "/etc/apache2/sites-enabled", "/etc/nginx/sites-enabled",
              "/etc/nginx/modules-enabled", "/etc/php/*/*/conf.d")
+# Debian's apache2 maintainer state: who enabled or disabled each module, conf and site
+# (a2enmod & co. keep empty marker files here; see plan.state_model.Farm)
+APACHE_MARKERS = "/var/lib/apache2/*/*_by_*"
 # the units' enablement, and (directly in /etc/systemd/system) their aliases and masks
 UNIT_FARMS = ("/etc/systemd/system/*.wants", "/etc/systemd/system/*.requires",
               "/etc/systemd/system")
@@ -57,6 +60,12 @@ def plan_farms(source: HostInventory, files: Iterable[FileEntry]) -> tuple[Farm,
     farms = [Farm(d, _links(entries, d)) for pattern in WEB_FARMS
              for d in sorted(d for d in dirs if fnmatch.fnmatchcase(d, pattern)
                              and d.count("/") == pattern.count("/"))]
+    if "/var/lib/apache2" in dirs:
+        split = sorted(_text(e.path).rsplit("/", 1) for e in entries
+                       if e.kind == "file" and e.path.count("/") == 6)
+        markers = tuple(FarmLink(d, name, "") for d, name in split
+                        if fnmatch.fnmatchcase(d, APACHE_MARKERS))
+        farms.append(Farm(APACHE_MARKERS, markers, markers=True))
     if "/etc/systemd/system" in dirs:
         units = sorted({*(u.name for u in source.services), *(u.name for u in source.timers),
                         *(u.name for u in source.sockets)})

@@ -22,12 +22,18 @@ class Farm:
     ``/etc/systemd/system/*.wants``). On the target each one holds exactly ``links``:
     missing ones are created, other symlinks removed: all of them when ``exact``, else
     only those whose name or target's name is in ``managed`` (units the source knows: the
-    target's own units, unknown to the source, stay as they are)."""
+    target's own units, unknown to the source, stay as they are). A farm of ``markers``
+    holds empty regular files instead of symlinks (``target`` ""): Debian's apache2
+    records in /var/lib/apache2/<kind>/<state>_by_<who>/<name> who enabled or disabled
+    what, and a2enmod/a2enconf/a2ensite run by a package's maintainer script
+    (``--maintmode``) leave alone what has a ``disabled_by_admin`` marker: the markers go
+    with the links."""
 
     pattern: str
     links: tuple[FarmLink, ...] = ()
     exact: bool = True
     managed: tuple[str, ...] = ()
+    markers: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ def state_from_json(data: dict[str, Any] | None) -> StatePlan:
         return StatePlan()
     return StatePlan(
         farms=tuple(Farm(f["pattern"], tuple(FarmLink(**k) for k in f["links"]), f["exact"],
-                         tuple(f["managed"])) for f in data.get("farms", ())),
+                         tuple(f["managed"]), f.get("markers", False))
+                    for f in data.get("farms", ())),
         sysctl_files=tuple(data.get("sysctl_files", ())),
         apt_sources=tuple(AptSource(**s) for s in data.get("apt_sources", ())),
         apt_keys=tuple(AptKey(**k) for k in data.get("apt_keys", ())),

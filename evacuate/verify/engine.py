@@ -175,7 +175,8 @@ def verify_against_snapshot(
                     + files.compare_data_trees(manifest, found, sampled, crossing=crossing,
                                                own=accounts.own_homes(source, target_inventory),
                                                generated=(*source.mail.chroot_copies,
-                                                          *target_inventory.mail.chroot_copies)))
+                                                          *target_inventory.mail.chroot_copies),
+                                               as_messages=source.mail.queue_files()))
         checks += _guarded("data", file_checks)
 
     show("databases")

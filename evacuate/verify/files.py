@@ -232,14 +232,17 @@ def _entry_problems(want: FileEntry, have: ScannedEntry, want_sha: str | None,
 
 def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled: set[str],
                        listed: int = MAX_LISTED, crossing: Crossing | None = None,
-                       own: Sequence[str] = (), generated: Sequence[str] = ()) -> list[Check]:
+                       own: Sequence[str] = (), generated: Sequence[str] = (),
+                       as_messages: Sequence[str] = ()) -> list[Check]:
     """Per data root: one check of file count and total size, one check per differing
     entry (missing, extra, type, mode, owner, size, link target, content of sampled files)
     up to ``listed`` per root, and one for the rest. Across releases, directories the new
     versions' packages make (/usr/local/lib/python3.11) are not extras, and neither is
     what is in or under ``own`` (the homes of the target's own accounts): listed. What
     each host generates itself (``generated``: Postfix's chroot copies of /etc/hosts) and
-    sockets (runtime state, recreated by their services) are not data: not compared."""
+    sockets (runtime state, recreated by their services) are not data: not compared; nor
+    are the files under ``as_messages`` (Postfix's queues, named by queue ids that change
+    with the inode on restore: the mail checks compare their messages instead)."""
     hashes = content_hashes(manifest)
     made = set(generated)
     checks = []
@@ -249,10 +252,12 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
         # a container engine's own storage is the target engine's (only the named volumes'
         # data in it moved): not compared
         want = [e for e in manifest.files if under(e.path, root) and not not_restored(e.path)
-                and e.path not in made and e.kind != "socket" and not engine_storage(e.path)]
+                and e.path not in made and e.kind != "socket" and not engine_storage(e.path)
+                and not _queued(e.path, as_messages)]
         have = {p: e for p, e in target.entries.items()
                 if under(p, root) and not not_restored(p) and p not in made
-                and e.kind != "socket" and not engine_storage(p)}
+                and e.kind != "socket" and not engine_storage(p)
+                and not _queued(p, as_messages)}
         # across releases, what the new versions' packages made (postgresql 15's cluster,
         # python3.11's directories) is the target's own: listed, not compared
         known = {e.path for e in want}
@@ -334,6 +339,12 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
             checks.append(failed("data", f"{root} (more)", "", f"{len(differences) - listed} more",
                                  f"{len(differences) - listed} more entries under {root} differ"))
     return checks
+
+
+def _queued(path: str, queues: Sequence[str]) -> bool:
+    """What is in a queue (its hash directories, made as Postfix needs them, and its
+    files); the queues' own directories stay compared for their mode and owner."""
+    return any(path.startswith(q.rstrip("/") + "/") for q in queues)
 
 
 def _shown(paths: Sequence[str]) -> str:

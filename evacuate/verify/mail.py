@@ -20,11 +20,11 @@ from collections.abc import Mapping, Sequence
 
 from evacuate.config.model import ImapLogin
 from evacuate.inventory.model import HostInventory
-from evacuate.inventory.model_apps import Maildir
+from evacuate.inventory.model_apps import Maildir, MailServer
 from evacuate.transport.base import Transport
 from evacuate.verify.crossing import Crossing
 from evacuate.verify.mailclient import MailClientError, imap_counts, smtp_greeting
-from evacuate.verify.model import Check, failed, judged, skipped
+from evacuate.verify.model import Check, failed, judged, passed, skipped
 
 AREA = "mail"
 DOVECOT_PACKAGES = ("dovecot-core", "dovecot")
@@ -54,13 +54,34 @@ def compare_mail(source: HostInventory, target: HostInventory,
                              f"{box.path}: {_messages(count)} on the target, "
                              f"{box.messages} on the source"))
     if source.mail.queued is not None:
-        queued = target.mail.queued
-        checks.append(judged(queued == source.mail.queued, AREA, "postfix queue",
-                             f"{source.mail.queued} queued",
-                             "no postfix" if queued is None else f"{queued} queued",
-                             "" if queued == source.mail.queued else
-                             "the messages waiting in Postfix's queue differ"))
+        checks.append(_queue_check(source.mail, target.mail))
     return checks
+
+
+def _queue_check(source: MailServer, target: MailServer) -> Check:
+    """Postfix's queue by its messages: their count and, where both hosts listed them, each
+    message's queue, sender, recipients, size and the sha256 of its header and body (the
+    queue ids differ: a restored queue file gets a new one from its inode)."""
+    queued = target.queued
+    expected = f"{source.queued} queued"
+    found = "no postfix" if queued is None else f"{queued} queued"
+    if queued != source.queued:
+        return failed(AREA, "postfix queue", expected, found,
+                      "the messages waiting in Postfix's queue differ")
+    if source.messages is None or target.messages is None:
+        return passed(AREA, "postfix queue", expected, found,
+                      "counted (the messages were not listed: no postqueue -j)")
+    missing = [m for m in source.messages if m not in target.messages]
+    extra = [m for m in target.messages if m not in source.messages]
+    if missing or extra:
+        named = "; ".join(f"{'missing' if m in missing else 'not on the source'}: {m.queue} "
+                          f"from {m.sender or '<>'} to {', '.join(m.recipients)}, {m.size} B"
+                          for m in (*missing, *extra)[:5])
+        return failed(AREA, "postfix queue", expected, found,
+                      f"the messages waiting in Postfix's queue differ: {named}")
+    return passed(AREA, "postfix queue", expected, found,
+                  f"same messages (queue, sender, recipients, size, content) for "
+                  f"{len(source.messages)} of {source.queued}")
 
 
 def _by_user(source: HostInventory) -> dict[str, dict[str, Maildir]]:

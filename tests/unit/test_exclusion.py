@@ -69,6 +69,18 @@ LISTING = {
     "/var/lib/docker/overlay2/abc/diff/etc/passwd": "container-storage",
     "/var/lib/containers": "container-storage",
     "/var/lib/containersfoo/x": "data",
+    # what a daemon rewrites when it starts or rebuilds from the data it serves
+    "/var/lib/postfix/master.lock": "daemon-state", "/var/lib/postfix/prng_exch": "daemon-state",
+    "/var/lib/postfix/smtp_scache.db": "daemon-state",
+    "/var/spool/postfix/pid/master.pid": "daemon-state",
+    "/var/lib/dovecot/instances": "daemon-state",
+    "/home/anna/Maildir/dovecot.index.log": "daemon-state",
+    "/home/anna/Maildir/.Archive/dovecot.index.cache": "daemon-state",
+    "/home/anna/Maildir/dovecot.list.index.log": "daemon-state",
+    # ... but not the mail, its UIDs and keywords, the queue or Postfix's other state
+    "/home/anna/Maildir/dovecot-uidlist": "data", "/home/anna/Maildir/dovecot-keywords": "data",
+    "/home/anna/Maildir/cur/1700000000.M1P1.mail:2,S": "data",
+    "/var/spool/postfix/deferred/2/23CDB1AE81C": "data", "/var/lib/postfix/aliases.db": "data",
 }
 
 
@@ -100,6 +112,7 @@ def test_logs_move_with_logs_and_the_config_decides_first() -> None:
     assert rules.classify("/home/alice/.notes.swp").name == "exclude"
     assert "/var/log" not in rules.find_excludes()
     assert "/var/log" in _exclusion().find_excludes()
+    assert {"/var/lib/postfix/master.lock", "*/dovecot.index.*"} <= set(rules.find_excludes())
 
 
 def test_trees_and_roots() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import posixpath
 
 from evacuate.inventory.facts.base import Fact, snippet, split_parts
-from evacuate.inventory.model_apps import Maildir, MailServer
+from evacuate.inventory.model_apps import Maildir, MailServer, QueuedMessage
 
 
 def decode_mutf7(name: str) -> str:
@@ -52,10 +53,28 @@ def mailbox_names(paths: dict[str, tuple[str, int]]) -> list[Maildir]:
     return found
 
 
+def parse_messages(text: str) -> tuple[QueuedMessage, ...]:
+    """``postqueue -j`` lines, each after the sha256 of the message's header and body."""
+    found = []
+    for line in text.splitlines():
+        digest, _, record = line.partition(" ")
+        try:
+            item = json.loads(record)
+            found.append(QueuedMessage(
+                str(item["queue_name"]), str(item["sender"]),
+                tuple(sorted(str(r["address"]) for r in item.get("recipients", ()))),
+                int(item["message_size"]), digest))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return tuple(sorted(found, key=lambda m: (m.queue, m.sender, m.recipients, m.sha256)))
+
+
 def parse(text: str) -> MailServer:
     paths: dict[str, tuple[str, int]] = {}
     banner, queued = "", None
     copies: list[str] = []
+    spool = ""
+    messages: tuple[QueuedMessage, ...] | None = None
     for part in split_parts(text):
         if part.kind == "maildir":
             owner, _, count = part.args.partition(" ")
@@ -66,10 +85,14 @@ def parse(text: str) -> MailServer:
             banner = part.text.strip()
         elif part.kind == "postfix-queue" and part.text.strip().isdigit():
             queued = int(part.text.strip())
+        elif part.kind == "postfix-messages":
+            messages = parse_messages(part.text)
         elif part.kind == "postfix-chroot":
+            spool = part.args.strip()
             copies += [line for line in part.text.splitlines() if line.startswith("/")]
     return MailServer(maildirs=tuple(mailbox_names(paths)), smtp_banner=banner, queued=queued,
-                      chroot_copies=tuple(sorted(copies)))
+                      chroot_copies=tuple(sorted(copies)), queue_directory=spool,
+                      messages=messages)
 
 
 FACT = Fact(name="mail", script=snippet("mail"), parse=parse, default=MailServer, timeout=60)

@@ -53,6 +53,25 @@ def test_farms_end_as_the_sources(tmp_path: Path) -> None:
     assert _run(program_input(state, "after"))["changed"] == []  # a second pass: nothing
 
 
+def test_a_farm_of_markers_holds_exactly_the_sources_files(tmp_path: Path) -> None:
+    """The target's apache2 install marked serve-cgi-bin enabled by the maintainer; the
+    source's admin had disabled it: the marker goes, the admin's is there."""
+    by_maint, by_admin = tmp_path / "conf/enabled_by_maint", tmp_path / "conf/disabled_by_admin"
+    by_maint.mkdir(parents=True)
+    for name in ("charset", "serve-cgi-bin"):
+        (by_maint / name).write_text("")
+    (tmp_path / "conf/README").write_text("not a marker directory\n")
+    state = StatePlan(farms=(Farm(str(tmp_path / "*/*_by_*"), (
+        FarmLink(str(by_maint), "charset", ""), FarmLink(str(by_admin), "serve-cgi-bin", "")),
+        markers=True),))
+    report = _run(program_input(state, "after"))
+    assert sorted(os.listdir(by_maint)) == ["charset"]
+    assert sorted(os.listdir(by_admin)) == ["serve-cgi-bin"]
+    assert (tmp_path / "conf/README").exists()
+    assert f"removed {by_maint}/serve-cgi-bin" in report["changed"] and not report["warnings"]
+    assert _run(program_input(state, "after"))["changed"] == []
+
+
 def test_a_link_to_what_the_target_lacks_is_not_made(tmp_path: Path) -> None:
     # a module of the source's release that the target's does not ship would keep nginx down
     modules = tmp_path / "nginx/modules-enabled"

@@ -142,6 +142,28 @@ def test_farms_mirror_web_dirs_exactly_and_units_the_source_knows() -> None:
     assert [(k.name, k.target) for k in aliases.links] == [("apt-daily.timer", "/dev/null")]
 
 
+def test_apaches_enable_markers_are_a_farm_of_the_sources_files() -> None:
+    """Debian's apache2 keeps who enabled or disabled what as empty files; the source's
+    admin disabled serve-cgi-bin (a2disconf: disabled_by_admin, no enabled_by_maint)."""
+    marks = "/var/lib/apache2/conf"
+    files = (entry("/var/lib/apache2", "dir", 0o755), entry(marks, "dir", 0o755),
+             entry(f"{marks}/enabled_by_maint", "dir", 0o755),
+             entry(f"{marks}/enabled_by_maint/charset", sha="e"),
+             entry(f"{marks}/disabled_by_admin", "dir", 0o755),
+             entry(f"{marks}/disabled_by_admin/serve-cgi-bin", sha="e"),
+             entry("/var/lib/apache2/site/enabled_by_admin/shop", sha="e"),
+             entry("/var/lib/apache2/deep/a/b", sha="e"))
+    farms = {f.pattern: f for f in plan_farms(source_inventory(), manifest(files=files).files)}
+    markers = farms["/var/lib/apache2/*/*_by_*"]
+    assert markers.markers and markers.exact
+    assert [(k.directory, k.name, k.target) for k in markers.links] == [
+        (f"{marks}/disabled_by_admin", "serve-cgi-bin", ""),
+        (f"{marks}/enabled_by_maint", "charset", ""),
+        ("/var/lib/apache2/site/enabled_by_admin", "shop", "")]
+    assert "/var/lib/apache2/*/*_by_*" not in {
+        f.pattern for f in plan_farms(source_inventory(), _farm_manifest().files)}
+
+
 def test_parents_of_a_restored_file_are_restored_too() -> None:
     files = (entry("/etc", "dir", 0o755), entry("/etc/letsencrypt", "dir", 0o755),
              entry("/etc/letsencrypt/accounts", "dir", 0o700),

@@ -219,3 +219,32 @@ def test_sockets_and_what_each_host_generates_are_not_data() -> None:
     checks = compare_data_trees(snap, TargetFiles(entries, target.sha256), set())
     assert {c.id for c in checks if c.failed} == {"data:/srv", "data:/srv/data/hosts",
                                                   "data:/srv/data/a.txt"}
+
+
+def test_a_queue_is_compared_by_its_messages_not_by_its_file_names() -> None:
+    """Postfix names a queue file by its inode: the restored deferred message (and its
+    defer log) has another name on the target. Under the source's queue directories the
+    files are left to the mail checks; the queues' own directories and everything else
+    under the spool are still compared."""
+    spool = "/srv/spool/postfix"
+    queued = (entry(f"{spool}/deferred", "dir", 0o700), entry(f"{spool}/deferred/2", "dir", 0o700),
+              entry(f"{spool}/deferred/2/23CDB1AE81C", sha="q"),
+              entry(f"{spool}/defer/2/23CDB1AE81C", sha="d"), entry(f"{spool}/main.cf", sha="m"))
+    snap = replace(manifest(), files=(*manifest().files, *queued))
+    target = mirror(snap.files)
+    entries = {p: e for p, e in target.entries.items() if "23CDB1AE81C" not in p
+               and not p.endswith("/deferred/2")}
+    entries[f"{spool}/deferred/8/8F1B2C3D4E5"] = scanned(entry(f"{spool}/deferred/8/8F1B2C3D4E5"))
+    entries[f"{spool}/deferred"] = replace(entries[f"{spool}/deferred"], mode=0o755)
+    del entries[f"{spool}/main.cf"]
+    mail = replace(source_inventory().mail, queued=1, queue_directory=spool)
+    queues = mail.queue_files()
+    assert f"{spool}/deferred" in queues and f"{spool}/defer" in queues
+    checks = compare_data_trees(snap, TargetFiles(entries, target.sha256), set(),
+                                as_messages=queues)
+    assert {c.id for c in checks if c.failed} == {
+        "data:/srv", f"data:{spool}/deferred", f"data:{spool}/main.cf"}
+    unnamed = compare_data_trees(snap, TargetFiles(entries, target.sha256), set())
+    assert {f"data:{spool}/deferred/2", f"data:{spool}/deferred/8/8F1B2C3D4E5",
+            f"data:{spool}/defer/2/23CDB1AE81C"} <= {c.id for c in unnamed if c.failed}
+    assert replace(mail, queued=None).queue_files() == ()  # no Postfix: nothing left out

@@ -3,7 +3,9 @@ LIST answers and modified UTF-7 names read, IMAP logins without a password not v
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 from evacuate.config.model import ImapLogin
 from evacuate.inventory.facts.mail import decode_mutf7, parse
@@ -20,6 +22,7 @@ def _inventory(*boxes: Maildir, queued: int | None = 1) -> HostInventory:
                          listeners=(Listener("tcp", "0.0.0.0", 25, unit="postfix@-.service"),))
 
 
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "inventory" / "mail"
 INBOX = Maildir("/home/anna/Maildir", "anna", "INBOX", "/home/anna/Maildir", 4)
 ARCHIVE = Maildir("/home/anna/Maildir/.Archive", "anna", "Archive", "/home/anna/Maildir", 3)
 
@@ -87,3 +90,29 @@ def test_an_imap_login_without_its_password_is_not_verified_and_never_guessed() 
     checks = check_imap(source, "192.0.2.1", [ImapLogin("anna", "ANNA_PW")], env={})
     assert [(c.name, c.status) for c in checks] == [("imap anna", Status.SKIP)]
     assert "ANNA_PW" in checks[0].detail
+
+
+def test_the_queue_is_compared_by_its_messages_not_their_queue_ids() -> None:
+    """The golden capture's deferred message (postqueue -j and postcat -bh on lab-mail): a
+    target whose copy has another queue id passes; a changed recipient, a changed body (its
+    sha256) or a message in another queue fails by its envelope, with the count equal."""
+    case = json.loads((FIXTURES / "lab_mail_queue.json").read_text())
+    mail = parse(case["output"])
+    assert mail.messages is not None and len(mail.messages) == mail.queued == 1
+    assert "23CDB1AE81C" not in repr(mail.messages)  # the id is not part of the message
+    renamed = parse(case["output"].replace("23CDB1AE81C", "4XyZ1Wq2m3z"))
+    source = replace(_inventory(INBOX), mail=mail)
+    check = {c.name: c for c in compare_mail(source, replace(source, mail=renamed))}
+    assert check["postfix queue"].status is Status.PASS
+    assert "same messages" in check["postfix queue"].detail
+    message = mail.messages[0]
+    for changed in (replace(message, recipients=("other@example.test",)),
+                    replace(message, sha256="0" * 64), replace(message, queue="hold")):
+        target = replace(source, mail=replace(mail, messages=(changed,)))
+        check = {c.name: c for c in compare_mail(source, target)}
+        assert check["postfix queue"].failed, changed
+        assert "partner@nowhere.invalid" in check["postfix queue"].detail
+    # a host that could not list its queue is compared by the count alone, and says so
+    unlisted = replace(source, mail=replace(mail, messages=None))
+    check = {c.name: c for c in compare_mail(source, unlisted)}
+    assert check["postfix queue"].status is Status.PASS and "counted" in check["postfix queue"].detail

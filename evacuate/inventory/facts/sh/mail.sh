@@ -24,6 +24,19 @@ if evac_has postconf && [ -f /etc/postfix/main.cf ]; then
   for q in maildrop incoming active deferred hold; do
     if [ -d "$spool/$q" ]; then find "$spool/$q" -type f 2>/dev/null; fi
   done | wc -l
+  # each queued message by meaning: its queue, envelope and size as showq tells them
+  # (postqueue -j, one JSON object a line), and the sha256 of its header and body (postcat
+  # -bh, the file's section markers left out): its queue id follows the file's inode, so
+  # a restored message has another one
+  if evac_has postqueue && evac_has postcat; then
+    evac_part postfix-messages
+    postqueue -j 2>/dev/null | while IFS= read -r line; do
+      id=$(printf '%s\n' "$line" | sed -n 's/.*"queue_id": *"\([0-9A-Za-z]*\)".*/\1/p')
+      [ -n "$id" ] || continue
+      sum=$(postcat -bh -q "$id" 2>/dev/null | grep -v '^\*\*\* ' | sha256sum | cut -d' ' -f1)
+      printf '%s %s\n' "$sum" "$line"
+    done
+  fi
   # the copies Postfix's start makes for its chroot ($spool/etc/hosts from /etc/hosts,
   # $spool/lib/... from /lib/...): generated on each host, not data
   evac_part postfix-chroot "$spool"

@@ -29,6 +29,9 @@ def run(argv: list[str]) -> tuple[int, str]:
 def farms(document: dict[str, Any], changed: list[str], warnings: list[str]) -> Any:
     reload_units = False
     for farm in document.get("farms", []):
+        if farm.get("markers"):
+            markers(farm, changed)
+            continue
         wanted: dict[str, dict[str, str]] = {}
         for link in farm["links"]:
             wanted.setdefault(link["directory"], {})[link["name"]] = link["target"]
@@ -71,6 +74,26 @@ def farms(document: dict[str, Any], changed: list[str], warnings: list[str]) -> 
                 reload_units = reload_units or not farm.get("exact", True)
     if reload_units and os.path.isdir("/run/systemd/system"):
         run(["systemctl", "daemon-reload"])
+
+
+def markers(farm: dict[str, Any], changed: list[str]) -> Any:
+    """A farm of empty marker files: each directory holds exactly the source's."""
+    wanted: dict[str, set[str]] = {}
+    for link in farm["links"]:
+        wanted.setdefault(link["directory"], set()).add(link["name"])
+    for directory in sorted(set(glob.glob(farm["pattern"])) | set(wanted)):
+        names = wanted.get(directory, set())
+        present = os.listdir(directory) if os.path.isdir(directory) else []
+        for name in sorted(present):
+            path = os.path.join(directory, name)
+            if name not in names and os.path.isfile(path) and not os.path.islink(path):
+                os.unlink(path)
+                changed.append("removed " + path)
+        for name in sorted(names - set(present)):
+            os.makedirs(directory, mode=0o755, exist_ok=True)
+            with open(os.path.join(directory, name), "w"):
+                pass
+            changed.append("marked " + os.path.join(directory, name))
 
 
 def directories(document: dict[str, Any], changed: list[str], warnings: list[str]) -> Any:
