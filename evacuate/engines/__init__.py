@@ -6,9 +6,16 @@ them names an engine."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from evacuate.engines.base import Engine, is_accounts
+from evacuate.engines.base import (
+    INSTANCE_MARK,
+    DumpJob,
+    Engine,
+    base_engine,
+    instance_of,
+    is_accounts,
+)
 from evacuate.engines.mysql import MySQL
 from evacuate.engines.postgresql import PostgreSQL
 from evacuate.engines.redis import Redis
@@ -19,15 +26,50 @@ from evacuate.inventory.model import DatabaseServer, HostInventory
 ENGINES: tuple[Engine, ...] = (PostgreSQL(), MySQL(), Redis(), SQLite())
 _BY_NAME = {name: e for e in ENGINES for name in (e.name, *e.handles)}
 
-__all__ = ["ENGINES", "Engine", "EngineSelection", "engine_for", "extra_instances",
-           "is_accounts", "owner_of", "plan_warnings", "primary_server", "selected_servers",
-           "undumped_units"]
+__all__ = ["ENGINES", "Engine", "EngineSelection", "dump_jobs", "engine_for",
+           "extra_instances", "is_accounts", "owner_of", "plan_warnings", "primary_server",
+           "selected_servers", "server_of", "undumped_units"]
 
 
 def engine_for(name: str) -> Engine | None:
     """The engine of a server's or dump's ``engine`` (postgresql, mariadb, redis...), or
-    of a setting's name (mysql); None for one evacuate has no engine for."""
-    return _BY_NAME.get(name)
+    of a setting's name (mysql), a dump's instance tag aside (``postgresql@15-second:5433``);
+    None for one evacuate has no engine for."""
+    return _BY_NAME.get(base_engine(name))
+
+
+def _dump_engine(server: DatabaseServer, servers: Iterable[DatabaseServer]) -> str:
+    """The ``engine`` of ``server``'s dumps: its own, tagged with the instance when it is
+    not its engine's first running instance (:func:`primary_server`)."""
+    engine = engine_for(server.engine)
+    if engine is None or not engine.instances or primary_server(servers, server.engine) == server:
+        return server.engine
+    tag = engine.instance_tag(server)
+    return f"{server.engine}{INSTANCE_MARK}{tag}" if tag else server.engine
+
+
+def dump_jobs(server: DatabaseServer, servers: Iterable[DatabaseServer]) -> list[DumpJob]:
+    """The dump jobs of ``server`` (one of the inventory's ``servers``), their engine tagged
+    with the instance when it is not the engine's first (none for an engine evacuate
+    cannot dump)."""
+    engine = engine_for(server.engine)
+    if engine is None:
+        return []
+    name = _dump_engine(server, tuple(servers))
+    return [replace(job, engine=job.engine + name[len(server.engine):])
+            for job in engine.dump_jobs(server)]
+
+
+def server_of(servers: Iterable[DatabaseServer], dump_engine: str) -> DatabaseServer | None:
+    """The source's server whose dumps carry ``dump_engine`` (a dump's engine, tagged or
+    not): a tagged one's instance, else the engine's first running one."""
+    servers = tuple(servers)
+    plain, tag = base_engine(dump_engine), instance_of(dump_engine)
+    if tag:
+        engine = engine_for(plain)
+        return next((s for s in servers if s.engine == plain and engine is not None
+                     and engine.instance_tag(s) == tag), None)
+    return primary_server(servers, plain)
 
 
 class EngineSettingError(EvacuateError):
@@ -90,14 +132,16 @@ def _label(server: DatabaseServer) -> str:
 
 
 def extra_instances(servers: Iterable[DatabaseServer]) -> dict[DatabaseServer, str]:
-    """The running servers beyond an engine's first (a second PostgreSQL cluster), each with
-    the warning that names it: evacuate dumps and rebuilds one instance per engine, the
-    first running one the inventory lists (:func:`primary_server`); the others are not
-    folded into it: their data directories are copied as files."""
+    """The running servers beyond an engine's first, of an engine that cannot rebuild an
+    instance of its own (``Engine.instances`` false), each with the warning that names it:
+    such an engine dumps and rebuilds the first running one the inventory lists
+    (:func:`primary_server`); the others are not folded into it: their data directories are
+    copied as files. A PostgreSQL cluster beyond the first is dumped and rebuilt as its own
+    (:func:`dump_jobs`)."""
     found: dict[DatabaseServer, str] = {}
     for engine in ENGINES:
         running = [s for s in engine.discover(tuple(servers)) if s.running]
-        for server in running[1:]:
+        for server in running[1:] if not engine.instances else ():
             found[server] = (f"{_label(server)} is a second {engine.name} instance beside "
                              f"{_label(running[0])}: evacuate dumps and rebuilds one instance "
                              "per engine, so this one is not dumped and not rebuilt as an "
@@ -127,8 +171,9 @@ def primary_server(servers: Iterable[DatabaseServer], engine: str) -> DatabaseSe
 
 def owner_of(source: HostInventory, engine: str, database: str) -> str:
     """The owner of ``database`` as the source's catalog says (``pg_database.datdba``) in the
-    engine's dumped server (:func:`primary_server`); else the engine's default ("" for an engine without owners)."""
-    server = primary_server(source.databases, engine)
+    engine's dumped server (``engine``: a dump's, tagged or not, :func:`server_of`); else
+    the engine's default ("" for an engine without owners)."""
+    server = server_of(source.databases, engine)
     for db in server.databases if server is not None else ():
         if db.name == database and db.owner:
             return db.owner

@@ -34,6 +34,30 @@ def is_accounts(database: str) -> bool:
     return database.startswith(ACCOUNTS_PREFIX)
 
 
+INSTANCE_MARK = "@"
+"""A dump of an engine's instance beyond its first is tagged in its ``engine``:
+``ENGINE@INSTANCE`` (``postgresql@15-second:5433``: version, cluster, port), so that it is
+keyed, restored and verified apart from the first instance's dump of a database of the same
+name. The tag is the engine's own (:meth:`Engine.instance_tag`)."""
+
+
+def base_engine(name: str) -> str:
+    """``postgresql`` of ``postgresql@15-second:5433`` (a name without a tag: itself)."""
+    return name.partition(INSTANCE_MARK)[0]
+
+
+def instance_of(name: str) -> str:
+    """``15-second:5433`` of ``postgresql@15-second:5433``; "" for the first instance."""
+    return name.partition(INSTANCE_MARK)[2]
+
+
+def database_label(engine: str, database: str) -> str:
+    """How verify names a database in its checks: ``shop``, or ``15-second:5433/shop`` for
+    a tagged instance's (apart from the first instance's shop)."""
+    tag = instance_of(engine)
+    return f"{tag}/{database}" if tag else database
+
+
 @dataclass(frozen=True)
 class DumpJob:
     """One dump to stream from the source: ``command`` writes it to stdout; ``check`` judges
@@ -121,6 +145,14 @@ class Engine:
     # the systemd units its packages install (name prefixes): they keep running through a
     # cutover while their server is dumped, so that the final dump can be taken
     units: ClassVar[tuple[str, ...]] = ()
+    # whether each running instance beyond the first is dumped and rebuilt as its own
+    # (instance_tag); False: such an instance is named in the plan and copied as files
+    instances: ClassVar[bool] = False
+
+    def instance_tag(self, server: DatabaseServer) -> str:
+        """What tags the dumps of ``server`` when it is not its engine's first instance
+        (see INSTANCE_MARK); "" when the engine cannot tell its instances apart."""
+        return ""
 
     def discover(self, servers: tuple[DatabaseServer, ...]) -> list[DatabaseServer]:
         """The inventory's servers this engine handles."""

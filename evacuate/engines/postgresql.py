@@ -2,7 +2,13 @@
 hashes), then one custom-format ``pg_dump`` per database, restored into a database created
 with its catalog owner; exact row counts per table, and the owners, grants, object
 definitions and a content fingerprint per table (evacuate/engines/sql/) for verify. Everything runs as the
-``postgres`` OS user over the local socket."""
+``postgres`` OS user over the local socket.
+
+Each running cluster (Debian's ``pg_lsclusters``) is an instance of its own: a cluster beyond
+the first is dumped on its port, its dumps tagged ``postgresql@VERSION-NAME:PORT``; the
+restore makes that cluster on the target (``pg_createcluster VERSION NAME --port PORT``, the
+source's carried /etc/postgresql/VERSION/NAME put back over the new one's) and starts
+``postgresql@VERSION-NAME`` before loading into it."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from evacuate.engines.base import (
     Engine,
     Loader,
     count_total,
+    instance_of,
     require_loaded,
     sql_check,
     sql_file,
@@ -38,6 +45,35 @@ def _port(server: DatabaseServer) -> str:
     return f"-p {int(server.port)}" if server.port else ""
 
 
+def _target_port(dump: DumpEntry) -> str:
+    """``-p PORT`` of the cluster a tagged dump goes to ("" for the first cluster's)."""
+    port = instance_of(dump.engine).rpartition(":")[2]
+    return f"-p {int(port)} " if port.isdigit() else ""
+
+
+def cluster_command(tag: str, conf_root: str = "/etc/postgresql") -> str:
+    """sh making the cluster of ``tag`` (``VERSION-NAME:PORT``) on the target unless its
+    data directory is there, then starting it. The source's configuration of the cluster,
+    carried with the files into /etc/postgresql/VERSION/NAME, is set aside while
+    ``pg_createcluster`` writes the new cluster's (at the data directory the carried
+    postgresql.conf names) and put back over it."""
+    cluster, _, port = tag.rpartition(":")
+    version, _, name = cluster.partition("-")
+    if not (version.isdigit() and name and port.isdigit()):
+        raise ValueError(f"not a PostgreSQL cluster: {tag!r}")
+    conf = shlex.quote(f"{conf_root}/{version}/{name}")
+    made = f"pg_createcluster {version} {shlex.quote(name)} --port {int(port)}"
+    return (f"set -e; c={conf}; d=''; if [ -f \"$c/postgresql.conf\" ]; then "
+            "d=$(sed -n \"s/^[[:space:]]*data_directory[[:space:]]*=[[:space:]]*'\\(.*\\)'.*/"
+            "\\1/p\" \"$c/postgresql.conf\" | tail -n 1); fi; "
+            "if [ -z \"$d\" ] || [ ! -f \"$d/PG_VERSION\" ]; then "
+            "if [ -d \"$c\" ]; then rm -rf \"$c.evacuate\"; mv \"$c\" \"$c.evacuate\"; fi; "
+            f"if [ -n \"$d\" ]; then {made} -d \"$d\" >/dev/null; else {made} >/dev/null; fi; "
+            "if [ -d \"$c.evacuate\" ]; then cp -a \"$c.evacuate/.\" \"$c/\"; "
+            "rm -rf \"$c.evacuate\"; fi; fi; "
+            f"systemctl start {shlex.quote(f'postgresql@{version}-{name}.service')}")
+
+
 def _check_custom(head: bytes, tail: bytes) -> str | None:
     return None if head.startswith(b"PGDMP") else "not a PostgreSQL custom-format dump"
 
@@ -50,6 +86,12 @@ class PostgreSQL(Engine):
     default_owner = "postgres"
     release_bound_objects = frozenset({"view", "routine", "trigger", "extension"})
     units = ("postgresql",)
+    instances = True
+
+    def instance_tag(self, server: DatabaseServer) -> str:
+        major = server.version.split(".")[0]
+        return f"{major}-{server.cluster}:{int(server.port)}" \
+            if major and server.cluster and server.port else ""
 
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         port = _port(server)
@@ -92,34 +134,37 @@ class PostgreSQL(Engine):
                 f"{shlex.quote(database)}) || exit 1; printf '%s' \"$s\" | md5sum")
 
     def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
+        tag, port = instance_of(dump.engine), _target_port(dump)
+        if tag:
+            target.run(cluster_command(tag), timeout=300, check=True)
         if dump.database == GLOBALS:
             # every statement runs (a role that exists is no reason to skip the others);
             # errors are read, not discarded: only HARMLESS ones pass
-            result = load(f"{AS_PG} psql -Xq -v ON_ERROR_STOP=0 -v VERBOSITY=verbose "
+            result = load(f"{AS_PG} psql {port}-Xq -v ON_ERROR_STOP=0 -v VERBOSITY=verbose "
                           "-d postgres")
             require_loaded(target, "loading the PostgreSQL roles", result, HARMLESS)
             return "roles loaded"
         name = shlex.quote(dump.database)
         sql_name = dump.database.replace("'", "''")
-        exists = count_total(target, f"{AS_PG} psql -XAt -d postgres -c \"select count(*) "
+        exists = count_total(target, f"{AS_PG} psql {port}-XAt -d postgres -c \"select count(*) "
                              f"from pg_database where datname = '{sql_name}'\"")
         if not exists:
             owner_opt = f"-O {shlex.quote(owner)} " if owner and owner != "postgres" else ""
-            target.run(f"{AS_PG} createdb {owner_opt}{name}", timeout=120, check=True)
-        tables = count_total(target, f"{AS_PG} psql -XAt -d {name} -c \"select count(*) from "
+            target.run(f"{AS_PG} createdb {port}{owner_opt}{name}", timeout=120, check=True)
+        tables = count_total(target, f"{AS_PG} psql {port}-XAt -d {name} -c \"select count(*) from "
                              "pg_tables where schemaname not in ('pg_catalog', "
                              "'information_schema')\"")
         if tables:
             return f"skipped: {dump.database} already has {tables} tables"
         if not dump.tables:
             return "skipped: no tables in the dump"
-        result = load(f"{AS_PG} pg_restore -d {name} --exit-on-error")
-        require_loaded(target, f"restoring postgresql {dump.database}", result,
+        result = load(f"{AS_PG} pg_restore {port}-d {name} --exit-on-error")
+        require_loaded(target, f"restoring {dump.engine} {dump.database}", result,
                        error_line=re.compile(r"$^"))
         return "restored"
 
     def drop(self, target: Transport, dump: DumpEntry) -> None:
-        target.run(f"{AS_PG} dropdb --if-exists --force {shlex.quote(dump.database)}",
+        target.run(f"{AS_PG} dropdb {_target_port(dump)}--if-exists --force {shlex.quote(dump.database)}",
                    timeout=300, check=True)
 
     def query_command(self, database: str, query: str) -> str:

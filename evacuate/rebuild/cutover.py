@@ -111,7 +111,7 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed)
     if removed:
         target.run(["rm", "-rf", "--", *removed], timeout=300, check=True)
-    owners = {d.name: d.owner for d in plan.databases if d.owner}
+    owners = {f"{d.engine}:{d.name}": d.owner for d in plan.databases if d.owner}
     moved, kept = changed_dumps(previous, final,
                                 intact_on(target, from_json(previous.inventory)))
     if kept:

@@ -62,6 +62,7 @@ def restore_databases(target: Transport, blobs: BlobStore, manifest: SnapshotMan
                       replace: bool = False, interrupted: str | None = None,
                       mark: Callable[[str | None], None] | None = None) -> dict[str, str]:
     """Restore every dump of ``manifest`` (roles/users first); return database → outcome.
+    ``owners``: ``engine:database`` (the dump's engine, instance tag and all) → its owner.
     ``replace``: drop each database first (the cutover's final dump supersedes it).
     ``mark`` is told which database is being restored (None once all are), so that a run
     killed in the middle can say; ``interrupted`` is that database after such a kill: it
@@ -78,8 +79,7 @@ def restore_databases(target: Transport, blobs: BlobStore, manifest: SnapshotMan
             drop_database(target, dump)
         if mark is not None:
             mark(key)
-        outcomes[key] = restore_dump(target, blobs, dump, owners.get(dump.database, ""),
-                                     progress)
+        outcomes[key] = restore_dump(target, blobs, dump, owners.get(key, ""), progress)
     if mark is not None:
         mark(None)
     return outcomes

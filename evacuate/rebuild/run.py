@@ -278,7 +278,7 @@ def _files_step(run: StepRun, _step: Step, _index: int) -> str:
 
 def _databases_step(run: StepRun, step: Step, _index: int) -> str:
     ctx = run.ctx
-    owners = {d.name: d.owner for d in ctx.plan.databases if d.owner}
+    owners = {f"{d.engine}:{d.name}": d.owner for d in ctx.plan.databases if d.owner}
     # a run killed while a dump was loading left that database half restored
     interrupted = run.journal.restoring(step.id)
 

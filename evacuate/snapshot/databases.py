@@ -7,10 +7,10 @@ complete, fails the snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from evacuate.engines import engine_for
+from evacuate.engines import dump_jobs
 from evacuate.engines.base import DumpJob, parse_objects
 from evacuate.errors import EvacuateError
 from evacuate.inventory.model import DatabaseServer
@@ -40,10 +40,11 @@ class _Edges:
         return data
 
 
-def jobs_for(server: DatabaseServer) -> list[DumpJob]:
-    """The dump jobs of ``server``'s engine (none for an engine evacuate cannot dump)."""
-    engine = engine_for(server.engine)
-    return engine.dump_jobs(server) if engine is not None else []
+def jobs_for(server: DatabaseServer, servers: Sequence[DatabaseServer] = ()) -> list[DumpJob]:
+    """The dump jobs of ``server``'s engine (none for an engine evacuate cannot dump);
+    ``servers``: the inventory's, to tell an instance beyond the engine's first (its dumps
+    are tagged with it, evacuate.engines.dump_jobs)."""
+    return dump_jobs(server, servers or (server,))
 
 
 def parse_counts(text: str) -> dict[str, int]:

@@ -195,7 +195,8 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     selection = dumped_servers(inventory, request)
     for message in selection.warnings:
         show.warning(message)
-    jobs = [job for server in selection.dumped for job in jobs_for(server)]
+    jobs = [job for server in selection.dumped
+            for job in jobs_for(server, inventory.databases)]
     # a database that did not change since the previous snapshot keeps its dump
     before = {(d.engine, d.database): d for d in previous.dumps} if previous else {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:

@@ -9,8 +9,8 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from evacuate.engines import engine_for, is_accounts, primary_server
-from evacuate.engines.base import parse_objects
+from evacuate.engines import engine_for, is_accounts, server_of
+from evacuate.engines.base import database_label, parse_objects
 from evacuate.inventory.model import Database, DatabaseServer, HostInventory
 from evacuate.snapshot.databases import parse_counts
 from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry
@@ -41,7 +41,7 @@ def counted_dumps(manifest_dumps: Sequence[DumpEntry]) -> list[DumpEntry]:
 
 
 def _server_for(source: HostInventory, dump: DumpEntry) -> DatabaseServer:
-    server = primary_server(source.databases, dump.engine)  # the one whose dumps were taken
+    server = server_of(source.databases, dump.engine)  # the one whose dumps were taken
     return DatabaseServer(dump.engine, port=server.port if server else None,
                           databases=(Database(dump.database),))
 
@@ -132,7 +132,7 @@ def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult],
                                  "0 tables", f"{len(result.counts)} tables"))
         for table, rows in sorted(dump.tables.items()):
             have = result.counts.get(table)
-            name = f"{dump.database}: {table}"
+            name = f"{database_label(dump.engine, dump.database)}: {table}"
             if have is None:
                 checks.append(failed(area, name, f"{rows} rows", "no such table",
                                      "table missing"))

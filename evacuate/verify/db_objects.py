@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from evacuate.engines import engine_for
+from evacuate.engines.base import database_label
 from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry
 from evacuate.verify.crossing import Crossing
 from evacuate.verify.model import Check, failed, judged, skipped
@@ -40,7 +41,7 @@ def compare_objects(dump: DumpEntry, found: dict[str, str], error: str = "",
     engine = engine_for(dump.engine)
     area = engine.verify_area if engine is not None else "databases"
     bound = engine.release_bound_objects if engine is not None else frozenset()
-    name = f"{dump.database}: objects"
+    name = f"{database_label(dump.engine, dump.database)}: objects"
     if not dump.objects:
         return []
     if OBJECTS_UNREAD in dump.objects:
@@ -57,7 +58,7 @@ def compare_objects(dump: DumpEntry, found: dict[str, str], error: str = "",
     for kind, keys in sorted(kinds.items()):
         missing = sorted(k for k in keys if k not in found)
         differ = sorted(k for k in keys if k in found and found[k] != dump.objects[k])
-        title = f"{dump.database}: {kind}"
+        title = f"{database_label(dump.engine, dump.database)}: {kind}"
         expected = _plural(kind, len(keys))
         have = _plural(kind, len(keys) - len(missing))
         if kind == "owner":  # the name itself
