@@ -273,6 +273,43 @@ def test_snapshot_plan_and_run_changed_nothing_on_the_source(
     assert changes(before, after) == []
 
 
+LAST_NOTE = "a note written after the first run"
+NOTES_SUMS = ("cd \"$(podman volume inspect shop_notes-data --format '{{.Mountpoint}}')\" && "
+              "find . -printf '%p %y %m %u:%g\\n' | sort && "
+              "find . -type f -print0 | sort -z | xargs -0 sha256sum")
+SHOP_RUNNING = "podman ps --filter status=running --format '{{.Names}}' | grep '^shop_' | sort"
+
+
+def test_the_cutover_stops_the_containers_and_moves_the_last_note(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """After the source-unchanged check: a note written through the app on the source after
+    the first run is on the target after ``run --cutover``, which stopped the source's
+    containers before the final copy (the notes volume equal on both, the source's at rest);
+    ``revert`` starts them again on the source."""
+    _run(lab, "busybox wget -q -O /dev/null --post-data "
+              f"'{LAST_NOTE}' http://127.0.0.1:8081/cgi-bin/notes")
+    cut = _evacuate(evacuated["config"], "run", "--cutover")
+    assert cut.returncode == 0, (cut.stderr + cut.stdout)[-4000:]
+    assert "stopping the source's containers: shop_web_1, shop_worker_1" in cut.stdout + cut.stderr
+    assert _run(lab, "podman ps --filter status=running --format '{{.Names}}'").strip() == ""
+    answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200, answer.error
+    assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
+    with lab.open("lab-target") as transport:
+        target_notes = transport.run(NOTES_SUMS, timeout=60, check=True).text
+        running = transport.run(RUNNING, timeout=60, check=True).text
+    assert target_notes == _run(lab, NOTES_SUMS)
+    assert running == evacuated["before"]["running"]
+
+    back = _evacuate(evacuated["config"], "revert")
+    assert back.returncode == 0, (back.stderr + back.stdout)[-4000:]
+    assert "container shop_web_1" in back.stdout + back.stderr
+    assert _run(lab, SHOP_RUNNING).split() == ["shop_web_1", "shop_worker_1"]
+    assert _run(lab, RUNNING) == evacuated["before"]["running"]
+    answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
+
+
 def test_the_containers_come_back_after_a_reboot(lab: Lab, inventory: HostInventory,
                                                  tmp_path: Path) -> None:
     """Lived-in: the project starts at boot (podman-restart, restart: always)."""
