@@ -43,6 +43,7 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
         if v.size_bytes is None:
             warnings.append(PlanWarning("container-volume", f"volume {v.name}: its files at "
                                         f"{v.mountpoint or '(no mount point)'} could not be read"))
+    warnings.extend(live_volumes(found))
     for c in found.containers:
         if not c.compose_project and c.state == "running":
             warnings.append(PlanWarning("container-not-compose", f"container {c.name} is not "
@@ -61,6 +62,26 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
                       for v in found.named_volumes),
         projects=tuple(ComposePlan(p.name, p.working_dir, p.config_files, p.env_files, p.services)
                        for p in found.compose_projects)), warnings
+
+
+def live_volumes(found: Containers) -> list[PlanWarning]:
+    """A warning per named volume or bind mount a running container writes: the run copies
+    it while that container runs. It is not paused for its copy: ``pause`` records the
+    paused state in the engine's database on the source (which evacuate leaves unchanged
+    until a cutover) and needs a cgroup freezer. ``run --cutover`` stops the containers
+    before its final copy, so the copy that lands last is consistent."""
+    writers: dict[str, list[str]] = {}
+    for c in found.containers:
+        if c.state != "running":
+            continue
+        for m in c.mounts:
+            if m.kind in ("volume", "bind") and not m.read_only:
+                writers.setdefault(f"{m.kind} {m.source}", []).append(c.name)
+    return [PlanWarning("container-volume-live", f"{what} is written by the running "
+                        f"container(s) {', '.join(names)}: the run copies it while they run "
+                        "(not paused: pausing would write the engine's state on the source); "
+                        "'run --cutover' stops them before its final copy, which is consistent")
+            for what, names in sorted(writers.items())]
 
 
 def containers_steps(planned: ContainersPlan) -> tuple[Step, ...]:

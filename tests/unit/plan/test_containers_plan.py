@@ -24,7 +24,14 @@ def _lab() -> Containers:
 
 def test_the_lab_host_is_listed_with_sizes_and_origins() -> None:
     planned, warnings = plan_containers(_lab())
-    assert warnings == []  # the one container outside Compose is not running
+    # the one container outside Compose is not running; each volume a running container
+    # writes is named (the worker reads shop_notes-data read-only: not a writer of it)
+    assert [(w.code, w.message.split(":")[0]) for w in warnings] == [
+        ("container-volume-live", "volume shop_notes-data is written by the running "
+                                  "container(s) shop_web_1"),
+        ("container-volume-live", "volume shop_worker-state is written by the running "
+                                  "container(s) shop_worker_1")]
+    assert "'run --cutover' stops them before its final copy" in warnings[0].message
     (step,) = containers_steps(planned)
     assert step.kind is StepKind.CONTAINERS and "(shop)" in step.title and "load 3" in step.title
     assert (planned.engine, planned.version) == ("podman", "4.3.1")
