@@ -47,8 +47,10 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
     for c in found.containers:
         if not c.compose_project and c.state == "running":
             warnings.append(PlanWarning("container-not-compose", f"container {c.name} is not "
-                                        "part of a Compose project: it is not recreated on the "
-                                        "target (its image and volumes are)"))
+                                        "part of a Compose project: it is recreated on the "
+                                        "target from its inspected configuration (image, "
+                                        "environment, mounts, ports, network, restart policy, "
+                                        "command), read at snapshot time", "info"))
     for i in found.images:
         if not i.local:
             warnings.append(PlanWarning("container-pull", f"image {', '.join(i.tags) or i.id}"
@@ -87,11 +89,14 @@ def live_volumes(found: Containers) -> list[PlanWarning]:
 def containers_steps(planned: ContainersPlan) -> tuple[Step, ...]:
     """The containers step, after the services started (the engine's configuration and the
     projects' files are restored by then), when there is something to bring back."""
-    if not (planned.stored_images or planned.projects):
+    alone = [c.name for c in planned.containers if not c.compose_project and c.state == "running"]
+    if not (planned.stored_images or planned.projects or alone):
         return ()
     projects = ", ".join(p.name for p in planned.projects) or "none"
+    recreated = f", recreate {', '.join(alone)}" if alone else ""
     return (Step("containers", f"{planned.engine}: load {len(planned.stored_images)} saved "
-                 f"images, bring up the Compose projects ({projects})", StepKind.CONTAINERS),)
+                 f"images, bring up the Compose projects ({projects}){recreated}",
+                 StepKind.CONTAINERS),)
 
 
 def containers_plan_from_json(data: Any) -> ContainersPlan:

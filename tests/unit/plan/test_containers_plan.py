@@ -73,8 +73,9 @@ def test_what_cannot_move_is_a_warning_naming_it() -> None:
     running = replace(lab, containers=tuple(replace(c, state="running") for c in lab.containers))
     _, warnings = plan_containers(running)
     assert [w.message for w in warnings if w.code == "container-not-compose"] == [
-        "container shop-migrate is not part of a Compose project: it is not recreated on the "
-        "target (its image and volumes are)"]
+        "container shop-migrate is not part of a Compose project: it is recreated on the "
+        "target from its inspected configuration (image, environment, mounts, ports, network, "
+        "restart policy, command), read at snapshot time"]
     _, warnings = plan_containers(Containers(engine="podman"))
     assert [w.code for w in warnings] == ["container-engine"]
     assert containers_steps(plan_containers(Containers(engine="podman"))[0]) == ()
