@@ -78,9 +78,11 @@ def recreate_script(engine: str, inspected: dict[str, Any]) -> str:
         args += ["--entrypoint", entrypoint]
     image = config.get("Image") or inspected.get("ImageName") or inspected["Image"]
     quoted = " ".join(shlex.quote(a) for a in [*args, image, *command])
-    lines = [TMP_IN_MEMORY, f"{binary} rm -f {shlex.quote(name)} >/dev/null 2>&1 || true"]
+    # the engine found before the container's variables (its PATH among them) are exported
+    lines = [TMP_IN_MEMORY, f"engine=$(command -v {binary}) || exit 127",
+             f'"$engine" rm -f {shlex.quote(name)} >/dev/null 2>&1 || true']
     lines += [f"export {e}" for e in exports]
-    lines.append(f"exec {binary} run {quoted} >/dev/null")
+    lines.append(f'exec "$engine" run {quoted} >/dev/null')
     return "\n".join(lines) + "\n"
 
 
