@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def test_the_container_is_recreated_as_inspected(tmp_path: Path) -> None:
     assert args[:3] == ["run", "-d", "--name"] and args[3] == "shop_web_1"
     assert "-e" in args and "APP_TOKEN" in args and "NOTES_TITLE" in args
     assert "HOSTNAME" not in args and "container" not in args  # the engine's own
-    pairs = list(zip(args, args[1:]))
+    pairs = list(pairwise(args))
     assert ("-v", "shop_notes-data:/data") in pairs
     assert ("--restart", "always") in pairs and ("--network", "host") in pairs
     assert args[-4:] == ["localhost/shop/web:1", "/bin/sh", "-c",
@@ -62,7 +63,7 @@ def test_dockers_spellings_ports_and_a_read_only_bind(tmp_path: Path) -> None:
                                 "PortBindings": {"6379/tcp": [{"HostIp": "127.0.0.1",
                                                                "HostPort": "6379"}]}}}
     args, _ = _run(recreate_script("podman", inspected), tmp_path)
-    pairs = list(zip(args, args[1:]))
+    pairs = list(pairwise(args))
     assert ("--name", "cache") in pairs and ("-v", "/srv/conf:/conf:ro") in pairs
     assert ("--restart", "on-failure:3") in pairs and ("-p", "127.0.0.1:6379:6379/tcp") in pairs
     assert "--network" not in args
