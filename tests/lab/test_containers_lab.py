@@ -257,7 +257,7 @@ def test_the_container_outside_compose_is_recreated_on_the_target(
     assert source.split()[:3] == ["localhost/lab/busybox:1.35", "always", "host"]
     with lab.open("lab-target") as transport:
         assert transport.run(ALONE, timeout=60, check=True).text == source
-        token = transport.run("podman exec shop-cache printenv CACHE_TOKEN", timeout=60,
+        token = transport.run("podman exec shop-cache sh -c 'echo \"$CACHE_TOKEN\"'", timeout=60,
                               check=True).text
     assert token == f"{ALONE_CANARY}\n"
     answer = fetch(lab.address("lab-target"), 8082, path="/", host=HOST, tls=False)
