@@ -1,8 +1,10 @@
 """A container host: lab-containers runs rootful Podman with the Compose project ``shop`` (a
 web app on :8081 keeping notes in a named volume, a worker summarising them into a second
-volume), images built locally, a one-shot container that exited. The inventory sees exactly
-that, masks the project's token, leaves the host as it was, and the plan lists every
-container, image and volume with its size and origin."""
+volume), a container outside Compose (shop-cache, podman run -d --restart=always), images
+built locally, a one-shot container that exited. The inventory sees exactly that, masks the
+tokens, leaves the host as it was, and the plan lists every container, image and volume with
+its size and origin; the evacuation recreates all of it on the target, and a cutover moves
+the last note with the source's containers stopped."""
 
 from __future__ import annotations
 
