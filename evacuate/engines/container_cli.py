@@ -42,6 +42,17 @@ class ContainerCli:
     def tag(self, image_id: str, tag: str) -> str:
         return f"{TMP_IN_MEMORY}{self.binary} tag {shlex.quote(image_id)} {shlex.quote(tag)}"
 
+    def inspect(self, name: str) -> str:
+        return f"{TMP_IN_MEMORY}{self.binary} container inspect {shlex.quote(name)}"
+
+    def stop(self, names: tuple[str, ...]) -> str:
+        """Stop the named containers (one already stopped is no error)."""
+        return f"{TMP_IN_MEMORY}{self.binary} stop {' '.join(map(shlex.quote, names))}"
+
+    def start(self, names: tuple[str, ...]) -> str:
+        """Start the named containers (one already running is no error)."""
+        return f"{TMP_IN_MEMORY}{self.binary} start {' '.join(map(shlex.quote, names))}"
+
     def compose_up(self, project: str) -> str:
         return self.compose.format(project=shlex.quote(project))
 

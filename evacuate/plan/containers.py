@@ -43,11 +43,14 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
         if v.size_bytes is None:
             warnings.append(PlanWarning("container-volume", f"volume {v.name}: its files at "
                                         f"{v.mountpoint or '(no mount point)'} could not be read"))
+    warnings.extend(live_volumes(found))
     for c in found.containers:
         if not c.compose_project and c.state == "running":
             warnings.append(PlanWarning("container-not-compose", f"container {c.name} is not "
-                                        "part of a Compose project: it is not recreated on the "
-                                        "target (its image and volumes are)"))
+                                        "part of a Compose project: it is recreated on the "
+                                        "target from its inspected configuration (image, "
+                                        "environment, mounts, ports, network, restart policy, "
+                                        "command), read at snapshot time", "info"))
     for i in found.images:
         if not i.local:
             warnings.append(PlanWarning("container-pull", f"image {', '.join(i.tags) or i.id}"
@@ -63,14 +66,37 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
                        for p in found.compose_projects)), warnings
 
 
+def live_volumes(found: Containers) -> list[PlanWarning]:
+    """A warning per named volume or bind mount a running container writes: the run copies
+    it while that container runs. It is not paused for its copy: ``pause`` records the
+    paused state in the engine's database on the source (which evacuate leaves unchanged
+    until a cutover) and needs a cgroup freezer. ``run --cutover`` stops the containers
+    before its final copy, so the copy that lands last is consistent."""
+    writers: dict[str, list[str]] = {}
+    for c in found.containers:
+        if c.state != "running":
+            continue
+        for m in c.mounts:
+            if m.kind in ("volume", "bind") and not m.read_only:
+                writers.setdefault(f"{m.kind} {m.source}", []).append(c.name)
+    return [PlanWarning("container-volume-live", f"{what} is written by the running "
+                        f"container(s) {', '.join(names)}: the run copies it while they run "
+                        "(not paused: pausing would write the engine's state on the source); "
+                        "'run --cutover' stops them before its final copy, which is consistent")
+            for what, names in sorted(writers.items())]
+
+
 def containers_steps(planned: ContainersPlan) -> tuple[Step, ...]:
     """The containers step, after the services started (the engine's configuration and the
     projects' files are restored by then), when there is something to bring back."""
-    if not (planned.stored_images or planned.projects):
+    alone = [c.name for c in planned.containers if not c.compose_project and c.state == "running"]
+    if not (planned.stored_images or planned.projects or alone):
         return ()
     projects = ", ".join(p.name for p in planned.projects) or "none"
+    recreated = f", recreate {', '.join(alone)}" if alone else ""
     return (Step("containers", f"{planned.engine}: load {len(planned.stored_images)} saved "
-                 f"images, bring up the Compose projects ({projects})", StepKind.CONTAINERS),)
+                 f"images, bring up the Compose projects ({projects}){recreated}",
+                 StepKind.CONTAINERS),)
 
 
 def containers_plan_from_json(data: Any) -> ContainersPlan:

@@ -12,6 +12,7 @@ import shlex
 from evacuate.engines.container_cli import container_cli
 from evacuate.errors import RemoteCommandError
 from evacuate.plan.model import RebuildPlan
+from evacuate.rebuild.standalone import recreate
 from evacuate.snapshot.manifest import ImageEntry, SnapshotManifest
 from evacuate.snapshot.store import BlobStore
 from evacuate.transport.base import Transport
@@ -62,11 +63,13 @@ def bring_up(target: Transport, plan: RebuildPlan, manifest: SnapshotManifest,
             raise _fail(target, f"bringing up the Compose project {project.name}",
                         result.exit_status, result.error_text + result.text)
         started.append(project.name)
-    if cli.restart_at_boot and started:
+    alone = recreate(target, blobs, manifest.container_configs)
+    if cli.restart_at_boot and (started or alone):
         # on the source, that unit started the containers at boot (restart: always), so they
         # run in its cgroup: do the same here (and prove that they start so) when enabled
         unit = shlex.quote(cli.restart_at_boot)
         target.run(["sh", "-c", f"if systemctl is-enabled --quiet {unit} 2>/dev/null; then "
                     f"systemctl restart {unit}; fi"], timeout=300, check=True)
     return (f"{loaded} of {len(manifest.images)} images loaded; projects up: "
-            f"{', '.join(started) or 'none'}")
+            f"{', '.join(started) or 'none'}; recreated outside Compose: "
+            f"{', '.join(alone) or 'none'}")

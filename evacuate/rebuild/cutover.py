@@ -4,8 +4,11 @@ Stop the source's writers (every started unit except the database servers, which
 up for the final dumps, and sshd), take a final incremental snapshot, restore the files that
 changed and replace the databases that changed on the target (an unchanged one keeps its
 dump in the final snapshot and is not reloaded), restart the target's services, verify, and
-report the downtime: from the first stop on the source to the verified target. ``revert``
-starts the source's services again (when the target fails, or to go back)."""
+report the downtime: from the first stop on the source to the verified target. The source's
+running containers are writers too: stopped (by name, through their engine's CLI) after the
+units, so that the final snapshot copies their volumes at rest; the target's copies are
+stopped while their volumes are replaced and started again. ``revert`` starts the source's
+services and containers again (when the target fails, or to go back)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from evacuate.engines import engine_for, is_accounts
+from evacuate.engines.container_cli import container_cli
 from evacuate.inventory import HostInventory, from_json
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.selection import plan_selector
@@ -49,6 +53,19 @@ def writers(plan: RebuildPlan) -> list[str]:
     return [u for u in plan.services_started
             if not u.startswith(NEVER_STOPPED) and (u in plan.undumped_units
                                                     or not (running and u.startswith(running)))]
+
+
+def container_writers(plan: RebuildPlan) -> tuple[str, ...]:
+    """The source's containers to stop: those that were running (their names)."""
+    return tuple(c.name for c in plan.containers.containers if c.state == "running")
+
+
+def _containers(plan: RebuildPlan, host: Transport, action: str, *, check: bool) -> None:
+    names = container_writers(plan)
+    if names:
+        cli = container_cli(plan.containers.engine)
+        command = cli.stop(names) if action == "stop" else cli.start(names)
+        host.run(["sh", "-c", command], timeout=600, check=check)
 
 
 def _key(entry: FileEntry) -> tuple[object, ...]:
@@ -104,10 +121,15 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     say(f"stopping on the source: {', '.join(units) or 'nothing'}")
     if units:
         source.run(["systemctl", "stop", *units], timeout=300, check=True)
+    if names := container_writers(plan):
+        say(f"stopping the source's containers: {', '.join(names)}")
+        _containers(plan, source, "stop", check=True)
     final = take_final()
     say(f"final snapshot {final.id}: {final.totals.transferred_bytes >> 10} KiB read")
     select = plan_selector(plan)
     changed, removed = changed_entries(previous, final, select)
+    # the target's containers must not write their volumes while the final copy lands
+    _containers(plan, target, "stop", check=False)
     restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed)
     if removed:
         target.run(["rm", "-rf", "--", *removed], timeout=300, check=True)
@@ -120,6 +142,7 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     running = [u for u in plan.services_started if not u.startswith(NEVER_STOPPED)]
     target.run(["sh", "-c", 'systemctl daemon-reload; systemctl restart "$@"', "restart",
                 *running], timeout=600, check=True)
+    _containers(plan, target, "start", check=True)
     # the final snapshot saw the writers stopped: expect the services as they ran before
     ok, detail, _report = verify(replace(final, inventory=previous.inventory), target)
     downtime = time.monotonic() - began
@@ -127,8 +150,9 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
 
 
 def revert(plan: RebuildPlan, source: Transport) -> list[str]:
-    """Start the source's stopped writers again."""
+    """Start the source's stopped writers again (its units, then its containers)."""
     units = writers(plan)
     if units:
         source.run(["systemctl", "start", *units], timeout=300, check=True)
-    return units
+    _containers(plan, source, "start", check=True)
+    return units + [f"container {n}" for n in container_writers(plan)]

@@ -18,7 +18,7 @@ from evacuate.snapshot.databases import jobs_for, run_dump
 from evacuate.snapshot.debs import carry_debs
 from evacuate.snapshot.exclusion import PARENTS, Exclusion, Tally, owned_paths, roots_of
 from evacuate.snapshot.files import snapshot_tree
-from evacuate.snapshot.images import save_images
+from evacuate.snapshot.images import save_container_configs, save_images
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
 from evacuate.snapshot.scan import ScannedEntry, encode_path
@@ -222,6 +222,9 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     for message in deb_warnings:
         show.warning(message)
     images, image_warnings = save_images(transport, repo.blobs, inventory.containers, previous)
+    configs, config_warnings = save_container_configs(transport, repo.blobs,
+                                                      inventory.containers)
+    image_warnings = [*image_warnings, *config_warnings]
     for message in image_warnings:
         show.warning(message)
 
@@ -245,7 +248,7 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
                   *([xattr_warning] if xattr_warning else []), *deb_warnings,
                   *image_warnings),
         rules=tally.totals(), acls=acls, xattrs=repo.blobs.put_bytes(xattrs) if xattrs else None,
-        debs=debs, images=images)
+        debs=debs, images=images, container_configs=configs)
     repo.commit(manifest)
     return manifest
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from evacuate.engines.container_cli import CLIS, container_cli
 from evacuate.inventory.model import Containers
-from evacuate.snapshot.manifest import ImageEntry, SnapshotManifest
+from evacuate.snapshot.manifest import ContainerConfigEntry, ImageEntry, SnapshotManifest
 from evacuate.snapshot.store import BlobStore
 from evacuate.transport.base import Transport
 
@@ -40,4 +40,28 @@ def save_images(transport: Transport, blobs: BlobStore, found: Containers,
                             f"(exit {status}): {errors[-1] if errors else 'no output'}")
             continue
         entries.append(ImageEntry(found.engine, image.id, image.tags, ref))
+    return tuple(entries), warnings
+
+
+def save_container_configs(transport: Transport, blobs: BlobStore, found: Containers
+                           ) -> tuple[tuple[ContainerConfigEntry, ...], list[str]]:
+    """Store the ``inspect`` document of each running container outside Compose (its
+    environment's real values included: only in the store, as a secret blob), so that the
+    run can recreate it; one that cannot be inspected is a warning naming it."""
+    if found.engine not in CLIS:
+        return (), []
+    cli = container_cli(found.engine)
+    entries: list[ContainerConfigEntry] = []
+    warnings: list[str] = []
+    for c in found.containers:
+        if c.compose_project or c.state != "running":
+            continue
+        result = transport.run(cli.inspect(c.name), timeout=120)
+        if not result.ok or not result.text.strip().startswith("["):
+            lines = (result.error_text or result.text).strip().splitlines()
+            warnings.append(f"container {c.name} could not be inspected, it is not recreated "
+                            f"(exit {result.exit_status}): {lines[-1] if lines else 'no output'}")
+            continue
+        ref = blobs.put_bytes(result.text.encode(), secret=f"the configuration of container {c.name}")
+        entries.append(ContainerConfigEntry(found.engine, c.name, ref))
     return tuple(entries), warnings

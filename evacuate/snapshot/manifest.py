@@ -95,6 +95,16 @@ class ImageEntry:
 
 
 @dataclass(frozen=True)
+class ContainerConfigEntry:
+    """A running container outside Compose: its ``inspect`` document (with the real values
+    of its environment: kept only in the store, encrypted), to recreate it on the target."""
+
+    engine: str
+    name: str
+    blob: BlobRef
+
+
+@dataclass(frozen=True)
 class Totals:
     files: int = 0
     bytes: int = 0
@@ -127,6 +137,7 @@ class SnapshotManifest:
     debs: tuple[DebEntry, ...] = ()  # hand-installed packages, see snapshot.debs
     rules: tuple[RuleTotal, ...] = ()  # what each exclusion rule decided (entries, bytes)
     images: tuple[ImageEntry, ...] = ()  # container images, see snapshot.images
+    container_configs: tuple[ContainerConfigEntry, ...] = ()  # see snapshot.images
 
     def blobs(self) -> list[BlobRef]:
         """Every blob the snapshot needs (files and dumps), each once."""
@@ -140,6 +151,8 @@ class SnapshotManifest:
             seen.setdefault(deb.blob.sha256, deb.blob)
         for image in self.images:
             seen.setdefault(image.blob.sha256, image.blob)
+        for config in self.container_configs:
+            seen.setdefault(config.blob.sha256, config.blob)
         for extra in (self.acls, self.xattrs):
             if extra is not None:
                 seen.setdefault(extra.sha256, extra)
@@ -165,8 +178,9 @@ _FILE_FIELDS = tuple(f.name for f in fields(FileEntry) if f.name != "blob")
 def manifest_to_json(manifest: SnapshotManifest) -> bytes:
     data = {f.name: getattr(manifest, f.name) for f in fields(SnapshotManifest)
             if f.name not in ("files", "dumps", "totals", "acls", "xattrs", "debs", "rules",
-                              "images")}
+                              "images", "container_configs")}
     data["images"] = [asdict(i) for i in manifest.images]
+    data["container_configs"] = [asdict(c) for c in manifest.container_configs]
     data["rules"] = [asdict(r) for r in manifest.rules]
     data["acls"] = asdict(manifest.acls) if manifest.acls else None
     data["xattrs"] = asdict(manifest.xattrs) if manifest.xattrs else None
@@ -201,7 +215,9 @@ def manifest_from_json(raw: bytes, where: str) -> SnapshotManifest:
                         for r in data.get("rules", ())),
             images=tuple(ImageEntry(**(i | {"blob": BlobRef(**i["blob"]),
                                             "tags": tuple(i["tags"])}))
-                         for i in data.get("images", ())))
+                         for i in data.get("images", ())),
+            container_configs=tuple(ContainerConfigEntry(**(c | {"blob": BlobRef(**c["blob"])}))
+                                    for c in data.get("container_configs", ())))
     except StoreError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as bad:

@@ -1,8 +1,10 @@
 """A container host: lab-containers runs rootful Podman with the Compose project ``shop`` (a
 web app on :8081 keeping notes in a named volume, a worker summarising them into a second
-volume), images built locally, a one-shot container that exited. The inventory sees exactly
-that, masks the project's token, leaves the host as it was, and the plan lists every
-container, image and volume with its size and origin."""
+volume), a container outside Compose (shop-cache, podman run -d --restart=always), images
+built locally, a one-shot container that exited. The inventory sees exactly that, masks the
+tokens, leaves the host as it was, and the plan lists every container, image and volume with
+its size and origin; the evacuation recreates all of it on the target, and a cutover moves
+the last note with the source's containers stopped."""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ LAB_ID = os.environ.get("EVACUATE_TEST_CONTAINERS_LAB_ID", "hc")
 LAB_INDEX = int(os.environ.get("EVACUATE_TEST_CONTAINERS_LAB_INDEX", "21"))
 HOST = "lab-containers"
 CANARY = "canary-compose-token-7f3a"
+ALONE_CANARY = "canary-standalone-token-91c2"  # shop-cache's, a container outside Compose
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +85,11 @@ def test_the_inventory_sees_exactly_the_engine_containers_images_and_volumes(
     found = inventory.containers
     assert found.engine == "podman" and found.version.startswith("4.3.")
     by_name = {c.name: c for c in found.containers}
-    assert set(by_name) == {"shop_web_1", "shop_worker_1", "shop-migrate"}
+    assert set(by_name) == {"shop_web_1", "shop_worker_1", "shop-migrate", "shop-cache"}
+    alone = by_name["shop-cache"]
+    assert (alone.state, alone.restart_policy, alone.network_mode, alone.compose_project) == (
+        "running", "always", "host", "")
+    assert {"CACHE_TITLE=Shop cache", "CACHE_TOKEN=<masked>"} <= set(alone.env)
     web, worker, oneshot = by_name["shop_web_1"], by_name["shop_worker_1"], by_name["shop-migrate"]
     assert (web.state, worker.state, oneshot.state) == ("running", "running", "exited")
     assert (web.restart_policy, worker.restart_policy, oneshot.restart_policy) == (
@@ -105,7 +112,7 @@ def test_the_inventory_sees_exactly_the_engine_containers_images_and_volumes(
     assert worker.image_id == images["localhost/shop/worker:1"].id
 
     volumes = {v.name: v for v in found.named_volumes}
-    assert set(volumes) == {"shop_notes-data", "shop_worker-state"}
+    assert set(volumes) == {"shop_notes-data", "shop_worker-state", "shop-cache-data"}
     du = _run(lab, "du -sk /var/lib/containers/storage/volumes/shop_notes-data/_data").split()[0]
     assert volumes["shop_notes-data"].size_bytes == int(du) * 1024
     assert volumes["shop_notes-data"].compose_project == CONTAINER_PROJECT
@@ -121,15 +128,23 @@ def test_the_inventory_sees_exactly_the_engine_containers_images_and_volumes(
 
 def test_the_projects_token_never_reaches_the_inventory(inventory: HostInventory, lab: Lab) -> None:
     assert CANARY in _run(lab, "cat /srv/shop/.env; podman inspect shop_web_1")  # it is there
+    assert ALONE_CANARY in _run(lab, "podman inspect shop-cache")
     assert CANARY not in json.dumps(to_json(inventory))
+    assert ALONE_CANARY not in json.dumps(to_json(inventory))
 
 
 def test_the_plan_lists_every_container_image_and_volume(inventory: HostInventory) -> None:
     planned, warnings = plan_containers(inventory.containers)
-    assert warnings == []
-    assert {c.name for c in planned.containers} == {"shop_web_1", "shop_worker_1", "shop-migrate"}
+    assert [(w.code, w.message.split(" is ")[0]) for w in warnings] == [
+        ("container-volume-live", "volume shop-cache-data"),
+        ("container-volume-live", "volume shop_notes-data"),
+        ("container-volume-live", "volume shop_worker-state"),
+        ("container-not-compose", "container shop-cache")]
+    assert "it is recreated on the target" in warnings[-1].message
+    assert {c.name for c in planned.containers} == {"shop_web_1", "shop_worker_1", "shop-migrate",
+                                                    "shop-cache"}
     assert {i.origin for i in planned.images} == {"store"} and len(planned.images) == 3
-    assert all(v.size_bytes for v in planned.volumes) and len(planned.volumes) == 2
+    assert all(v.size_bytes for v in planned.volumes) and len(planned.volumes) == 3
 
 
 def test_the_inventory_changed_nothing_on_the_host(inventory: HostInventory, lab: Lab,
@@ -144,7 +159,7 @@ def _evacuate(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=1500, check=False)
 
 
-VOLUME_SUMS = ("for v in shop_notes-data shop_worker-state; do "
+VOLUME_SUMS = ("for v in shop_notes-data shop_worker-state shop-cache-data; do "
                "cd \"$(podman volume inspect $v --format '{{.Mountpoint}}')\" && "
                "find . -printf '%p %y %m %u:%g\\n' | sort && "
                "find . -type f -print0 | sort -z | xargs -0 sha256sum; done")
@@ -226,7 +241,34 @@ def test_the_same_containers_run_on_the_target(lab: Lab, evacuated: dict[str, An
     with lab.open("lab-target") as transport:
         running = transport.run(RUNNING, timeout=60, check=True).text
     assert running == evacuated["before"]["running"]
-    assert running == "shop/web localhost/shop/web:1\nshop/worker localhost/shop/worker:1\n"
+    assert running == ("/ localhost/lab/busybox:1.35\nshop/web localhost/shop/web:1\n"
+                       "shop/worker localhost/shop/worker:1\n")
+
+
+ALONE = ("podman inspect shop-cache --format '{{.ImageName}} {{.HostConfig.RestartPolicy.Name}} "
+         "{{.HostConfig.NetworkMode}} {{.Config.Cmd}} {{range .Mounts}}{{.Name}}:{{.Destination}}"
+         ":{{.RW}}{{end}}'")
+
+
+def test_the_container_outside_compose_is_recreated_on_the_target(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """shop-cache (podman run -d, restart=always, host network) runs on the target as it was
+    created on the source, with its token's real value, which is in no output, plan or log:
+    only in the encrypted store."""
+    source = _run(lab, ALONE)
+    assert source.split()[:3] == ["localhost/lab/busybox:1.35", "always", "host"]
+    with lab.open("lab-target") as transport:
+        assert transport.run(ALONE, timeout=60, check=True).text == source
+        token = transport.run("podman exec shop-cache sh -c 'echo \"$CACHE_TOKEN\"'", timeout=60,
+                              check=True).text
+    assert token == f"{ALONE_CANARY}\n"
+    answer = fetch(lab.address("lab-target"), 8082, path="/", host=HOST, tls=False)
+    assert answer.status == 200 and answer.body == b"Shop cache\n", answer.error
+    assert ALONE_CANARY not in evacuated["output"] + evacuated["verify"].stdout
+    state = evacuated["config"].parent / "state"
+    found = subprocess.run(["grep", "-rl", ALONE_CANARY, str(state)], capture_output=True,
+                           text=True, check=False)
+    assert found.stdout == "" and found.returncode == 1, found.stdout
 
 
 def test_the_published_port_answers_the_same(lab: Lab, evacuated: dict[str, Any]) -> None:
@@ -273,12 +315,50 @@ def test_snapshot_plan_and_run_changed_nothing_on_the_source(
     assert changes(before, after) == []
 
 
+LAST_NOTE = "a note written after the first run"
+NOTES_SUMS = ("cd \"$(podman volume inspect shop_notes-data --format '{{.Mountpoint}}')\" && "
+              "find . -printf '%p %y %m %u:%g\\n' | sort && "
+              "find . -type f -print0 | sort -z | xargs -0 sha256sum")
+SHOP_RUNNING = "podman ps --filter status=running --format '{{.Names}}' | grep '^shop' | sort"
+
+
+def test_the_cutover_stops_the_containers_and_moves_the_last_note(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """After the source-unchanged check: a note written through the app on the source after
+    the first run is on the target after ``run --cutover``, which stopped the source's
+    containers before the final copy (the notes volume equal on both, the source's at rest);
+    ``revert`` starts them again on the source."""
+    _run(lab, "busybox wget -q -O /dev/null --post-data "
+              f"'{LAST_NOTE}' http://127.0.0.1:8081/cgi-bin/notes")
+    cut = _evacuate(evacuated["config"], "run", "--cutover")
+    assert cut.returncode == 0, (cut.stderr + cut.stdout)[-4000:]
+    assert "stopping the source's containers: shop-cache, shop_web_1, shop_worker_1" in (
+        cut.stdout + cut.stderr)
+    assert _run(lab, "podman ps --filter status=running --format '{{.Names}}'").strip() == ""
+    answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200, answer.error
+    assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
+    with lab.open("lab-target") as transport:
+        target_notes = transport.run(NOTES_SUMS, timeout=60, check=True).text
+        running = transport.run(RUNNING, timeout=60, check=True).text
+    assert target_notes == _run(lab, NOTES_SUMS)
+    assert running == evacuated["before"]["running"]
+
+    back = _evacuate(evacuated["config"], "revert")
+    assert back.returncode == 0, (back.stderr + back.stdout)[-4000:]
+    assert "container shop_web_1" in back.stdout + back.stderr
+    assert _run(lab, SHOP_RUNNING).split() == ["shop-cache", "shop_web_1", "shop_worker_1"]
+    assert _run(lab, RUNNING) == evacuated["before"]["running"]
+    answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
+
+
 def test_the_containers_come_back_after_a_reboot(lab: Lab, inventory: HostInventory,
                                                  tmp_path: Path) -> None:
     """Lived-in: the project starts at boot (podman-restart, restart: always)."""
     status = lab.reset(HOST)
     assert status.healthy, status
     running = _run(lab, "podman ps --format '{{.Names}}' | sort").split()
-    assert running == ["shop_web_1", "shop_worker_1"]
+    assert running == ["shop-cache", "shop_web_1", "shop_worker_1"]
     answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
     assert answer.status == 200 and b"3 notes" in answer.body

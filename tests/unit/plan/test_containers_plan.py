@@ -24,7 +24,14 @@ def _lab() -> Containers:
 
 def test_the_lab_host_is_listed_with_sizes_and_origins() -> None:
     planned, warnings = plan_containers(_lab())
-    assert warnings == []  # the one container outside Compose is not running
+    # the one container outside Compose is not running; each volume a running container
+    # writes is named (the worker reads shop_notes-data read-only: not a writer of it)
+    assert [(w.code, w.message.split(":")[0]) for w in warnings] == [
+        ("container-volume-live", "volume shop_notes-data is written by the running "
+                                  "container(s) shop_web_1"),
+        ("container-volume-live", "volume shop_worker-state is written by the running "
+                                  "container(s) shop_worker_1")]
+    assert "'run --cutover' stops them before its final copy" in warnings[0].message
     (step,) = containers_steps(planned)
     assert step.kind is StepKind.CONTAINERS and "(shop)" in step.title and "load 3" in step.title
     assert (planned.engine, planned.version) == ("podman", "4.3.1")
@@ -66,8 +73,9 @@ def test_what_cannot_move_is_a_warning_naming_it() -> None:
     running = replace(lab, containers=tuple(replace(c, state="running") for c in lab.containers))
     _, warnings = plan_containers(running)
     assert [w.message for w in warnings if w.code == "container-not-compose"] == [
-        "container shop-migrate is not part of a Compose project: it is not recreated on the "
-        "target (its image and volumes are)"]
+        "container shop-migrate is not part of a Compose project: it is recreated on the "
+        "target from its inspected configuration (image, environment, mounts, ports, network, "
+        "restart policy, command), read at snapshot time"]
     _, warnings = plan_containers(Containers(engine="podman"))
     assert [w.code for w in warnings] == ["container-engine"]
     assert containers_steps(plan_containers(Containers(engine="podman"))[0]) == ()

@@ -89,6 +89,16 @@ printf 'invoice 2024-117\n' > "$data/attachments/invoice 2024-117.txt"
 chown 33:33 "$data/attachments/"*
 podman-compose stop
 
+echo "seed: a container outside Compose (podman run -d, restart=always, host network, a token)"
+podman volume create shop-cache-data
+cache=$(podman volume inspect shop-cache-data --format '{{.Mountpoint}}')
+printf 'Shop cache\n' > "$cache/index.html"
+podman run -d --name shop-cache --restart=always --network host \
+  -e CACHE_TITLE="Shop cache" -e CACHE_TOKEN=canary-standalone-token-91c2 \
+  -v shop-cache-data:/cache localhost/lab/busybox:1.35 httpd -f -p 8082 -h /cache
+wait_for "the cache" 'busybox wget -q -O /dev/null http://127.0.0.1:8082/'
+podman stop shop-cache
+
 echo "seed: a one-shot container that ran once and exited"
 podman run --name shop-migrate --label role=migration localhost/shop/web:1 \
   /bin/sh -c 'echo migrated > /tmp/done'
