@@ -18,7 +18,7 @@ from evacuate.snapshot.manifest import ContainerConfigEntry
 from evacuate.snapshot.store import BlobStore
 from evacuate.transport.base import Transport
 
-# set by the engine in every container, not by whoever created it
+# set in every container by its container engine, not by whoever created it
 ENGINE_ENV = ("container", "HOSTNAME", "NOTIFY_SOCKET")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
