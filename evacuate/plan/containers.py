@@ -11,7 +11,6 @@ from typing import Any
 from evacuate.inventory.model import Containers
 from evacuate.inventory.serialize import from_jsonable
 from evacuate.plan.containers_model import (
-    ComposePlan,
     ContainerImagePlan,
     ContainerPlan,
     ContainersPlan,
@@ -62,8 +61,7 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
         engine=found.engine, version=found.version, containers=tuple(containers), images=images,
         volumes=tuple(VolumePlan(v.name, v.size_bytes, v.compose_project)
                       for v in found.named_volumes),
-        projects=tuple(ComposePlan(p.name, p.working_dir, p.config_files, p.env_files, p.services)
-                       for p in found.compose_projects)), warnings
+        projects=found.compose_projects), warnings
 
 
 def live_volumes(found: Containers) -> list[PlanWarning]:

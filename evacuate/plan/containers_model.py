@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evacuate.inventory.model_containers import ComposeProject
+
+ComposePlan = ComposeProject
+"""A Compose project the run brings up: as the inventory saw it."""
+
 
 @dataclass(frozen=True)
 class ContainerImagePlan:
@@ -30,15 +35,6 @@ class VolumePlan:
     name: str
     size_bytes: int | None
     compose_project: str = ""
-
-
-@dataclass(frozen=True)
-class ComposePlan:
-    name: str
-    working_dir: str
-    config_files: tuple[str, ...]
-    env_files: tuple[str, ...]
-    services: tuple[str, ...]
 
 
 @dataclass(frozen=True)
