@@ -46,6 +46,12 @@ class Figure:
     note: str = ""
     limit: float | None = None  # both medians must also be <= limit (in ``unit``)
     goal_min: float | None = None  # the ratio must also be >= goal_min (a rate within a band)
+    # the controller's CPU seconds of each run (its child processes' user + system time,
+    # measured when ``alternate(cpu=True)``), divided by ``cpu_per`` (e.g. hosts per run)
+    candidate_cpu: list[float] = field(default_factory=list)
+    anchor_cpu: list[float] = field(default_factory=list)
+    cpu_per: tuple[int, int] = (1, 1)
+    cpu_unit: str = "run"
 
     @property
     def rounds(self) -> int:
@@ -104,30 +110,41 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's ended (waited-for) children so far, and
+    of theirs: the controller's processes a run started (evacuate, ssh, ansible)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 def alternate(figure: Figure, candidate: Callable[[], object], anchor: Callable[[], object],
               rounds: int, warmup: bool = True,
               prepare_candidate: Callable[[], object] | None = None,
-              prepare_anchor: Callable[[], object] | None = None) -> Figure:
+              prepare_anchor: Callable[[], object] | None = None, cpu: bool = False) -> Figure:
     """Run anchor and candidate alternately ``rounds`` times each (after one warm-up each).
-    ``prepare_*`` run before each run of their side, outside the timed part."""
-    def prepared(action: Callable[[], object], prepare: Callable[[], object] | None) -> float:
+    ``prepare_*`` run before each run of their side, outside the timed part. With ``cpu``,
+    each run's controller CPU seconds (:func:`children_cpu`) are recorded too."""
+    def prepared(action: Callable[[], object], prepare: Callable[[], object] | None,
+                 ) -> tuple[float, float]:
         if prepare is not None:
             prepare()
-        return timed(action)
+        before = children_cpu()
+        took = timed(action)
+        return took, children_cpu() - before
 
     if warmup:
         prepared(anchor, prepare_anchor)
         prepared(candidate, prepare_candidate)
     for index in range(rounds):
         first, second = (candidate, anchor) if index % 2 == 0 else (anchor, candidate)
-        t1 = prepared(first, prepare_candidate if first is candidate else prepare_anchor)
-        t2 = prepared(second, prepare_candidate if second is candidate else prepare_anchor)
-        if first is candidate:
-            figure.candidate_times.append(t1)
-            figure.anchor_times.append(t2)
-        else:
-            figure.anchor_times.append(t1)
-            figure.candidate_times.append(t2)
+        for action in (first, second):
+            took, used = prepared(action, prepare_candidate if action is candidate
+                                  else prepare_anchor)
+            times, cpus = ((figure.candidate_times, figure.candidate_cpu) if action is candidate
+                           else (figure.anchor_times, figure.anchor_cpu))
+            times.append(took)
+            if cpu:
+                cpus.append(used)
     return figure
 
 
@@ -185,6 +202,12 @@ def report(figures: list[Figure]) -> str:
         lines.append(f"{'':<6} {f.rounds} round{'s' if f.rounds != 1 else ''}, min/median/max: "
                      f"evacuate {describe_spread(f.candidate_times, f.unit)}, "
                      f"anchor {describe_spread(f.anchor_times, f.unit)}")
+        if f.candidate_cpu and f.anchor_cpu:
+            per_c, per_a = f.cpu_per
+            lines.append(
+                f"{'':<6} controller CPU per {f.cpu_unit}, min/median/max: evacuate "
+                f"{describe_spread([t / per_c for t in f.candidate_cpu], 's')}, anchor "
+                f"{describe_spread([t / per_a for t in f.anchor_cpu], 's')}")
         lines.append(f"{'':<6} vs {f.anchor}{' — ' + f.note if f.note else ''}")
     return "\n".join(lines)
 
@@ -198,7 +221,16 @@ def figure_record(f: Figure) -> dict[str, object]:
                         "candidate_min": c_min, "candidate_median": c_median,
                         "candidate_max": c_max, "anchor_min": a_min,
                         "anchor_median": a_median, "anchor_max": a_max,
-                        "ratio": f.ratio, "met": f.met}
+                        "ratio": f.ratio, "met": f.met} | cpu_record(f)
+
+
+def cpu_record(f: Figure) -> dict[str, object]:
+    """The median controller CPU seconds per ``cpu_unit`` of each side, when measured."""
+    if not (f.candidate_cpu and f.anchor_cpu):
+        return {}
+    per_c, per_a = f.cpu_per
+    return {f"candidate_cpu_per_{f.cpu_unit}": statistics.median(f.candidate_cpu) / per_c,
+            f"anchor_cpu_per_{f.cpu_unit}": statistics.median(f.anchor_cpu) / per_a}
 
 
 def results_payload(figures: list[Figure], info: dict[str, object]) -> dict[str, object]:

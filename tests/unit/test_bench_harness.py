@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -168,3 +169,23 @@ def test_by_hand_copies_package_state_after_apt_and_no_database_directory() -> N
                         "/var/lib/postgresql/15", "/var/lib/mysql", "/var/www"]) == (
         ["/home", "/srv", "/var/www"], ["/var/lib/nginx"])
     assert split_roots(["/var/lib"]) == ([], [])  # it holds the database directories
+
+
+def test_alternate_with_cpu_records_each_runs_child_cpu_seconds_per_unit() -> None:
+    """The candidate's runs burn CPU in a child process and the anchor's sleep in one: the
+    recorded controller CPU (children's user + system time) tells them apart, per host, in
+    the report and the results JSON."""
+    burn = [sys.executable, "-c", "import time\nend = time.process_time() + 0.3\n"
+            "while time.process_time() < end: pass"]
+    rest = [sys.executable, "-c", "import time; time.sleep(0.3)"]
+    fig = harness.Figure("P6", "hosts", "10 hosts", "1 host", goal=3.0, cpu_per=(10, 1),
+                         cpu_unit="host")
+    harness.alternate(fig, lambda: subprocess.run(burn, check=True),
+                      lambda: subprocess.run(rest, check=True), rounds=2, warmup=False,
+                      cpu=True)
+    assert len(fig.candidate_cpu) == len(fig.anchor_cpu) == 2
+    assert min(fig.candidate_cpu) >= 0.25 and max(fig.anchor_cpu) < 0.2
+    record = harness.figure_record(fig)
+    assert 0.025 <= float(record["candidate_cpu_per_host"]) < 0.1  # type: ignore[arg-type]
+    assert "controller CPU per host" in harness.report([fig])
+    assert "cpu_per_host" not in str(harness.figure_record(figure([1.0], [1.0])))
