@@ -211,8 +211,9 @@ def test_what_the_targets_own_cron_job_writes_is_listed_not_failed(
     """alice's cron job copies reports into ~/reports on the running target (CI once hit it
     between a run's restore and its verify, when it ran every half hour): new since the
     restore, so verify
-    lists those entries as the target's own and passes; a restored file the job overwrote
-    with other content still fails."""
+    lists those entries as the target's own and passes; a restored file overwritten with
+    other content after the restore is not verified (what the restore wrote is gone), and
+    one whose mode changed after it still fails."""
     config, _ = evacuated
     _target(lab, "runuser -u alice -- /home/alice/bin/sync-reports.sh")
     assert _target(lab, "ls /home/alice/reports")
@@ -222,6 +223,13 @@ def test_what_the_targets_own_cron_job_writes_is_listed_not_failed(
         own = _checks(verified)["data:/home (written on the target)"]
         assert own["status"] == "pass" and "/home/alice/reports/a.txt" in own["detail"]
         _target(lab, "echo changed >> /home/alice/bin/sync-reports.sh")
+        rewritten = evacuate(config, "verify", "source", "target", "--full")
+        assert rewritten.returncode == 0, rewritten.stdout[-3000:]
+        checks = _checks(rewritten)
+        assert checks["data:/home (rewritten on the target)"]["status"] == "unverified"
+        assert "/home/alice/bin/sync-reports.sh" in checks[
+            "data:/home (rewritten on the target)"]["detail"]
+        _target(lab, "chmod 0700 /home/alice/bin/sync-reports.sh")
         broken = evacuate(config, "verify", "source", "target", "--full")
         assert broken.returncode == 1, broken.stdout[-3000:]
         failed = {k: c for k, c in _checks(broken).items() if c["status"] == "fail"}
@@ -229,7 +237,8 @@ def test_what_the_targets_own_cron_job_writes_is_listed_not_failed(
         assert "changed on the target after the restore" in failed[
             "data:/home/alice/bin/sync-reports.sh"]["detail"]
     finally:
-        _target(lab, "rm -rf /home/alice/reports; sed -i '$d' /home/alice/bin/sync-reports.sh")
+        _target(lab, "rm -rf /home/alice/reports; sed -i '$d' /home/alice/bin/sync-reports.sh; "
+                     "chmod 0755 /home/alice/bin/sync-reports.sh")
 
 
 def _checks(verified: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:

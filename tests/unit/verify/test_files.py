@@ -173,7 +173,9 @@ def test_entries_the_target_wrote_after_its_restore_are_its_own_not_failures() -
     """A cron job on the rebuilt target copies reports into a new directory after the
     restore (ctime after the stamp): listed in one passing check and left out of the totals.
     An extra whose ctime is older than the stamp came with the restore and still fails; a
-    snapshot file changed after the restore still fails, saying so."""
+    snapshot file whose owner changed after the restore still fails, saying so; one whose
+    content alone changed after it is not verified (what the restore wrote is gone), left out
+    of the totals."""
     snap = manifest()
     target = mirror(snap.files)
     entries = dict(target.entries)
@@ -182,7 +184,7 @@ def test_entries_the_target_wrote_after_its_restore_are_its_own_not_failures() -
     entries["/srv/reports/r.txt"] = replace(scanned(entry("/srv/reports/r.txt")), **late)
     entries["/srv/data/stale.txt"] = replace(scanned(entry("/srv/data/stale.txt")),
                                              ctime="1764638000")
-    entries["/srv/data/a.txt"] = replace(entries["/srv/data/a.txt"], size=1, **late)
+    entries["/srv/data/a.txt"] = replace(entries["/srv/data/a.txt"], user="nobody", **late)
     checks = {c.id: c for c in compare_data_trees(
         snap, TargetFiles(entries, target.sha256, "1764639000.25"), set())}
     own = checks["data:/srv (written on the target)"]
@@ -191,6 +193,21 @@ def test_entries_the_target_wrote_after_its_restore_are_its_own_not_failures() -
     assert {k for k, c in checks.items() if c.failed} == {
         "data:/srv", "data:/srv/data/stale.txt", "data:/srv/data/a.txt"}
     assert "changed on the target after the restore" in checks["data:/srv/data/a.txt"].detail
+
+    del entries["/srv/data/stale.txt"]
+    entries["/srv/data/a.txt"] = replace(target.entries["/srv/data/a.txt"], size=1, **late)
+    checks = {c.id: c for c in compare_data_trees(
+        snap, TargetFiles(entries, target.sha256, "1764639000.25"), set())}
+    assert [k for k, c in checks.items() if c.failed] == []
+    rewritten = checks["data:/srv (rewritten on the target)"]
+    assert rewritten.status is Status.UNVERIFIED and "/srv/data/a.txt" in rewritten.detail
+    assert "1 rewritten on the target" in checks["data:/srv"].detail
+    entries["/srv/data/a.txt"] = replace(entries["/srv/data/a.txt"], ctime="1764638000")
+    restored_wrong = {c.id: c for c in compare_data_trees(
+        snap, TargetFiles(entries, target.sha256, "1764639000.25"), set())}
+    assert restored_wrong["data:/srv/data/a.txt"].failed  # written so by the restore itself
+    entries["/srv/data/stale.txt"] = replace(scanned(entry("/srv/data/stale.txt")),
+                                             ctime="1764638000")
 
     del entries["/srv/data/stale.txt"]
     entries["/srv/data/a.txt"] = target.entries["/srv/data/a.txt"]
