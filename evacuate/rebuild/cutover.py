@@ -130,7 +130,9 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     changed, removed = changed_entries(previous, final, select)
     # the target's containers must not write their volumes while the final copy lands
     _containers(plan, target, "stop", check=False)
-    restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed)
+    seeded = set(previous.package_modes)
+    restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed,
+                 modes=[m for m in final.package_modes if m not in seeded])
     if removed:
         target.run(["rm", "-rf", "--", *removed], timeout=300, check=True)
     owners = {f"{d.engine}:{d.name}": d.owner for d in plan.databases if d.owner}

@@ -272,7 +272,9 @@ def _files_step(run: StepRun, _step: Step, _index: int) -> str:
         target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
     for skipped in (*result.skipped, *state_warnings):
         run.reporter.warning(skipped)
-    return (f"{result.files} files, {result.bytes >> 20} MiB"
+    modes = (f"; mode and owner of {result.package_modes} package files set"
+             if result.package_modes else "")
+    return (f"{result.files} files, {result.bytes >> 20} MiB{modes}"
             f"{'; removed ' + ', '.join(removed) if removed else ''}")
 
 

@@ -16,10 +16,18 @@ from evacuate.inventory import HostInventory, collect_inventory, to_json
 from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.databases import jobs_for, run_dump
 from evacuate.snapshot.debs import carry_debs
-from evacuate.snapshot.exclusion import PARENTS, Exclusion, Tally, owned_paths, roots_of
+from evacuate.snapshot.exclusion import (
+    PACKAGE,
+    PACKAGE_MODE,
+    PARENTS,
+    Exclusion,
+    Tally,
+    roots_of,
+)
 from evacuate.snapshot.files import snapshot_tree
 from evacuate.snapshot.images import save_container_configs, save_images
-from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest, Totals
+from evacuate.snapshot.manifest import DumpEntry, PackageMode, SnapshotManifest, Totals
+from evacuate.snapshot.package_modes import PackageDatabase, mode_of, read_package_db
 from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
 from evacuate.snapshot.scan import ScannedEntry, encode_path
 from evacuate.snapshot.store import BlobRef
@@ -31,8 +39,6 @@ LOCAL_TYPES = ("ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "re
 """File system types that hold a disk's data: the snapshot lists the root and every mount of
 these types (unless inside a mount of another type, as nspawn's /run/host); the others are
 runtime, kernel or network file systems (see evacuate.snapshot.exclusion, rule virtual)."""
-OWNED_COMMAND = ("cat /var/lib/dpkg/info/*.list 2>/dev/null; echo @@EVAC-SWAPS@@; "
-                 "tail -n +2 /proc/swaps 2>/dev/null; exit 0")
 
 
 class SnapshotProgress(Protocol):
@@ -123,16 +129,22 @@ def _data_paths(server: DatabaseServer) -> tuple[str, ...]:
     return engine.data_paths(server) if engine is not None else ()
 
 
-def choosers(exclusion: Exclusion, tally: Tally) -> tuple[Callable[[ScannedEntry], bool],
-                                                      Callable[[ScannedEntry], None]]:
+def choosers(exclusion: Exclusion, tally: Tally, packages: PackageDatabase | None = None,
+             modes: list[PackageMode] | None = None,
+             ) -> tuple[Callable[[ScannedEntry], bool], Callable[[ScannedEntry], None]]:
     """``choose`` and ``on_parent`` for files.scan_tree: each listed entry is classified
     and counted in ``tally``; a directory kept on the way to carried entries moves to
-    the PARENTS rule."""
+    the PARENTS rule. A package's unchanged file that changed after its package installed
+    it (``packages``) moves to PACKAGE_MODE, its mode and owner appended to ``modes``."""
 
     def choose(entry: ScannedEntry) -> bool:
         name = entry.name
         link = encode_path(entry.link_target) if entry.link_target is not None else None
         rule = exclusion.classify(name, link, entry.kind)
+        if (rule is PACKAGE and packages is not None and modes is not None
+                and packages.changed_after_install(name, entry)):
+            rule = PACKAGE_MODE
+            modes.append(mode_of(name, entry))
         tally.add(rule, name, entry.kind, entry.size)
         return rule.carried
 
@@ -143,26 +155,6 @@ def choosers(exclusion: Exclusion, tally: Tally) -> tuple[Callable[[ScannedEntry
                    entry.size)
 
     return choose, parent
-
-
-def source_packages_files(transport: Transport) -> tuple[set[str], list[str]]:
-    """The package database's files (streamed line by line) and the swap files, from the
-    host."""
-    lists: list[str] = []
-    swaps: list[str] = []
-    with transport.open_process(OWNED_COMMAND) as proc:
-        proc.stdin.close()
-        target = lists
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "surrogateescape").rstrip("\n")
-            if line == "@@EVAC-SWAPS@@":
-                target = swaps
-            elif target is lists:
-                lists.append(line)
-            elif line.split():
-                swaps.append(line.split()[0])
-        proc.wait(timeout=300)
-    return owned_paths(lists), [s for s in swaps if s.startswith("/")]
 
 
 def take_snapshot(transport: Transport, repo: SnapshotRepository, request: SnapshotRequest,
@@ -181,10 +173,11 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     show.phase("inventory")
     inventory = (inventory_of(transport) if inventory_of is not None
                  else collect_inventory(transport, host=request.host))
-    owned, swaps = source_packages_files(transport)
-    plan = plan_snapshot(inventory, request, owned, swaps)
+    packages = read_package_db(transport)
+    plan = plan_snapshot(inventory, request, packages.owned, packages.swaps)
     tally = Tally()
-    choose, parent = choosers(plan.exclusion, tally)
+    modes: list[PackageMode] = []
+    choose, parent = choosers(plan.exclusion, tally, packages, modes)
 
     previous = repo.latest(request.host)
     prior = {e.path: e for e in previous.files} if previous else None
@@ -248,7 +241,8 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
                   *([xattr_warning] if xattr_warning else []), *deb_warnings,
                   *image_warnings),
         rules=tally.totals(), acls=acls, xattrs=repo.blobs.put_bytes(xattrs) if xattrs else None,
-        debs=debs, images=images, container_configs=configs)
+        debs=debs, images=images, container_configs=configs,
+        package_modes=tuple(modes))
     repo.commit(manifest)
     return manifest
 

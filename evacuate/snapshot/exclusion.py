@@ -131,6 +131,9 @@ CHANGED = Rule("changed", "package files the admin changed (content differs from
                "record), and changed conffiles", carried=True)
 PACKAGE = Rule("package", "owned by an installed package and unchanged: installing the "
                "package reproduces it")
+PACKAGE_MODE = Rule("package-mode", "owned by a package, content unchanged, but changed "
+                    "after its package installed it (its ctime: a chmod or chown): the "
+                    "target keeps its package's copy and gets the source's mode and owner")
 PARENTS = Rule("parents", "directories on the way to carried entries (their mode and owner)",
                carried=True)
 CONFIG_DIRS = Rule("config-dirs", "directories of /etc (their mode, owner and existence: an "
@@ -143,12 +146,11 @@ LATER_RULES = (CACHES, PACKAGE_MANAGER, BOOT, IDENTITY, DAEMON_STATE, GENERATED)
 ALL_RULES = (INCLUDE, EXCLUDE, VIRTUAL, RUNTIME, FILESYSTEM, SWAP, DATABASE,
              CONTAINER_VOLUMES, CONTAINER_STORAGE, LOGS, CACHES,
              PACKAGE_MANAGER, BOOT, IDENTITY, DAEMON_STATE, GENERATED, DATA, CHANGED, UNOWNED, PARENTS,
-             CONFIG_DIRS, PACKAGE)
+             CONFIG_DIRS, PACKAGE_MODE, PACKAGE)
 ALTERNATIVES = "/etc/alternatives/"
 CERTS = "/etc/ssl/certs/"
 CA_SHARED = ("/usr/share/ca-certificates/", "/usr/local/share/ca-certificates/")
 _HASH_LINK = re.compile(r"[0-9a-f]{8}\.r?[0-9]+\Z")
-MERGED_USR = ("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/")
 
 
 def tree_regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
@@ -157,20 +159,6 @@ def tree_regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
     parts = [translate(p.rstrip("/") or "/") for p in patterns]
     parts += [translate(p.rstrip("/") + "/*") for p in patterns]
     return re.compile("|".join(f"(?:{p})" for p in parts), re.DOTALL) if parts else None
-
-
-def owned_paths(lists: Iterable[str]) -> set[str]:
-    """The package database's file lists (dpkg's ``*.list`` lines) as a set of paths; on a
-    merged-/usr system a file recorded as /bin/x lives at /usr/bin/x, so both count."""
-    owned = {"/"}
-    for line in lists:
-        path = line.rstrip("\n")
-        if not path.startswith("/") or path == "/.":
-            continue
-        owned.add(path)
-        if path.startswith(MERGED_USR):
-            owned.add("/usr" + path)
-    return owned
 
 
 @dataclass

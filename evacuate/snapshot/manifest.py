@@ -105,6 +105,19 @@ class ContainerConfigEntry:
 
 
 @dataclass(frozen=True)
+class PackageMode:
+    """A package's file whose content is the package's but whose inode changed after the
+    package was installed (ctime later than dpkg's record of it: a chmod, chown or a copy
+    that kept the mtime): the target keeps its package's copy and gets this mode and owner
+    (see evacuate.snapshot.package_modes)."""
+
+    path: str  # text, as scan.encode_path gives it
+    mode: int  # permission bits incl. setuid/setgid/sticky
+    user: str
+    group: str
+
+
+@dataclass(frozen=True)
 class Totals:
     files: int = 0
     bytes: int = 0
@@ -138,6 +151,7 @@ class SnapshotManifest:
     rules: tuple[RuleTotal, ...] = ()  # what each exclusion rule decided (entries, bytes)
     images: tuple[ImageEntry, ...] = ()  # container images, see snapshot.images
     container_configs: tuple[ContainerConfigEntry, ...] = ()  # see snapshot.images
+    package_modes: tuple[PackageMode, ...] = ()  # see snapshot.package_modes
 
     def blobs(self) -> list[BlobRef]:
         """Every blob the snapshot needs (files and dumps), each once."""
@@ -178,7 +192,8 @@ _FILE_FIELDS = tuple(f.name for f in fields(FileEntry) if f.name != "blob")
 def manifest_to_json(manifest: SnapshotManifest) -> bytes:
     data = {f.name: getattr(manifest, f.name) for f in fields(SnapshotManifest)
             if f.name not in ("files", "dumps", "totals", "acls", "xattrs", "debs", "rules",
-                              "images", "container_configs")}
+                              "images", "container_configs", "package_modes")}
+    data["package_modes"] = [asdict(m) for m in manifest.package_modes]
     data["images"] = [asdict(i) for i in manifest.images]
     data["container_configs"] = [asdict(c) for c in manifest.container_configs]
     data["rules"] = [asdict(r) for r in manifest.rules]
@@ -217,7 +232,8 @@ def manifest_from_json(raw: bytes, where: str) -> SnapshotManifest:
                                             "tags": tuple(i["tags"])}))
                          for i in data.get("images", ())),
             container_configs=tuple(ContainerConfigEntry(**(c | {"blob": BlobRef(**c["blob"])}))
-                                    for c in data.get("container_configs", ())))
+                                    for c in data.get("container_configs", ())),
+            package_modes=tuple(PackageMode(**m) for m in data.get("package_modes", ())))
     except StoreError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as bad:

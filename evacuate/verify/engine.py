@@ -32,6 +32,7 @@ from evacuate.verify import (
     databases,
     files,
     mail,
+    package_modes,
     services,
     web,
 )
@@ -176,7 +177,8 @@ def verify_against_snapshot(
                                                own=accounts.own_homes(source, target_inventory),
                                                generated=(*source.mail.chroot_copies,
                                                           *target_inventory.mail.chroot_copies),
-                                               as_messages=source.mail.queue_files()))
+                                               as_messages=source.mail.queue_files())
+                    + package_modes.check_package_modes(manifest, target))
         checks += _guarded("data", file_checks)
 
     show("databases")

@@ -88,8 +88,8 @@ def test_the_plan_names_every_rule_with_its_counts(
     _config, plan = evacuated
     assert plan["selection"] == "exclusion"
     rules = {(r["rule"], r["stage"]): r for r in plan["rules"]}
-    for name in ("data", "changed", "unowned", "package", "logs", "caches", "database",
-                 "package-manager", "identity", "generated"):
+    for name in ("data", "changed", "unowned", "package", "package-mode", "logs", "caches",
+                 "database", "package-manager", "identity", "generated"):
         assert any(rule == name for rule, _ in rules), name
         assert all(r["entries"] > 0 and r["reason"] for r in plan["rules"])
     for name in ("target-identity", "apt-sources", "sudoers", "accounts", "operator-access"):
@@ -98,6 +98,9 @@ def test_the_plan_names_every_rule_with_its_counts(
     assert not logs["carried"] and logs["bytes"] >= 100000
     assert rules[("changed", "snapshot")]["carried"]
     assert "/usr/share/doc/cron/README" in rules[("changed", "snapshot")]["examples"]
+    # the seed's hardening: the files stay the packages', their modes move
+    modes = rules[("package-mode", "snapshot")]
+    assert not modes["carried"] and modes["entries"] >= 2, modes
     assert rules[("package", "snapshot")]["files"] > 5000  # /usr is not read
     # the database data directories come from the inventory, not from fixed paths
     assert set(rules[("database", "snapshot")]["examples"]) == {

@@ -206,6 +206,23 @@ def test_a_second_run_changes_nothing(evacuated: tuple[Path, str]) -> None:
             assert "changed=0" in line, line
 
 
+def test_package_files_hardened_after_install_keep_their_mode_on_the_target(
+        lab: Lab, evacuated: tuple[Path, str]) -> None:
+    """lab-source's admin took chfn's setuid bit and made /etc/crontab 0600 after the
+    install, their content unchanged (dpkg's records cannot show it): the snapshot finds
+    them by their ctime, the target keeps its packages' copies with the source's mode, and
+    verify compares them."""
+    stat = "stat -c '%a %U:%G' /usr/bin/chfn /etc/crontab"
+    with lab.open("lab-source") as source:
+        assert source.run(stat, timeout=60, check=True).text.split() == [
+            "755", "root:root", "600", "root:root"]
+    assert _target(lab, stat).split() == ["755", "root:root", "600", "root:root"]
+    config, _ = evacuated
+    verified = evacuate(config, "verify", "source", "target")
+    check = _checks(verified)["config:package files' mode and owner"]
+    assert check["status"] == "pass" and int(check["expected"].split()[0]) >= 2, check
+
+
 def test_what_the_targets_own_cron_job_writes_is_listed_not_failed(
         lab: Lab, evacuated: tuple[Path, str]) -> None:
     """alice's cron job copies reports into ~/reports on the running target (CI once hit it

@@ -17,12 +17,14 @@ from evacuate.inventory.model import (
 )
 from evacuate.plan.selection import file_selector, plan_totals
 from evacuate.snapshot.engine import SnapshotRequest, plan_snapshot
-from evacuate.snapshot.exclusion import Exclusion, Tally, owned_paths, roots_of, state_tree
+from evacuate.snapshot.exclusion import Exclusion, Tally, roots_of, state_tree
 from evacuate.snapshot.manifest import FileEntry
+from evacuate.snapshot.package_modes import parse_package_db
 from evacuate.snapshot.scan import RECORD_FORMAT, parse_scan, stream_scan
 
-OWNED = owned_paths(["/.", "/usr", "/usr/bin", "/bin/ls", "/usr/share/doc/cron/README",
-                     "/etc/nginx/nginx.conf", "/var/lib/nginx", "/usr/local"])
+OWNED = parse_package_db(["@@EVAC-LISTS@@", "/.", "/usr", "/usr/bin", "/bin/ls",
+                          "/usr/share/doc/cron/README", "/etc/nginx/nginx.conf",
+                          "/var/lib/nginx", "/usr/local"]).owned
 
 
 def _exclusion(**extra: object) -> Exclusion:
