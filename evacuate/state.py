@@ -79,7 +79,3 @@ class StateDir:
     @property
     def logs(self) -> Path:
         return self.sub("logs")
-
-    @property
-    def inventories(self) -> Path:
-        return self.sub("inventories")

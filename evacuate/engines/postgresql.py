@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from importlib import resources
 
 from evacuate.engines.base import (
     DumpJob,
@@ -51,27 +52,22 @@ def _target_port(dump: DumpEntry) -> str:
     return f"-p {int(port)} " if port.isdigit() else ""
 
 
+CLUSTER_PROGRAM = (resources.files("evacuate.engines") / "sh" / "postgresql_cluster.sh").read_text(
+    encoding="utf-8")
+
+
 def cluster_command(tag: str, conf_root: str = "/etc/postgresql") -> str:
     """sh making the cluster of ``tag`` (``VERSION-NAME:PORT``) on the target unless its
-    data directory is there, then starting it. The source's configuration of the cluster,
-    carried with the files into /etc/postgresql/VERSION/NAME, is set aside while
-    ``pg_createcluster`` writes the new cluster's (at the data directory the carried
-    postgresql.conf names) and put back over it."""
+    data directory is there, then starting it (``sh/postgresql_cluster.sh``: the source's
+    configuration of the cluster, carried with the files into /etc/postgresql/VERSION/NAME,
+    goes back over the new cluster's)."""
     cluster, _, port = tag.rpartition(":")
     version, _, name = cluster.partition("-")
     if not (version.isdigit() and name and port.isdigit()):
         raise ValueError(f"not a PostgreSQL cluster: {tag!r}")
-    conf = shlex.quote(f"{conf_root}/{version}/{name}")
-    made = f"pg_createcluster {version} {shlex.quote(name)} --port {int(port)}"
-    return (f"set -e; c={conf}; d=''; if [ -f \"$c/postgresql.conf\" ]; then "
-            "d=$(sed -n \"s/^[[:space:]]*data_directory[[:space:]]*=[[:space:]]*'\\(.*\\)'.*/"
-            "\\1/p\" \"$c/postgresql.conf\" | tail -n 1); fi; "
-            "if [ -z \"$d\" ] || [ ! -f \"$d/PG_VERSION\" ]; then "
-            "if [ -d \"$c\" ]; then rm -rf \"$c.evacuate\"; mv \"$c\" \"$c.evacuate\"; fi; "
-            f"if [ -n \"$d\" ]; then {made} -d \"$d\" >/dev/null; else {made} >/dev/null; fi; "
-            "if [ -d \"$c.evacuate\" ]; then cp -a \"$c.evacuate/.\" \"$c/\"; "
-            "rm -rf \"$c.evacuate\"; fi; fi; "
-            f"systemctl start {shlex.quote(f'postgresql@{version}-{name}.service')}")
+    args = (f"{conf_root}/{version}/{name}", version, name, port)
+    return f"sh -c {shlex.quote(CLUSTER_PROGRAM)} postgresql_cluster " + " ".join(
+        shlex.quote(a) for a in args)
 
 
 def _check_custom(head: bytes, tail: bytes) -> str | None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 
 from evacuate.inventory.facts.sources_apt import parse_one_line
 from evacuate.inventory.model import ChangedConffile, HostInventory, Repository
+from evacuate.inventory.secret_names import SECRET_KEY_LINE
 from evacuate.transport.base import Transport
 
 CAP = 256 * 1024
@@ -44,11 +45,6 @@ APT_CACHE = "/var/cache/apt/archives"
 Fetch = Callable[[str], bytes]
 """Download a URL (raise OSError on failure)."""
 
-_SECRET = re.compile(r"(?i)(\b[a-z0-9_-]*(?:password|passwd|passphrase|authpass|secret|token|"
-                     r"api[_-]?key|private[_-]?key|credentials?|auth[_-]?key)[\"']?"
-                     r"(?:\s*[=:]\s*|\s+))(\S.*)$")
-"""A line that sets a secret-looking key (``db_password = x``, ``AuthPass x``, ``token: x``);
-nginx's ``proxy_pass`` is not one."""
 
 
 @dataclass(frozen=True)
@@ -269,7 +265,7 @@ class Downloader:
 
 def redact(text: str) -> str:
     """``text`` with the value of each secret-looking line replaced by ``<redacted>``."""
-    return "\n".join(_SECRET.sub(r"\1<redacted>", line) for line in text.split("\n"))
+    return "\n".join(SECRET_KEY_LINE.sub(r"\1<redacted>", line) for line in text.split("\n"))
 
 
 def unified_diff(path: str, shipped: bytes, current: bytes, label: str) -> tuple[str | None, str]:

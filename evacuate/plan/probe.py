@@ -7,8 +7,12 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 
 from evacuate.transport.base import Transport
+
+PROBE = (resources.files("evacuate.plan") / "sh" / "probe_target.sh").read_text(encoding="utf-8")
+"""The program asking the target (its free space, candidates and package names)."""
 
 
 @dataclass(frozen=True)
@@ -32,17 +36,10 @@ def parse_policy(text: str) -> dict[str, str | None]:
 
 
 def probe_target(transport: Transport, packages: Sequence[str]) -> TargetOffer:
-    """Refresh the package lists when the target has none yet (a fresh host), then ask."""
-    names = " ".join(shlex.quote(p) for p in packages)
-    script = ("df -B1 --output=avail / 2>/dev/null | tail -n 1; echo @@POLICY@@; "
-              "if command -v apt-cache >/dev/null; then "
-              "ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || apt-get update -qq "
-              ">/dev/null 2>&1; "
-              f"apt-cache policy {names} 2>/dev/null; echo @@NAMES@@; "
-              # real packages only (pkgnames also lists virtual ones); lists may be compressed
-              "{ cat /var/lib/apt/lists/*_Packages 2>/dev/null; "
-              "for f in /var/lib/apt/lists/*_Packages.lz4; do [ -e \"$f\" ] && lz4cat \"$f\"; "
-              "done 2>/dev/null; } | sed -n 's/^Package: //p' | sort -u; fi")
+    """Refresh the package lists when the target has none yet (a fresh host), then ask
+    (``sh/probe_target.sh``)."""
+    script = f"sh -c {shlex.quote(PROBE)} probe_target " + " ".join(
+        shlex.quote(p) for p in packages)
     text = transport.run(script, timeout=300, check=True).text
     free_text, _, rest = text.partition("@@POLICY@@")
     policy, _, listed = rest.partition("@@NAMES@@")

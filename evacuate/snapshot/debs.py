@@ -17,7 +17,6 @@ from evacuate.snapshot.manifest import DebEntry
 from evacuate.snapshot.store import BlobStore
 from evacuate.transport.base import Transport
 
-INFO = "/var/lib/dpkg/info"
 CACHE = "/var/cache/apt/archives"
 
 REPACK = (resources.files("evacuate.snapshot") / "sh" / "repack.sh").read_text(

@@ -19,7 +19,7 @@ from evacuate.plan.persist import plan_from_json
 from evacuate.snapshot.manifest import SnapshotManifest, Totals
 from evacuate.snapshot.open import open_repository
 from evacuate.state import StateDir
-from evacuate.verify.model import Check, Status, VerifyReport
+from evacuate.verify.model import Check, Status, VerifyReport, not_verified
 
 PLAN_FIXTURE = Path(__file__).parents[1] / "fixtures" / "plan" / "doomed.json"
 NAMES = (":ledger:", "[bold]shop[/]", "a\nb", "tab\there", "esc\x1b[31mred")
@@ -69,7 +69,9 @@ def test_message_lines_print_names_literally(capsys: pytest.CaptureFixture[str])
 
 def test_a_plan_prints_its_names_literally(capsys: pytest.CaptureFixture[str]) -> None:
     plan = plan_from_json(json.loads(PLAN_FIXTURE.read_text()))
-    plan = replace(plan, source=NAMES[1], target=NAMES[2], databases=tuple(
+    # the source in the plan's first line (a message, not a table cell): ':ledger:' there
+    # shows whether the stdout console has emoji off
+    plan = replace(plan, source=f"{NAMES[0]} {NAMES[1]}", target=NAMES[2], databases=tuple(
         DatabasePlan("postgresql", name, 1, 1) for name in NAMES))
     render_plan(plan, Path("/srv/plans") / NAMES[4])
     _assert_literal(capsys.readouterr().out)
@@ -78,9 +80,11 @@ def test_a_plan_prints_its_names_literally(capsys: pytest.CaptureFixture[str]) -
 def test_a_verify_report_prints_its_names_literally() -> None:
     buffer = io.StringIO()
     report = VerifyReport(source=NAMES[0], target=NAMES[1], snapshot="s", started="",
-                          duration=1.0, checks=tuple(
-                              Check("databases", f"postgresql {name}", Status.FAIL,
-                                    expected=name, found="-", detail=name) for name in NAMES))
+                          duration=1.0, checks=(
+                              *(Check("databases", f"postgresql {name}", Status.FAIL,
+                                      expected=name, found="-", detail=name) for name in NAMES),
+                              # a line of its own (a message, not a cell): emoji off there too
+                              not_verified("files", NAMES[0], NAMES[0])))
     render_report(report, out=console.make_console(buffer, force_terminal=True, width=400))
     _assert_literal(buffer.getvalue())
 

@@ -132,8 +132,10 @@ def test_the_restore_makes_the_cluster_and_loads_into_its_port() -> None:
 
     dump = DumpEntry(SECOND, "ledger", "custom", BLOB, False, {"public.entries": 40})
     assert engine.restore(target, load, dump, "postgres") == "restored"
-    assert "pg_createcluster 15 second --port 5433" in target.commands[0]
-    assert "systemctl start postgresql@15-second.service" in target.commands[0]
+    # the cluster program (run by the tests below) with this cluster's arguments
+    assert target.commands[0] == cluster_command("15-second:5433")
+    assert target.commands[0].endswith("' postgresql_cluster /etc/postgresql/15/second 15 "
+                                       "second 5433")
     assert all(" -p 5433 " in c for c in target.commands[1:]), target.commands
     assert loaded == ["runuser -u postgres -- pg_restore -p 5433 -d ledger --exit-on-error"]
     engine.drop(target, dump)

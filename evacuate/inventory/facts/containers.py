@@ -25,8 +25,8 @@ from evacuate.inventory.model import (
     PortBinding,
 )
 from evacuate.inventory.model_containers import MASKED
+from evacuate.inventory.secret_names import is_secret_name
 
-_SECRET_NAME = re.compile(r"pass|secret|token|key|credential|auth|private", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
 _COMPOSE = "com.docker.compose."
 _PODMAN_COMPOSE = "io.podman.compose."
@@ -36,7 +36,7 @@ def mask_env(entry: str) -> str:
     """Return an environment entry ``NAME=value`` with its value masked when the name looks
     like a secret's, and any URL password in it masked."""
     name, sep, _ = entry.partition("=")
-    if sep and _SECRET_NAME.search(name):
+    if sep and is_secret_name(name):
         return f"{name}={MASKED}"
     return _URL_PASSWORD.sub(rf"\1:{MASKED}@", entry)
 

@@ -12,9 +12,6 @@ from __future__ import annotations
 from evacuate.inventory.facts.base import Fact, first_part, snippet, split_parts, to_int
 from evacuate.inventory.model import Database, DatabaseServer
 
-# Schemas every server has; kept in the inventory but flagged by the planner.
-SYSTEM_SCHEMAS = frozenset({"information_schema", "performance_schema", "mysql", "sys"})
-
 
 def parse(text: str) -> tuple[DatabaseServer, ...]:
     """Parse the ``mysql`` section; empty when no server is installed."""

@@ -13,7 +13,8 @@ fi
 # memory (tmpfs) on every Linux host.
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then TMPDIR=/dev/shm; export TMPDIR; fi
 # Secret-looking environment values never leave the host: NAME=value entries whose name
-# says password, secret, token, key, credential or auth, and the password of a URL.
+# holds a word of SECRET_WORDS (evacuate/inventory/secret_names.py: pass, secret, token, key,
+# credential, auth, private), and the password of a URL.
 evac_mask() {
   sed -E \
     -e 's/"([A-Za-z_][A-Za-z0-9_.-]*([Pp][Aa][Ss][Ss]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy]|[Cc][Rr][Ee][Dd][Ee][Nn][Tt][Ii][Aa][Ll]|[Aa][Uu][Tt][Hh]|[Pp][Rr][Ii][Vv][Aa][Tt][Ee])[A-Za-z0-9_.-]*)=([^"\\]|\\.)*"/"\1=<masked>"/g' \
