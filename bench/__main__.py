@@ -14,6 +14,7 @@ from pathlib import Path
 from bench import (
     bw_limit,
     harness,
+    mail_source,
     p1_inventory,
     p2_snapshot,
     p3_incremental,
@@ -38,8 +39,9 @@ def main() -> int:
                         help="runs of each side per figure (after one warm-up each); P4 and "
                              "RTO run at most 2, P5, P6 and BW at most 3, P7 one")
     parser.add_argument("--only", nargs="*",
-                        help="figure keys to run (P1 P2 P3 P3b P4 P5 P6 P7 RTO BW; "
-                             "P3 and P3b run together; BW is BW-read, BW-write and BW-snap)")
+                        help="figure keys to run (P1 P2 P3 P3b P4 P5 P6 P7 RTO BW MAIL; "
+                             "P3 and P3b run together; BW is BW-read, BW-write and BW-snap; "
+                             "MAIL is P1-mail and P2-mail, on lab-mail)")
     parser.add_argument("--size", choices=sorted(workload.SIZES), default="small",
                         help="workload seeded on lab-source before the figures (default small; "
                              "reference is the issue's reference workload and slow)")
@@ -50,7 +52,8 @@ def main() -> int:
     benchmarks: dict[str, Callable[[Lab, int], harness.Figure | list[harness.Figure]]] = {
         "P1": p1_inventory.measure, "P2": p2_snapshot.measure, "P3": p3_incremental.measure,
         "P4": p4_run.measure, "P5": p5_cutover.measure, "P6": p6_fleet.measure,
-        "P7": p7_memory.measure, "RTO": rto.measure, "BW": bw_limit.measure}
+        "P7": p7_memory.measure, "RTO": rto.measure, "BW": bw_limit.measure,
+        "MAIL": mail_source.measure}
     wanted = {"P3" if k == "P3b" else k for k in args.only or ()}
     chosen = [k for k in benchmarks if not wanted or k in wanted]
     started = harness.revision()  # the code measured is the code at the start

@@ -35,14 +35,14 @@ PLAYBOOK = """\
 """
 
 
-def measure(lab: Lab, rounds: int) -> Figure:
+def measure(lab: Lab, rounds: int, host: str = "lab-source", key: str = "P1") -> Figure:
     work = Path(tempfile.mkdtemp(prefix="bench-p1-"))
-    address = lab.address("lab-source")
+    address = lab.address(host)
     (work / "facts.yml").write_text(PLAYBOOK)
     (work / "cp").mkdir(mode=0o700)
     (work / "ansible.cfg").write_text(ANSIBLE_CFG.format(control=work / "cp"))
     (work / "hosts.ini").write_text(
-        f"lab-source ansible_host={address} ansible_user=root "
+        f"{host} ansible_host={address} ansible_user=root "
         f"ansible_python_interpreter=/usr/bin/python3 ansible_ssh_private_key_file={lab.key} "
         f"ansible_ssh_common_args='-o UserKnownHostsFile={lab.known_hosts} "
         f"-o StrictHostKeyChecking=yes'\n")
@@ -54,7 +54,7 @@ def measure(lab: Lab, rounds: int) -> Figure:
     evacuate = [str(bindir / "evacuate"), "inventory", f"root@{address}", "--json",
                 "--known-hosts", str(lab.known_hosts), "-i", str(lab.key),
                 "--state-dir", str(work / "state")]
-    figure = Figure("P1", "inventory of lab-source (wall time, whole command)",
+    figure = Figure(key, f"inventory of {host} (wall time, whole command)",
                     "evacuate inventory HOST",
                     "ansible-playbook: setup + package_facts + service_facts "
                     "(pipelining, ControlPersist=60s)", goal=0.33,

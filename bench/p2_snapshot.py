@@ -53,18 +53,18 @@ def streams(ssh: list[str], commands: list[tuple[str, str]], folder: Path) -> No
         stream(ssh, command, folder / name)
 
 
-def measure(lab: Lab, rounds: int) -> Figure:
+def measure(lab: Lab, rounds: int, host: str = "lab-source", key: str = "P2") -> Figure:
     work = Path(tempfile.mkdtemp(prefix="bench-p2-"))
     first = work / "first"
-    run(evacuate_snapshot_command(lab, first))
+    run(evacuate_snapshot_command(lab, first, host))
     roots, excludes, dumps = snapshot_scope(first)
-    ssh = ssh_command(lab)
+    ssh = ssh_command(lab, host)
     tar = tar_command(roots, excludes)
     counter = iter(range(1_000_000))
 
     def evacuate_full() -> None:
         state = work / f"evacuate-{next(counter)}"
-        run(evacuate_snapshot_command(lab, state))
+        run(evacuate_snapshot_command(lab, state, host))
         shutil.rmtree(state)
 
     def tar_and_dumps() -> None:
@@ -75,7 +75,7 @@ def measure(lab: Lab, rounds: int) -> Figure:
                        for group in dump_groups(dumps)))
         shutil.rmtree(folder)
 
-    figure = Figure("P2", "full snapshot of lab-source (wall time)",
+    figure = Figure(key, f"full snapshot of {host} (wall time)",
                     "evacuate snapshot HOST (fresh state dir: full)",
                     "ssh tar -cf - ROOTS > file alongside ssh pg_dump/mariadb-dump > files "
                     "(one stream per DB server)",

@@ -144,7 +144,8 @@ def evacuate_snapshot_command(lab: Lab, state: Path, host: str = "lab-source") -
 
 def dump_commands(dumps: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """(file name, remote command) of the native dumps a sysadmin would take of the same
-    databases evacuate dumped: pg_dump -Fc / mariadb-dump --single-transaction, plus roles."""
+    databases evacuate dumped: pg_dump -Fc / mariadb-dump --single-transaction, plus roles;
+    redis-cli --rdb; sqlite3's .backup."""
     out = []
     for engine, database in dumps:
         if engine == "postgresql" and database == "*globals*":
@@ -154,6 +155,12 @@ def dump_commands(dumps: list[tuple[str, str]]) -> list[tuple[str, str]]:
                         f"runuser -u postgres -- pg_dump -Fc -d {shlex.quote(database)}"))
         elif database == "*users*":
             out.append(("my-grants.sql", "mariadb -N -B -e 'select user, host from mysql.user'"))
+        elif engine == "redis":
+            out.append(("redis.rdb", "redis-cli --rdb - 2>/dev/null"))
+        elif engine == "sqlite":  # the online backup into a file of its own, then streamed
+            name = shlex.quote(database)
+            out.append((f"sqlite-{len(out)}.db", 't=$(mktemp -d) && sqlite3 -readonly '
+                        f'{name} ".backup $t/copy" && cat "$t/copy"; rm -rf "$t"'))
         else:
             out.append((f"my-{database}.sql",
                         "mariadb-dump --single-transaction --routines --triggers --events "

@@ -189,3 +189,27 @@ def test_alternate_with_cpu_records_each_runs_child_cpu_seconds_per_unit() -> No
     assert 0.025 <= float(record["candidate_cpu_per_host"]) < 0.1  # type: ignore[arg-type]
     assert "controller CPU per host" in harness.report([fig])
     assert "cpu_per_host" not in str(harness.figure_record(figure([1.0], [1.0])))
+
+
+def test_the_anchor_dumps_redis_and_sqlite_natively(tmp_path: Path) -> None:
+    """lab-mail's redis and SQLite dumps have anchors of their own: redis-cli --rdb, and
+    sqlite3's online backup streamed (run here on a real database)."""
+    import sqlite3
+
+    from bench.workload import dump_commands
+
+    db = tmp_path / "app db.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("create table t (x)")
+        conn.execute("insert into t values (42)")
+    conn.close()
+    commands = dict(dump_commands([("redis", "0"), ("sqlite", str(db))]))
+    assert commands["redis.rdb"].startswith("redis-cli --rdb -")
+    [backup] = [c for name, c in commands.items() if name.startswith("sqlite-")]
+    out = subprocess.run(["sh", "-c", backup], capture_output=True, check=True).stdout
+    assert out.startswith(b"SQLite format 3\0")
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(out)
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("select x from t").fetchall() == [(42,)]
+    conn.close()
