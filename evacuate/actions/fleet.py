@@ -51,19 +51,22 @@ class _HostReporter:
     def __init__(self, progress: HostProgress) -> None:
         self.progress = progress
         self.warnings: list[str] = []
+        self.under_way: list[str] = []
 
     def step(self, index: int, total: int, step: Step, skipped: bool) -> None:
         if not skipped:
-            self.progress.step(step.id)
+            self.under_way.append(step.id)
+            self.progress.step(*self.under_way)
 
     def step_done(self, step: Step, seconds: float, detail: str) -> None:
-        pass
+        if step.id in self.under_way:
+            self.under_way.remove(step.id)
 
     def task(self, name: str, host: str) -> None:
         pass
 
-    def phase(self, name: str) -> None:  # the snapshot's
-        self.progress.step(f"snapshot: {name}")
+    def phase(self, name: str) -> None:  # the snapshot's: its bytes count, its phases not
+        pass
 
     def advance(self, count: int) -> None:
         self.progress.advance(count)

@@ -19,7 +19,7 @@ class HostLine:
     target: str
     wave: str
     state: str  # waiting, running, ok, failed, skipped
-    step: str
+    step: str  # the steps under way, in the plan's order
     bytes: int
     expected: int  # bytes the plan expects to move (0: unknown)
     eta: float | None  # seconds, when the rate so far says so
@@ -33,7 +33,8 @@ class HostProgress:
         self.host = host
         self._lock = threading.Lock()
         self._on_change = on_change
-        self._state, self._step = "waiting", ""
+        self._state = "waiting"
+        self._steps: tuple[str, ...] = ()
         self._bytes = self._expected = 0
         self._started: float | None = None
 
@@ -47,9 +48,10 @@ class HostProgress:
         with self._lock:
             self._expected = max(expected, 0)
 
-    def step(self, name: str) -> None:
+    def step(self, *names: str) -> None:
+        """The steps under way now (a run's snapshot and prepare go side by side)."""
         with self._lock:
-            changed, self._step = name != self._step, name
+            changed, self._steps = names != self._steps, names
         if changed:
             self._on_change(self.line())
 
@@ -64,8 +66,9 @@ class HostProgress:
 
     @property
     def step_name(self) -> str:
+        """The first step under way (the one whose error a failed run raised)."""
         with self._lock:
-            return self._step
+            return self._steps[0] if self._steps else ""
 
     @property
     def moved(self) -> int:
@@ -80,7 +83,7 @@ class HostProgress:
                 rate = self._bytes / max(time.monotonic() - self._started, 1e-3)
                 eta = (self._expected - self._bytes) / rate
             return HostLine(self.host.name, self.host.target, self.host.wave, self._state,
-                            self._step, self._bytes, self._expected, eta)
+                            ", ".join(self._steps), self._bytes, self._expected, eta)
 
 
 class FleetBoard:

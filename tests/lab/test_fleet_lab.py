@@ -1,0 +1,154 @@
+"""A fleet of three real hosts in two waves (first: lab-fleet-a and lab-fleet-b, two at
+once; second: lab-fleet-c), each onto its own blank target, through the real CLI:
+``plan --all`` plans every host; ``run --all`` with lab-fleet-b's ``before_snapshot`` hook
+failing moves and verifies lab-fleet-a all the same, does not start the second wave,
+exits 1, says so per host in JSON and notifies a webhook; with the hook's cause fixed, the
+same ``run --all`` leaves lab-fleet-a alone (done and verified, per its journal), resumes
+lab-fleet-b from its journal and then moves lab-fleet-c."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evacuate.lab.lab import Lab
+from evacuate.lab.shapes import FLEET_SOURCES, FLEET_TARGETS, fleet_lab
+from tests.integration.test_notify import Endpoint
+from tests.lab.conftest import running_lab
+from tests.lab.test_run_lab import evacuate
+
+# a lab of its own; a developer running beside others may pick another id and index
+LAB_ID = os.environ.get("EVACUATE_TEST_FLEET_LAB_ID", "ewf")
+LAB_INDEX = int(os.environ.get("EVACUATE_TEST_FLEET_LAB_INDEX", "28"))
+NAMES = ("fleet-a", "fleet-b", "fleet-c")  # their names in evacuate.yml
+DATA = "/srv/app/data.txt"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with running_lab(LAB_ID, LAB_INDEX, tmp_path_factory.mktemp("fleet-lab"),
+                     fleet_lab(LAB_ID, LAB_INDEX)) as it:
+        yield it
+
+
+def _on(lab: Lab, host: str, command: str) -> str:
+    with lab.open(host) as transport:
+        return transport.run(command, timeout=120, check=True).text
+
+
+def _config(lab: Lab, folder: Path, url: str) -> Path:
+    hosts = "".join(f"  {name}:\n    ssh: {lab.ssh_spec(source)}\n    target: new-{name}\n"
+                    for name, source in zip(NAMES, FLEET_SOURCES, strict=True))
+    targets = "".join(f"  new-{name}:\n    ssh: {lab.ssh_spec(target)}\n"
+                      for name, target in zip(NAMES, FLEET_TARGETS, strict=True))
+    config = folder / "evacuate.yml"
+    config.write_text(
+        f"state_dir: {folder / 'state'}\n"
+        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
+        f"hosts:\n{hosts}targets:\n{targets}"
+        "waves:\n  - name: first\n    hosts: [fleet-a, fleet-b]\n    concurrency: 2\n"
+        "  - name: second\n    hosts: [fleet-c]\n"
+        # fleet-b's snapshot is refused while ./broken exists (in this file's directory)
+        "hooks:\n  before_snapshot:\n"
+        "    - run: test \"$EVACUATE_HOST\" != fleet-b || test ! -e broken\n"
+        f"notify:\n  urls: [{json.dumps(url)}]\n")
+    return config
+
+
+def _hosts(run: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+    document = json.loads(run.stdout)
+    return {h["host"]: h for h in document["hosts"]}
+
+
+Fleet = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def fleet(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    for name, source in zip(NAMES, FLEET_SOURCES, strict=True):
+        _on(lab, source, f"mkdir -p /srv/app && echo 'data of {name}' > {DATA} && "
+                         "head -c 3000000 /dev/urandom > /srv/app/blob.bin")
+    folder = tmp_path_factory.mktemp("fleet")
+    endpoint = Endpoint()
+    endpoint.thread.start()
+    try:
+        config = _config(lab, folder, endpoint.url)
+        planned = evacuate(config, "plan", "--all", "--json")
+        (folder / "broken").touch()
+        failed = evacuate(config, "run", "--all", "--json")
+        after_failure = {t: _on(lab, t, f"cat {DATA} 2>/dev/null || true")
+                         for t in FLEET_TARGETS}
+        received = list(endpoint.received)
+        (folder / "broken").unlink()
+        again = evacuate(config, "run", "--all", "--json")
+        yield {"folder": folder, "planned": planned, "failed": failed, "again": again,
+               "after_failure": after_failure, "received": received}
+    finally:
+        endpoint.server.shutdown()
+        endpoint.server.server_close()
+
+
+def test_the_fleet_plan_plans_every_host_onto_its_target(fleet: Fleet) -> None:
+    planned = fleet["planned"]
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    hosts = _hosts(planned)
+    assert {h: (r["status"], r["target"], r["wave"]) for h, r in hosts.items()} == {
+        "fleet-a": ("ok", "new-fleet-a", "first"), "fleet-b": ("ok", "new-fleet-b", "first"),
+        "fleet-c": ("ok", "new-fleet-c", "second")}
+    for name in NAMES:
+        assert (fleet["folder"] / "state" / "plans" / f"{name}-to-new-{name}" /
+                "plan.json").is_file()
+
+
+def test_a_failed_host_leaves_its_wave_moving_and_stops_the_next_wave(fleet: Fleet) -> None:
+    failed = fleet["failed"]
+    assert failed.returncode == 1, failed.stderr[-3000:]
+    document = json.loads(failed.stdout)
+    assert (document["ok"], document["stopped_after"], document["counts"]) == (
+        False, "first", {"ok": 1, "failed": 1, "skipped": 1})
+    hosts = _hosts(failed)
+    assert (hosts["fleet-a"]["status"], hosts["fleet-a"]["step"]) == ("ok", "verify")
+    assert hosts["fleet-a"]["bytes"] > 3_000_000 and not hosts["fleet-a"]["done_before"]
+    assert hosts["fleet-a"]["detail"].startswith("verified; snapshot ")
+    assert (hosts["fleet-b"]["status"], hosts["fleet-b"]["step"]) == ("failed", "snapshot")
+    assert "before_snapshot" in hosts["fleet-b"]["error"], hosts["fleet-b"]
+    assert hosts["fleet-c"]["status"] == "skipped" and hosts["fleet-c"]["bytes"] == 0
+    # what the targets hold: only fleet-a's moved
+    assert fleet["after_failure"] == {"lab-new-a": "data of fleet-a\n", "lab-new-b": "",
+                                      "lab-new-c": ""}
+
+
+def test_the_failed_fleet_run_notifies_its_failed_host(fleet: Fleet) -> None:
+    assert len(fleet["received"]) == 1, fleet["received"]
+    _path, _auth, body = fleet["received"][0]
+    assert body["title"] == "evacuate run failed: 1 of 3 hosts"
+    assert "fleet-b → new-fleet-b (wave first): failed at snapshot" in str(body["message"])
+
+
+def test_the_rerun_skips_the_done_host_and_moves_the_rest(lab: Lab, fleet: Fleet) -> None:
+    again = fleet["again"]
+    assert again.returncode == 0, again.stderr[-3000:]
+    hosts = _hosts(again)
+    assert {h: r["status"] for h, r in hosts.items()} == {
+        "fleet-a": "ok", "fleet-b": "ok", "fleet-c": "ok"}
+    assert hosts["fleet-a"]["done_before"] and hosts["fleet-a"]["bytes"] == 0
+    assert not hosts["fleet-b"]["done_before"] and not hosts["fleet-c"]["done_before"]
+    for name, target in zip(NAMES, FLEET_TARGETS, strict=True):
+        assert _on(lab, target, f"cat {DATA}") == f"data of {name}\n"
+        assert _on(lab, target, "sha256sum /srv/app/blob.bin").split()[0] == \
+            _on(lab, FLEET_SOURCES[NAMES.index(name)], "sha256sum /srv/app/blob.bin").split()[0]
+
+
+def test_the_failed_host_was_resumed_from_its_own_journal(fleet: Fleet) -> None:
+    journal = json.loads((fleet["folder"] / "state" / "plans" / "fleet-b-to-new-fleet-b" /
+                          "journal.json").read_text())
+    assert all(e["status"] == "done" for e in journal["steps"].values()), journal
+    assert {"snapshot", "prepare", "files", "verify"} <= set(journal["steps"])
