@@ -3,14 +3,20 @@ once; second: lab-fleet-c), each onto its own blank target, through the real CLI
 ``plan --all`` plans every host; ``run --all`` with lab-fleet-b's ``before_snapshot`` hook
 failing moves and verifies lab-fleet-a all the same, does not start the second wave,
 exits 1, says so per host in JSON and notifies a webhook; with the hook's cause fixed, the
-same ``run --all`` leaves lab-fleet-a alone (done and verified, per its journal), resumes
-lab-fleet-b from its journal and then moves lab-fleet-c."""
+same ``run --all``, killed (SIGKILL) while lab-fleet-b is between its files and its verify,
+then run again, leaves lab-fleet-a alone (done and verified, per its journal), resumes
+lab-fleet-b from its journal (the killed run's steps are not done again) and then moves
+lab-fleet-c."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +75,32 @@ def _hosts(run: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
 
 
 Fleet = dict[str, Any]
+JOURNAL_B = Path("state/plans/fleet-b-to-new-fleet-b/journal.json")
+
+
+def _killed_inside_fleet_b(config: Path, folder: Path) -> dict[str, Any]:
+    """Start ``run --all`` and kill it (SIGKILL, its whole process group, Ansible too) once
+    fleet-b's journal says its files are restored and before it says verified; return the
+    journal as the kill left it, and when."""
+    fleet = subprocess.Popen([sys.executable, "-m", "evacuate", "run", "--all", "-c",
+                              str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    journal: dict[str, Any] = {}
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and fleet.poll() is None:
+            with contextlib.suppress(OSError, ValueError):
+                journal = json.loads((folder / JOURNAL_B).read_text())
+            steps = journal.get("steps", {})
+            if steps.get("files", {}).get("status") == "done":
+                break
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(fleet.pid, signal.SIGKILL)
+        fleet.wait(60)
+    killed_at = time.time()
+    return {"journal": json.loads((folder / JOURNAL_B).read_text()), "at": killed_at}
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +120,12 @@ def fleet(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]
                          for t in FLEET_TARGETS}
         received = list(endpoint.received)
         (folder / "broken").unlink()
+        rerun_began = time.time()
+        killed = _killed_inside_fleet_b(config, folder)
         again = evacuate(config, "run", "--all", "--json")
         yield {"folder": folder, "planned": planned, "failed": failed, "again": again,
-               "after_failure": after_failure, "received": received}
+               "after_failure": after_failure, "received": received,
+               "rerun_began": rerun_began, "killed": killed}
     finally:
         endpoint.server.shutdown()
         endpoint.server.server_close()
@@ -147,8 +182,21 @@ def test_the_rerun_skips_the_done_host_and_moves_the_rest(lab: Lab, fleet: Fleet
             _on(lab, FLEET_SOURCES[NAMES.index(name)], "sha256sum /srv/app/blob.bin").split()[0]
 
 
-def test_the_failed_host_was_resumed_from_its_own_journal(fleet: Fleet) -> None:
-    journal = json.loads((fleet["folder"] / "state" / "plans" / "fleet-b-to-new-fleet-b" /
-                          "journal.json").read_text())
+def test_the_killed_fleet_run_was_killed_inside_fleet_b(fleet: Fleet) -> None:
+    steps = fleet["killed"]["journal"]["steps"]
+    assert steps["files"]["status"] == "done", steps
+    assert steps.get("verify", {}).get("status") != "done", steps
+
+
+def test_each_host_resumed_from_its_own_journal(fleet: Fleet) -> None:
+    """fleet-b's journal is the one its failed run began, continued through the killed run
+    and the last one; what the killed run had done was not done again."""
+    journal = json.loads((fleet["folder"] / JOURNAL_B).read_text())
+    assert journal["started"] < fleet["rerun_began"]
     assert all(e["status"] == "done" for e in journal["steps"].values()), journal
     assert {"snapshot", "prepare", "files", "verify"} <= set(journal["steps"])
+    before = fleet["killed"]["journal"]["steps"]
+    for step in ("snapshot", "files"):
+        assert journal["steps"][step] == before[step]
+        assert journal["steps"][step]["finished"] < fleet["killed"]["at"]
+    assert journal["steps"]["verify"]["finished"] > fleet["killed"]["at"]
