@@ -16,7 +16,7 @@ from evacuate.actions.plan import load_plan, make_plan
 from evacuate.actions.run import Resolve, RunRequest, run_as_asked
 from evacuate.ansible.vault import ensure_vault_password
 from evacuate.config import Config
-from evacuate.errors import UsageError
+from evacuate.errors import EvacuateError, UsageError
 from evacuate.fleet.board import FleetBoard, HostProgress
 from evacuate.fleet.model import FleetHost, FleetResult, HostResult, HostStatus, Wave
 from evacuate.fleet.scheduler import run_waves
@@ -118,9 +118,15 @@ def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *
                               done_before=True)
         progress.expect(plan.estimate.transfer_bytes)
         reporter = _HostReporter(progress)
-        outcome = run_as_asked(plan, folder, fleet.repo, fleet.resolve, fleet.options,
-                               fleet.state, fleet.config, reporter, RunRequest(resume=True),
-                               snapshot_progress=reporter)
+        try:
+            outcome = run_as_asked(plan, folder, fleet.repo, fleet.resolve, fleet.options,
+                                   fleet.state, fleet.config, reporter, RunRequest(resume=True),
+                                   snapshot_progress=reporter)
+        except EvacuateError:
+            stopped = failed_step(folder, plan.name)  # a hook's, after the steps too
+            if stopped:
+                progress.step(stopped)
+            raise
         summary = outcome.summary
         return HostResult(host.name, host.target, host.wave, HostStatus.OK, "verify",
                           bytes=progress.moved, seconds=time.monotonic() - began,
@@ -143,10 +149,17 @@ def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *
 def done_before(folder: Path, plan: str) -> bool:
     """The plan's journal says its run ended verified (and no after_run hook failed since)."""
     journal = Journal.read(folder / "journal.json", plan)
-    if journal is None or not journal.done("verify"):
-        return False
-    after = journal.entry("after_run")
-    return after is None or after.status is not StepStatus.FAILED
+    return journal is not None and journal.done("verify") and \
+        not journal.failed_entry("after_run")
+
+
+def failed_step(folder: Path, plan: str) -> str | None:
+    """The step (or hook event, e.g. after_run) the plan's journal records as failed."""
+    journal = Journal.read(folder / "journal.json", plan)
+    if journal is None:
+        return None
+    return next((step for step, entry in journal.steps.items()
+                 if entry.status is StepStatus.FAILED), None)
 
 
 def _shared_keys(state: StateDir) -> None:

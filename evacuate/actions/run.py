@@ -115,7 +115,7 @@ def after_run(plan: RebuildPlan, folder: Path, source: HostRef | None, options: 
               state: StateDir, config: Config | None, summary: RunSummary,
               say: Callable[[str], None]) -> None:
     """evacuate.yml's after_run hooks, once the run's target verified; a failing one is
-    journaled (entry after_run) and raised."""
+    journaled (entry after_run, failed) and raised; once they run, that entry is done."""
     hooks = hook_runner(config, state.root, warn=say)
     context = hook_context(plan, summary.snapshot_id)
     try:
@@ -128,6 +128,9 @@ def after_run(plan: RebuildPlan, folder: Path, source: HostRef | None, options: 
         Journal.open(folder / "journal.json", plan.name, resume=True).failed(
             "after_run", stopped.message, stopped.output)
         raise
+    journal = Journal.read(folder / "journal.json", plan.name)
+    if journal is not None and journal.failed_entry("after_run"):  # it failed before: now ran
+        journal.mark("after_run", 0.0, detail="the after_run hooks ran")
 
 
 def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
