@@ -29,18 +29,24 @@ def run_waves(command: str, waves: tuple[Wave, ...], work: HostWork, board: Flee
     """Run ``work`` for every host, wave after wave. ``gated``: a wave with a failed host
     keeps the later waves from starting (their hosts are skipped) unless
     ``continue_on_failure`` (a fleet plan, which changes nothing, is not gated).
-    KeyboardInterrupt is not a host's failure: it stops the fleet (each journal keeps
-    what was done)."""
+    KeyboardInterrupt is not a host's failure: it stops the fleet — no other host starts;
+    the hosts under way end their runs before the process exits (a second Ctrl-C ends it
+    at once), and each journal keeps what was done."""
     results: list[HostResult] = []
     stopped_after: str | None = None
     for wave in waves:
         if stopped_after is not None:
             results += [_skipped(host, stopped_after, board.of(host)) for host in wave.hosts]
             continue
-        with ThreadPoolExecutor(max_workers=max(1, min(wave.concurrency, len(wave.hosts))),
-                                thread_name_prefix=f"wave-{wave.name}") as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(wave.concurrency, len(wave.hosts))),
+                                  thread_name_prefix=f"wave-{wave.name}")
+        try:
             futures = [pool.submit(_one, work, host, board.of(host)) for host in wave.hosts]
             ended = [future.result() for future in futures]
+        except BaseException:  # Ctrl-C: no other host starts
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         results += ended
         if gated and not continue_on_failure and \
                 any(r.status is HostStatus.FAILED for r in ended):

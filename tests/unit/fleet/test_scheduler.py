@@ -142,12 +142,20 @@ def test_a_plan_is_not_gated() -> None:
     assert _statuses(result) == {"a": "failed", "c": "ok"}
 
 
-def test_an_interrupt_stops_the_fleet() -> None:
+def test_an_interrupt_stops_the_fleet_and_no_other_host_starts() -> None:
+    started: list[str] = []
+    another = threading.Event()
+
     def work(host: FleetHost, progress: HostProgress) -> HostResult:
+        started.append(host.name)
+        if host.name != "a":
+            another.set()
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _run([_wave("one", ["a"])], work)
+        _run([_wave("one", ["a", "b", "c"], 1), _wave("two", ["d"])], work)
+    assert not another.wait(0.5), started  # given half a second to, no other host started
+    assert started == ["a"]
 
 
 def test_the_board_shows_each_hosts_step_bytes_and_eta() -> None:
