@@ -10,5 +10,6 @@ layers below it; ``tests/unit/test_actions_layers.py`` holds the order)::
     plan, export                            (a plan from a snapshot)
     run, dry_run                            (a saved plan onto its target, or a description)
     restore                                 (plan + run, without the source)
+    fleet                                   (plan or run many hosts in waves)
     rehearse                                (restore onto a throwaway target)
 """

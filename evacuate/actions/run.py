@@ -70,9 +70,11 @@ def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, reso
                  options: ConnectOptions, state: StateDir, config: Config | None,
                  reporter: RunReporter, asked: RunRequest, *,
                  ran: Callable[[RunSummary], None] = lambda _s: None,
-                 say: Callable[[str], None] = lambda _m: None) -> RunOutcome:
+                 say: Callable[[str], None] = lambda _m: None,
+                 snapshot_progress: SnapshotProgress | None = None) -> RunOutcome:
     """Run ``plan`` (``ran`` is told when its steps are done), then cut over if asked;
-    raise CutoverFailed when the target does not verify after the cutover."""
+    raise CutoverFailed when the target does not verify after the cutover.
+    ``snapshot_progress``: told of a fresh snapshot's phases and bytes."""
     source = plan_source(plan, resolve)
     snapshot = asked.snapshot
     if source is None:  # a rescued disk's plan: only its snapshot is there to read
@@ -83,7 +85,7 @@ def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, reso
     # a cutover continues a completed (or interrupted) run
     summary = run_saved_plan(plan, folder, repo, source, target, options, state, config,
                              reporter, resume=asked.resume or asked.cutover,
-                             use_snapshot=snapshot)
+                             use_snapshot=snapshot, snapshot_progress=snapshot_progress)
     after_run(plan, folder, source, options, state, config, summary, say)
     ran(summary)
     outcome = RunOutcome(summary)
@@ -113,7 +115,7 @@ def after_run(plan: RebuildPlan, folder: Path, source: HostRef | None, options: 
               state: StateDir, config: Config | None, summary: RunSummary,
               say: Callable[[str], None]) -> None:
     """evacuate.yml's after_run hooks, once the run's target verified; a failing one is
-    journaled (entry after_run) and raised."""
+    journaled (entry after_run, failed) and raised; once they run, that entry is done."""
     hooks = hook_runner(config, state.root, warn=say)
     context = hook_context(plan, summary.snapshot_id)
     try:
@@ -126,6 +128,9 @@ def after_run(plan: RebuildPlan, folder: Path, source: HostRef | None, options: 
         Journal.open(folder / "journal.json", plan.name, resume=True).failed(
             "after_run", stopped.message, stopped.output)
         raise
+    journal = Journal.read(folder / "journal.json", plan.name)
+    if journal is not None and journal.failed_entry("after_run"):  # it failed before: now ran
+        journal.mark("after_run", 0.0, detail="the after_run hooks ran")
 
 
 def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,

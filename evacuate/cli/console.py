@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -169,6 +169,39 @@ class TransferProgress:
 
     def warning(self, message: str) -> None:
         self.warnings.append(message)
+
+
+class LiveTable:
+    """A table redrawn from ``rows()`` while a context is open (the fleet view: one row per
+    host), on stderr when it is a terminal; ``live`` is False elsewhere, and the caller
+    prints plain lines instead."""
+
+    def __init__(self, title: str, columns: Sequence[str],
+                 rows: Callable[[], Iterable[Sequence[Any]]]) -> None:
+        from rich.live import Live
+
+        self.live = _err.is_terminal
+        self._title, self._columns, self._rows = title, tuple(columns), rows
+        self._live = Live(console=_err, refresh_per_second=2, transient=True,
+                          get_renderable=self._render) if self.live else None
+
+    def _render(self) -> Table:
+        result = Table(title=Text(one_line(self._title)), title_justify="left",
+                       header_style="bold")
+        for column in self._columns:
+            result.add_column(column)
+        for row in self._rows():
+            result.add_row(*(Text(one_line(str(cell))) for cell in row))
+        return result
+
+    def __enter__(self) -> LiveTable:
+        if self._live is not None:
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()
 
 
 def human_size(value: float | None) -> str:

@@ -23,6 +23,8 @@ from evacuate.cli.common import (
     make_context,
     with_logs,
 )
+from evacuate.cli.fleet_cmds import AllOpt, WaveOpt, chosen_waves, move
+from evacuate.errors import UsageError
 from evacuate.plan.model import RebuildPlan
 from evacuate.snapshot.open import open_repository
 from evacuate.transport.throttle import RateLimit
@@ -116,8 +118,12 @@ def render_plan(plan: RebuildPlan, project: Path) -> None:
 
 @app.command("plan")
 def plan(
-    source: str = typer.Argument(..., help="The server to evacuate (config name or SSH spec)."),
-    to: str = typer.Option(..., "--to", help="The new host (config name or SSH spec)."),
+    sources: list[str] = typer.Argument(None, metavar="SOURCE...",
+                                        help="The server to evacuate (config name or SSH "
+                                             "spec); without --to, hosts and groups of "
+                                             "evacuate.yml, each onto its target."),
+    to: str | None = typer.Option(None, "--to", help="The new host (config name or SSH spec)."),
+    everything: bool = AllOpt, wave: str | None = WaveOpt,
     snapshot: str | None = typer.Option(None, help="Plan from this snapshot (default: latest; "
                                                    "one is taken if there is none)."),
     store: str | None = StoreOpt,
@@ -128,14 +134,27 @@ def plan(
 ) -> None:
     """Plan the rebuild of SOURCE on the target: what moves, steps, estimate, warnings; write
     the Ansible project. Nothing is changed on either host (the target may refresh its
-    package lists to see what it can install)."""
+    package lists to see what it can install). With --all, --wave NAME or hosts without
+    --to: every chosen host onto its target (hosts.NAME.target), several at once, one
+    result per host."""
     ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
                        accept_new=accept_new, limit_rate=limit_rate), logs)
+    sources = sources or []
+    if to is None:
+        if snapshot is not None:
+            raise UsageError("--snapshot plans one host: give it with --to TARGET")
+        waves = chosen_waves(ctx, everything, wave, sources)
+        repo = open_repository(ctx.config, ctx.state, store, create=True,
+                               warn=console.warning_line)
+        move(ctx, repo, waves, "plan", store=store, as_json=as_json)
+        return
+    if everything or wave is not None or len(sources) != 1:
+        raise UsageError("--to plans one source: name exactly one, without --all or --wave")
     repo = open_repository(ctx.config, ctx.state, store, create=True, warn=console.warning_line)
     with console.TransferProgress("snapshot") as progress:
-        result, project = make_plan(ctx.host(source), ctx.host(to), repo, ctx.connect, ctx.state,
-                                    ctx.config, snapshot=snapshot, progress=progress,
-                                    store=store)
+        result, project = make_plan(ctx.host(sources[0]), ctx.host(to), repo, ctx.connect,
+                                    ctx.state, ctx.config, snapshot=snapshot,
+                                    progress=progress, store=store)
     if as_json:
         console.print_json(asdict(result) | {"project": str(project)})
     else:

@@ -30,6 +30,7 @@ from evacuate.cli.common import (
     make_context,
     with_logs,
 )
+from evacuate.cli.fleet_cmds import AllOpt, WaveOpt, chosen_waves, move
 from evacuate.errors import EvacuateError, ExitCode, UsageError
 from evacuate.plan.model import Step
 from evacuate.rebuild.run import RunSummary
@@ -109,8 +110,14 @@ def render_dry_run(plan: DryRun) -> None:
 
 @app.command("run")
 def run(
-    plan_name: str | None = typer.Argument(None, metavar="[PLAN]",
-                                           help="Plan name (default: the last one made)."),
+    names: list[str] = typer.Argument(None, metavar="[PLAN | HOST...]",
+                                      help="Plan name (default: the last one made); or hosts "
+                                           "and groups of evacuate.yml, each run from its "
+                                           "plan (as --all and --wave)."),
+    everything: bool = AllOpt, wave: str | None = WaveOpt,
+    continue_on_failure: bool = typer.Option(
+        False, "--continue-on-failure", help="A fleet: start the next wave even when a host "
+                                             "of this one failed."),
     resume: bool = typer.Option(False, "--resume", help="Continue after the last completed "
                                                         "step of an interrupted run."),
     snapshot: str | None = typer.Option(None, "--snapshot",
@@ -131,7 +138,26 @@ def run(
     """Rebuild the source on the target as planned: snapshot, prepare, files, databases,
     activate, verify. Each step is journaled; --resume continues an interrupted run. The
     source is only read, except that --cutover stops its services ('evacuate revert' starts
-    them again)."""
+    them again). With --all, --wave NAME or hosts: a fleet, wave after wave, each host
+    resumed from its own journal (a host done and verified before is not run again); a host
+    that fails does not stop the others of its wave, the next wave waits for every host of
+    this one to verify (or --continue-on-failure); one result per host."""
+    names = names or []
+    if everything or wave is not None or is_fleet(names, config, state_dir):
+        if cutover or dry_run or snapshot is not None or resume:
+            raise UsageError("a fleet run resumes each host from its journal; --cutover, "
+                             "--dry-run, --snapshot and --resume are for one plan")
+        ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts,
+                                     identity=identity, accept_new=accept_new,
+                                     limit_rate=limit_rate), logs)
+        waves = chosen_waves(ctx, everything, wave, names)
+        repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
+        move(ctx, repo, waves, "run", store=store, continue_on_failure=continue_on_failure,
+             as_json=as_json)
+        return
+    if continue_on_failure:
+        raise UsageError("--continue-on-failure is for a fleet (--all, --wave or hosts)")
+    plan_name = names[0] if names else None
     with json_outcome(as_json, "run"):
         if dry_run and cutover:
             raise UsageError("--dry-run shows the run only: without --cutover")
@@ -183,6 +209,16 @@ def run(
             from evacuate.cli.dns_cmds import render_outcome
 
             render_outcome(outcome.dns, False)
+
+
+def is_fleet(names: list[str], config: Path | None, state_dir: Path | None) -> bool:
+    """Several names, or one that is no saved plan but a host or group of evacuate.yml."""
+    if len(names) != 1:
+        return len(names) > 1
+    ctx = make_context(config, state_dir)
+    if (ctx.state.root / "plans" / names[0] / "plan.json").exists() or ctx.config is None:
+        return False
+    return names[0] in ctx.config.hosts or names[0] in ctx.config.groups
 
 
 @app.command("export")

@@ -38,6 +38,7 @@ from evacuate.config.model import (
     TargetConfig,
     URLCheck,
     VerifySettings,
+    WaveConfig,
 )
 from evacuate.config.parse import parse_duration
 from evacuate.config.sample import render_reference, render_sample
@@ -65,6 +66,7 @@ __all__ = [
     "TargetConfig",
     "URLCheck",
     "VerifySettings",
+    "WaveConfig",
     "config_from_data",
     "find_config",
     "load_config",

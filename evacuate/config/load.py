@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from evacuate.config.model import (
+    DEFAULT_CONCURRENCY,
     HOOK_EVENTS,
     AcceptedDifference,
     CommandCheck,
@@ -30,6 +31,7 @@ from evacuate.config.model import (
     TargetConfig,
     URLCheck,
     VerifySettings,
+    WaveConfig,
 )
 from evacuate.config.parse import parse_duration
 from evacuate.config.validate import problem_lines, show
@@ -131,6 +133,7 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             key_file=local(raw.get("key_file")), key_env=raw.get("key_env"))
     snap = data.get("snapshot") or {}
     verify = data.get("verify") or {}
+    groups = {name: tuple(members) for name, members in (data.get("groups") or {}).items()}
     return Config(
         path=path.absolute(),
         state_dir=local(data.get("state_dir", ".evacuate")) or base / ".evacuate",
@@ -162,6 +165,12 @@ def _build(data: dict[str, Any], path: Path) -> Config:
                               on_failure=(data.get("notify") or {}).get("on_failure", True),
                               on_stale=(data.get("notify") or {}).get("on_stale", True)),
         dns=_dns(data["dns"]) if "dns" in data else None,
+        groups=MappingProxyType(groups),
+        waves=tuple(WaveConfig(
+            name=wave["name"], concurrency=wave.get("concurrency", DEFAULT_CONCURRENCY),
+            hosts=tuple(dict.fromkeys(h for name in wave["hosts"]
+                                      for h in groups.get(name, (name,)))))
+            for wave in data.get("waves") or ()),
     )
 
 

@@ -207,6 +207,20 @@ class DnsSettings:
         default_factory=lambda: MappingProxyType({}))
 
 
+DEFAULT_CONCURRENCY = 4
+"""How many hosts of a wave move at once when evacuate.yml does not say."""
+
+
+@dataclass(frozen=True)
+class WaveConfig:
+    """One wave of evacuate.yml's ``waves``: its hosts (groups expanded, in order) and how
+    many of them move at the same time."""
+
+    name: str
+    hosts: tuple[str, ...]
+    concurrency: int = DEFAULT_CONCURRENCY
+
+
 @dataclass(frozen=True)
 class LabSettings:
     subnet: int | None = None
@@ -229,3 +243,9 @@ class Config:
     hooks: HookSettings = field(default_factory=HookSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     dns: DnsSettings | None = None  # None: no dns section, plans do not look DNS up
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    waves: tuple[WaveConfig, ...] = ()  # in order (evacuate.fleet)
+
+    def members(self, name: str) -> tuple[str, ...]:
+        """The hosts ``name`` stands for: a group's members, or the host itself."""
+        return self.groups.get(name, (name,))

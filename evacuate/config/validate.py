@@ -188,11 +188,56 @@ def _semantic_problems(data: dict[Any, Any]) -> Iterator[Problem]:
             yield "store.url", str(bad)
     if "key_file" in store and "key_env" in store:
         yield "store", "set either key_file or key_env, not both"
+    yield from _fleet_problems(data, hosts)
     commands = _mapping(data.get("verify")).get("commands")
     for index, check in enumerate(commands if isinstance(commands, list) else []):
         host = _mapping(check).get("host")
         if isinstance(host, str) and host not in hosts and host not in targets:
             yield f"verify.commands[{index}].host", f"no host or target named '{host}'"
+
+
+def _fleet_problems(data: dict[Any, Any], hosts: dict[Any, Any]) -> Iterator[Problem]:
+    """Groups name hosts; waves name hosts or groups, each host in one wave at most, and a
+    host that moves in a wave needs a target."""
+    groups = _mapping(data.get("groups"))
+    for name, members in groups.items():
+        if name in hosts:
+            yield f"groups.{name}", f"a host is named '{name}' too: give the group another name"
+        for index, member in enumerate(members if isinstance(members, list) else []):
+            if isinstance(member, str) and member not in hosts:
+                yield f"groups.{name}[{index}]", f"no host named '{member}' ({_known(hosts)})"
+    waves = data.get("waves")
+    seen: dict[str, int] = {}  # host -> the number of its wave
+    seen_name: dict[str, str] = {}
+    names: set[str] = set()
+    for number, wave in enumerate(waves if isinstance(waves, list) else []):
+        wave = _mapping(wave)
+        if isinstance(name := wave.get("name"), str):
+            if name in names:
+                yield f"waves[{number}].name", f"another wave is named '{name}'"
+            names.add(name)
+        members = wave.get("hosts")
+        for index, member in enumerate(members if isinstance(members, list) else []):
+            if not isinstance(member, str):
+                continue
+            where = f"waves[{number}].hosts[{index}]"
+            if member not in hosts and member not in groups:
+                yield where, f"no host or group named '{member}' ({_known(hosts)})"
+                continue
+            inside = groups.get(member) if member in groups else [member]
+            for host in inside if isinstance(inside, list) else []:
+                if host not in hosts:
+                    continue  # named under groups
+                if seen.get(host, number) != number:
+                    yield where, f"host '{host}' is in wave '{seen_name[host]}' already"
+                elif not isinstance(_mapping(hosts[host]).get("target"), str):
+                    yield where, f"host '{host}' has no target (set hosts.{host}.target)"
+                seen.setdefault(host, number)
+                seen_name.setdefault(host, str(wave.get("name")))
+
+
+def _known(hosts: dict[Any, Any]) -> str:
+    return f"hosts: {', '.join(sorted(map(str, hosts)))}" if hosts else "no hosts are defined"
 
 
 def _mapping(value: object) -> dict[Any, Any]:

@@ -128,3 +128,19 @@ def containers_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
         LabHostSpec("lab-target", "target", 20, images.target_image(suite),
                     accounts=CLOUD_ACCOUNTS),
     ))
+
+
+FLEET_SOURCES = ("lab-fleet-a", "lab-fleet-b", "lab-fleet-c")
+FLEET_TARGETS = ("lab-new-a", "lab-new-b", "lab-new-c")
+"""The fleet lab's sources and, in the same order, the target each is rebuilt on."""
+
+
+def fleet_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
+    """Three small sources (blank hosts a test writes a little data onto) and a blank
+    target for each: a fleet that moves on 2 CPUs in minutes."""
+    return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
+        *(LabHostSpec(name, f"f{name[-1]}", 11 + number, images.target_image(suite))
+          for number, name in enumerate(FLEET_SOURCES)),
+        *(LabHostSpec(name, f"n{name[-1]}", 21 + number, images.target_image(suite))
+          for number, name in enumerate(FLEET_TARGETS)),
+    ))

@@ -13,7 +13,8 @@ On disk (``journal.json``, stable since the first release)::
                "snapshot" (or any step, or "after_run"): {"status": "failed",
                            "finished": EPOCH, "detail": ONE LINE, "output": TEXT}}}
 
-A failed entry (a hook that failed, with its output) is not done: a resume runs it again.
+A failed entry (a hook that failed, with its output) is not done: a resume runs it again
+(a failed after_run that then ran becomes done).
 """
 
 from __future__ import annotations
@@ -111,6 +112,11 @@ class Journal:
     def done(self, step: str) -> bool:
         entry = self.steps.get(step)
         return entry is not None and entry.status is StepStatus.DONE
+
+    def failed_entry(self, step: str) -> bool:
+        """``step`` was stopped (a hook failed) and has not been done since."""
+        entry = self.steps.get(step)
+        return entry is not None and entry.status is StepStatus.FAILED
 
     def restoring(self, step: str) -> str | None:
         """The database a killed run was loading in ``step`` (half restored), else None."""

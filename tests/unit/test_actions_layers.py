@@ -9,7 +9,7 @@ from pathlib import Path
 import evacuate.actions
 
 LAYERS = [{"source_gone", "verify", "inventory", "lab", "notify"}, {"snapshot"}, {"plan", "export"},
-          {"dns"}, {"run", "dry_run"}, {"restore"}, {"rehearse"}]
+          {"dns"}, {"run", "dry_run"}, {"restore", "fleet"}, {"rehearse"}]
 
 
 def _imports(path: Path) -> set[str]:

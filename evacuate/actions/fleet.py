@@ -1,0 +1,173 @@
+"""Action: plan or run a fleet — many sources in evacuate.yml's waves, each host by its own
+single-host plan and run (its own folder and journal under ``plans/<host>-to-<target>/``),
+so a killed fleet run resumes every host from its own journal and a host whose journal says
+it was done and verified is not run again. A run with a failed host notifies
+(``notify.urls``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from evacuate.actions.notify import notify_failure
+from evacuate.actions.plan import load_plan, make_plan
+from evacuate.actions.run import Resolve, RunRequest, run_as_asked
+from evacuate.ansible.vault import ensure_vault_password
+from evacuate.config import Config
+from evacuate.errors import EvacuateError, UsageError
+from evacuate.fleet.board import FleetBoard, HostProgress
+from evacuate.fleet.model import FleetHost, FleetResult, HostResult, HostStatus, Wave
+from evacuate.fleet.scheduler import run_waves
+from evacuate.hostref import ConnectOptions
+from evacuate.plan.model import Step
+from evacuate.rebuild.journal import Journal, StepStatus
+from evacuate.snapshot.repository import SnapshotRepository
+from evacuate.state import StateDir, write_json
+
+
+@dataclass(frozen=True)
+class FleetContext:
+    """What every host's plan or run of a fleet shares."""
+
+    config: Config | None
+    state: StateDir
+    repo: SnapshotRepository
+    options: ConnectOptions
+    resolve: Resolve
+    store: str | None = None  # the --store URL given (for the projects' README commands)
+
+
+def fleet_plan_name(host: FleetHost) -> str:
+    """The name of ``host``'s plan (the plan builder's ``SOURCE-to-TARGET``: config names
+    are already safe as file names)."""
+    return f"{host.name}-to-{host.target}"
+
+
+class _HostReporter:
+    """A host's run reporter and snapshot progress: its step and bytes on the fleet board."""
+
+    def __init__(self, progress: HostProgress) -> None:
+        self.progress = progress
+        self.warnings: list[str] = []
+        self.under_way: list[str] = []
+
+    def step(self, index: int, total: int, step: Step, skipped: bool) -> None:
+        if not skipped:
+            self.under_way.append(step.id)
+            self.progress.step(*self.under_way)
+
+    def step_done(self, step: Step, seconds: float, detail: str) -> None:
+        if step.id in self.under_way:
+            self.under_way.remove(step.id)
+
+    def task(self, name: str, host: str) -> None:
+        pass
+
+    def phase(self, name: str) -> None:  # the snapshot's: its bytes count, its phases not
+        pass
+
+    def advance(self, count: int) -> None:
+        self.progress.advance(count)
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def plan_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard) -> FleetResult:
+    """Plan every host onto its target (a snapshot is taken where there is none). Plans
+    change nothing, so a failed plan does not keep the next waves from being planned."""
+    _shared_keys(fleet.state)
+
+    def work(host: FleetHost, progress: HostProgress) -> HostResult:
+        began = time.monotonic()
+        progress.step("plan")
+        plan, project = make_plan(fleet.resolve(host.name), fleet.resolve(host.target),
+                                  fleet.repo, fleet.options, fleet.state, fleet.config,
+                                  progress=_HostReporter(progress), store=fleet.store)
+        blockers = sum(w.severity == "blocker" for w in plan.warnings)
+        return HostResult(host.name, host.target, host.wave, HostStatus.OK, "plan",
+                          bytes=progress.moved, seconds=time.monotonic() - began,
+                          detail=f"plan {plan.name}: {len(plan.warnings)} warning(s)"
+                                 + (f", {blockers} blocker(s)" if blockers else "")
+                                 + f"; project {project}")
+
+    return _recorded(fleet, run_waves("plan", waves, work, board, gated=False))
+
+
+def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *,
+              continue_on_failure: bool = False,
+              warn: Callable[[str], None] = lambda _m: None) -> FleetResult:
+    """Run every host's saved plan (``plan`` first), resuming from its journal; a host
+    whose journal says it was done and verified is not run again. The next wave starts only
+    when every host of this one verified, unless ``continue_on_failure``. Failed hosts are
+    notified through ``notify.urls``."""
+    _shared_keys(fleet.state)
+
+    def work(host: FleetHost, progress: HostProgress) -> HostResult:
+        began = time.monotonic()
+        progress.step("plan")
+        name = fleet_plan_name(host)
+        if not (fleet.state.root / "plans" / name / "plan.json").exists():
+            raise UsageError(f"no plan {name} yet: run 'evacuate plan {host.name}' first")
+        plan, folder = load_plan(fleet.state, name)
+        if done_before(folder, plan.name):
+            return HostResult(host.name, host.target, host.wave, HostStatus.OK, "verify",
+                              detail="done and verified before (its journal): not run again",
+                              done_before=True)
+        progress.expect(plan.estimate.transfer_bytes)
+        reporter = _HostReporter(progress)
+        try:
+            outcome = run_as_asked(plan, folder, fleet.repo, fleet.resolve, fleet.options,
+                                   fleet.state, fleet.config, reporter, RunRequest(resume=True),
+                                   snapshot_progress=reporter)
+        except EvacuateError:
+            stopped = failed_step(folder, plan.name)  # a hook's, after the steps too
+            if stopped:
+                progress.step(stopped)
+            raise
+        summary = outcome.summary
+        return HostResult(host.name, host.target, host.wave, HostStatus.OK, "verify",
+                          bytes=progress.moved, seconds=time.monotonic() - began,
+                          detail=f"verified; snapshot {summary.snapshot_id}"
+                                 + (f"; {len(reporter.warnings)} warning(s)"
+                                    if reporter.warnings else ""))
+
+    result = run_waves("run", waves, work, board, continue_on_failure=continue_on_failure)
+    failed = result.of(HostStatus.FAILED)
+    if failed:
+        skipped = len(result.of(HostStatus.SKIPPED))
+        notify_failure(fleet.config, "run", f"{len(failed)} of {len(result.results)} hosts",
+                       "\n".join(f"{r.host} → {r.target} (wave {r.wave}): failed at "
+                                 f"{r.step or 'start'}: {r.error}" for r in failed)
+                       + (f"\n{skipped} host(s) of later waves not run." if skipped else ""),
+                       warn)
+    return _recorded(fleet, result)
+
+
+def done_before(folder: Path, plan: str) -> bool:
+    """The plan's journal says its run ended verified (and no after_run hook failed since)."""
+    journal = Journal.read(folder / "journal.json", plan)
+    return journal is not None and journal.done("verify") and \
+        not journal.failed_entry("after_run")
+
+
+def failed_step(folder: Path, plan: str) -> str | None:
+    """The step (or hook event, e.g. after_run) the plan's journal records as failed."""
+    journal = Journal.read(folder / "journal.json", plan)
+    if journal is None:
+        return None
+    return next((step for step, entry in journal.steps.items()
+                 if entry.status is StepStatus.FAILED), None)
+
+
+def _shared_keys(state: StateDir) -> None:
+    """Hosts run side by side: the vault password every plan uses is made once, first."""
+    ensure_vault_password(state.root / "keys" / "vault-pass")
+
+
+def _recorded(fleet: FleetContext, result: FleetResult) -> FleetResult:
+    """The result is kept as ``fleet/<command>-latest.json`` in the state directory."""
+    write_json(fleet.state.sub("fleet") / f"{result.command}-latest.json", result.to_json())
+    return result
