@@ -84,6 +84,10 @@ def snapshot(
         f"({console.human_size(totals.dump_bytes)}); read {console.human_size(totals.transferred_bytes)}"
         f", stored {console.human_size(totals.new_bytes)} new, {totals.reused_files} files "
         f"unchanged{_kept_dumps(manifest)}; {totals.seconds:.1f} s", highlight=False)
+    if totals.phases:
+        console.out().print("time: " + ", ".join(f"{console.escape(name)} {seconds:.1f} s"
+                                                 for name, seconds in totals.phases.items())
+                            + " (the dumps run alongside the files)", highlight=False)
 
 
 def _kept_dumps(manifest: SnapshotManifest) -> str:

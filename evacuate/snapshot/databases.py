@@ -17,6 +17,7 @@ from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry
 from evacuate.snapshot.store import BlobStore
 from evacuate.snapshot.streams import CountingReader
+from evacuate.stopwatch import Stopwatch
 from evacuate.transport.base import Transport
 
 
@@ -59,26 +60,29 @@ def parse_counts(text: str) -> dict[str, int]:
 
 def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
              progress: Callable[[int], None] | None = None,
-             previous: DumpEntry | None = None, previous_id: str = "") -> DumpEntry:
+             previous: DumpEntry | None = None, previous_id: str = "",
+             watch: Stopwatch | None = None) -> DumpEntry:
     """Stream one dump into a blob; raise DumpFailed if it fails or looks incomplete.
     ``previous``: the same database's dump in the previous snapshot (``previous_id``): when
     its schema's md5, row counts and listed objects (a fingerprint of every table's rows)
     are all as they are now, the database has not changed and that dump is kept, not taken
     again."""
     what = f"{transport.name}: {job.engine} dump of {job.database}"
-    marker = _marker(transport, job) if job.marker_command else ""
-    counts: dict[str, int] = {}
-    if job.counts_command:
-        result = transport.run(job.counts_command, timeout=900)
-        if not result.ok:
-            raise DumpFailed(f"{what}: counting rows failed: "
-                             f"{(result.error_text.strip().splitlines() or ['?'])[-1]}")
-        counts = parse_counts(result.text)
-    objects = _objects(transport, job) if job.objects_command else {}
+    watch = watch or Stopwatch()
+    with watch.phase("dumps: schema, counts and fingerprints"):
+        marker = _marker(transport, job) if job.marker_command else ""
+        counts: dict[str, int] = {}
+        if job.counts_command:
+            result = transport.run(job.counts_command, timeout=900)
+            if not result.ok:
+                raise DumpFailed(f"{what}: counting rows failed: "
+                                 f"{(result.error_text.strip().splitlines() or ['?'])[-1]}")
+            counts = parse_counts(result.text)
+        objects = _objects(transport, job) if job.objects_command else {}
     if unchanged(previous, marker, counts, objects):
         assert previous is not None
         return replace(previous, unchanged_since=previous.unchanged_since or previous_id)
-    with transport.open_process(job.command) as proc:
+    with watch.phase("dumps: streams"), transport.open_process(job.command) as proc:
         edges = _Edges(CountingReader(proc.stdout, progress))
         ref = blobs.put_stream(edges, secret=f"the {job.database} dump" if job.secret else "")  # type: ignore[arg-type]
         status = proc.wait(timeout=120)

@@ -32,6 +32,7 @@ from evacuate.snapshot.repository import SnapshotRepository, new_snapshot_id
 from evacuate.snapshot.scan import ScannedEntry, encode_path
 from evacuate.snapshot.store import BlobRef
 from evacuate.snapshot.xattrs import snapshot_xattrs
+from evacuate.stopwatch import Stopwatch
 from evacuate.transport.base import Transport
 
 LOCAL_TYPES = ("ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "reiserfs", "vfat",
@@ -171,9 +172,12 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     added_before, bytes_before = stats.added, stats.added_bytes
     repo.blobs.store.defer_durability()  # one sync before the manifest, see commit()
     show.phase("inventory")
-    inventory = (inventory_of(transport) if inventory_of is not None
-                 else collect_inventory(transport, host=request.host))
-    packages = read_package_db(transport)
+    watch = Stopwatch()
+    with watch.phase("inventory"):
+        inventory = (inventory_of(transport) if inventory_of is not None
+                     else collect_inventory(transport, host=request.host))
+    with watch.phase("package database"):
+        packages = read_package_db(transport)
     plan = plan_snapshot(inventory, request, packages.owned, packages.swaps)
     tally = Tally()
     modes: list[PackageMode] = []
@@ -192,12 +196,17 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             for job in jobs_for(server, inventory.databases)]
     # a database that did not change since the previous snapshot keeps its dump
     before = {(d.engine, d.database): d for d in previous.dumps} if previous else {}
+    def dump_all() -> list[DumpEntry]:
+        with watch.phase("dumps"):
+            return [run_dump(transport, repo.blobs, job, show.advance,
+                             before.get((job.engine, job.database)),
+                             previous.id if previous else "", watch) for job in jobs]
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:
-        dumping = pool.submit(lambda: [run_dump(
-            transport, repo.blobs, job, show.advance, before.get((job.engine, job.database)),
-            previous.id if previous else "") for job in jobs])
-        tree = snapshot_tree(transport, repo.blobs, plan.roots, (), prior, show.advance,
-                             choose, parent)  # a failure waits for the dumps to end, then raises
+        dumping = pool.submit(dump_all)
+        with watch.phase("files"):  # a failure waits for the dumps to end, then raises
+            tree = snapshot_tree(transport, repo.blobs, plan.roots, (), prior, show.advance,
+                                 choose, parent)
         dumps: list[DumpEntry] = dumping.result()  # a failed dump fails the snapshot
     notes = list(_package_warnings(inventory))
     for message in (*notes, *tree.warnings):
@@ -206,17 +215,21 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     trees = sorted({*trees, *(p.rstrip("/") for p in request.include
                               if p.startswith("/") and not any(c in p for c in "*?["))})
 
-    acls = _snapshot_acls(transport, repo, trees)
-    xattrs, xattr_warning = snapshot_xattrs(transport, trees)
+    with watch.phase("acls and xattrs"):
+        acls = _snapshot_acls(transport, repo, trees)
+        xattrs, xattr_warning = snapshot_xattrs(transport, trees)
     if xattr_warning:
         show.warning(xattr_warning)
 
-    debs, deb_warnings = carry_debs(transport, repo.blobs, inventory)  # hand-installed
+    with watch.phase("hand-installed packages"):
+        debs, deb_warnings = carry_debs(transport, repo.blobs, inventory)
     for message in deb_warnings:
         show.warning(message)
-    images, image_warnings = save_images(transport, repo.blobs, inventory.containers, previous)
-    configs, config_warnings = save_container_configs(transport, repo.blobs,
-                                                      inventory.containers)
+    with watch.phase("container images"):
+        images, image_warnings = save_images(transport, repo.blobs, inventory.containers,
+                                             previous)
+        configs, config_warnings = save_container_configs(transport, repo.blobs,
+                                                          inventory.containers)
     image_warnings = [*image_warnings, *config_warnings]
     for message in image_warnings:
         show.warning(message)
@@ -235,7 +248,8 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
             transferred_bytes=tree.transferred_bytes + sum(d.blob.size for d in dumps
                                                            if not d.unchanged_since),
             reused_files=tree.reused_files, dumps=len(dumps),
-            dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3)),
+            dump_bytes=sum(d.blob.size for d in dumps), seconds=round(now() - started, 3),
+            phases=dict(watch.timings)),
         parent=previous.id if previous else None,
         warnings=(*request.warnings, *notes, *tree.warnings,
                   *([xattr_warning] if xattr_warning else []), *deb_warnings,

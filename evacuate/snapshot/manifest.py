@@ -128,6 +128,9 @@ class Totals:
     dumps: int = 0
     dump_bytes: int = 0
     seconds: float = 0.0
+    # where the seconds went, by phase (evacuate.stopwatch); the dumps run alongside the
+    # files, so the phases add up to more than ``seconds``
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from evacuate.plan.model import RebuildPlan
 from evacuate.plan.probe import parse_policy
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.store import BlobRef
+from evacuate.stopwatch import Stopwatch
 from evacuate.transport.base import Transport
 from evacuate.verify import (
     accounts,
@@ -39,7 +40,6 @@ from evacuate.verify import (
 from evacuate.verify.crossing import Crossing, crossing_of, missing_packages
 from evacuate.verify.model import (
     Check,
-    Stopwatch,
     VerifyReport,
     apply_accepted,
     failed,

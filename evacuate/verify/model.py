@@ -13,9 +13,7 @@ seen. Not-verified items alone do not fail a verification; they fail a *strict* 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from fnmatch import fnmatchcase
@@ -186,19 +184,3 @@ def report_to_json(report: VerifyReport) -> dict[str, Any]:
     data["counts"] = report.counts()
     data["coverage"] = data["coverage"] | {"not_verified": report.coverage.not_verified}
     return data
-
-
-class Stopwatch:
-    """Measure named phases: ``with watch.phase("files"): ...``; ``timings`` holds seconds."""
-
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        started = time.monotonic()
-        try:
-            yield
-        finally:
-            self.timings[name] = round(self.timings.get(name, 0.0)
-                                       + time.monotonic() - started, 3)
