@@ -107,6 +107,11 @@ def test_full_then_incremental_snapshot_restores_exactly(
     assert full.parent is None and full.totals.reused_files == 0
     # by exclusion: the data trees, changed and unowned files, not the packages' own files
     assert full.totals.files > 250 and not [w for w in full.warnings if "vanished" in w]
+    # where the time went: every phase that ran, none longer than the whole (the dumps
+    # run alongside the files)
+    phases = full.totals.phases
+    timed = ("inventory", "package database", "files", "dumps", "dumps: streams")
+    assert all(0 < phases[k] <= full.totals.seconds for k in timed), (phases, full.totals)
     _restore_and_compare(lab, repo, full, ("/srv", "/home", "/var/www", "/opt"))
 
     with lab.open("lab-source") as source:
@@ -122,6 +127,7 @@ def test_full_then_incremental_snapshot_restores_exactly(
     # file and the deleted one
     assert incremental.totals.reused_files == full.totals.files - 3
     taken = [d for d in incremental.dumps if not d.unchanged_since]
+    assert incremental.totals.phases["dumps: schema, counts and fingerprints"] > 0
     changed_bytes = incremental.totals.transferred_bytes - sum(d.blob.size for d in taken)
     assert 0 <= changed_bytes < 100, "only the two changed files were read"
     # shop changed (a customer more): dumped anew; blog did not: its dump is the full one's
