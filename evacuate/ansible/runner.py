@@ -173,6 +173,7 @@ def _on_node(node: ExecutionNode, project: Path, private_dir: Path, *, ident: st
     lines = nodes.known_hosts_lines(known_hosts, reaches) if known_hosts and reaches else None
     staging = Path(tempfile.mkdtemp(prefix=".transmit-", dir=private_dir))
     errors: list[bytes] = []
+    cancelled = threading.Event()
     try:
         nodes.stage(project, staging, known_hosts=lines)
         worker = subprocess.Popen(nodes.ssh_command(node, nodes.worker_command(ident)),
@@ -194,6 +195,7 @@ def _on_node(node: ExecutionNode, project: Path, private_dir: Path, *, ident: st
         def watch() -> None:  # the process side cannot stop the node: end the stream
             while worker.poll() is None:
                 if cancel is not None and cancel():
+                    cancelled.set()
                     worker.terminate()
                     return
                 time.sleep(0.5)
@@ -213,6 +215,8 @@ def _on_node(node: ExecutionNode, project: Path, private_dir: Path, *, ident: st
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     last = (b"".join(errors).decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+    if cancelled.is_set():
+        return "canceled", 1, Path(processed.artifact_dir)
     if rc == 255:
         raise NodeError(f"execution node {node.label}: the SSH connection failed: {last}")
     status = str(processed.status)

@@ -168,6 +168,8 @@ def run(
     with json_outcome(as_json, "run"):
         if dry_run and cutover:
             raise UsageError("--dry-run shows the run only: without --cutover")
+        if node is not None:
+            parse_execution_node(node)  # a bad spec is refused before anything runs
         ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts,
                                      identity=identity, accept_new=accept_new,
                                      limit_rate=limit_rate), logs)
@@ -195,8 +197,6 @@ def run(
                 f"{console.escape(plan.target)} from snapshot {console.escape(summary.snapshot_id)} in "
                 f"{time.monotonic() - started:.1f} s{' (' + steps + ')' if steps else ''}")
 
-        if node is not None:
-            parse_execution_node(node)  # a bad spec is refused before anything runs
         asked = RunRequest(resume=resume, snapshot=snapshot, cutover=cutover, node=node)
         with console.TransferProgress("run") as progress:
             outcome = run_as_asked(plan, folder, repo, ctx.host, ctx.connect, ctx.state,

@@ -12,14 +12,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from evacuate.ansible.node import ExecutionNode
+from evacuate.ansible.runner import PlaybookFailed, run_playbook
 from evacuate.lab.lab import Lab
 from evacuate.lab.shapes import node_lab
+from evacuate.transport.spec import parse_host_spec
 from tests.lab.conftest import running_lab
 from tests.lab.test_run_lab import evacuate
 
@@ -138,3 +142,53 @@ def test_a_node_without_ansible_runner_is_one_line_naming_it(lab: Lab, dispatche
     assert failed.returncode != 0
     assert f"execution node {target} has no ansible-runner" in failed.stderr, \
         failed.stderr[-2000:]
+
+
+SITE = """\
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: reach the target
+      ansible.builtin.command: hostname
+      changed_when: false
+    - name: fail naming where Ansible runs
+      ansible.builtin.fail:
+        msg: "ansible ran on {{ lookup('pipe', 'hostname') }}"
+"""
+
+
+def _tiny_project(lab: Lab, folder: Path) -> Path:
+    project = folder / "project"
+    (project / "inventory").mkdir(parents=True)
+    (project / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"hosts": {
+        "lab-target": {"ansible_host": lab.address("lab-target"), "ansible_user": "root",
+                       "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+    (project / "ansible.cfg").write_text("[defaults]\nhost_key_checking = True\n")
+    (project / "site.yml").write_text(SITE)
+    return project
+
+
+def _failed_run(lab: Lab, project: Path, runner: Path, node: ExecutionNode | None
+                ) -> tuple[str, list[str]]:
+    tasks: list[str] = []
+    with pytest.raises(PlaybookFailed) as caught:
+        run_playbook(project, runner, ident=f"{'node' if node else 'here'}-1", node=node,
+                     known_hosts=lab.known_hosts, identity=lab.key,
+                     on_task=lambda name, _host: tasks.append(name),
+                     reaches=(parse_host_spec(lab.ssh_spec("lab-target")),))
+    return caught.value.message, tasks
+
+
+def test_a_failure_on_the_node_is_reported_as_a_local_one(
+        lab: Lab, tmp_path: Path) -> None:
+    """The same playbook locally and on lab-node: the same live task events, the same failed
+    task, only the host Ansible ran on differs (a lookup runs where Ansible runs)."""
+    project = _tiny_project(lab, tmp_path)
+    node = ExecutionNode(parse_host_spec(lab.ssh_spec("lab-node")), identity=lab.key,
+                         known_hosts=lab.known_hosts)
+    here, here_tasks = _failed_run(lab, project, tmp_path / "runner-here", None)
+    there, there_tasks = _failed_run(lab, project, tmp_path / "runner-node", node)
+    assert here_tasks == there_tasks == ["reach the target", "fail naming where Ansible runs"]
+    failure = "the playbook failed (all): lab-target: fail naming where Ansible runs: "
+    assert here == f"{failure}ansible ran on {socket.gethostname()}"
+    assert there == f"{failure}ansible ran on lab-node"

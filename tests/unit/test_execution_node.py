@@ -5,6 +5,7 @@ and the config's ``execution_node``."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,19 @@ def test_a_bad_execution_node_is_one_line_at_its_key(tmp_path: Path, node: str) 
     assert len(problems) == 1 and problems[0].startswith("At 'hosts.web1.execution_node': "), \
         problems
     assert "\n" not in problems[0]
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["run", "--node", "local"], "'local' is not an execution node"),
+    (["run", "--all", "--node", "root@10.0.0.5"], "--node are for one plan"),
+])
+def test_the_cli_refuses_a_bad_node_in_one_line_before_anything_runs(
+        tmp_path: Path, args: list[str], said: str) -> None:
+    config = tmp_path / "evacuate.yml"
+    config.write_text(f"state_dir: {tmp_path / 'state'}\n"
+                      "hosts:\n  web1:\n    ssh: root@203.0.113.10\n")
+    done = subprocess.run([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and said in lines[0], lines
