@@ -14,8 +14,10 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from evacuate.errors import EvacuateError, UsageError
 from evacuate.transport.spec import HostSpec
@@ -148,6 +150,32 @@ def node_ssh_args(ident: str, *, with_known_hosts: bool) -> str:
         args += (f" -o UserKnownHostsFile=~/{worker_dir(ident)}/known_hosts"
                  " -o StrictHostKeyChecking=yes")
     return args
+
+
+VAULT_PROMPT = r"^Vault password:\s*?$"
+"""ansible-playbook's ``--ask-vault-pass`` prompt, answered by ansible-runner (pexpect)."""
+
+
+def job_kwargs(ident: str, *, tags: tuple[str, ...], extravars: Mapping[str, Any] | None,
+               with_known_hosts: bool, ssh_key: str | None,
+               vault_password: str | None) -> dict[str, Any]:
+    """What ``transmit`` sends the node beside the staged directory: the job's own settings
+    only (paths relative to the job or the node's home; no controller path, none of the
+    controller's environment). The key and the password stay out of the job's ``env/``
+    files (``suppress_env_files``): the worker keeps them in memory."""
+    kwargs: dict[str, Any] = {
+        "playbook": "site.yml", "inventory": "hosts.yml", "ident": ident,
+        "tags": ",".join(tags) or None, "extravars": dict(extravars or {}),
+        "suppress_env_files": True,
+        "envvars": {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+                    "ANSIBLE_REMOTE_TMP": "/tmp/.ansible-evacuate/tmp",
+                    "ANSIBLE_SSH_ARGS": node_ssh_args(ident, with_known_hosts=with_known_hosts)}}
+    if ssh_key:
+        kwargs["ssh_key"] = ssh_key
+    if vault_password:
+        kwargs["cmdline"] = "--ask-vault-pass"
+        kwargs["passwords"] = {VAULT_PROMPT: vault_password}
+    return kwargs
 
 
 def vault_answer(vault_password_file: Path, node: ExecutionNode) -> str:

@@ -156,20 +156,11 @@ def _on_node(node: ExecutionNode, project: Path, private_dir: Path, *, ident: st
     import ansible_runner
 
     nodes.probe(node)
-    kwargs: dict[str, Any] = {
-        "playbook": "site.yml", "inventory": "hosts.yml", "ident": ident,
-        "tags": ",".join(tags) or None, "extravars": dict(extravars or {}),
-        "suppress_env_files": True,  # the key and password stay out of the node's env/
-        "envvars": {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
-                    "ANSIBLE_REMOTE_TMP": "/tmp/.ansible-evacuate/tmp",
-                    "ANSIBLE_SSH_ARGS": nodes.node_ssh_args(ident, with_known_hosts=bool(
-                        known_hosts))}}
-    if identity:
-        kwargs["ssh_key"] = identity.read_text()
-    if vault_password_file:
-        kwargs["cmdline"] = "--ask-vault-pass"
-        kwargs["passwords"] = {r"^Vault password:\s*?$": nodes.vault_answer(
-            vault_password_file, node)}
+    kwargs = nodes.job_kwargs(
+        ident, tags=tags, extravars=extravars, with_known_hosts=bool(known_hosts),
+        ssh_key=identity.read_text() if identity else None,
+        vault_password=nodes.vault_answer(vault_password_file, node)
+        if vault_password_file else None)
     lines = nodes.known_hosts_lines(known_hosts, reaches) if known_hosts and reaches else None
     staging = Path(tempfile.mkdtemp(prefix=".transmit-", dir=private_dir))
     errors: list[bytes] = []

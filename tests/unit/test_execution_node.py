@@ -159,3 +159,23 @@ def test_the_cli_refuses_a_bad_node_in_one_line_before_anything_runs(
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and said in lines[0], lines
+
+
+def test_the_job_names_no_controller_path_and_keeps_its_secrets_out_of_env_files(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "controller-secret")
+    kwargs = nodes.job_kwargs("prepare-1", tags=("prepare",), extravars={"a": 1},
+                              with_known_hosts=True, ssh_key="KEY", vault_password="pw")
+    envvars = kwargs["envvars"]
+    assert set(envvars) == {"ANSIBLE_NOCOLOR", "ANSIBLE_FORCE_COLOR", "ANSIBLE_REMOTE_TMP",
+                            "ANSIBLE_SSH_ARGS"}  # no PATH, ANSIBLE_CONFIG or key file here
+    assert "controller-secret" not in str(kwargs)
+    assert str(Path.cwd()) not in str(kwargs) and str(Path.home()) not in str(kwargs)
+    assert kwargs["suppress_env_files"] is True
+    assert kwargs["cmdline"] == "--ask-vault-pass"
+    assert kwargs["passwords"] == {nodes.VAULT_PROMPT: "pw"} and kwargs["ssh_key"] == "KEY"
+    assert (kwargs["inventory"], kwargs["playbook"], kwargs["tags"]) == (
+        "hosts.yml", "site.yml", "prepare")
+    bare = nodes.job_kwargs("x", tags=(), extravars=None, with_known_hosts=False,
+                            ssh_key=None, vault_password=None)
+    assert not {"cmdline", "passwords", "ssh_key"} & set(bare) and bare["tags"] is None
