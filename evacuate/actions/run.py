@@ -15,7 +15,9 @@ from evacuate.actions.dns import switch as dns_switch
 from evacuate.actions.snapshot import hooked_snapshot, snapshot_request
 from evacuate.actions.source_gone import GONE, source_gone_hint
 from evacuate.actions.verify import save_report
+from evacuate.ansible.node import ExecutionNode
 from evacuate.config import Config
+from evacuate.config.parse import parse_execution_node
 from evacuate.errors import HostKeyError, TransportError, UsageError
 from evacuate.hooks import HookContext, HookFailed, hook_runner
 from evacuate.hostref import ConnectOptions, HostRef, connect
@@ -40,6 +42,7 @@ class RunRequest:
     resume: bool = False
     snapshot: str | None = None  # a snapshot id or 'latest' instead of a fresh one
     cutover: bool = False
+    node: str | None = None  # --node: the Ansible steps run on this execution node
 
 
 @dataclass
@@ -85,7 +88,8 @@ def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, reso
     # a cutover continues a completed (or interrupted) run
     summary = run_saved_plan(plan, folder, repo, source, target, options, state, config,
                              reporter, resume=asked.resume or asked.cutover,
-                             use_snapshot=snapshot, snapshot_progress=snapshot_progress)
+                             use_snapshot=snapshot, snapshot_progress=snapshot_progress,
+                             node=asked.node)
     after_run(plan, folder, source, options, state, config, summary, say)
     ran(summary)
     outcome = RunOutcome(summary)
@@ -137,7 +141,8 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
                    source: HostRef | None, target: HostRef, options: ConnectOptions,
                    state: StateDir, config: Config | None, reporter: RunReporter, *,
                    resume: bool, use_snapshot: str | None,
-                   snapshot_progress: SnapshotProgress | None = None) -> RunSummary:
+                   snapshot_progress: SnapshotProgress | None = None,
+                   node: str | None = None) -> RunSummary:
     def fresh_snapshot() -> SnapshotManifest:
         assert source is not None
         try:
@@ -176,8 +181,22 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
         connect_target=lambda: connect(target, options),
         take_snapshot=fresh_snapshot if source else None,
         vault_password_file=state.root / "keys" / "vault-pass",
-        known_hosts=options.known_hosts, identity=options.identity, verify=verify)
+        known_hosts=options.known_hosts, identity=options.identity, verify=verify,
+        node=execution_node(plan, config, options, node))
     return run_plan(ctx, reporter, resume=resume, use_snapshot=use_snapshot)
+
+
+def execution_node(plan: RebuildPlan, config: Config | None, options: ConnectOptions,
+                   asked: str | None = None) -> ExecutionNode | None:
+    """Where the plan's Ansible steps run: ``asked`` (``--node``), else the source's
+    ``execution_node`` in evacuate.yml, reached with the ssh settings (None: here)."""
+    spec = parse_execution_node(asked) if asked else None
+    if spec is None and config is not None and (host := config.hosts.get(plan.source)):
+        spec = host.execution_node
+    if spec is None:
+        return None
+    return ExecutionNode(spec, identity=options.identity, known_hosts=options.known_hosts,
+                         ssh_config=options.ssh_config, connect_timeout=options.connect_timeout)
 
 
 def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,

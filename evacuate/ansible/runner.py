@@ -6,16 +6,25 @@ the audit trail. A run is judged by ``status``, ``rc`` and the per-host stats.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import shutil
+import subprocess
 import sys
+import tempfile
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evacuate.ansible import node as nodes
+from evacuate.ansible.node import ExecutionNode, NodeError
 from evacuate.errors import EvacuateError
 from evacuate.state import ensure_private_dir
+from evacuate.transport.spec import HostSpec
 
 
 class PlaybookFailed(EvacuateError):
@@ -55,9 +64,11 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
                  extravars: Mapping[str, Any] | None = None,
                  vault_password_file: Path | None = None, known_hosts: Path | None = None,
                  identity: Path | None = None, on_task: TaskCallback | None = None,
-                 cancel: Callable[[], bool] | None = None) -> PlaybookOutcome:
+                 cancel: Callable[[], bool] | None = None, node: ExecutionNode | None = None,
+                 reaches: tuple[HostSpec, ...] = ()) -> PlaybookOutcome:
     """Run ``project/site.yml``; raise PlaybookFailed naming the failed tasks if it fails
-    (or stops because ``cancel`` said so)."""
+    (or stops because ``cancel`` said so). With ``node``: the same job runs there (see
+    :func:`_on_node`; ``reaches``: the hosts it connects to, whose host keys it gets)."""
     import ansible_runner
 
     ensure_private_dir(private_dir)
@@ -78,10 +89,13 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
     if identity:
         env["ANSIBLE_PRIVATE_KEY_FILE"] = str(identity)
     failures: list[str] = []
+    stats: dict[str, Any] = {}
 
     def handle(event: dict[str, Any]) -> bool:
         data = event.get("event_data", {})
         kind = event.get("event", "")
+        if kind == "playbook_on_stats":
+            stats.update(data)
         if kind == "playbook_on_task_start" and on_task:
             on_task(data.get("task", ""), "")
         elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
@@ -98,28 +112,109 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
         if isinstance(data.get("env"), dict):
             scrub_environment(data["env"])
 
-    cmdline = f"--vault-password-file {shlex.quote(str(vault_password_file))}" \
-        if vault_password_file else None
-    runner = ansible_runner.run(
-        private_data_dir=str(private_dir), project_dir=str(project), playbook="site.yml",
-        inventory=str(project / "inventory" / "hosts.yml"), ident=ident,
-        tags=",".join(tags) or None, extravars=dict(extravars or {}), envvars=env,
-        cmdline=cmdline, event_handler=handle, status_handler=on_status, quiet=True, suppress_env_files=True,
-        cancel_callback=cancel)
-    stats = runner.stats or {}
+    if node is not None:
+        status, rc, artifacts = _on_node(
+            node, project, private_dir, ident=ident, tags=tags, extravars=extravars,
+            vault_password_file=vault_password_file, known_hosts=known_hosts, identity=identity,
+            reaches=reaches, handle=handle, on_status=on_status, cancel=cancel)
+    else:
+        cmdline = f"--vault-password-file {shlex.quote(str(vault_password_file))}" \
+            if vault_password_file else None
+        runner = ansible_runner.run(
+            private_data_dir=str(private_dir), project_dir=str(project), playbook="site.yml",
+            inventory=str(project / "inventory" / "hosts.yml"), ident=ident,
+            tags=",".join(tags) or None, extravars=dict(extravars or {}), envvars=env,
+            cmdline=cmdline, event_handler=handle, status_handler=on_status, quiet=True,
+            suppress_env_files=True, cancel_callback=cancel)
+        status, rc, artifacts = runner.status, int(runner.rc or 0), Path(runner.config.artifact_dir)
+        stats = runner.stats or stats
 
     def total(key: str) -> int:
         return sum(int(v) for v in (stats.get(key) or {}).values())
 
     outcome = PlaybookOutcome(
-        status=runner.status, rc=int(runner.rc or 0), changed=total("changed"),
+        status=status, rc=rc, changed=total("changed"),
         failed=total("failures"), unreachable=total("dark"), ok=total("ok"),
-        artifacts=Path(runner.config.artifact_dir), failures=tuple(failures))
+        artifacts=artifacts, failures=tuple(failures))
     if outcome.status != "successful" or outcome.rc != 0:
         first = failures[0] if failures else f"status {outcome.status}, rc {outcome.rc}"
         raise PlaybookFailed(f"the playbook failed ({', '.join(tags) or 'all'}): {first}",
                              hint=f"artifacts: {outcome.artifacts}")
     return outcome
+
+
+def _on_node(node: ExecutionNode, project: Path, private_dir: Path, *, ident: str,
+             tags: tuple[str, ...], extravars: Mapping[str, Any] | None,
+             vault_password_file: Path | None, known_hosts: Path | None,
+             identity: Path | None, reaches: tuple[HostSpec, ...],
+             handle: Callable[[dict[str, Any]], bool], on_status: Callable[..., None],
+             cancel: Callable[[], bool] | None) -> tuple[str, int, Path]:
+    """Run the job on ``node``: ``transmit`` (a private data dir staged from the project,
+    the key and vault password as kwargs) into ``ssh NODE ansible-runner worker``, whose
+    output ``process`` reads here with the same handlers as a local run (events live, the
+    artifacts streamed back into ``private_dir``). Return status, rc and the artifacts."""
+    import ansible_runner
+
+    nodes.probe(node)
+    kwargs = nodes.job_kwargs(
+        ident, tags=tags, extravars=extravars, with_known_hosts=bool(known_hosts),
+        ssh_key=identity.read_text() if identity else None,
+        vault_password=nodes.vault_answer(vault_password_file, node)
+        if vault_password_file else None)
+    lines = nodes.known_hosts_lines(known_hosts, reaches) if known_hosts and reaches else None
+    staging = Path(tempfile.mkdtemp(prefix=".transmit-", dir=private_dir))
+    errors: list[bytes] = []
+    cancelled = threading.Event()
+    try:
+        nodes.stage(project, staging, known_hosts=lines)
+        worker = subprocess.Popen(nodes.ssh_command(node, nodes.worker_command(ident)),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        assert worker.stdin and worker.stdout and worker.stderr
+        stderr = worker.stderr
+
+        def transmit() -> None:
+            try:
+                ansible_runner.run(private_data_dir=str(staging), streamer="transmit",
+                                   _output=worker.stdin, **kwargs)
+            except OSError:  # the worker went away: its exit code and stderr say why
+                pass
+            finally:
+                with contextlib.suppress(OSError):
+                    worker.stdin.close()  # type: ignore[union-attr]
+
+        def watch() -> None:  # the process side cannot stop the node: end the stream
+            while worker.poll() is None:
+                if cancel is not None and cancel():
+                    cancelled.set()
+                    worker.terminate()
+                    return
+                time.sleep(0.5)
+
+        helpers = [threading.Thread(target=transmit, daemon=True),
+                   threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True),
+                   threading.Thread(target=watch, daemon=True)]
+        for helper in helpers:
+            helper.start()
+        processed = ansible_runner.run(private_data_dir=str(private_dir), ident=ident,
+                                       streamer="process", _input=worker.stdout,
+                                       event_handler=handle, status_handler=on_status,
+                                       quiet=True)
+        rc = worker.wait()
+        for helper in helpers[:2]:
+            helper.join(30)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    last = (b"".join(errors).decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+    if cancelled.is_set():
+        return "canceled", 1, Path(processed.artifact_dir)
+    if rc == 255:
+        raise NodeError(f"execution node {node.label}: the SSH connection failed: {last}")
+    status = str(processed.status)
+    if status not in ("successful", "failed", "canceled", "timeout"):  # the worker broke
+        raise NodeError(f"execution node {node.label}: the worker ended {status} "
+                        f"(exit {rc}): {last}")
+    return status, (rc or (0 if status == "successful" else 1)), Path(processed.artifact_dir)
 
 
 def list_tasks(project: Path, *, tags: tuple[str, ...] = (),

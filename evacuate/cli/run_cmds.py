@@ -31,6 +31,7 @@ from evacuate.cli.common import (
     with_logs,
 )
 from evacuate.cli.fleet_cmds import AllOpt, WaveOpt, chosen_waves, move
+from evacuate.config.parse import parse_execution_node
 from evacuate.errors import EvacuateError, ExitCode, UsageError
 from evacuate.plan.model import Step
 from evacuate.rebuild.run import RunSummary
@@ -133,6 +134,11 @@ def run(
                                  "verify, and report the downtime."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the steps, their Ansible "
                                  "tasks and the data that would move; change nothing."),
+    node: str | None = typer.Option(None, "--node", metavar="SPEC",
+                                    help="Run the Ansible steps on this execution node "
+                                         "([user@]host[:port], its own ansible-runner, "
+                                         "over SSH) instead of here (overrides the host's "
+                                         "execution_node)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Rebuild the source on the target as planned: snapshot, prepare, files, databases,
@@ -144,9 +150,10 @@ def run(
     this one to verify (or --continue-on-failure); one result per host."""
     names = names or []
     if everything or wave is not None or is_fleet(names, config, state_dir):
-        if cutover or dry_run or snapshot is not None or resume:
+        if cutover or dry_run or snapshot is not None or resume or node is not None:
             raise UsageError("a fleet run resumes each host from its journal; --cutover, "
-                             "--dry-run, --snapshot and --resume are for one plan")
+                             "--dry-run, --snapshot, --resume and --node are for one plan "
+                             "(a fleet's hosts name their execution_node in evacuate.yml)")
         ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts,
                                      identity=identity, accept_new=accept_new,
                                      limit_rate=limit_rate), logs)
@@ -161,6 +168,8 @@ def run(
     with json_outcome(as_json, "run"):
         if dry_run and cutover:
             raise UsageError("--dry-run shows the run only: without --cutover")
+        if node is not None:
+            parse_execution_node(node)  # a bad spec is refused before anything runs
         ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts,
                                      identity=identity, accept_new=accept_new,
                                      limit_rate=limit_rate), logs)
@@ -188,7 +197,7 @@ def run(
                 f"{console.escape(plan.target)} from snapshot {console.escape(summary.snapshot_id)} in "
                 f"{time.monotonic() - started:.1f} s{' (' + steps + ')' if steps else ''}")
 
-        asked = RunRequest(resume=resume, snapshot=snapshot, cutover=cutover)
+        asked = RunRequest(resume=resume, snapshot=snapshot, cutover=cutover, node=node)
         with console.TransferProgress("run") as progress:
             outcome = run_as_asked(plan, folder, repo, ctx.host, ctx.connect, ctx.state,
                                    ctx.config, LiveReporter(progress), asked, ran=ran,

@@ -33,7 +33,7 @@ from evacuate.config.model import (
     VerifySettings,
     WaveConfig,
 )
-from evacuate.config.parse import parse_duration
+from evacuate.config.parse import parse_duration, parse_execution_node
 from evacuate.config.validate import problem_lines, show
 from evacuate.errors import ConfigError
 from evacuate.snapshot.store.url import StoreURL
@@ -116,7 +116,9 @@ def _build(data: dict[str, Any], path: Path) -> Config:
         name: HostConfig(
             name=name, ssh=parse_host_spec(entry["ssh"]), become=entry.get("become", False),
             include=tuple(entry.get("include", ())), exclude=tuple(entry.get("exclude", ())),
-            databases=DatabaseSettings(**(entry.get("databases") or {})), target=entry.get("target"))
+            databases=DatabaseSettings(**(entry.get("databases") or {})), target=entry.get("target"),
+            execution_node=parse_execution_node(entry["execution_node"]) if entry.get("execution_node")
+            else None)
         for name, entry in (data.get("hosts") or {}).items()
     }
     targets = {

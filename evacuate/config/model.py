@@ -61,6 +61,7 @@ class HostConfig:
     exclude: tuple[str, ...] = ()
     databases: DatabaseSettings = field(default_factory=DatabaseSettings)
     target: str | None = None
+    execution_node: HostSpec | None = None  # where its Ansible steps run (None: here)
 
 
 @dataclass(frozen=True)

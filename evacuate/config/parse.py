@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from evacuate.errors import UsageError
+from evacuate.transport.spec import HostSpec, parse_host_spec
+
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -23,3 +26,13 @@ def parse_duration(text: str) -> timedelta:
     for amount, unit in _DURATION.findall(compact):
         total += timedelta(**{_UNITS[unit]: int(amount)})
     return total
+
+
+def parse_execution_node(text: str) -> HostSpec:
+    """An execution node's SSH spec (``[user@]host[:port]``); raise UsageError (one line)
+    for anything else, 'local' included (the controller runs its jobs itself)."""
+    spec = parse_host_spec(text)
+    if spec.is_local:
+        raise UsageError(f"'{text}' is not an execution node: a node is another host reached "
+                         "over SSH ('local' is this controller: leave the node out)")
+    return spec

@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from evacuate.config.parse import parse_duration
+from evacuate.config.parse import parse_duration, parse_execution_node
 from evacuate.errors import ConfigError, UsageError
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
@@ -160,6 +160,11 @@ def _semantic_problems(data: dict[Any, Any]) -> Iterator[Problem]:
                 except UsageError as bad:
                     yield f"{section}.{name}.ssh", bad.message
     for name, entry in hosts.items():
+        if isinstance(node := _mapping(entry).get("execution_node"), str):
+            try:
+                parse_execution_node(node)
+            except UsageError as bad:
+                yield f"hosts.{name}.execution_node", bad.message
         target = _mapping(entry).get("target")
         if isinstance(target, str) and target not in targets:
             known = (f"defined: {', '.join(sorted(map(str, targets)))}" if targets

@@ -131,6 +131,20 @@ def containers_image(suite: str = "bookworm") -> ImageSpec:
                      packages=(*_BASE, *CONTAINER_PACKAGES), wheels=(PODMAN_COMPOSE,))
 
 
+NODE_PACKAGES = ("python3-jinja2", "python3-yaml", "python3-cryptography", "python3-packaging",
+                 "python3-resolvelib", "python3-pexpect", "python3-daemon", "openssh-client")
+NODE_WHEELS = ("ansible-core==2.19.14", "ansible-runner==2.4.3")
+"""An execution node's Ansible: the controller's versions, from PyPI (their dependencies are
+Debian's packages above)."""
+
+
+def node_image(suite: str = "bookworm") -> ImageSpec:
+    """An Ansible execution node: the blank target image plus ansible-core and ansible-runner
+    (wheels installed by hand under /usr/local by seed/node/node.sh)."""
+    return ImageSpec(name="node", suite=suite, seed="node/node.sh",
+                     packages=(*_BASE, "python3-apt", *NODE_PACKAGES), wheels=NODE_WHEELS)
+
+
 def target_image(suite: str = "bookworm") -> ImageSpec:
     """A blank Debian host as a hoster hands it out: sshd, python3 (+apt bindings for Ansible)."""
     return ImageSpec(name="target", suite=suite, packages=(*_BASE, "python3-apt"))

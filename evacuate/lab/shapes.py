@@ -144,3 +144,16 @@ def fleet_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
         *(LabHostSpec(name, f"n{name[-1]}", 21 + number, images.target_image(suite))
           for number, name in enumerate(FLEET_TARGETS)),
     ))
+
+
+NODE_HOST_NUMBER = 30
+
+
+def node_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
+    """A small source (a blank host a test writes a little data onto), a blank target and
+    lab-node: an Ansible execution node (ansible-core and ansible-runner installed)."""
+    return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
+        LabHostSpec("lab-source", "source", 10, images.target_image(suite)),
+        LabHostSpec("lab-target", "target", 20, images.target_image(suite)),
+        LabHostSpec("lab-node", "node", NODE_HOST_NUMBER, images.node_image(suite)),
+    ))

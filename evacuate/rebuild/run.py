@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from evacuate.ansible.node import ExecutionNode
 from evacuate.ansible.runner import PlaybookOutcome, run_playbook
 from evacuate.errors import EvacuateError, TransportError
 from evacuate.hooks import HookFailed
@@ -30,6 +31,7 @@ from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import STAMP_RESTORED, restore_tree
 from evacuate.snapshot.scan import decode_path
 from evacuate.transport.base import Transport
+from evacuate.transport.spec import parse_host_spec
 
 
 class RunReporter(Protocol):
@@ -62,6 +64,7 @@ class RunContext:
     known_hosts: Path | None
     identity: Path | None
     verify: Callable[[SnapshotManifest, Transport], tuple[bool, str, object]] | None = None
+    node: ExecutionNode | None = None  # the Ansible steps run there (None: here)
 
 
 @dataclass
@@ -206,7 +209,8 @@ def _ansible_step(run: StepRun, step: Step, extravars: dict[str, object],
                            ident=f"{step.id}-{int(time.time())}", tags=step.tags,
                            extravars=extravars, vault_password_file=ctx.vault_password_file,
                            known_hosts=ctx.known_hosts, identity=ctx.identity,
-                           on_task=run.reporter.task, cancel=cancel)
+                           on_task=run.reporter.task, cancel=cancel, node=ctx.node,
+                           reaches=(parse_host_spec(ctx.plan.target_spec),))
     run.summary.playbooks[step.id] = outcome
     return f"ok={outcome.ok} changed={outcome.changed}"
 

@@ -1,0 +1,194 @@
+"""A host's Ansible steps dispatched to an execution node (issue 16, item 2, first slice):
+lab-source (a small blank host with a little data) onto a blank lab-target with
+``execution_node: lab-node`` in evacuate.yml, lab-node having its own ansible-core and
+ansible-runner. The run ends verified; the Ansible tasks ran on lab-node (the target's sshd
+accepted lab-node's connections, lab-node's Ansible made its ControlPersist sockets, the
+artifacts streamed back name lab-node's job directory), and lab-node kept neither the job,
+nor the SSH key, nor the vault password. A node that cannot be reached, or that has no
+ansible-runner, is one line naming it. The data steps stream from the controller."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evacuate.ansible.node import ExecutionNode
+from evacuate.ansible.runner import PlaybookFailed, run_playbook
+from evacuate.lab.lab import Lab
+from evacuate.lab.shapes import node_lab
+from evacuate.transport.spec import parse_host_spec
+from tests.lab.conftest import running_lab
+from tests.lab.test_run_lab import evacuate
+
+LAB_ID = os.environ.get("EVACUATE_TEST_LAB_ID", "en")
+LAB_INDEX = int(os.environ.get("EVACUATE_TEST_LAB_INDEX", "8"))
+DATA = "/srv/app/data.txt"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    with running_lab(LAB_ID, LAB_INDEX, tmp_path_factory.mktemp("node-lab"),
+                     node_lab(LAB_ID, LAB_INDEX)) as it:
+        yield it
+
+
+def _on(lab: Lab, host: str, command: str) -> str:
+    with lab.open(host) as transport:
+        return transport.run(command, timeout=120, check=True).text
+
+
+def _config(lab: Lab, folder: Path, node: str) -> Path:
+    config = folder / "evacuate.yml"
+    config.write_text(
+        f"state_dir: {folder / 'state'}\n"
+        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
+        f"hosts:\n  source:\n    ssh: {lab.ssh_spec('lab-source')}\n    target: target\n"
+        f"    execution_node: {node}\n"
+        f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n")
+    return config
+
+
+def _accepted_from(lab: Lab, host: str, cursor: str) -> list[str]:
+    """The addresses the host's sshd accepted logins from after ``cursor``."""
+    log = _on(lab, host, f"journalctl --no-pager -o cat --after-cursor='{cursor}' "
+                         "_COMM=sshd 2>/dev/null; true")
+    return re.findall(r"Accepted publickey for \S+ from (\S+) port", log)
+
+
+def _cursor(lab: Lab, host: str) -> str:
+    shown = _on(lab, host, "journalctl --no-pager -n 0 --show-cursor")
+    return shown.strip().rsplit("cursor: ", 1)[-1]
+
+
+Run = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def dispatched(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    _on(lab, "lab-source", f"mkdir -p /srv/app && echo 'data of source' > {DATA} && "
+                           "head -c 1000000 /dev/urandom > /srv/app/blob.bin")
+    folder = tmp_path_factory.mktemp("node")
+    config = _config(lab, folder, lab.ssh_spec("lab-node"))
+    planned = evacuate(config, "plan", "source", "--to", "target", "--json")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    cursor = _cursor(lab, "lab-target")
+    ran = evacuate(config, "run", "--json")
+    return {"folder": folder, "config": config, "ran": ran,
+            "accepted": _accepted_from(lab, "lab-target", cursor)}
+
+
+def _journal(folder: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        (folder / "state" / "plans" / "source-to-target" / "journal.json").read_text())
+    return document
+
+
+def test_the_run_with_an_execution_node_ends_verified(lab: Lab, dispatched: Run) -> None:
+    ran = dispatched["ran"]
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    steps = _journal(dispatched["folder"])["steps"]
+    assert all(e["status"] == "done" for e in steps.values()), steps
+    assert {"prepare", "activate", "files", "verify"} <= set(steps)
+    # the events came back through ansible-runner's process side: the stats count them
+    assert re.match(r"ok=[1-9]\d* changed=\d+", steps["prepare"]["detail"]), steps["prepare"]
+    assert _on(lab, "lab-target", f"cat {DATA}") == "data of source\n"
+
+
+def test_the_ansible_tasks_ran_on_the_node(lab: Lab, dispatched: Run) -> None:
+    node = lab.address("lab-node")
+    assert node in dispatched["accepted"], dispatched["accepted"]
+    # lab-node's own Ansible made its connections (ControlPersist sockets' directory)
+    assert _on(lab, "lab-node", "test -d /root/.ansible/cp && echo yes") == "yes\n"
+    runner = dispatched["folder"] / "state" / "plans" / "source-to-target" / "runner"
+    commands = sorted((runner / "artifacts").glob("prepare-*/command"))
+    assert commands, sorted(runner.glob("**/*"))[:20]
+    command = json.loads(commands[-1].read_text())
+    assert command["cwd"].startswith("/root/.evacuate-worker/prepare-"), command["cwd"]
+    assert command["cwd"].endswith("/project")
+
+
+def test_the_node_keeps_neither_the_job_nor_the_controller_s_secrets(
+        lab: Lab, dispatched: Run) -> None:
+    assert _on(lab, "lab-node", "ls -A /root/.evacuate-worker") == ""
+    password = (dispatched["folder"] / "state" / "keys" / "vault-pass").read_text().strip()
+    key_line = lab.key.read_text().splitlines()[-3]  # of the private part (not the header)
+    for secret in (password, key_line):
+        found = _on(lab, "lab-node", f"grep -rlF -- {secret!r} /root /tmp /var/tmp /etc "
+                                     "2>/dev/null; true")
+        assert found == "", found
+
+
+def test_an_unreachable_node_is_one_line_naming_it(lab: Lab, dispatched: Run) -> None:
+    nowhere = f"root@{lab.spec.network.address(99)}"
+    failed = evacuate(dispatched["config"], "run", "--node", nowhere)
+    assert failed.returncode != 0
+    lines = [line for line in failed.stderr.splitlines() if "execution node" in line]
+    assert lines and f"execution node {nowhere} cannot be reached over SSH" in lines[0], \
+        failed.stderr[-2000:]
+
+
+def test_a_node_without_ansible_runner_is_one_line_naming_it(lab: Lab, dispatched: Run) -> None:
+    target = lab.ssh_spec("lab-source")
+    failed = evacuate(dispatched["config"], "run", "--node", target)
+    assert failed.returncode != 0
+    assert f"execution node {target} has no ansible-runner" in failed.stderr, \
+        failed.stderr[-2000:]
+
+
+SITE = """\
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: reach the target
+      ansible.builtin.command: hostname
+      changed_when: false
+    - name: fail naming where Ansible runs
+      ansible.builtin.fail:
+        msg: "ansible ran on {{ lookup('pipe', 'hostname') }}"
+"""
+
+
+def _tiny_project(lab: Lab, folder: Path) -> Path:
+    project = folder / "project"
+    (project / "inventory").mkdir(parents=True)
+    (project / "inventory" / "hosts.yml").write_text(json.dumps({"all": {"hosts": {
+        "lab-target": {"ansible_host": lab.address("lab-target"), "ansible_user": "root",
+                       "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+    (project / "ansible.cfg").write_text("[defaults]\nhost_key_checking = True\n")
+    (project / "site.yml").write_text(SITE)
+    return project
+
+
+def _failed_run(lab: Lab, project: Path, runner: Path, node: ExecutionNode | None
+                ) -> tuple[str, list[str]]:
+    tasks: list[str] = []
+    with pytest.raises(PlaybookFailed) as caught:
+        run_playbook(project, runner, ident=f"{'node' if node else 'here'}-1", node=node,
+                     known_hosts=lab.known_hosts, identity=lab.key,
+                     on_task=lambda name, _host: tasks.append(name),
+                     reaches=(parse_host_spec(lab.ssh_spec("lab-target")),))
+    return caught.value.message, tasks
+
+
+def test_a_failure_on_the_node_is_reported_as_a_local_one(
+        lab: Lab, tmp_path: Path) -> None:
+    """The same playbook locally and on lab-node: the same live task events, the same failed
+    task, only the host Ansible ran on differs (a lookup runs where Ansible runs)."""
+    project = _tiny_project(lab, tmp_path)
+    node = ExecutionNode(parse_host_spec(lab.ssh_spec("lab-node")), identity=lab.key,
+                         known_hosts=lab.known_hosts)
+    here, here_tasks = _failed_run(lab, project, tmp_path / "runner-here", None)
+    there, there_tasks = _failed_run(lab, project, tmp_path / "runner-node", node)
+    assert here_tasks == there_tasks == ["reach the target", "fail naming where Ansible runs"]
+    failure = "the playbook failed (all): lab-target: fail naming where Ansible runs: "
+    assert here == f"{failure}ansible ran on {socket.gethostname()}"
+    assert there == f"{failure}ansible ran on lab-node"
