@@ -136,6 +136,9 @@ def test_full_then_incremental_snapshot_restores_exactly(
     assert not after["shop"].unchanged_since and after["shop"].blob != before["shop"].blob
     assert after["blog"].unchanged_since == full.id and after["blog"].blob == before["blog"].blob
     assert after["blog"].objects == before["blog"].objects and after["blog"].marker
+    # a PostgreSQL database that did not change keeps its dump too (pg_dump's random
+    # \restrict key is not part of its schema's marker)
+    assert after["postgres"].unchanged_since == full.id, after["postgres"]
     paths = {f.path for f in incremental.files}
     assert "/srv/data/Reports 2024/Q2 summary.txt" in paths
     assert "/srv/data/public/file-8.txt" not in paths

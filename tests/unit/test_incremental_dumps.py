@@ -5,6 +5,7 @@ again. Real commands on this machine stand in for the database's (LocalTransport
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,3 +71,39 @@ def test_without_a_full_fingerprint_every_dump_is_taken() -> None:
     # a table the listing did not fingerprint, or a listing that failed
     assert not unchanged(replace(previous, objects={}), MD5, {"public.t": 2}, {})
     assert not unchanged(previous, MD5, {"public.t": 2}, {OBJECTS_UNREAD: "no"})
+
+
+def test_pg_dumps_random_restrict_key_does_not_make_a_schema_look_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pg_dump since 15.14 wraps its script in ``\\restrict KEY`` / ``\\unrestrict KEY``
+    with a new random KEY each run (lab-source's 15.14 does): the PostgreSQL marker is the
+    same for the same schema and differs for another. runuser and pg_dump are stand-ins on
+    PATH (the real ones need a PostgreSQL server); the marker's own sh, sed and md5sum run."""
+    import secrets
+
+    from evacuate.engines import engine_for
+    from evacuate.inventory.model import DatabaseServer
+
+    (tmp_path / "runuser").write_text('#!/bin/sh\nshift 3\nexec "$@"\n')
+    (tmp_path / "pg_dump").write_text(
+        "#!/bin/sh\nprintf '\\\\restrict %s\\n' \"$(cat key)\"\ncat schema\n"
+        "printf '\\\\unrestrict %s\\n' \"$(cat key)\"\n")
+    for name in ("runuser", "pg_dump"):
+        (tmp_path / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    monkeypatch.chdir(tmp_path)
+    engine = engine_for("postgresql")
+    assert engine is not None
+    command = engine.change_marker_command(DatabaseServer(engine="postgresql"), "shop")
+
+    def marker(schema: str) -> str:
+        (tmp_path / "key").write_text(secrets.token_hex(16))
+        (tmp_path / "schema").write_text(schema)
+        result = LocalTransport().run(command, check=True)
+        dumped = LocalTransport().run("pg_dump", check=True).text
+        assert "\\restrict " in dumped and "create table" in dumped
+        return result.text.split()[0]
+
+    first = marker("create table t (id int);\n")
+    assert marker("create table t (id int);\n") == first
+    assert marker("create table t (id bigint);\n") != first
