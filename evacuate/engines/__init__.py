@@ -163,9 +163,12 @@ def undumped_units(source: HostInventory) -> tuple[str, ...]:
 
 
 def primary_server(servers: Iterable[DatabaseServer], engine: str) -> DatabaseServer | None:
-    """The server of ``engine`` (a server's engine name) whose databases are dumped: the first
-    running one the inventory lists, else its first."""
-    mine = [s for s in servers if s.engine == engine]
+    """The server of ``engine`` (a server's engine name) whose databases are dumped untagged:
+    the first running one the inventory lists, else its first; never one its engine names an
+    instance beside the main server (``Engine.named_instance``)."""
+    known = engine_for(engine)
+    mine = [s for s in servers if s.engine == engine
+            and not (known is not None and known.named_instance(s))]
     return next((s for s in mine if s.running), mine[0] if mine else None)
 
 

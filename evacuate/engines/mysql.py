@@ -101,6 +101,9 @@ class MySQL(Engine):
         return f"{server.cluster}:{int(server.port)}" \
             if server.cluster and server.port and server.socket else ""
 
+    def named_instance(self, server: DatabaseServer) -> bool:
+        return bool(server.cluster)
+
     def unit_of(self, server: DatabaseServer) -> str | None:
         return f"{server.engine}@{server.cluster}.service" if server.cluster else None
 

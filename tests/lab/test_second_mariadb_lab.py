@@ -1,13 +1,13 @@
 """A second MariaDB instance on lab-source, as Debian's packages run one: an option group
-``[mariadbd.second]`` (port 3307, its own socket, pid file and data directory) in
-/etc/mysql/mariadb.conf.d/60-second.cnf, started with ``systemctl enable --now
+``[mariadbd.second]`` (port 3307, its own socket, pid file and data directory, a setting)
+in /etc/mysql/mariadb.conf.d/60-second.cnf, started with ``systemctl enable --now
 mariadb@second`` (the unit's mariadb-install-db initialises the data directory), holding a
 ledger database, a blog database of its own beside the main server's blog, and a user of
 its own. evacuate dumps it over its socket and rebuilds it on the target as its own
 instance, never folded into the main server: the target runs mariadb@second on 3307 with
-ledger's rows, its blog and its user; the main server has no ledger, no such user, and its
-blog is the main server's; verify checks each instance's databases on its own socket, the
-port answers, and no check fails."""
+ledger's rows, its blog, its user and its setting (max_connections); the main server has no
+ledger, no such user, and its blog is the main server's; verify checks each instance's
+databases on its own socket, the port answers, and no check fails."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ Evacuated = tuple[dict[str, Any], subprocess.CompletedProcess[str], Path]
 SOCKET = "/run/mysqld/mysqld-second.sock"
 TAG = "mariadb@second:3307"
 CNF = ("[mariadbd.second]\nport = 3307\nsocket = /run/mysqld/mysqld-second.sock\n"
-       "pid-file = /run/mysqld/mysqld-second.pid\ndatadir = /var/lib/mysql-second\n")
+       "pid-file = /run/mysqld/mysqld-second.pid\ndatadir = /var/lib/mysql-second\n"
+       "max_connections = 77\n")
 SECOND_SQL = ("CREATE DATABASE ledger; USE ledger; "
               "CREATE TABLE entries (id INT PRIMARY KEY, amount DECIMAL(10,2)); "
               "INSERT INTO entries SELECT seq, seq * 1.5 FROM seq_1_to_40; "
@@ -103,6 +104,11 @@ def test_the_target_runs_the_second_instance_with_its_databases(
         _on(lab, "lab-source", on_second(LEDGER)).split() == ["40", "1230.00"]
     assert _on(lab, "lab-target", on_second(BLOG_TABLES)).split() == ["second_only"]
     assert _on(lab, "lab-target", on_second(LEDGER_USER)).strip() == "1"
+
+
+def test_the_second_instances_settings_are_the_sources(lab: Lab, evacuated: Evacuated) -> None:
+    assert _on(lab, "lab-target", on_second("SELECT @@max_connections")).strip() == "77"
+    assert _on(lab, "lab-target", on_main("SELECT @@max_connections")).strip() != "77"
 
 
 def test_nothing_of_it_is_folded_into_the_main_server(lab: Lab, evacuated: Evacuated) -> None:

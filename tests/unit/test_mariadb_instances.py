@@ -199,3 +199,14 @@ def test_a_configuration_without_a_socket_of_its_own_fails(tmp_path: Path) -> No
     done = subprocess.run(["sh", "-c", instance_command("mariadb", "second")], env=env,
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "sets no socket" in done.stderr
+
+
+def test_an_instance_is_never_the_main_server_even_when_the_main_one_is_stopped() -> None:
+    stopped = parse("@@-- server mariadbd@@\n@@-- query@@\nERROR 2002 (HY000): Can't connect "
+                    "to local server through socket '/run/mysqld/mysqld.sock' (2)\n")[0]
+    servers = (stopped, SERVERS[1])
+    selection = selected_servers(servers, {})
+    assert selection.dumped == (SERVERS[1],) and selection.as_files == (stopped,)
+    assert {j.engine for j in jobs_for(SERVERS[1], servers)} == {SECOND}
+    assert server_of(servers, SECOND) is SERVERS[1]
+    assert server_of(servers, "mariadb") is stopped
