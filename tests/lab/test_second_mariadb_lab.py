@@ -133,3 +133,18 @@ def test_verify_checks_each_instance_on_its_socket_and_nothing_fails(
     port = [c["status"] for i, c in checks.items()
             if i.startswith("listeners:tcp") and i.endswith("/3307")]
     assert port and set(port) == {"pass"}, port
+
+
+def test_the_instances_password_hash_is_in_no_output(lab: Lab, evacuated: Evacuated) -> None:
+    plan, ran, folder = evacuated
+    hashed = _on(lab, "lab-source", on_second(
+        "SELECT JSON_VALUE(priv, '$.authentication_string') FROM mysql.global_priv "
+        "WHERE user = 'ledger'")).strip()
+    assert hashed.startswith("*") and len(hashed) == 41, hashed
+    assert hashed == _on(lab, "lab-target", on_second(
+        "SELECT JSON_VALUE(priv, '$.authentication_string') FROM mysql.global_priv "
+        "WHERE user = 'ledger'")).strip()  # carried: the user logs in with its password
+    texts = [json.dumps(plan), ran.stdout, ran.stderr]
+    texts += [p.read_text(errors="replace") for p in (folder / "state").rglob("*")
+              if p.is_file() and p.suffix in (".json", ".log", ".txt", ".yml")]
+    assert not [t for t in texts if hashed in t or "ledger-secret-7" in t]

@@ -210,3 +210,15 @@ def test_an_instance_is_never_the_main_server_even_when_the_main_one_is_stopped(
     assert {j.engine for j in jobs_for(SERVERS[1], servers)} == {SECOND}
     assert server_of(servers, SECOND) is SERVERS[1]
     assert server_of(servers, "mariadb") is stopped
+
+
+def test_the_cutover_keeps_the_dumped_instance_running_for_its_final_dump() -> None:
+    from evacuate.plan.model import DatabasePlan, RebuildPlan
+    from evacuate.rebuild.cutover import writers
+
+    plan = RebuildPlan.__new__(RebuildPlan)
+    object.__setattr__(plan, "services_started", (
+        "mariadb.service", "mariadb@second.service", "nginx.service"))
+    object.__setattr__(plan, "databases", (DatabasePlan(SECOND, "ledger", 1, 1),))
+    object.__setattr__(plan, "undumped_units", undumped_units(SOURCE))
+    assert writers(plan) == ["nginx.service"]
