@@ -148,3 +148,21 @@ def test_the_instances_password_hash_is_in_no_output(lab: Lab, evacuated: Evacua
     texts += [p.read_text(errors="replace") for p in (folder / "state").rglob("*")
               if p.is_file() and p.suffix in (".json", ".log", ".txt", ".yml")]
     assert not [t for t in texts if hashed in t or "ledger-secret-7" in t]
+
+
+def test_the_cutover_reloads_the_instances_changed_database_over_its_socket(
+        lab: Lab, evacuated: Evacuated) -> None:
+    """Last (it changes the source): a row written into the instance's ledger after the
+    run is on the target's instance after ``run --cutover``; the databases that did not
+    change (the instance's blog, the main server's blog) are not reloaded."""
+    _, _, folder = evacuated
+    _on(lab, "lab-source", on_second("INSERT INTO ledger.entries VALUES (41, 100)"))
+    cut = evacuate(folder / "evacuate.yml", "run", "--cutover", "--snapshot", "latest")
+    output = cut.stdout + cut.stderr
+    assert cut.returncode == 0, output[-4000:]
+    kept = next(line for line in output.splitlines() if "not reloaded:" in line)
+    assert f"{TAG}:blog" in kept and "mariadb:blog" in kept and "ledger" not in kept, kept
+    assert _on(lab, "lab-target", on_second(LEDGER)).split() == ["41", "1330.00"]
+    assert "ledger" not in _on(lab, "lab-target", on_main(DATABASES)).split()
+    reverted = evacuate(folder / "evacuate.yml", "revert")
+    assert reverted.returncode == 0, reverted.stderr[-3000:]
