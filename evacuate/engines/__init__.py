@@ -26,7 +26,7 @@ from evacuate.inventory.model import DatabaseServer, HostInventory
 ENGINES: tuple[Engine, ...] = (PostgreSQL(), MySQL(), Redis(), SQLite())
 _BY_NAME = {name: e for e in ENGINES for name in (e.name, *e.handles)}
 
-__all__ = ["ENGINES", "Engine", "EngineSelection", "dump_jobs", "engine_for",
+__all__ = ["ENGINES", "Engine", "EngineSelection", "dump_engine", "dump_jobs", "engine_for",
            "extra_instances", "is_accounts", "owner_of", "plan_warnings", "primary_server",
            "selected_servers", "server_of", "undumped_units"]
 
@@ -38,7 +38,7 @@ def engine_for(name: str) -> Engine | None:
     return _BY_NAME.get(base_engine(name))
 
 
-def _dump_engine(server: DatabaseServer, servers: Iterable[DatabaseServer]) -> str:
+def dump_engine(server: DatabaseServer, servers: Iterable[DatabaseServer]) -> str:
     """The ``engine`` of ``server``'s dumps: its own, tagged with the instance when it is
     not its engine's first running instance (:func:`primary_server`)."""
     engine = engine_for(server.engine)
@@ -55,7 +55,7 @@ def dump_jobs(server: DatabaseServer, servers: Iterable[DatabaseServer]) -> list
     engine = engine_for(server.engine)
     if engine is None:
         return []
-    name = _dump_engine(server, tuple(servers))
+    name = dump_engine(server, tuple(servers))
     return [replace(job, engine=job.engine + name[len(server.engine):])
             for job in engine.dump_jobs(server)]
 
@@ -163,9 +163,12 @@ def undumped_units(source: HostInventory) -> tuple[str, ...]:
 
 
 def primary_server(servers: Iterable[DatabaseServer], engine: str) -> DatabaseServer | None:
-    """The server of ``engine`` (a server's engine name) whose databases are dumped: the first
-    running one the inventory lists, else its first."""
-    mine = [s for s in servers if s.engine == engine]
+    """The server of ``engine`` (a server's engine name) whose databases are dumped untagged:
+    the first running one the inventory lists, else its first; never one its engine names an
+    instance beside the main server (``Engine.named_instance``)."""
+    known = engine_for(engine)
+    mine = [s for s in servers if s.engine == engine
+            and not (known is not None and known.named_instance(s))]
     return next((s for s in mine if s.running), mine[0] if mine else None)
 
 

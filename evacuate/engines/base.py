@@ -154,6 +154,12 @@ class Engine:
         (see INSTANCE_MARK); "" when the engine cannot tell its instances apart."""
         return ""
 
+    def named_instance(self, server: DatabaseServer) -> bool:
+        """Whether ``server`` is by its own configuration an instance beside the engine's
+        main server (a MariaDB multi-instance unit), so never the main one, even when the
+        main server does not run."""
+        return False
+
     def discover(self, servers: tuple[DatabaseServer, ...]) -> list[DatabaseServer]:
         """The inventory's servers this engine handles."""
         return [s for s in servers if s.engine in self.handles]

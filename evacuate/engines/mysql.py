@@ -1,7 +1,14 @@
 """MySQL and MariaDB: the users with their grants (``SHOW CREATE USER`` / ``SHOW GRANTS``,
 a secret: it carries password hashes), then one ``--single-transaction`` dump per database
 with routines, triggers and events; exact row counts per table, and the object definitions,
-grants and a checksum per table (evacuate/engines/sql/) for verify."""
+grants and a checksum per table (evacuate/engines/sql/) for verify.
+
+Each running multi-instance unit (``mariadb@NAME``: its option group ``[mariadbd.NAME]``
+sets its own port, socket and data directory) is an instance of its own: it is dumped over
+its socket, its dumps tagged ``mariadb@NAME:PORT``; the restore makes that instance on the
+target from its configuration carried with /etc (its data directory created for the
+unit's ``mariadb-install-db``, ``systemctl enable --now mariadb@NAME``) and loads over the
+socket that configuration sets, never into the main server."""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from evacuate.engines.base import (
     Engine,
     Loader,
     count_total,
+    instance_of,
     require_loaded,
     sql_check,
     sql_file,
@@ -24,8 +32,11 @@ from evacuate.transport.base import Transport
 CLIENT = "$(command -v mariadb || command -v mysql)"
 DUMP = "$(command -v mariadb-dump || command -v mysqldump)"
 USERS = "*users*"
+# PUBLIC: MariaDB 10.11's built-in role (a row of mysql.user that SHOW CREATE USER refuses)
 SYSTEM_USERS = ("root", "mysql", "mariadb.sys", "debian-sys-maint", "mysql.sys",
-                "mysql.session", "mysql.infoschema", "")
+                "mysql.session", "mysql.infoschema", "PUBLIC", "")
+# the option groups a server reads its socket and data directory from (the last one wins)
+SERVER_GROUPS = "client-server mysqld server mariadb mariadbd"
 USERS_END = b"-- evacuate users dump complete"
 OBJECTS_SQL = sql_file("mysql_objects.sql")
 CONTENT_SQL = sql_file("mysql_content.sql")
@@ -33,6 +44,47 @@ CONTENT_SQL = sql_file("mysql_content.sql")
 
 def sql_str(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _socket_opt(server: DatabaseServer) -> str:
+    """`` --socket=PATH`` of an instance beyond the main server ("" for the main one)."""
+    return f" --socket={shlex.quote(server.socket)}" if server.cluster and server.socket else ""
+
+
+def _instance_name(dump: DumpEntry) -> str:
+    """``NAME`` of a dump tagged ``ENGINE@NAME:PORT`` ("" for the main server's)."""
+    name = instance_of(dump.engine).rpartition(":")[0]
+    if name and not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ValueError(f"not a MariaDB/MySQL instance: {dump.engine!r}")
+    return name
+
+
+def _option(name: str, option: str) -> str:
+    """sh printing the ``--OPTION`` value instance ``name``'s option groups set."""
+    return (f"my_print_defaults --defaults-group-suffix=.{name} {SERVER_GROUPS} "
+            f"| sed -n 's/^--{option}=//p' | tail -n 1")
+
+
+def _target_client(dump: DumpEntry) -> str:
+    """The client on the target for ``dump``: over the socket of its instance's carried
+    configuration, or the main server's."""
+    name = _instance_name(dump)
+    return f'{CLIENT} --socket="$({_option(name, "socket")})"' if name else CLIENT
+
+
+def instance_command(engine: str, name: str) -> str:
+    """sh making instance ``name`` on the target from its configuration carried with /etc
+    (``[mariadbd.NAME]``): its data directory created for the mysql user when missing (the
+    unit's ``mariadb-install-db`` initialises it), then ``systemctl enable --now`` of the
+    unit (``mariadb@NAME``); fails when the configuration sets no socket of its own."""
+    unit = shlex.quote(f"{'mysql' if engine == 'mysql' else 'mariadb'}@{name}.service")
+    return (f"set -e; s=$({_option(name, 'socket')}); d=$({_option(name, 'datadir')}); "
+            f"if [ -z \"$s\" ]; then echo 'instance {name}: its carried configuration sets "
+            "no socket' >&2; exit 1; fi; "
+            "if [ -n \"$d\" ] && [ ! -d \"$d\" ]; then "
+            "install -d -o mysql -g mysql -m 0750 \"$d\"; fi; "
+            f"systemctl enable --now {unit} >/dev/null 2>&1 || "
+            f"{{ systemctl status --no-pager {unit} >&2; exit 1; }}")
 
 
 class MySQL(Engine):
@@ -43,14 +95,26 @@ class MySQL(Engine):
     system_databases = frozenset({"information_schema", "performance_schema", "sys", "mysql"})
     release_bound_objects = frozenset({"view", "routine", "trigger", "event", "grants",
                                        "content"})  # CHECKSUM TABLE depends on the row format
+    instances = True
+
+    def instance_tag(self, server: DatabaseServer) -> str:
+        return f"{server.cluster}:{int(server.port)}" \
+            if server.cluster and server.port and server.socket else ""
+
+    def named_instance(self, server: DatabaseServer) -> bool:
+        return bool(server.cluster)
+
+    def unit_of(self, server: DatabaseServer) -> str | None:
+        return f"{server.engine}@{server.cluster}.service" if server.cluster else None
 
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
+        client, dump = CLIENT + _socket_opt(server), DUMP + _socket_opt(server)
         excluded = ", ".join(f"'{u}'" for u in SYSTEM_USERS)
         users_sql = ("SELECT CONCAT('SHOW CREATE USER ', QUOTE(user), '@', QUOTE(host), "
                      "'; SHOW GRANTS FOR ', QUOTE(user), '@', QUOTE(host), ';') FROM mysql.user "
                      f"WHERE user NOT IN ({excluded}) ORDER BY user, host")
-        users = (f"q=$({CLIENT} -N -B -r -e {shlex.quote(users_sql)}) || exit 1; "
-                 f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {CLIENT} -N -B -r "
+        users = (f"q=$({client} -N -B -r -e {shlex.quote(users_sql)}) || exit 1; "
+                 f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {client} -N -B -r "
                  f"| sed 's/$/;/' && echo '{USERS_END.decode()}'")
         jobs = [DumpJob(server.engine, USERS, "sql", users, secret=True,
                         check=sql_check(USERS_END))]
@@ -58,7 +122,7 @@ class MySQL(Engine):
             if db.name in self.system_databases:
                 continue
             jobs.append(DumpJob(server.engine, db.name, "sql",
-                                f"{DUMP} --single-transaction --routines --triggers --events "
+                                f"{dump} --single-transaction --routines --triggers --events "
                                 f"--hex-blob --databases {shlex.quote(db.name)}",
                                 counts_command=self.counts_command(server, db.name),
                                 objects_command=self.objects_command(server, db.name),
@@ -77,41 +141,47 @@ class MySQL(Engine):
                      "REPLACE(table_name, '`', '``'), '`;') FROM information_schema.tables "
                      f"WHERE table_type = 'BASE TABLE' AND table_schema = {sql_str(database)} "
                      "ORDER BY table_name")
-        return (f"q=$({CLIENT} -N -B -r -e {shlex.quote(count_sql)}) || exit 1; "
-                f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {CLIENT} -N -B -r")
+        client = CLIENT + _socket_opt(server)
+        return (f"q=$({client} -N -B -r -e {shlex.quote(count_sql)}) || exit 1; "
+                f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {client} -N -B -r")
 
     def objects_command(self, server: DatabaseServer, database: str) -> str:
         named = f"SET @db = {sql_str(database)};\n"
-        return (f"{CLIENT} -N -B -r -e {shlex.quote(named + OBJECTS_SQL)} || exit 1; "
-                f"q=$({CLIENT} -N -B -r -e {shlex.quote(named + CONTENT_SQL)}) || exit 1; "
-                f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {CLIENT} -N -B -r "
+        client = CLIENT + _socket_opt(server)
+        return (f"{client} -N -B -r -e {shlex.quote(named + OBJECTS_SQL)} || exit 1; "
+                f"q=$({client} -N -B -r -e {shlex.quote(named + CONTENT_SQL)}) || exit 1; "
+                f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {client} -N -B -r "
                 "| sed 's/^/content /'")
 
     def change_marker_command(self, server: DatabaseServer, database: str) -> str:
         # the table definitions with their AUTO_INCREMENT, the routines, triggers and events
-        return (f"s=$({DUMP} --no-data --routines --triggers --events --skip-dump-date "
-                f"--databases {shlex.quote(database)}) || exit 1; printf '%s' \"$s\" | md5sum")
+        return (f"s=$({DUMP}{_socket_opt(server)} --no-data --routines --triggers --events "
+                f"--skip-dump-date --databases {shlex.quote(database)}) || exit 1; printf '%s' \"$s\" | md5sum")
 
     def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
+        name, client = _instance_name(dump), _target_client(dump)
+        if name:
+            target.run(instance_command(dump.engine.partition("@")[0], name), timeout=600,
+                       check=True)
         if dump.database == USERS:
             # a user that exists already (a re-run) is kept: CREATE USER IF NOT EXISTS; every
             # statement runs (--force) and any error fails the step
-            result = load(f"sed 's/^CREATE USER /CREATE USER IF NOT EXISTS /' | {CLIENT} --force")
+            result = load(f"sed 's/^CREATE USER /CREATE USER IF NOT EXISTS /' | {client} --force")
             require_loaded(target, f"loading the {dump.engine} users and grants", result)
             return "users loaded"
         sql_name = dump.database.replace("'", "''")
-        tables = count_total(target, f"{CLIENT} -N -B -e \"select count(*) from information_schema."
+        tables = count_total(target, f"{client} -N -B -e \"select count(*) from information_schema."
                              f"tables where table_schema = '{sql_name}'\"")
         if tables:
             return f"skipped: {dump.database} already has {tables} tables"
-        require_loaded(target, f"restoring {dump.engine} {dump.database}", load(CLIENT),
+        require_loaded(target, f"restoring {dump.engine} {dump.database}", load(client),
                        error_line=re.compile(r"$^"))
         return "restored"
 
     def drop(self, target: Transport, dump: DumpEntry) -> None:
         quoted = dump.database.replace("`", "``")
-        target.run(f"{CLIENT} -e {shlex.quote(f'DROP DATABASE IF EXISTS `{quoted}`')}",
-                   timeout=300, check=True)
+        drop = shlex.quote(f"DROP DATABASE IF EXISTS `{quoted}`")
+        target.run(f"{_target_client(dump)} -e {drop}", timeout=300, check=True)
 
     def query_command(self, database: str, query: str) -> str:
         return f"{CLIENT} -N -B -D {shlex.quote(database)} -e {shlex.quote(query)}"

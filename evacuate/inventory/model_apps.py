@@ -20,7 +20,9 @@ class Database:
 @dataclass(frozen=True)
 class DatabaseServer:
     """A database engine instance (postgresql cluster, mysql/mariadb server).
-    ``roles`` are names only ('user'@'host' for mysql), never secrets."""
+    ``roles`` are names only ('user'@'host' for mysql), never secrets. ``cluster``: the
+    instance's name (a PostgreSQL cluster; a MariaDB/MySQL multi-instance unit's, "" for
+    the main server); ``socket``: the unix socket it listens on, where the engine reads it."""
 
     engine: str  # postgresql | mysql | mariadb | redis | sqlite
     version: str = ""
@@ -30,6 +32,7 @@ class DatabaseServer:
     running: bool = True
     databases: tuple[Database, ...] = ()
     roles: tuple[str, ...] = ()
+    socket: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evacuate.engines import engine_for
+from evacuate.engines import dump_engine, engine_for
+from evacuate.engines.base import database_label
 from evacuate.engines.daemons import found_data_stores
 from evacuate.inventory.model import DatabaseServer, HostInventory
 from evacuate.snapshot.manifest import SnapshotManifest
@@ -70,14 +71,19 @@ def _units(source: HostInventory, crossing: Crossing | None) -> list[Seen]:
     return items
 
 
-def _database_prefixes(server: DatabaseServer) -> list[tuple[str, tuple[str, ...]]]:
+def _database_prefixes(server: DatabaseServer, servers: tuple[DatabaseServer, ...]
+                       ) -> list[tuple[str, tuple[str, ...]]]:
     """Each database of ``server`` with the ids of the checks that cover it; for an engine
-    whose checks cover the server as a whole (redis), the server itself."""
+    whose checks cover the server as a whole (redis), the server itself. ``servers``: the
+    inventory's, to tell an instance beyond its engine's first (its checks are labelled
+    with its tag)."""
     engine = engine_for(server.engine)
     if engine is not None and not engine.per_database_coverage:
         return [("*", (f"{engine.verify_area}:*",))]
     skip = engine.system_databases if engine is not None else frozenset()
-    return [(db.name, (f"databases:{server.engine}/{db.name}", f"databases:{db.name}: *"))
+    tagged = dump_engine(server, servers)  # an instance beyond the first: its checks' label
+    return [(db.name, (f"databases:{tagged}/{db.name}",
+                       f"databases:{database_label(tagged, db.name)}: *"))
             for db in server.databases if db.name not in skip]
 
 
@@ -87,8 +93,9 @@ def _data_stores(source: HostInventory) -> list[Seen]:
         engine = engine_for(server.engine)
         if engine is not None and not engine.per_database_coverage:
             continue  # a data store below (DATA_STORES) stands for the server
-        for database, covered in _database_prefixes(server):
-            items.append(Seen("databases", f"{server.engine}/{database}", covered,
+        for database, covered in _database_prefixes(server, source.databases):
+            tagged = dump_engine(server, source.databases)
+            items.append(Seen("databases", f"{tagged}/{database}", covered,
                               "not in the snapshot's dumps: its rows are not counted"))
     for family, roles in sorted(databases.carried_roles(source).items()):
         if roles:
@@ -112,7 +119,7 @@ def _data_trees(source: HostInventory, manifest: SnapshotManifest) -> list[Seen]
         servers = [s for s in source.databases if s.data_dir and under(s.data_dir, path)]
         covering = [r for r in roots if under(path, r) or under(r, path)]
         if candidate.kind == "database" or servers:
-            covered = tuple(c for s in servers for _db, pair in _database_prefixes(s)
+            covered = tuple(c for s in servers for _db, pair in _database_prefixes(s, source.databases)
                             for c in pair) or ("databases:*",)
             items.append(Seen("data", path, (*covered, *(f"data:{r}" for r in covering)),
                               "a database engine's data directory, carried by its dumps, "

@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from evacuate.engines import engine_for, is_accounts, server_of
+from evacuate.engines import dump_engine, engine_for, is_accounts, server_of
 from evacuate.engines.base import database_label, parse_objects
 from evacuate.inventory.model import Database, DatabaseServer, HostInventory
 from evacuate.snapshot.databases import parse_counts
@@ -43,6 +43,8 @@ def counted_dumps(manifest_dumps: Sequence[DumpEntry]) -> list[DumpEntry]:
 def _server_for(source: HostInventory, dump: DumpEntry) -> DatabaseServer:
     server = server_of(source.databases, dump.engine)  # the one whose dumps were taken
     return DatabaseServer(dump.engine, port=server.port if server else None,
+                          cluster=server.cluster if server else "",
+                          socket=server.socket if server else "",
                           databases=(Database(dump.database),))
 
 
@@ -155,13 +157,16 @@ def compare_databases(dumps: Sequence[DumpEntry], found: Sequence[CountResult],
 
 
 def carried_roles(host: HostInventory) -> dict[str, set[str]]:
-    """engine family → the roles (PostgreSQL) or 'user'@'host' accounts (MySQL/MariaDB) a
-    dump carries: a MySQL server's own system users are made anew by its packages."""
+    """engine family (tagged for an instance beyond its engine's first) → the roles
+    (PostgreSQL) or 'user'@'host' accounts (MySQL/MariaDB) a dump carries: a MySQL server's
+    own system users are made anew by its packages."""
     found: dict[str, set[str]] = {}
     for server in host.databases:
         engine = engine_for(server.engine)
         if engine is not None and engine.accounts:
-            found.setdefault(engine.name, set()).update(engine.carried_roles(server))
+            # an instance beyond the first: its own family (mysql@second:3307)
+            family = engine.name + dump_engine(server, host.databases)[len(server.engine):]
+            found.setdefault(family, set()).update(engine.carried_roles(server))
     return found
 
 
