@@ -73,6 +73,7 @@ class DumpJob:
     counts_command: str | None = None
     objects_command: str | None = None  # ``key<TAB>value`` lines, see Engine.objects_command
     marker_command: str | None = None  # see Engine.change_marker_command
+    quiet_command: str | None = None  # see Engine.quiet_command
     check: Callable[[bytes, bytes], str | None] = lambda head, tail: None
 
 
@@ -212,6 +213,15 @@ class Engine:
         ``relation|view|routine|trigger|event|sequence|schema|extension <name>``. Values
         that differ between major versions only are judged by verify (see
         evacuate.verify.db_objects). None: the engine has none."""
+        return None
+
+    def quiet_command(self, server: DatabaseServer, database: str) -> str | None:
+        """sh printing one line, cheap to read, that the server keeps itself and that
+        changes whenever anything in ``database`` may have changed (PostgreSQL: the cluster's
+        identity, WAL position and sequences' values); nothing when the server cannot vouch
+        for it. When it is the line the previous dump recorded, that dump is kept without the
+        full check of :meth:`change_marker_command`, the counts and the fingerprints. None:
+        the full check always runs."""
         return None
 
     def change_marker_command(self, server: DatabaseServer, database: str) -> str | None:

@@ -37,6 +37,7 @@ COUNT_SQL = ("select string_agg(format('select %L, count(*) from %I.%I', "
              "order by schemaname, relname) from pg_stat_user_tables")
 OBJECTS_SQL = sql_file("postgresql_objects.sql")
 CONTENT_SQL = sql_file("postgresql_content.sql")
+QUIET_SQL = sql_file("postgresql_quiet.sql")
 HARMLESS = re.compile(r'ERROR:\s+42710: role "[^"]+" already exists$')
 """The one error a roles load may give: a role that exists already (postgres itself, or
 every role on a re-run). Matched by SQLSTATE and exact message; any other error fails."""
@@ -103,6 +104,7 @@ class PostgreSQL(Engine):
                                 counts_command=self.counts_command(server, db.name),
                                 objects_command=self.objects_command(server, db.name),
                                 marker_command=self.change_marker_command(server, db.name),
+                                quiet_command=self.quiet_command(server, db.name),
                                 check=_check_custom))
         return jobs
 
@@ -124,6 +126,10 @@ class PostgreSQL(Engine):
         return (f"{psql} -c {shlex.quote(OBJECTS_SQL)} || exit 1; "
                 f"q=$({psql} -c {shlex.quote(CONTENT_SQL)}) || exit 1; "
                 f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {psql}")
+
+    def quiet_command(self, server: DatabaseServer, database: str) -> str:
+        return (f"{AS_PG} psql -XAt {_port(server)} -d {shlex.quote(database)} "
+                f"-v ON_ERROR_STOP=1 -c {shlex.quote(QUIET_SQL)}")
 
     def change_marker_command(self, server: DatabaseServer, database: str) -> str:
         # pg_dump since 15.14 / 16.10 / 17.6 wraps its script in \restrict KEY ...

@@ -69,6 +69,11 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
     again."""
     what = f"{transport.name}: {job.engine} dump of {job.database}"
     watch = watch or Stopwatch()
+    with watch.phase("dumps: quiet check"):
+        quiet = _quiet(transport, job)
+    if quiet and previous is not None and previous.quiet == quiet:
+        # the server says nothing changed since before the previous dump was checked
+        return replace(previous, unchanged_since=previous.unchanged_since or previous_id)
     with watch.phase("dumps: schema, counts and fingerprints"):
         marker = _marker(transport, job) if job.marker_command else ""
         counts: dict[str, int] = {}
@@ -81,7 +86,8 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
         objects = _objects(transport, job) if job.objects_command else {}
     if unchanged(previous, marker, counts, objects):
         assert previous is not None
-        return replace(previous, unchanged_since=previous.unchanged_since or previous_id)
+        return replace(previous, unchanged_since=previous.unchanged_since or previous_id,
+                       quiet=quiet)
     with watch.phase("dumps: streams"), transport.open_process(job.command) as proc:
         edges = _Edges(CountingReader(proc.stdout, progress))
         ref = blobs.put_stream(edges, secret=f"the {job.database} dump" if job.secret else "")  # type: ignore[arg-type]
@@ -93,7 +99,7 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
     if problem:
         raise DumpFailed(f"{what} is incomplete: {problem}")
     return DumpEntry(job.engine, job.database, job.format, ref, job.secret, counts,
-                     objects=objects, marker=marker)
+                     objects=objects, marker=marker, quiet=quiet)
 
 
 def unchanged(previous: DumpEntry | None, marker: str, counts: dict[str, int],
@@ -105,6 +111,15 @@ def unchanged(previous: DumpEntry | None, marker: str, counts: dict[str, int],
     fingerprinted = all(f"content {table}" in objects for table in counts)
     return (fingerprinted and marker == previous.marker and counts == previous.tables
             and objects == previous.objects)
+
+
+def _quiet(transport: Transport, job: DumpJob) -> str:
+    """The quiet check's line (Engine.quiet_command); "" when there is none, the command
+    failed or printed nothing."""
+    if job.quiet_command is None:
+        return ""
+    result = transport.run(job.quiet_command, timeout=300)
+    return result.text.strip() if result.ok else ""
 
 
 def _marker(transport: Transport, job: DumpJob) -> str:

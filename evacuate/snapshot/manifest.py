@@ -63,6 +63,7 @@ class DumpEntry:
     objects: dict[str, str] = field(default_factory=dict)
     marker: str = ""  # the schema's md5 (Engine.change_marker_command), "" when none
     unchanged_since: str = ""  # the snapshot whose dump this is, when taken there (no change)
+    quiet: str = ""  # Engine.quiet_command's line, read before this dump's checks
 
 
 OBJECTS_UNREAD = "!unread"

@@ -58,6 +58,32 @@ def test_an_unchanged_database_keeps_its_dump_and_a_change_takes_it_anew(db: Pat
         (db / name).write_text(before)
 
 
+
+def test_a_quiet_server_keeps_the_dump_without_reading_its_tables(db: Path) -> None:
+    """The quiet line (the server's own: WAL position, sequences) is read before the
+    checks: the same line as the previous dump's keeps that dump without running the schema,
+    counts or fingerprint commands (here they would fail); another line, or none, runs the
+    full check, which decides as before and records the new line."""
+    blobs, local = BlobStore(MemoryStore(), None), LocalTransport()
+    (db / "quiet").write_text("7211 0/1A2B3C shop.s=5\n")
+    quiet = replace(job(db), quiet_command=f"cat {db}/quiet")
+    first = run_dump(local, blobs, quiet)
+    assert first.quiet == "7211 0/1A2B3C shop.s=5" and first.marker
+    failing = replace(quiet, counts_command="exit 3", objects_command="exit 3",
+                      marker_command="exit 3")
+    kept = run_dump(local, blobs, failing, previous=first, previous_id="S1")
+    assert kept.blob == first.blob and kept.unchanged_since == "S1"
+    (db / "quiet").write_text("7211 0/1A2B40 shop.s=5\n")  # the WAL moved (autovacuum)
+    with pytest.raises(Exception, match="counting rows failed"):
+        run_dump(local, blobs, failing, previous=first, previous_id="S1")
+    rechecked = run_dump(local, blobs, quiet, previous=first, previous_id="S1")
+    assert rechecked.unchanged_since == "S1" and rechecked.quiet == "7211 0/1A2B40 shop.s=5"
+    (db / "quiet").write_text("")  # unlogged tables, or a standby: no line
+    (db / "counts").write_text("public.t\t3\n")
+    taken = run_dump(local, blobs, quiet, previous=rechecked, previous_id="S2")
+    assert not taken.unchanged_since and taken.quiet == ""
+
+
 def test_without_a_full_fingerprint_every_dump_is_taken() -> None:
     from evacuate.snapshot.manifest import BlobRef, DumpEntry
 
