@@ -63,5 +63,6 @@ def plan_state(source: HostInventory, manifest: SnapshotManifest, restored: Coll
             farms=plan_farms(source, manifest.files),
             sysctl_files=tuple(sorted({s.file for s in source.sysctl if s.file})),
             apt_sources=sources, apt_keys=keys, locales=source.state.locales,
-            locale_settings=source.state.locale_settings, attributes=kept, debs=debs),
+            locale_settings=source.state.locale_settings, attributes=kept, debs=debs,
+            package_modes=manifest.package_modes),
         from_carried=from_carried, missing=still)

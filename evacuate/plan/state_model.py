@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from evacuate.snapshot.manifest import PackageMode
+
 
 @dataclass(frozen=True)
 class FarmLink:
@@ -72,6 +74,8 @@ class StatePlan:
     locale_settings: tuple[str, ...] = ()
     attributes: tuple[tuple[str, str], ...] = ()  # (path, flags "i"/"a")
     debs: tuple[CarriedDeb, ...] = ()
+    # package files whose mode or owner changed after their install (snapshot.package_modes)
+    package_modes: tuple[PackageMode, ...] = ()
 
 
 def state_from_json(data: dict[str, Any] | None) -> StatePlan:
@@ -87,4 +91,5 @@ def state_from_json(data: dict[str, Any] | None) -> StatePlan:
         locales=tuple(data.get("locales", ())),
         locale_settings=tuple(data.get("locale_settings", ())),
         attributes=tuple((a[0], a[1]) for a in data.get("attributes", ())),
-        debs=tuple(CarriedDeb(**d) for d in data.get("debs", ())))
+        debs=tuple(CarriedDeb(**d) for d in data.get("debs", ())),
+        package_modes=tuple(PackageMode(**m) for m in data.get("package_modes", ())))

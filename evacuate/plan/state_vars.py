@@ -4,19 +4,23 @@ the carried apt sources and keys, the base role the locales, the files role hand
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from evacuate.plan.state_model import StatePlan
+from evacuate.snapshot.manifest import PackageMode
 
 
-def program_input(state: StatePlan, phase: str,
-                  dirs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def program_input(state: StatePlan, phase: str, dirs: list[dict[str, Any]] | None = None,
+                  modes: Sequence[PackageMode] | None = None) -> dict[str, Any]:
     """The document the target's state program reads: ``phase`` is ``before`` (the files
-    are restored next: attributes that would refuse them are lifted) or ``after``."""
+    are restored next: attributes that would refuse them are lifted) or ``after``;
+    ``modes``: the package files' modes to set (None: the plan's)."""
     return {"phase": phase, "farms": [asdict(f) for f in state.farms],
             "sysctl_files": list(state.sysctl_files),
-            "attributes": [list(a) for a in state.attributes], "dirs": dirs or []}
+            "attributes": [list(a) for a in state.attributes], "dirs": dirs or [],
+            "files": [asdict(m) for m in (state.package_modes if modes is None else modes)]}
 
 
 def deb_file(name: str, version: str, arch: str) -> str:

@@ -22,6 +22,7 @@ from evacuate.inventory import HostInventory, from_json
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.selection import plan_selector
 from evacuate.rebuild.databases import restore_databases
+from evacuate.rebuild.hoststate import set_package_modes
 from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry, FileEntry, SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import restore_tree
@@ -130,9 +131,9 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     changed, removed = changed_entries(previous, final, select)
     # the target's containers must not write their volumes while the final copy lands
     _containers(plan, target, "stop", check=False)
-    seeded = set(previous.package_modes)
-    restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed,
-                 modes=[m for m in final.package_modes if m not in seeded])
+    restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed)
+    seeded = set(previous.package_modes)  # the package files whose mode changed since
+    set_package_modes(target, [m for m in final.package_modes if m not in seeded])
     if removed:
         target.run(["rm", "-rf", "--", *removed], timeout=300, check=True)
     owners = {f"{d.engine}:{d.name}": d.owner for d in plan.databases if d.owner}

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from evacuate.errors import RemoteCommandError
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.state_vars import program_input
-from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
+from evacuate.snapshot.manifest import FileEntry, PackageMode, SnapshotManifest
 from evacuate.snapshot.store import BlobRef, BlobStore
 from evacuate.transport.base import Transport
 
@@ -67,10 +68,21 @@ def before_files(target: Transport, plan: RebuildPlan, manifest: SnapshotManifes
     return warnings
 
 
-def after_files(target: Transport, plan: RebuildPlan, restored: Iterable[FileEntry]
-                ) -> tuple[list[str], list[str]]:
-    """Run the state program; return (what changed, warnings)."""
-    return _program(target, program_input(plan.state, "after", directory_owners(restored)))
+def after_files(target: Transport, plan: RebuildPlan, restored: Iterable[FileEntry],
+                modes: Sequence[PackageMode] | None = None) -> tuple[list[str], list[str]]:
+    """Run the state program (``modes``: the package files' modes of the snapshot restored;
+    None: the plan's); return (what changed, warnings)."""
+    return _program(target, program_input(plan.state, "after", directory_owners(restored),
+                                          modes))
+
+
+def set_package_modes(target: Transport, modes: Sequence[PackageMode]
+                      ) -> tuple[list[str], list[str]]:
+    """Give the target's package files of ``modes`` the source's mode and owner (the state
+    program with nothing else to do); return (what changed, warnings)."""
+    if not modes:
+        return [], []
+    return _program(target, {"phase": "after", "files": [asdict(m) for m in modes]})
 
 
 def install_debs(target: Transport, plan: RebuildPlan, manifest: SnapshotManifest,

@@ -264,7 +264,7 @@ def _files_step(run: StepRun, _step: Step, _index: int) -> str:
             raise explain_no_space(target, failed, needed, label=ctx.plan.target) from None
         removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
         changed, warned = after_files(target, ctx.plan, (e for e in manifest.files
-                                                         if select(e)))
+                                                         if select(e)), manifest.package_modes)
         state_warnings += warned
         removed += removed_paths(changed)
         run.summary.warnings.extend(state_warnings)
@@ -276,9 +276,7 @@ def _files_step(run: StepRun, _step: Step, _index: int) -> str:
         target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
     for skipped in (*result.skipped, *state_warnings):
         run.reporter.warning(skipped)
-    modes = (f"; mode and owner of {result.package_modes} package files set"
-             if result.package_modes else "")
-    return (f"{result.files} files, {result.bytes >> 20} MiB{modes}"
+    return (f"{result.files} files, {result.bytes >> 20} MiB"
             f"{'; removed ' + ', '.join(removed) if removed else ''}")
 
 

@@ -8,8 +8,9 @@ restore cannot. A package's file whose ctime is later than the package's install
 and upgrade, and a system copied file by file has new ctimes on its lists too) changed
 after dpkg put it there. The snapshot records such a file's mode and owner
 (:class:`~evacuate.snapshot.manifest.PackageMode`), not its content (the content is the
-package's: the target's own, possibly newer, package installs it); the rebuild sets them on
-the target's copy after the data restore and verify compares them.
+package's: the target's own, possibly newer, package installs it); the rebuild's host state
+program (roles/files/files/host_state.py, run by the files step, the cutover and the files
+role) sets them on the target's copy after the data restore, and verify compares them.
 
 Package scripts that chmod or chown a file at configure time (after the list is written)
 are found too: setting the mode the target's package script already set is a no-op.
@@ -17,18 +18,16 @@ are found too: setting the mode the target's package script already set is a no-
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import PurePosixPath
 
 from evacuate.snapshot.manifest import PackageMode
-from evacuate.snapshot.scan import ScannedEntry, decode_path
+from evacuate.snapshot.scan import ScannedEntry
 from evacuate.transport.base import Transport
 
 PACKAGE_DB = (resources.files("evacuate.snapshot") / "sh" / "package_db.sh").read_text(
-    encoding="utf-8")
-APPLY = (resources.files("evacuate.snapshot") / "sh" / "package_modes.sh").read_text(
     encoding="utf-8")
 MERGED_USR = ("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/")
 _MARK = "@@EVAC-"
@@ -105,45 +104,3 @@ def read_package_db(transport: Transport) -> PackageDatabase:
 
 def mode_of(path: str, entry: ScannedEntry) -> PackageMode:
     return PackageMode(path=path, mode=entry.mode, user=entry.user, group=entry.group)
-
-
-def _records(modes: Sequence[PackageMode], dest: str) -> Iterator[bytes]:
-    prefix = dest.rstrip("/").encode()
-    for m in modes:
-        yield b"\0".join((f"{m.mode:04o}".encode(), m.user.encode(), m.group.encode(),
-                          prefix + decode_path(m.path))) + b"\0"
-
-
-@dataclass(frozen=True)
-class ModesApplied:
-    """What setting the source's modes and owners on the target's package files did."""
-
-    applied: int
-    absent: tuple[str, ...] = ()  # not a regular file on the target
-    failed: tuple[str, ...] = ()
-
-    def problem(self, host: str) -> str | None:
-        """One line naming what could not be set, None when everything was."""
-        if not self.failed:
-            return None
-        return (f"{host}: the mode or owner of {len(self.failed)} package files could not "
-                f"be set: {', '.join(self.failed[:5])}")
-
-
-def apply_package_modes(modes: Sequence[PackageMode], transport: Transport,
-                        dest: str = "/") -> ModesApplied:
-    """Set each of ``modes`` on the host's file at that path (under ``dest``): chown to the
-    source's user and group (by name: the target's ids), then chmod."""
-    if not modes:
-        return ModesApplied(0)
-    result = transport.run(["xargs", "-0", "-r", "-n", "4", "sh", "-c", APPLY, "package-modes"],
-                           input=b"".join(_records(modes, dest)), timeout=900, check=True)
-    absent: list[str] = []
-    failed: list[str] = []
-    for line in result.text.splitlines():
-        kind, _, path = line.partition("\t")
-        if kind == "absent":
-            absent.append(path)
-        elif kind == "failed":
-            failed.append(path)
-    return ModesApplied(len(modes) - len(absent) - len(failed), tuple(absent), tuple(failed))

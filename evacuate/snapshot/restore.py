@@ -12,13 +12,12 @@ from __future__ import annotations
 import shlex
 import tarfile
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
 from evacuate.errors import RemoteCommandError
-from evacuate.snapshot.manifest import FileEntry, PackageMode, SnapshotManifest
-from evacuate.snapshot.package_modes import apply_package_modes
+from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
 from evacuate.snapshot.scan import decode_path
 from evacuate.snapshot.store import BlobStore
 from evacuate.snapshot.streams import CountingReader
@@ -42,7 +41,6 @@ class RestoreResult:
     files: int = 0
     bytes: int = 0
     skipped: list[str] = field(default_factory=list)
-    package_modes: int = 0  # package files given the source's mode and owner
 
 
 def _relative(path: str) -> str:
@@ -70,11 +68,8 @@ def ordered(entries: Iterable[FileEntry]) -> list[FileEntry]:
 
 def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transport, dest: str,
                  select: Callable[[FileEntry], bool] = lambda _e: True,
-                 progress: Callable[[int], None] | None = None,
-                 modes: Sequence[PackageMode] | None = None) -> RestoreResult:
-    """Extract the selected entries of ``manifest`` under ``dest`` on the host, then set
-    the source's mode and owner on the package files of ``modes`` (None: the manifest's
-    ``package_modes``; see evacuate.snapshot.package_modes)."""
+                 progress: Callable[[int], None] | None = None) -> RestoreResult:
+    """Extract the selected entries of ``manifest`` under ``dest`` on the host."""
     result = RestoreResult()
     chosen = ordered(e for e in manifest.files if select(e))
     status, errors = _extract(transport, dest, chosen, blobs, result, progress)
@@ -107,11 +102,6 @@ def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transp
                                  {e.path for e in chosen})
         if problem:
             result.skipped.append(problem)
-    applied = apply_package_modes(manifest.package_modes if modes is None else modes,
-                                  transport, dest)
-    result.package_modes = applied.applied
-    if problem := applied.problem(transport.name):
-        result.skipped.append(problem)
     return result
 
 

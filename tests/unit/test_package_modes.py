@@ -11,14 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from evacuate.plan.state_model import StatePlan
+from evacuate.plan.state_vars import program_input
+from evacuate.rebuild.hoststate import set_package_modes
 from evacuate.snapshot.engine import choosers
 from evacuate.snapshot.exclusion import PACKAGE_MODE, Exclusion, Tally
 from evacuate.snapshot.manifest import PackageMode
-from evacuate.snapshot.package_modes import (
-    PackageDatabase,
-    apply_package_modes,
-    parse_package_db,
-)
+from evacuate.snapshot.package_modes import PackageDatabase, parse_package_db
 from evacuate.snapshot.scan import ScannedEntry
 from evacuate.transport.local import LocalTransport
 from evacuate.verify.model import Status
@@ -89,29 +88,47 @@ def files(tmp_path: Path) -> Path:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown to another group needs root")
 def test_modes_are_set_on_the_hosts_copies_and_verify_compares_them(files: Path) -> None:
-    modes = (PackageMode("/chfn", 0o755, "root", "root"),
-             PackageMode("/crontab", 0o600, "root", "daemon"),
-             PackageMode("/gone", 0o600, "root", "root"))
+    """The host state program (the files step's, the cutover's and the files role's) gives
+    the target's copies the source's owner, then mode (a chown clears setuid), leaves what
+    is not a regular file there alone; verify's stat then finds them as on the source."""
+    modes = (PackageMode(f"{files}/chfn", 0o755, "root", "root"),
+             PackageMode(f"{files}/crontab", 0o600, "root", "daemon"),
+             PackageMode(f"{files}/gone", 0o600, "root", "root"),
+             PackageMode(f"{files}/dir", 0o700, "root", "root"))
+    (files / "dir").mkdir(mode=0o755)
     host = LocalTransport()
-    found = parse_stat(host.run(STAT, input=b"".join(str(files).encode() + m.path.encode()
-                                                     + b"\0" for m in modes)).stdout)
-    before = compare_package_modes(modes, {p[len(str(files)):]: v for p, v in found.items()})
-    assert before[0].status is Status.FAIL
-    assert "/chfn: 0755 root:root → 4755 root:root" in before[0].detail
 
-    applied = apply_package_modes(modes, host, str(files))
-    assert (applied.applied, applied.absent, applied.failed) == (2, (f"{files}/gone",), ())
+    def stat_all() -> dict[str, tuple[int, str, str, str]]:
+        return parse_stat(host.run(STAT, input=b"".join(m.path.encode() + b"\0"
+                                                        for m in modes)).stdout)
+
+    before = compare_package_modes(modes, stat_all())
+    assert before[0].status is Status.FAIL
+    assert f"{files}/chfn: 0755 root:root → 4755 root:root" in before[0].detail
+
+    changed, warnings = set_package_modes(host, modes)
+    assert warnings == [] and f"mode {files}/chfn 755" in changed
+    assert f"owner {files}/crontab" in changed
     assert stat.S_IMODE((files / "chfn").stat().st_mode) == 0o755
     assert stat.S_IMODE((files / "crontab").stat().st_mode) == 0o600
     assert (files / "crontab").stat().st_gid != 0
+    assert stat.S_IMODE((files / "dir").stat().st_mode) == 0o755  # not a file: left alone
+    assert set_package_modes(host, modes) == ([], [])  # again: nothing to do
 
-    found = parse_stat(host.run(STAT, input=b"".join(str(files).encode() + m.path.encode()
-                                                     + b"\0" for m in modes)).stdout)
-    after = {c.name: c for c in compare_package_modes(
-        modes, {p[len(str(files)):]: v for p, v in found.items()})}
+    after = {c.name: c for c in compare_package_modes(modes, stat_all())}
     assert after["package files' mode and owner"].status is Status.PASS
     absent = after["package files' mode and owner (not on the target)"]
-    assert absent.status is Status.UNVERIFIED and "/gone" in absent.detail
+    assert absent.status is Status.UNVERIFIED and f"{files}/gone" in absent.detail
+
+
+def test_the_plan_hands_the_modes_to_the_files_role() -> None:
+    """The rendered project's host state document lists the package files' modes, so a run
+    with plain ansible-playbook sets them too."""
+    mode = PackageMode("/usr/bin/chfn", 0o755, "root", "root")
+    document = program_input(StatePlan(package_modes=(mode,)), "after")
+    assert document["files"] == [{"path": "/usr/bin/chfn", "mode": 0o755, "user": "root",
+                                  "group": "root"}]
+    assert program_input(StatePlan(package_modes=(mode,)), "after", modes=())["files"] == []
 
 
 def test_the_golden_stat_output_parses_regular_files_and_others() -> None:
