@@ -6,7 +6,9 @@ argument, else stdin), prints a JSON report: {"changed": [...], "warnings": [...
 phase "before" (the files are restored next): lift the immutable/append-only attributes of
 the files about to be restored, so that the restore (or a re-run) can write them.
 phase "after": mirror the enable-symlink farms, give the listed directories their mode and
-owner, apply the sysctl files, set the attributes again. Python 3 standard library only.
+owner, give the listed package files (``files``: the target's package copies of files whose
+mode or owner the source's admin changed) the source's owner and mode, apply the sysctl
+files, set the attributes again. Python 3 standard library only.
 """
 
 from __future__ import annotations
@@ -123,6 +125,37 @@ def directories(document: dict[str, Any], changed: list[str], warnings: list[str
             changed.append("mode %s %o" % (path, mode & 0o7777))
 
 
+def package_files(document: dict[str, Any], changed: list[str], warnings: list[str]) -> Any:
+    import grp
+    import pwd
+    unknown = []
+    for item in document.get("files", []):
+        path, mode = item["path"], int(item["mode"]) & 0o7777
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue  # the target's packages do not install it: verify says so
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        try:
+            uid = pwd.getpwnam(item["user"]).pw_uid if not item["user"].isdigit() \
+                else int(item["user"])
+            gid = grp.getgrnam(item["group"]).gr_gid if not item["group"].isdigit() \
+                else int(item["group"])
+        except KeyError:
+            unknown.append(path)
+            continue
+        if (info.st_uid, info.st_gid) != (uid, gid):
+            os.chown(path, uid, gid)  # clears setuid/setgid: the chmod below sets them
+            changed.append("owner " + path)
+        if (os.lstat(path).st_mode & 0o7777) != mode:
+            os.chmod(path, mode)
+            changed.append("mode %s %o" % (path, mode))
+    if unknown:
+        warnings.append("%d package files keep their mode: their owner is unknown on the "
+                        "target: %s" % (len(unknown), ", ".join(unknown[:5])))
+
+
 def sysctl(document: dict[str, Any], changed: list[str], warnings: list[str]) -> Any:
     for path in document.get("sysctl_files", []):
         if not os.path.isfile(path):
@@ -160,6 +193,7 @@ def main() -> None:
     if phase == "after":
         farms(document, changed, warnings)
         directories(document, changed, warnings)
+        package_files(document, changed, warnings)
         sysctl(document, changed, warnings)
     attributes(document, phase, changed, warnings)
     json.dump({"changed": changed, "warnings": warnings}, sys.stdout)
