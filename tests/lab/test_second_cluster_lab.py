@@ -10,18 +10,14 @@ no check fails."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from evacuate.lab.lab import Lab
-from tests.lab.test_run_lab import evacuate, write_config
+from tests.lab.second_instance import Evacuated, evacuated_with, on
 
 AS_PG = "runuser -u postgres -- "
-Evacuated = tuple[dict[str, Any], subprocess.CompletedProcess[str], Path]
 CONF = "/etc/postgresql/15/second"
 HBA_LINE = "host ledger postgres 192.0.2.0/24 scram-sha-256"
 SECOND = (f"pg_createcluster 15 second --port 5433 >/dev/null && "
@@ -47,27 +43,8 @@ def shop_tables(port: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory
-              ) -> Iterator[tuple[dict[str, Any], subprocess.CompletedProcess[str], Path]]:
-    lab.reset("lab-source")
-    lab.reset("lab-target")
-    with lab.open("lab-source") as source:
-        source.run(SECOND, timeout=300, check=True)
-    try:
-        folder = tmp_path_factory.mktemp("second-cluster")
-        config = write_config(lab, folder)
-        planned = evacuate(config, "plan", "source", "--to", "target", "--json")
-        assert planned.returncode == 0, planned.stderr[-3000:]
-        ran = evacuate(config, "run")
-        yield json.loads(planned.stdout), ran, folder
-    finally:  # the other modules get a lab-source with one cluster
-        lab.reset("lab-source")
-        lab.reset("lab-target")
-
-
-def _on(lab: Lab, host: str, command: str) -> str:
-    with lab.open(host) as transport:
-        return transport.run(command, timeout=120, check=True).text
+def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Evacuated]:
+    yield from evacuated_with(lab, tmp_path_factory, SECOND, "second-cluster")
 
 
 def test_the_plan_dumps_each_cluster_as_its_own(evacuated: Evacuated) -> None:
@@ -86,25 +63,25 @@ def test_the_target_has_the_second_cluster_with_its_databases(
     output = ran.stdout + ran.stderr
     assert ran.returncode == 0, output[-3000:]
     assert "postgresql@15-second:5433:ledger: restored" in output, output[-3000:]
-    clusters = _on(lab, "lab-target", "pg_lsclusters -h").split("\n")
+    clusters = on(lab, "lab-target", "pg_lsclusters -h").split("\n")
     assert any(line.split()[:4] == ["15", "second", "5433", "online"] for line in clusters), \
         clusters
-    assert _on(lab, "lab-target", LEDGER).strip() == _on(lab, "lab-source", LEDGER).strip() \
+    assert on(lab, "lab-target", LEDGER).strip() == on(lab, "lab-source", LEDGER).strip() \
         == "40|1230.0"
-    assert "second_only" in _on(lab, "lab-target", shop_tables(5433)).split()
+    assert "second_only" in on(lab, "lab-target", shop_tables(5433)).split()
 
 
 def test_nothing_of_it_is_folded_into_the_main_cluster(lab: Lab, evacuated: Evacuated) -> None:
-    assert "ledger" not in _on(lab, "lab-target", databases(5432)).split()
-    tables = _on(lab, "lab-target", shop_tables(5432)).split()
+    assert "ledger" not in on(lab, "lab-target", databases(5432)).split()
+    tables = on(lab, "lab-target", shop_tables(5432)).split()
     assert tables and "second_only" not in tables
 
 
 def test_the_second_clusters_configuration_is_the_sources(
         lab: Lab, evacuated: Evacuated) -> None:
     show = f"{AS_PG}psql -XAt -p 5433 -d postgres -c 'show work_mem'"
-    assert _on(lab, "lab-target", show).strip() == "7MB"
-    assert HBA_LINE in _on(lab, "lab-target", f"cat {CONF}/pg_hba.conf").splitlines()
+    assert on(lab, "lab-target", show).strip() == "7MB"
+    assert HBA_LINE in on(lab, "lab-target", f"cat {CONF}/pg_hba.conf").splitlines()
 
 
 def test_verify_checks_each_cluster_on_its_port_and_nothing_fails(

@@ -12,19 +12,16 @@ databases on its own socket, the port answers, and no check fails."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from evacuate.lab.lab import Lab
-from tests.lab.test_run_lab import evacuate, write_config
+from tests.lab.second_instance import Evacuated, evacuated_with, on
+from tests.lab.test_run_lab import evacuate
 
 pytestmark = pytest.mark.slow
 
-Evacuated = tuple[dict[str, Any], subprocess.CompletedProcess[str], Path]
 SOCKET = "/run/mysqld/mysqld-second.sock"
 TAG = "mariadb@second:3307"
 CNF = ("[mariadbd.second]\nport = 3307\nsocket = /run/mysqld/mysqld-second.sock\n"
@@ -60,25 +57,7 @@ LEDGER_USER = "SELECT COUNT(*) FROM mysql.user WHERE user = 'ledger'"
 
 @pytest.fixture(scope="module")
 def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Evacuated]:
-    lab.reset("lab-source")
-    lab.reset("lab-target")
-    with lab.open("lab-source") as source:
-        source.run(SECOND, timeout=300, check=True)
-    try:
-        folder = tmp_path_factory.mktemp("second-mariadb")
-        config = write_config(lab, folder)
-        planned = evacuate(config, "plan", "source", "--to", "target", "--json")
-        assert planned.returncode == 0, planned.stderr[-3000:]
-        ran = evacuate(config, "run")
-        yield json.loads(planned.stdout), ran, folder
-    finally:  # the other modules get a lab-source with one MariaDB server
-        lab.reset("lab-source")
-        lab.reset("lab-target")
-
-
-def _on(lab: Lab, host: str, command: str) -> str:
-    with lab.open(host) as transport:
-        return transport.run(command, timeout=120, check=True).text
+    yield from evacuated_with(lab, tmp_path_factory, SECOND, "second-mariadb")
 
 
 def test_the_plan_dumps_each_instance_as_its_own(evacuated: Evacuated) -> None:
@@ -97,26 +76,26 @@ def test_the_target_runs_the_second_instance_with_its_databases(
     output = ran.stdout + ran.stderr
     assert ran.returncode == 0, output[-3000:]
     assert f"{TAG}:ledger: restored" in output, output[-3000:]
-    assert _on(lab, "lab-target", "systemctl is-active mariadb@second").strip() == "active"
-    assert _on(lab, "lab-target", on_second("SELECT @@port, @@datadir")).split() == [
+    assert on(lab, "lab-target", "systemctl is-active mariadb@second").strip() == "active"
+    assert on(lab, "lab-target", on_second("SELECT @@port, @@datadir")).split() == [
         "3307", "/var/lib/mysql-second/"]
-    assert _on(lab, "lab-target", on_second(LEDGER)).split() == \
-        _on(lab, "lab-source", on_second(LEDGER)).split() == ["40", "1230.00"]
-    assert _on(lab, "lab-target", on_second(BLOG_TABLES)).split() == ["second_only"]
-    assert _on(lab, "lab-target", on_second(LEDGER_USER)).strip() == "1"
+    assert on(lab, "lab-target", on_second(LEDGER)).split() == \
+        on(lab, "lab-source", on_second(LEDGER)).split() == ["40", "1230.00"]
+    assert on(lab, "lab-target", on_second(BLOG_TABLES)).split() == ["second_only"]
+    assert on(lab, "lab-target", on_second(LEDGER_USER)).strip() == "1"
 
 
 def test_the_second_instances_settings_are_the_sources(lab: Lab, evacuated: Evacuated) -> None:
-    assert _on(lab, "lab-target", on_second("SELECT @@max_connections")).strip() == "77"
-    assert _on(lab, "lab-target", on_main("SELECT @@max_connections")).strip() != "77"
+    assert on(lab, "lab-target", on_second("SELECT @@max_connections")).strip() == "77"
+    assert on(lab, "lab-target", on_main("SELECT @@max_connections")).strip() != "77"
 
 
 def test_nothing_of_it_is_folded_into_the_main_server(lab: Lab, evacuated: Evacuated) -> None:
-    assert "ledger" not in _on(lab, "lab-target", on_main(DATABASES)).split()
-    tables = _on(lab, "lab-target", on_main(BLOG_TABLES)).split()
-    assert tables == _on(lab, "lab-source", on_main(BLOG_TABLES)).split()
+    assert "ledger" not in on(lab, "lab-target", on_main(DATABASES)).split()
+    tables = on(lab, "lab-target", on_main(BLOG_TABLES)).split()
+    assert tables == on(lab, "lab-source", on_main(BLOG_TABLES)).split()
     assert tables and "second_only" not in tables
-    assert _on(lab, "lab-target", on_main(LEDGER_USER)).strip() == "0"
+    assert on(lab, "lab-target", on_main(LEDGER_USER)).strip() == "0"
 
 
 def test_verify_checks_each_instance_on_its_socket_and_nothing_fails(
@@ -137,11 +116,11 @@ def test_verify_checks_each_instance_on_its_socket_and_nothing_fails(
 
 def test_the_instances_password_hash_is_in_no_output(lab: Lab, evacuated: Evacuated) -> None:
     plan, ran, folder = evacuated
-    hashed = _on(lab, "lab-source", on_second(
+    hashed = on(lab, "lab-source", on_second(
         "SELECT JSON_VALUE(priv, '$.authentication_string') FROM mysql.global_priv "
         "WHERE user = 'ledger'")).strip()
     assert hashed.startswith("*") and len(hashed) == 41, hashed
-    assert hashed == _on(lab, "lab-target", on_second(
+    assert hashed == on(lab, "lab-target", on_second(
         "SELECT JSON_VALUE(priv, '$.authentication_string') FROM mysql.global_priv "
         "WHERE user = 'ledger'")).strip()  # carried: the user logs in with its password
     texts = [json.dumps(plan), ran.stdout, ran.stderr]
@@ -156,13 +135,13 @@ def test_the_cutover_reloads_the_instances_changed_database_over_its_socket(
     run is on the target's instance after ``run --cutover``; the databases that did not
     change (the instance's blog, the main server's blog) are not reloaded."""
     _, _, folder = evacuated
-    _on(lab, "lab-source", on_second("INSERT INTO ledger.entries VALUES (41, 100)"))
+    on(lab, "lab-source", on_second("INSERT INTO ledger.entries VALUES (41, 100)"))
     cut = evacuate(folder / "evacuate.yml", "run", "--cutover", "--snapshot", "latest")
     output = cut.stdout + cut.stderr
     assert cut.returncode == 0, output[-4000:]
     kept = next(line for line in output.splitlines() if "not reloaded:" in line)
     assert f"{TAG}:blog" in kept and "mariadb:blog" in kept and "ledger" not in kept, kept
-    assert _on(lab, "lab-target", on_second(LEDGER)).split() == ["41", "1330.00"]
-    assert "ledger" not in _on(lab, "lab-target", on_main(DATABASES)).split()
+    assert on(lab, "lab-target", on_second(LEDGER)).split() == ["41", "1330.00"]
+    assert "ledger" not in on(lab, "lab-target", on_main(DATABASES)).split()
     reverted = evacuate(folder / "evacuate.yml", "revert")
     assert reverted.returncode == 0, reverted.stderr[-3000:]
