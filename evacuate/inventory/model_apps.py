@@ -125,11 +125,28 @@ class MailServer:
     chroot_copies: tuple[str, ...] = ()
     queue_directory: str = ""
     messages: tuple[QueuedMessage, ...] | None = None
+    postfix_data_directory: str = ""  # postconf's data_directory ("" without Postfix)
+    dovecot_state_dir: str = ""  # doveconf's state_dir ("" without Dovecot)
 
     # Postfix's queues whose files are named by the message's queue id (derived from the
     # file's inode: a restored message gets a new name) and the logs kept per queue id
     ID_NAMED_QUEUES = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt",
                        "saved", "defer", "bounce", "trace")
+
+    def daemon_state(self) -> tuple[str, ...]:
+        """The runtime state Postfix and Dovecot regenerate when they start, where their own
+        configuration says they keep it: Postfix's master.lock, PRNG seed and TLS session
+        caches in its data_directory, its pid files in its queue directory, Dovecot's
+        instance list in its state_dir (patterns for the exclusion rules)."""
+        found: list[str] = []
+        if self.postfix_data_directory.startswith("/"):
+            data = self.postfix_data_directory.rstrip("/")
+            found += [f"{data}/master.lock", f"{data}/prng_exch", f"{data}/*_scache.db"]
+        if self.queue_directory.startswith("/") and self.queued is not None:
+            found.append(f"{self.queue_directory.rstrip('/')}/pid")
+        if self.dovecot_state_dir.startswith("/"):
+            found.append(f"{self.dovecot_state_dir.rstrip('/')}/instances")
+        return tuple(found)
 
     def queue_files(self) -> tuple[str, ...]:
         """The directories of Postfix's queue files: they are verified as messages (the

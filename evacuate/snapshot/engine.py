@@ -120,7 +120,8 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
     exclusion = Exclusion(owned=owned, changed=frozenset(changed), database_dirs=tuple(dumped),
                           other_mounts=tuple(o for o in other if o not in extra),
                           swap_files=tuple(swaps), with_logs=request.with_logs,
-                          includes=tuple(request.include), excludes=tuple(request.exclude))
+                          includes=tuple(request.include), excludes=tuple(request.exclude),
+                          daemon_state=inventory.mail.daemon_state())
     return SnapshotPlan(roots=roots, excludes=exclusion.find_excludes(), database_dirs=dumped,
                         exclusion=exclusion)
 

@@ -15,6 +15,7 @@ from evacuate.inventory.model import (
     Mount,
     PackageFiles,
 )
+from evacuate.inventory.model_apps import MailServer
 from evacuate.plan.selection import file_selector, plan_totals
 from evacuate.snapshot.engine import SnapshotRequest, plan_snapshot
 from evacuate.snapshot.exclusion import Exclusion, Tally, roots_of, state_tree
@@ -27,11 +28,18 @@ OWNED = parse_package_db(["@@EVAC-LISTS@@", "/.", "/usr", "/usr/bin", "/bin/ls",
                           "/var/lib/nginx", "/usr/local"]).owned
 
 
+# Postfix and Dovecot as lab-mail's postconf and doveconf say (Debian's defaults)
+LAB_MAIL = MailServer(queued=1, queue_directory="/var/spool/postfix",
+                      postfix_data_directory="/var/lib/postfix",
+                      dovecot_state_dir="/var/lib/dovecot")
+
+
 def _exclusion(**extra: object) -> Exclusion:
     values: dict[str, object] = {
         "owned": OWNED, "changed": frozenset({"/usr/share/doc/cron/README"}),
         "database_dirs": ("/var/lib/postgresql/15/main", "/var/lib/mysql/"),
-        "other_mounts": ("/proc", "/run", "/mnt/nfs")}
+        "other_mounts": ("/proc", "/run", "/mnt/nfs"),
+        "daemon_state": LAB_MAIL.daemon_state()}
     values.update(extra)
     return Exclusion(**values)  # type: ignore[arg-type]
 
@@ -115,6 +123,29 @@ def test_logs_move_with_logs_and_the_config_decides_first() -> None:
     assert "/var/log" not in rules.find_excludes()
     assert "/var/log" in _exclusion().find_excludes()
     assert {"/var/lib/postfix/master.lock", "*/dovecot.index.*"} <= set(rules.find_excludes())
+
+
+def test_daemon_state_is_where_the_daemons_own_configuration_keeps_it() -> None:
+    # a Postfix whose data_directory and queue_directory are not Debian's, a Dovecot whose
+    # state_dir is elsewhere: their runtime state is left there, and the same names under
+    # Debian's default directories (nothing says a daemon keeps state there) are data
+    moved = MailServer(queued=0, queue_directory="/srv/mailq",
+                       postfix_data_directory="/srv/postfix-state",
+                       dovecot_state_dir="/opt/dovecot/state")
+    rules = _exclusion(daemon_state=moved.daemon_state())
+    for path in ("/srv/postfix-state/master.lock", "/srv/postfix-state/prng_exch",
+                 "/srv/postfix-state/smtpd_scache.db", "/srv/mailq/pid/master.pid",
+                 "/opt/dovecot/state/instances"):
+        assert rules.classify(path).name == "daemon-state", path
+    for path in ("/var/lib/postfix/master.lock", "/var/spool/postfix/pid/master.pid",
+                 "/var/lib/dovecot/instances", "/srv/mailq/deferred/2/23CDB1AE81C",
+                 "/srv/postfix-state/aliases.db"):
+        assert rules.classify(path).name == "data", path
+    assert {"/srv/postfix-state/master.lock", "/opt/dovecot/state/instances"} <= set(
+        rules.find_excludes())
+    # no Postfix (queued None), no Dovecot: nothing but Dovecot's index file names
+    assert MailServer().daemon_state() == ()
+    assert MailServer(queue_directory="/var/spool/postfix").daemon_state() == ()
 
 
 def test_trees_and_roots() -> None:

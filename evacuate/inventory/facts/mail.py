@@ -74,6 +74,7 @@ def parse(text: str) -> MailServer:
     banner, queued = "", None
     copies: list[str] = []
     spool = ""
+    dirs: dict[str, str] = {}
     messages: tuple[QueuedMessage, ...] | None = None
     for part in split_parts(text):
         if part.kind == "maildir":
@@ -87,12 +88,28 @@ def parse(text: str) -> MailServer:
             queued = int(part.text.strip())
         elif part.kind == "postfix-messages":
             messages = parse_messages(part.text)
+        elif part.kind == "daemon-dirs":
+            dirs.update(_settings(part.text))
         elif part.kind == "postfix-chroot":
             spool = part.args.strip()
             copies += [line for line in part.text.splitlines() if line.startswith("/")]
     return MailServer(maildirs=tuple(mailbox_names(paths)), smtp_banner=banner, queued=queued,
-                      chroot_copies=tuple(sorted(copies)), queue_directory=spool,
-                      messages=messages)
+                      chroot_copies=tuple(sorted(copies)),
+                      queue_directory=spool or dirs.get("queue_directory", ""),
+                      messages=messages,
+                      postfix_data_directory=dirs.get("data_directory", ""),
+                      dovecot_state_dir=dirs.get("state_dir", ""))
+
+
+def _settings(text: str) -> dict[str, str]:
+    """``name value`` lines (a daemon's directories as its configuration tool says) →
+    the absolute ones."""
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if value.strip().startswith("/"):
+            found[name] = value.strip()
+    return found
 
 
 FACT = Fact(name="mail", script=snippet("mail"), parse=parse, default=MailServer, timeout=60)

@@ -46,5 +46,18 @@ if evac_has postconf && [ -f /etc/postfix/main.cf ]; then
       [ -e "/${copy#"$spool"/}" ] && printf '%s\n' "$copy"
     done
   done
+  # where Postfix keeps the state it regenerates when it starts (its lock, PRNG seed, TLS
+  # session caches, pid files), as its own configuration says
+  evac_part daemon-dirs postfix
+  printf 'data_directory %s\n' "$(postconf -xh data_directory 2>/dev/null)"
+  printf 'queue_directory %s\n' "$spool"
+fi
+if evac_has doveconf; then
+  # Dovecot's state directory (its instance list) as its own configuration says
+  state=$(doveconf -h state_dir 2>/dev/null) || state=
+  if [ -n "$state" ]; then
+    evac_part daemon-dirs dovecot
+    printf 'state_dir %s\n' "$state"
+  fi
 fi
 :
