@@ -2,8 +2,10 @@
 
 dpkg records a package file's content (md5sums) but not the mode and owner it installed, so
 a ``chmod 0640`` or ``chown root:ssl-cert`` on a package's file is invisible to it. The
-inode's ctime is not: a chmod, chown (or a copy that put an older mtime back) sets it, and a
-restore cannot. A package's file whose ctime is later than the package's installation
+inode's ctime is not: a chmod or chown sets it, and a restore cannot. (A content change
+whose older mtime was put back sets it too: the inventory's packagefiles fact hashes the
+files whose ctime is later than their package's install, so such a file is ``changed`` and
+carried whole, before this rule is asked.) A package's file whose ctime is later than the package's installation
 (its dpkg file list's mtime and ctime, the later: dpkg rewrites the list on every install
 and upgrade, and a system copied file by file has new ctimes on its lists too) changed
 after dpkg put it there. The snapshot records such a file's mode and owner

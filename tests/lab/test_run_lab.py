@@ -223,6 +223,23 @@ def test_package_files_hardened_after_install_keep_their_mode_on_the_target(
     assert check["status"] == "pass" and int(check["expected"].split()[0]) >= 2, check
 
 
+def test_a_package_file_patched_with_its_old_mtime_put_back_moves_with_its_content(
+        lab: Lab, evacuated: tuple[Path, str]) -> None:
+    """lab-source's nginx default page was patched in place and its package's mtime put
+    back (cp -p, touch -r): its mtime says unchanged, its ctime and dpkg's md5sum do not.
+    The target gets the source's content, not its package's, and verify compares it."""
+    page = "/usr/share/nginx/html/index.html"
+    with lab.open("lab-source") as source:
+        expected = source.run(f"sha256sum {page}", timeout=60, check=True).text.split()[0]
+        assert "maintenance contact" in source.run(f"cat {page}", timeout=60, check=True).text
+        assert source.run(f"dpkg --verify nginx-common | grep -F {page}", timeout=120
+                          ).text.strip(), "dpkg no longer sees the patch: the seed changed"
+    assert _target(lab, f"sha256sum {page}").split()[0] == expected
+    config, _ = evacuated
+    inventory = json.loads(evacuate(config, "inventory", "source", "--json").stdout)
+    assert page in {c["path"] for c in inventory["package_files"]["changed"]}
+
+
 def test_what_the_targets_own_cron_job_writes_is_listed_not_failed(
         lab: Lab, evacuated: tuple[Path, str]) -> None:
     """alice's cron job copies reports into ~/reports on the running target (CI once hit it

@@ -2,9 +2,12 @@
 (content differs from dpkg's md5sums; conffiles are the ``conffiles`` family's), and the
 packages that have files but no md5sums (their files cannot be checked: a warning).
 
-Only files newer than their package's installation are hashed (see sh/packagefiles.sh):
-on the lab source that is 1.1 s for 12,500 package files, where ``dpkg --verify`` (which
-reads every file) takes 2.5 s with a warm cache and far longer with a cold one.
+Only files changed after their package's installation are hashed (see sh/packagefiles.sh):
+a later mtime than the package's file list, or a later ctime than the list's mtime and
+ctime (a patch whose old mtime was put back with ``cp -p`` or ``touch -r`` is found by its
+ctime). The times come from one ``find`` and one ``awk`` choose: on this controller
+(95,000 package files) 2.6 s where the earlier per-file sh loop, which looked at the mtime
+only, took 4.4 s; ``dpkg --verify`` reads every file.
 """
 
 from __future__ import annotations

@@ -21,6 +21,12 @@ sed -i 's/^#\?ClientAliveInterval.*/ClientAliveInterval 120/' /etc/ssh/sshd_conf
 # records cannot show it)
 chmod 0755 /usr/bin/chfn
 chmod 0600 /etc/crontab
+# a package's file patched in place with its old mtime put back (as cp -p or a vendor's
+# fix script leaves it): only dpkg's md5sum and the file's ctime show the change
+page=/usr/share/nginx/html/index.html
+stamp=$(stat -c %Y "$page")
+printf '<!-- maintenance contact: ops desk, ext. 4411 -->\n' >> "$page"
+touch -d "@$stamp" "$page"
 
 echo "seed: users and groups"
 groupadd --gid 1500 webdev
