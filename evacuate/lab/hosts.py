@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,10 +105,42 @@ def _make_cgroups(layout: HostLayout) -> list[Path]:
 
 SUPERVISOR = Path(__file__).with_name("supervise.py")
 
+# A lab host that runs a container engine of its own (Docker: runc creates cgroups, loads a
+# BPF device filter, makes bridges and their NAT rules) gets exactly what that needs, and no
+# more: a cgroup v2 hierarchy of its own (nspawn mounts the host's v1 controllers read-only,
+# and runc must write its cgroups; its v2 subtree is delegated and writable, under the lab's
+# cgroup folder, so `lab down` removes it), CAP_NET_ADMIN (bridges and iptables in the host's
+# own network namespace) and the keyring and bpf system calls (nspawn's filter refuses them).
+# Measured: Docker 20.10 runs containers with published ports on the default bridge so.
+NESTED_ENGINE_ARGS = ("--capability=CAP_NET_ADMIN", "--system-call-filter=@keyring bpf")
+NESTED_ENGINE_ENV = {"SYSTEMD_NSPAWN_UNIFIED_HIERARCHY": "1"}
 
-def boot(layout: HostLayout, netns: str, *, hostname: str) -> int:
+
+@contextlib.contextmanager
+def cgroups_of(layout: HostLayout) -> Iterator[Callable[[], None]]:
+    """The host's cgroups made for a process that is not a booted host (an image's seed);
+    yield the function that moves the calling process into them (for preexec_fn), then
+    kill what is left in them and remove them."""
+    groups = _make_cgroups(layout)
+
+    def enter() -> None:
+        for group in groups:
+            with open(group / "cgroup.procs", "w", encoding="ascii") as procs:
+                procs.write(str(os.getpid()))
+    try:
+        yield enter
+    finally:
+        for leftover in _cgroup_pids(layout):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(leftover, signal.SIGKILL)
+            _reap(leftover)
+        _remove_cgroups(layout)
+
+
+def boot(layout: HostLayout, netns: str, *, hostname: str, nested_engine: bool = False) -> int:
     """Boot the container in the background under the reboot supervisor (a host that
-    reboots comes back: see supervise.py) and return the supervisor's pid."""
+    reboots comes back: see supervise.py) and return the supervisor's pid.
+    ``nested_engine``: the host runs a container engine (see NESTED_ENGINE_ARGS)."""
     groups = _make_cgroups(layout)
     layout.console_log.parent.mkdir(parents=True, exist_ok=True)
     log = layout.console_log.open("ab")
@@ -120,14 +153,17 @@ def boot(layout: HostLayout, netns: str, *, hostname: str) -> int:
     cmd = ["systemd-nspawn", "--boot", "--register=no", "--keep-unit", "--quiet",
            "-M", layout.machine, f"--hostname={hostname}", "-D", str(layout.root),
            f"--network-namespace-path=/run/netns/{netns}", "--resolv-conf=off",
-           "--timezone=off", "--link-journal=no", "--console=passive"]
+           "--timezone=off", "--link-journal=no", "--console=passive",
+           *(NESTED_ENGINE_ARGS if nested_engine else ())]
+    env = {**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network",
+           **(NESTED_ENGINE_ENV if nested_engine else {})}
     try:
         # each host has its own network namespace: its net.* sysctls are its own and may be
         # written (a rebuild applies the source's sysctl settings live); the rest stays read-only
         proc = subprocess.Popen([sys.executable, str(SUPERVISOR), *cmd], stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=log, start_new_session=True,
                                 preexec_fn=enter_cgroup,
-                                env={**os.environ, "SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"})
+                                env=env)
     finally:
         log.close()
     layout.pid_file.write_text(f"{proc.pid}\n")

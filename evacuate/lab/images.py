@@ -18,12 +18,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from evacuate.errors import LabError
+from evacuate.lab.hosts import NESTED_ENGINE_ARGS, NESTED_ENGINE_ENV, HostLayout, cgroups_of
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class ImageSpec:
     # requirements (``name==version``) the builder downloads from PyPI with pip, without
     # their dependencies, into the seed's ``wheels/`` (the image itself reaches no registry)
     wheels: tuple[str, ...] = field(default=())
+    # its seed runs a container engine (Docker): seeded with lab.hosts' NESTED_ENGINE_ARGS
+    nested_engine: bool = False
 
     @property
     def seed_script(self) -> str | None:
@@ -73,6 +76,8 @@ class ImageSpec:
             digest.update(part.encode() + b"\0")
         if self.wheels:  # (only then: the keys of the images without wheels stay as they were)
             digest.update(" ".join(self.wheels).encode() + b"\0")
+        if self.nested_engine:  # (likewise)
+            digest.update(b"nested engine\0")
         for name, content in self.seed_files().items():
             digest.update(name.encode() + b"\0" + content + b"\0")
         return digest.hexdigest()[:16]
@@ -129,6 +134,20 @@ def containers_image(suite: str = "bookworm") -> ImageSpec:
     installed by hand under /usr/local; seeded by seed/containers/containers.sh."""
     return ImageSpec(name="containers", suite=suite, seed="containers/containers.sh",
                      packages=(*_BASE, *CONTAINER_PACKAGES), wheels=(PODMAN_COMPOSE,))
+
+
+DOCKER_PACKAGES = ("docker.io", "docker-compose", "containerd", "runc", "tini", "iptables",
+                   "busybox-static", "cron", "rsync", "less")
+
+
+def docker_image(suite: str = "bookworm") -> ImageSpec:
+    """A Docker host: Debian's docker.io with the Compose project ``shop`` run by Debian's
+    docker-compose (the web app and worker of lab-containers, on the project's own bridge
+    network with a published port), images built locally from an imported busybox root, a
+    container outside Compose; seeded by seed/containers/docker.sh (it shares the shop's
+    files with lab-containers' seed)."""
+    return ImageSpec(name="docker", suite=suite, seed="containers/docker.sh",
+                     packages=(*_BASE, *DOCKER_PACKAGES), nested_engine=True)
 
 
 NODE_PACKAGES = ("python3-jinja2", "python3-yaml", "python3-cryptography", "python3-packaging",
@@ -197,11 +216,13 @@ def _suite_lock(suite: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _run(cmd: list[str], what: str, *, log_path: Path | None = None, env: dict[str, str] | None = None) -> None:
+def _run(cmd: list[str], what: str, *, log_path: Path | None = None, env: dict[str, str] | None = None,
+         preexec: Callable[[], None] | None = None) -> None:
     log.info("lab: %s: %s", what, " ".join(cmd))
     handle = log_path.open("ab") if log_path else subprocess.DEVNULL
     try:
-        proc = subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, check=False)
+        proc = subprocess.run(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, check=False,
+                              preexec_fn=preexec)
     finally:
         if log_path and not isinstance(handle, int):
             handle.close()
@@ -286,12 +307,18 @@ def _seed(spec: ImageSpec, rootfs: Path, log_path: Path) -> None:
         _run([sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
               "-d", str(seed_dir / "wheels"), *spec.wheels],
              f"downloading {', '.join(spec.wheels)} for the {spec.name} image", log_path=log_path)
-    env = dict(os.environ, SYSTEMD_NSPAWN_TMPFS_TMP="0")
-    _run(["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "-M", f"evacuate-seed-{spec.name}",
-          "--private-network", "--resolv-conf=off",
-          "--timezone=off", "--link-journal=no", "-D", str(rootfs), "--as-pid2",
-          "/bin/sh", f"/root/evacuate-seed/{spec.seed_script}"],
-         f"seeding the {spec.name} image", log_path=log_path, env=env)
+    env = dict(os.environ, SYSTEMD_NSPAWN_TMPFS_TMP="0",
+               **(NESTED_ENGINE_ENV if spec.nested_engine else {}))
+    cmd = ["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "-M", f"evacuate-seed-{spec.name}",
+           "--private-network", "--resolv-conf=off",
+           "--timezone=off", "--link-journal=no", "-D", str(rootfs), "--as-pid2",
+           *(NESTED_ENGINE_ARGS if spec.nested_engine else ()),
+           "/bin/sh", f"/root/evacuate-seed/{spec.seed_script}"]
+    if spec.nested_engine:  # the engine's cgroups go into lab cgroups, removed afterwards
+        with cgroups_of(HostLayout("seed", f"{spec.name}-{os.getpid()}")) as enter:
+            _run(cmd, f"seeding the {spec.name} image", log_path=log_path, env=env, preexec=enter)
+    else:
+        _run(cmd, f"seeding the {spec.name} image", log_path=log_path, env=env)
     _publish_repositories(seed_dir / "repos")
     shutil.rmtree(seed_dir)
 

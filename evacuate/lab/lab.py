@@ -67,6 +67,9 @@ from evacuate.lab.shapes import (
     dns_lab as dns_lab,
 )
 from evacuate.lab.shapes import (
+    docker_lab as docker_lab,
+)
+from evacuate.lab.shapes import (
     mail_lab as mail_lab,
 )
 from evacuate.lab.shapes import (
@@ -169,7 +172,7 @@ class Lab:
                 hosts.mount_overlay(layout, built[host.image].rootfs)
                 self._customize(host, layout)
                 ns = network.attach_host(net, host.short, self.address(host))
-                hosts.boot(layout, ns, hostname=host.name)
+                hosts.boot(layout, ns, hostname=host.name, nested_engine=host.nested_engine)
             pub = (layout.root / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()
             entries.append(f"{self.address(host)},{host.name} {pub[0]} {pub[1]}")
         write_private(self.known_hosts, "\n".join(entries) + "\n")
@@ -279,7 +282,7 @@ class Lab:
         hosts.mount_overlay(layout, built.rootfs)
         self._customize(host, layout)
         ns = network.attach_host(self.spec.network, host.short, self.address(host))
-        hosts.boot(layout, ns, hostname=host.name)
+        hosts.boot(layout, ns, hostname=host.name, nested_engine=host.nested_engine)
         return self._wait_ready(host, time.monotonic() + timeout)
 
     def _write_descriptors(self) -> None:

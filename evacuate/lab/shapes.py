@@ -18,6 +18,7 @@ class LabHostSpec:
     image: ImageSpec
     services: tuple[str, ...] = ("ssh",)
     accounts: tuple[LabAccount, ...] = ()  # there before the host first boots
+    nested_engine: bool = False  # it runs Docker: booted as hosts.NESTED_ENGINE_ARGS say
 
 
 @dataclass(frozen=True)
@@ -156,4 +157,23 @@ def node_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
         LabHostSpec("lab-source", "source", 10, images.target_image(suite)),
         LabHostSpec("lab-target", "target", 20, images.target_image(suite)),
         LabHostSpec("lab-node", "node", NODE_HOST_NUMBER, images.node_image(suite)),
+    ))
+
+
+DOCKER_SERVICES = ("ssh", "docker", "cron")
+"""The units a healthy lab-docker runs (docker starts its restart=always containers)."""
+
+
+def docker_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
+    """lab-docker (Debian's docker.io running the Compose project ``shop`` with Debian's
+    docker-compose: lab-containers' web app and worker on the project's bridge network, port
+    8081 published, images built locally, named volumes with data, a container outside
+    Compose on :8082) and a blank lab-target of the same release that installs docker.io
+    from the lab repository. Both boot with a container engine's privileges
+    (hosts.NESTED_ENGINE_ARGS); the target has the cloud image's users."""
+    return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
+        LabHostSpec("lab-docker", "docker", 10, images.docker_image(suite), DOCKER_SERVICES,
+                    nested_engine=True),
+        LabHostSpec("lab-target", "target", 20, images.target_image(suite),
+                    accounts=CLOUD_ACCOUNTS, nested_engine=True),
     ))
