@@ -134,9 +134,9 @@ def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *
         progress.expect(plan.estimate.transfer_bytes)
         reporter = _HostReporter(progress)
         try:
-            outcome = run_as_asked(plan, folder, fleet.repo, fleet.resolve, fleet.options_for(host),
-                                   fleet.state, fleet.config, reporter, RunRequest(resume=True),
-                                   snapshot_progress=reporter)
+            outcome = run_as_asked(plan, folder, fleet.repo, fleet.resolve,
+                                   fleet.options_for(host), fleet.state, fleet.config, reporter,
+                                   RunRequest(resume=True), snapshot_progress=reporter)
         except EvacuateError:
             stopped = failed_step(folder, plan.name)  # a hook's, after the steps too
             if stopped:
@@ -149,10 +149,11 @@ def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *
                                  + (f"; {len(reporter.warnings)} warning(s)"
                                     if reporter.warnings else ""))
 
+    def then(host: FleetHost, progress: HostProgress, ran: HostResult) -> HostResult:
+        return cut_over_host(fleet, host, progress, ran)
+
     result = run_waves("run", waves, work, board, continue_on_failure=continue_on_failure,
-                       then=(lambda host, progress, ran: cut_over_host(fleet, host, progress,
-                                                                       ran))
-                       if cutover else None)
+                       then=then if cutover else None)
     failed = result.of(HostStatus.FAILED)
     if failed:
         skipped = len(result.of(HostStatus.SKIPPED))

@@ -75,8 +75,9 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
               origin: PlanSource | None = None,
               store: str | None = None, concurrency: int = 1) -> tuple[RebuildPlan, Path]:
     """Plan ``source`` onto ``target``. ``concurrency``: the hosts moving at once beside it
-    (a fleet's wave), sharing the fleet-wide limit (the estimate assumes its share). ``origin``: where a run finds the source (default:
-    the host ``source``; a rescued disk's plan says so, and a run never connects to it).
+    (a fleet's wave), sharing the fleet-wide limit (the estimate assumes its share).
+    ``origin``: where a run finds the source (default: the host ``source``; a rescued
+    disk's plan says so, and a run never connects to it).
     ``store``: the --store URL the plan was made with (for the project README's commands)."""
     try:
         manifest = source_manifest(repo, source, options, config, snapshot, progress)

@@ -70,7 +70,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                limit_rate: RateLimit | None = None, fleet_limit_rate: RateLimit | None = None,
                concurrency: int = 1) -> RebuildPlan:
     """``limit_rate``: the bandwidth limit per host the estimate assumes; ``fleet_limit_rate``
-    the fleet-wide one, shared by the ``concurrency`` hosts of the wave moving at once. ``available``: package → the target's candidate version (None: not available).
+    the fleet-wide one, shared by the ``concurrency`` hosts of the wave moving at once.
+    ``available``: package → the target's candidate version (None: not available).
     ``config_texts``: contents of the config files carried over (to find hard-coded IPs).
     ``target_names``: every package the target's sources offer; across releases, packages
     not available under their own name are looked up there under their new one."""
