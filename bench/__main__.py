@@ -37,10 +37,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--rounds", type=int, default=5,
                         help="runs of each side per figure (after one warm-up each); P4 and "
-                             "RTO run at most 2, P5, P6 and BW at most 3, P7 one")
+                             "RTO run at most 2, P5, P6, BW and BWF at most 3, P7 one")
     parser.add_argument("--only", nargs="*",
-                        help="figure keys to run (P1 P2 P3 P3b P4 P5 P6 P7 RTO BW MAIL; "
+                        help="figure keys to run (P1 P2 P3 P3b P4 P5 P6 P7 RTO BW BWF MAIL; "
                              "P3 and P3b run together; BW is BW-read, BW-write and BW-snap; "
+                             "BWF is BW-fleet; "
                              "MAIL is P1-mail and P2-mail, on lab-mail)")
     parser.add_argument("--size", choices=sorted(workload.SIZES), default="small",
                         help="workload seeded on lab-source before the figures (default small; "
@@ -53,7 +54,7 @@ def main() -> int:
         "P1": p1_inventory.measure, "P2": p2_snapshot.measure, "P3": p3_incremental.measure,
         "P4": p4_run.measure, "P5": p5_cutover.measure, "P6": p6_fleet.measure,
         "P7": p7_memory.measure, "RTO": rto.measure, "BW": bw_limit.measure,
-        "MAIL": mail_source.measure}
+        "BWF": bw_limit.measure_fleet, "MAIL": mail_source.measure}
     wanted = {"P3" if k == "P3b" else k for k in args.only or ()}
     chosen = [k for k in benchmarks if not wanted or k in wanted]
     started = harness.revision()  # the code measured is the code at the start

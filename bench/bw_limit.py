@@ -9,6 +9,9 @@ Three figures, each the achieved rate over the limit (goal: within 10 %):
   the host's bucket was charged (listing, tar, dumps, inventory output) over the snapshot's
   wall time. Only its upper bound is a goal: a snapshot also hashes, encrypts and waits
   on its inventory, so it may run below the limit, never above it.
+And BW-fleet (its own key, BWF): two hosts at once, a stream out of lab-source and one into
+lab-target, each through its own limit, both charged on one fleet-wide limit that is lower
+than their sum: the bytes the fleet's bucket was charged over the wall time, against it.
 The rounds are timed here; nothing about them is asserted in tests.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.harness import Figure
@@ -25,7 +29,7 @@ from evacuate.snapshot.engine import SnapshotRequest, take_snapshot
 from evacuate.snapshot.open import open_repository
 from evacuate.state import StateDir
 from evacuate.transport import ConnectOptions, RateLimit, Transport, open_transport
-from evacuate.transport.throttle import ThrottledTransport
+from evacuate.transport.throttle import SharedLimit, ThrottledTransport
 
 MiB = 2**20
 LIMIT = RateLimit.parse("8M")
@@ -72,7 +76,7 @@ def snapshot_rate(lab: Lab, work: Path) -> float:
     state = Path(tempfile.mkdtemp(prefix="snap-", dir=work))
     repo = open_repository(None, StateDir(state), create=True)
     with _throttled(lab, "lab-source", SNAPSHOT_LIMIT) as source:
-        assert isinstance(source, ThrottledTransport)
+        assert isinstance(source, ThrottledTransport) and source.bucket is not None
         charged = source.bucket.taken
         started = time.perf_counter()
         take_snapshot(source, repo, SnapshotRequest("lab-source"))
@@ -115,3 +119,69 @@ def measure(lab: Lab, rounds: int) -> list[Figure]:
                 "goal: never above the limit (+10 %); below it where the snapshot waits on "
                 "other work"),
     ]
+
+
+FLEET_LIMIT = RateLimit.parse("8M")
+FLEET_HOST_LIMIT = RateLimit.parse("6M")
+"""BW-fleet: each host's own limit; two at once (12 MiB/s) exceed the fleet's 8 MiB/s."""
+FLEET_STREAM_BYTES = 40 * MiB
+
+
+def _read_all(transport: Transport) -> int:
+    with transport.open_process(f"head -c {FLEET_STREAM_BYTES} /dev/zero") as proc:
+        proc.stdin.close()
+        got = 0
+        while chunk := proc.stdout.read(MiB):
+            got += len(chunk)
+        if proc.wait(timeout=300) != 0:
+            raise RuntimeError(f"head on the source failed: {proc.stderr_text()[-300:]}")
+    return got
+
+
+def _write_all(transport: Transport) -> int:
+    block = bytes(MiB)
+    with transport.open_process("cat > /dev/null") as proc:
+        for _ in range(FLEET_STREAM_BYTES // MiB):
+            proc.stdin.write(block)
+        if proc.wait(timeout=300) != 0:
+            raise RuntimeError(f"cat on the target failed: {proc.stderr_text()[-300:]}")
+    return FLEET_STREAM_BYTES
+
+
+def fleet_rate(lab: Lab) -> float:
+    """MiB/s moved by two hosts at once (a stream out of lab-source, one into lab-target,
+    each through its own 6 MiB/s limit) under one fleet limit of 8 MiB/s: the bytes the
+    fleet's bucket was charged over the wall time of both."""
+    shared = SharedLimit(FLEET_LIMIT)
+    opened = []
+    for host in ("lab-source", "lab-target"):
+        transport = open_transport(lab.ssh_spec(host), ConnectOptions(
+            known_hosts=lab.known_hosts, identity=lab.key, limit_rate=FLEET_HOST_LIMIT,
+            fleet_limit=shared.share(host)))
+        transport.run("true", check=True)  # connected before the clock starts
+        opened.append(transport)
+    source, target = opened
+    try:
+        charged = shared.bucket.taken
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            moved = [pool.submit(_read_all, source), pool.submit(_write_all, target)]
+            if sum(f.result() for f in moved) != 2 * FLEET_STREAM_BYTES:
+                raise RuntimeError("a stream ended short")
+        elapsed = time.perf_counter() - started
+        return (shared.bucket.taken - charged) / elapsed / MiB
+    finally:
+        for transport in opened:
+            transport.close()
+
+
+def measure_fleet(lab: Lab, rounds: int) -> list[Figure]:
+    fleet_rate(lab)  # warm-up
+    rates = [fleet_rate(lab) for _ in range(rounds)]
+    return [_figure("BW-fleet", f"two hosts at once under --fleet-limit-rate {FLEET_LIMIT}",
+                    "achieved aggregate rate", rates, FLEET_LIMIT, 0.90,
+                    f"{FLEET_STREAM_BYTES // MiB} MiB out of lab-source and "
+                    f"{FLEET_STREAM_BYTES // MiB} MiB into lab-target at the same time, each "
+                    f"through its own {FLEET_HOST_LIMIT} limit, both charged on one fleet "
+                    "bucket; ratio is the bytes it was charged over the wall time / the fleet "
+                    "limit, goal 0.90-1.10")]

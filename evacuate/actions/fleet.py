@@ -2,29 +2,35 @@
 single-host plan and run (its own folder and journal under ``plans/<host>-to-<target>/``),
 so a killed fleet run resumes every host from its own journal and a host whose journal says
 it was done and verified is not run again. A run with a failed host notifies
-(``notify.urls``)."""
+(``notify.urls``). ``run --cutover``: each host cuts over (the single-host cutover,
+:func:`~evacuate.actions.run.cut_over`) right after its own run verified. A fleet-wide
+bandwidth limit (``fleet_limit_rate``) is one bucket every host's transports are charged on,
+each host's bytes counted by its name."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evacuate.actions.notify import notify_failure
 from evacuate.actions.plan import load_plan, make_plan
-from evacuate.actions.run import Resolve, RunRequest, run_as_asked
+from evacuate.actions.run import Resolve, RunRequest, cut_over, plan_source, run_as_asked
 from evacuate.ansible.vault import ensure_vault_password
 from evacuate.config import Config
 from evacuate.errors import EvacuateError, UsageError
 from evacuate.fleet.board import FleetBoard, HostProgress
-from evacuate.fleet.model import FleetHost, FleetResult, HostResult, HostStatus, Wave
+from evacuate.fleet.model import FleetHost, FleetResult, HostResult, HostStatus, LimitUse, Wave
 from evacuate.fleet.scheduler import run_waves
 from evacuate.hostref import ConnectOptions
 from evacuate.plan.model import Step
 from evacuate.rebuild.journal import Journal, StepStatus
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir, write_json
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,11 @@ class FleetContext:
     options: ConnectOptions
     resolve: Resolve
     store: str | None = None  # the --store URL given (for the projects' README commands)
+
+    def options_for(self, host: FleetHost) -> ConnectOptions:
+        """The connection options of ``host``'s plan or run: its bytes on the fleet-wide
+        limit (when there is one) are counted as its own."""
+        return self.options.for_host(host.name)
 
 
 def fleet_plan_name(host: FleetHost) -> str:
@@ -79,13 +90,15 @@ def plan_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard) 
     """Plan every host onto its target (a snapshot is taken where there is none). Plans
     change nothing, so a failed plan does not keep the next waves from being planned."""
     _shared_keys(fleet.state)
+    at_once = {w.name: max(1, min(w.concurrency, len(w.hosts))) for w in waves}
 
     def work(host: FleetHost, progress: HostProgress) -> HostResult:
         began = time.monotonic()
         progress.step("plan")
         plan, project = make_plan(fleet.resolve(host.name), fleet.resolve(host.target),
-                                  fleet.repo, fleet.options, fleet.state, fleet.config,
-                                  progress=_HostReporter(progress), store=fleet.store)
+                                  fleet.repo, fleet.options_for(host), fleet.state,
+                                  fleet.config, progress=_HostReporter(progress),
+                                  store=fleet.store, concurrency=at_once[host.wave])
         blockers = sum(w.severity == "blocker" for w in plan.warnings)
         return HostResult(host.name, host.target, host.wave, HostStatus.OK, "plan",
                           bytes=progress.moved, seconds=time.monotonic() - began,
@@ -97,12 +110,14 @@ def plan_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard) 
 
 
 def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *,
-              continue_on_failure: bool = False,
+              continue_on_failure: bool = False, cutover: bool = False,
               warn: Callable[[str], None] = lambda _m: None) -> FleetResult:
     """Run every host's saved plan (``plan`` first), resuming from its journal; a host
-    whose journal says it was done and verified is not run again. The next wave starts only
-    when every host of this one verified, unless ``continue_on_failure``. Failed hosts are
-    notified through ``notify.urls``."""
+    whose journal says it was done and verified is not run again. With ``cutover`` each
+    host whose run verified (now or before) cuts over then, unless its journal says it was
+    cut over already; a failed cutover is that host's failure. The next wave starts only
+    when every host of this one verified (and cut over), unless ``continue_on_failure``.
+    Failed hosts are notified through ``notify.urls``."""
     _shared_keys(fleet.state)
 
     def work(host: FleetHost, progress: HostProgress) -> HostResult:
@@ -119,9 +134,9 @@ def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *
         progress.expect(plan.estimate.transfer_bytes)
         reporter = _HostReporter(progress)
         try:
-            outcome = run_as_asked(plan, folder, fleet.repo, fleet.resolve, fleet.options,
-                                   fleet.state, fleet.config, reporter, RunRequest(resume=True),
-                                   snapshot_progress=reporter)
+            outcome = run_as_asked(plan, folder, fleet.repo, fleet.resolve,
+                                   fleet.options_for(host), fleet.state, fleet.config, reporter,
+                                   RunRequest(resume=True), snapshot_progress=reporter)
         except EvacuateError:
             stopped = failed_step(folder, plan.name)  # a hook's, after the steps too
             if stopped:
@@ -134,7 +149,11 @@ def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *
                                  + (f"; {len(reporter.warnings)} warning(s)"
                                     if reporter.warnings else ""))
 
-    result = run_waves("run", waves, work, board, continue_on_failure=continue_on_failure)
+    def then(host: FleetHost, progress: HostProgress, ran: HostResult) -> HostResult:
+        return cut_over_host(fleet, host, progress, ran)
+
+    result = run_waves("run", waves, work, board, continue_on_failure=continue_on_failure,
+                       then=then if cutover else None)
     failed = result.of(HostStatus.FAILED)
     if failed:
         skipped = len(result.of(HostStatus.SKIPPED))
@@ -144,6 +163,30 @@ def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *
                        + (f"\n{skipped} host(s) of later waves not run." if skipped else ""),
                        warn)
     return _recorded(fleet, result)
+
+
+def cut_over_host(fleet: FleetContext, host: FleetHost, progress: HostProgress,
+                  ran: HostResult) -> HostResult:
+    """Cut ``host`` over after its run verified (``ran``): the single-host cutover, unless
+    its journal says it was cut over before. Raise (its failure) when it does not verify."""
+    began = time.monotonic()
+    progress.step("cutover")
+    plan, folder = load_plan(fleet.state, fleet_plan_name(host))
+    journal = Journal.read(folder / "journal.json", plan.name)
+    if journal is not None and journal.done("cutover"):
+        return replace(ran, step="cutover", cut_over=True,
+                       detail=f"{ran.detail}; cut over before (its journal): not again")
+    source = plan_source(plan, fleet.resolve)
+    if source is None:
+        raise UsageError(f"plan {plan.name} was made from a rescued disk: no source to cut over")
+    result, dns = cut_over(plan, folder, fleet.repo, source, fleet.resolve(plan.target_spec),
+                           fleet.options_for(host), fleet.state, fleet.config,
+                           lambda message: log.info("%s: cutover: %s", host.name, message))
+    switched = f", DNS switched ({len(dns.changes)} record sets)" if dns else ""
+    return replace(ran, step="cutover", cut_over=True, bytes=progress.moved,
+                   seconds=ran.seconds + time.monotonic() - began,
+                   detail=f"{ran.detail}; cut over: downtime {result.downtime_seconds:.1f} s"
+                          f"{switched}")
 
 
 def done_before(folder: Path, plan: str) -> bool:
@@ -168,6 +211,12 @@ def _shared_keys(state: StateDir) -> None:
 
 
 def _recorded(fleet: FleetContext, result: FleetResult) -> FleetResult:
-    """The result is kept as ``fleet/<command>-latest.json`` in the state directory."""
+    """The result, with the fleet-wide limit's use, is kept as ``fleet/<command>-latest.json``
+    in the state directory."""
+    shared = fleet.options.fleet_limit
+    if shared is not None:
+        result = replace(result, fleet_limit=LimitUse(
+            shared.limit.rate.bytes_per_second, shared.limit.bucket.taken,
+            shared.limit.by_host()))
     write_json(fleet.state.sub("fleet") / f"{result.command}-latest.json", result.to_json())
     return result

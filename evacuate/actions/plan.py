@@ -73,9 +73,11 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
               options: ConnectOptions, state: StateDir, config: Config | None, *,
               snapshot: str | None = None, progress: SnapshotProgress | None = None,
               origin: PlanSource | None = None,
-              store: str | None = None) -> tuple[RebuildPlan, Path]:
-    """Plan ``source`` onto ``target``. ``origin``: where a run finds the source (default:
-    the host ``source``; a rescued disk's plan says so, and a run never connects to it).
+              store: str | None = None, concurrency: int = 1) -> tuple[RebuildPlan, Path]:
+    """Plan ``source`` onto ``target``. ``concurrency``: the hosts moving at once beside it
+    (a fleet's wave), sharing the fleet-wide limit (the estimate assumes its share).
+    ``origin``: where a run finds the source (default: the host ``source``; a rescued
+    disk's plan says so, and a run never connects to it).
     ``store``: the --store URL the plan was made with (for the project README's commands)."""
     try:
         manifest = source_manifest(repo, source, options, config, snapshot, progress)
@@ -98,7 +100,10 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
                       target_spec=str(target.spec), available=offer.candidates,
                       target_free_bytes=offer.free_bytes, target_names=offer.names,
                       config_texts=read_small_files(repo, manifest, config_paths),
-                      limit_rate=options.limit_rate)
+                      limit_rate=options.limit_rate,
+                      fleet_limit_rate=(options.fleet_limit.limit.rate
+                                        if options.fleet_limit is not None else None),
+                      concurrency=concurrency)
     plan = replace(plan, source_spec=origin or host_source(source),
                    warnings=(*plan.warnings, *hook_warnings(config)))
     if config is not None and config.dns is not None:

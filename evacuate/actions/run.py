@@ -95,18 +95,30 @@ def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, reso
     outcome = RunOutcome(summary)
     if asked.cutover:
         assert source is not None  # refused above for a rescued disk's plan
-        outcome.cutover = cutover_saved_plan(plan, folder, repo, source, target, options, state,
-                                             config, say)
-        if not outcome.cutover.verified:
-            raise CutoverFailed(outcome.cutover)
-        if plan.dns is not None and plan.dns.records and config is not None and \
-                config.dns is not None and config.dns.provider:
-            # the target verified: clients may go there now (all or nothing, confirmed on
-            # every authoritative server; 'evacuate revert' switches back)
-            outcome.dns = dns_switch(state, config, plan_name=plan.name)
-            say(f"DNS: {len(outcome.dns.changes)} record set(s) switched to the target, "
-                f"answered by every authoritative server in {outcome.dns.seconds:.1f} s")
+        outcome.cutover, outcome.dns = cut_over(plan, folder, repo, source, target, options,
+                                                state, config, say)
     return outcome
+
+
+def cut_over(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, source: HostRef,
+             target: HostRef, options: ConnectOptions, state: StateDir, config: Config | None,
+             say: Callable[[str], None]) -> tuple[CutoverResult, DnsOutcome | None]:
+    """The cutover of a plan whose run verified (``run --cutover``, for one plan or each host
+    of a fleet): the final delta (:func:`cutover_saved_plan`), then, the target verified, the
+    DNS switch when the plan found records and evacuate.yml names a provider. Raise
+    CutoverFailed when the target does not verify after it."""
+    result = cutover_saved_plan(plan, folder, repo, source, target, options, state, config, say)
+    if not result.verified:
+        raise CutoverFailed(result)
+    dns = None
+    if plan.dns is not None and plan.dns.records and config is not None and \
+            config.dns is not None and config.dns.provider:
+        # the target verified: clients may go there now (all or nothing, confirmed on
+        # every authoritative server; 'evacuate revert' switches back)
+        dns = dns_switch(state, config, plan_name=plan.name)
+        say(f"DNS: {len(dns.changes)} record set(s) switched to the target, "
+            f"answered by every authoritative server in {dns.seconds:.1f} s")
+    return result, dns
 
 
 def hook_context(plan: RebuildPlan, snapshot_id: str = "") -> HookContext:
@@ -262,5 +274,5 @@ def revert_dns(state: StateDir, config: Config | None) -> DnsOutcome | None:
     return dns_revert(state, config)
 
 
-__all__ = ["CutoverFailed", "RunOutcome", "RunRequest", "cutover_saved_plan", "plan_source",
-           "revert_dns", "revert_saved_plan", "run_as_asked", "run_saved_plan"]
+__all__ = ["CutoverFailed", "RunOutcome", "RunRequest", "cut_over", "cutover_saved_plan",
+           "plan_source", "revert_dns", "revert_saved_plan", "run_as_asked", "run_saved_plan"]

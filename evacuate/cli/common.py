@@ -3,7 +3,7 @@ connect."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import typer
@@ -13,7 +13,7 @@ from evacuate.config.model import SSHSettings
 from evacuate.errors import UsageError
 from evacuate.hostref import ConnectOptions, HostRef, resolve_host
 from evacuate.state import StateDir
-from evacuate.transport.throttle import RateLimit
+from evacuate.transport.throttle import RateLimit, SharedLimit
 
 ConfigOpt = typer.Option(None, "--config", "-c", envvar="EVACUATE_CONFIG",
                          help="evacuate.yml to use (default ./evacuate.yml if present).")
@@ -29,6 +29,11 @@ LimitRateOpt = typer.Option(
     help="Bandwidth limit per host for every stream from the source and to the target, in "
          "bytes per second: 500k, 10M, 1.5M (k, M, G: powers of 1024). Overrides "
          "limit_rate in evacuate.yml.")
+FleetLimitRateOpt = typer.Option(
+    None, "--fleet-limit-rate", metavar="RATE",
+    help="Bandwidth limit shared by every host of this run (a fleet's; one plan is a fleet "
+         "of one), charged as well as each host's --limit-rate: the stricter holds. Bytes "
+         "per second as --limit-rate. Overrides fleet_limit_rate in evacuate.yml.")
 AcceptNewOpt = typer.Option(
     False, "--accept-new-host-key",
     help="Trust a host whose key is not in known_hosts yet and record it (like OpenSSH's "
@@ -55,8 +60,6 @@ def with_logs(ctx: Context, wanted: bool) -> Context:
     """``ctx`` whose config asks for logs when ``wanted`` (a config is made when none)."""
     if not wanted:
         return ctx
-    from dataclasses import replace
-
     from evacuate.config.model import Config
 
     config = ctx.config or Config(path=Path("evacuate.yml"), state_dir=ctx.state.root)
@@ -66,10 +69,12 @@ def with_logs(ctx: Context, wanted: bool) -> Context:
 
 def make_context(config_path: Path | None, state_dir: Path | None, *,
                  known_hosts: Path | None = None, identity: Path | None = None,
-                 accept_new: bool = False, limit_rate: str | None = None) -> Context:
+                 accept_new: bool = False, limit_rate: str | None = None,
+                 fleet_limit_rate: str | None = None) -> Context:
     """Load the config (when there is one) and resolve the state directory: --state-dir or
     $EVACUATE_STATE_DIR, then the config's state_dir, then ./.evacuate. ``limit_rate``
-    (the command line's) overrides the config's; a bad one is a UsageError."""
+    and ``fleet_limit_rate`` (the command line's) override the config's; a bad one is a
+    UsageError. A fleet limit is one shared bucket for everything this process moves."""
     found = find_config(config_path)
     config = load_config(found) if found is not None else None
     if state_dir is not None:
@@ -79,12 +84,20 @@ def make_context(config_path: Path | None, state_dir: Path | None, *,
     else:
         state = StateDir.resolve(None)
     ssh = config.ssh if config is not None else SSHSettings()
-    rate = config.limit_rate if config is not None else None
-    if limit_rate is not None:
-        try:
-            rate = RateLimit.parse(limit_rate)
-        except ValueError as bad:
-            raise UsageError(f"--limit-rate: {bad}") from None
+    rate = _rate("--limit-rate", limit_rate, config.limit_rate if config else None)
+    fleet = _rate("--fleet-limit-rate", fleet_limit_rate,
+                  config.fleet_limit_rate if config else None)
     options = ssh.connect_options(known_hosts=known_hosts, identity=identity,
                                   trust_unknown=accept_new, limit_rate=rate)
+    if fleet is not None:
+        options = replace(options, fleet_limit=SharedLimit(fleet).share(""))
     return Context(config, state, options)
+
+
+def _rate(option: str, given: str | None, configured: RateLimit | None) -> RateLimit | None:
+    if given is None:
+        return configured
+    try:
+        return RateLimit.parse(given)
+    except ValueError as bad:
+        raise UsageError(f"{option}: {bad}") from None

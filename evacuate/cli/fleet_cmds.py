@@ -12,6 +12,7 @@ from evacuate.errors import ExitCode
 from evacuate.fleet.board import FleetBoard, HostLine
 from evacuate.fleet.model import FleetResult, HostStatus, Wave, select_waves
 from evacuate.snapshot.repository import SnapshotRepository
+from evacuate.transport.throttle import RateLimit
 
 AllOpt = typer.Option(False, "--all", help="Every host of evacuate.yml, wave after wave.")
 WaveOpt = typer.Option(None, "--wave", metavar="NAME", help="The hosts of this wave of "
@@ -42,9 +43,10 @@ def _view_rows(board: FleetBoard) -> list[tuple[str, ...]]:
 
 def move(ctx: Context, repo: SnapshotRepository, waves: tuple[Wave, ...], command: str, *,
          store: str | None = None, continue_on_failure: bool = False,
-         as_json: bool = False) -> None:
-    """Plan or run ``waves`` with a live view; print the results; exit 1 when a host failed
-    (or was skipped for an earlier failure)."""
+         as_json: bool = False, cutover: bool = False) -> None:
+    """Plan or run ``waves`` with a live view (``cutover``: each host cuts over after its
+    run verified); print the results; exit 1 when a host failed (or was skipped for an
+    earlier failure)."""
     def changed(line: HostLine) -> None:  # away from a terminal: one plain line per change
         if not view.live:
             step = f": {line.step}" if line.step and line.state == "running" else ""
@@ -63,7 +65,7 @@ def move(ctx: Context, repo: SnapshotRepository, waves: tuple[Wave, ...], comman
             result = plan_fleet(waves, fleet, board)
         else:
             result = run_fleet(waves, fleet, board, continue_on_failure=continue_on_failure,
-                               warn=console.warning_line)
+                               cutover=cutover, warn=console.warning_line)
     if as_json:
         console.print_json(result.to_json())
     else:
@@ -83,4 +85,12 @@ def render_result(result: FleetResult) -> None:
     counts = ", ".join(f"{len(result.of(s))} {s}" for s in HostStatus if result.of(s))
     stopped = (f"; wave {result.stopped_after} had a failure, the later waves did not start"
                if result.stopped_after else "")
-    console.out().print(console.escape(f"{result.command}: {counts}{stopped}"))
+    cut = [r.host for r in result.results if r.cut_over]
+    cut_line = f"; cut over: {', '.join(cut)}" if cut else ""
+    console.out().print(console.escape(f"{result.command}: {counts}{stopped}{cut_line}"))
+    if result.fleet_limit is not None:
+        use = result.fleet_limit
+        hosts = ", ".join(f"{host} {console.human_size(n)}" for host, n in use.by_host.items())
+        console.out().print(console.escape(
+            f"fleet limit {RateLimit(use.bytes_per_second)}: "
+            f"{console.human_size(use.charged)} charged ({hosts or 'nothing'})"))

@@ -13,6 +13,7 @@ from evacuate.cli.app import app
 from evacuate.cli.common import (
     AcceptNewOpt,
     ConfigOpt,
+    FleetLimitRateOpt,
     IdentityOpt,
     JsonOpt,
     KnownHostsOpt,
@@ -25,7 +26,7 @@ from evacuate.cli.common import (
 )
 from evacuate.cli.fleet_cmds import AllOpt, WaveOpt, chosen_waves, move
 from evacuate.errors import UsageError
-from evacuate.plan.model import RebuildPlan
+from evacuate.plan.model import Estimate, RebuildPlan
 from evacuate.snapshot.open import open_repository
 from evacuate.transport.throttle import RateLimit
 
@@ -107,13 +108,24 @@ def render_plan(plan: RebuildPlan, project: Path) -> None:
               f"(~{_duration(est.transfer_seconds)}), packages ~{_duration(est.packages_seconds)},"
               f" total ~{_duration(est.total_seconds)}; cutover downtime "
               f"~{_duration(est.cutover_downtime_seconds)}"
-              + (f" (at the limit of {RateLimit(est.limit_bytes_per_second)} per host)"
-                 if est.limit_bytes_per_second else ""))
+              + limit_note(est))
     for warning in plan.warnings:
         style = {"blocker": "bold red", "warning": "yellow", "info": "cyan"}[warning.severity]
         out.print(f"[{style}]{warning.severity}[/] {esc(f'[{warning.code}]')} "
                   f"{esc(warning.message)}")
     out.print(f"Ansible project: {esc(str(project))}  (run it with 'evacuate run')")
+
+
+def limit_note(est: Estimate) -> str:
+    """Which bandwidth limit the estimate assumed, in words ("" without one)."""
+    if not est.limit_bytes_per_second:
+        return ""
+    rate = RateLimit(est.limit_bytes_per_second)
+    if est.limit_assumed == "fleet" and est.fleet_limit_bytes_per_second:
+        fleet = RateLimit(est.fleet_limit_bytes_per_second)
+        return (f" (at the fleet limit of {fleet} shared by {est.fleet_concurrency} host(s) "
+                f"at once: {rate} for this one)")
+    return f" (at the limit of {rate} per host)"
 
 
 @app.command("plan")
@@ -131,6 +143,7 @@ def plan(
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt, as_json: bool = JsonOpt,
     limit_rate: str | None = LimitRateOpt,
+    fleet_limit_rate: str | None = FleetLimitRateOpt,
 ) -> None:
     """Plan the rebuild of SOURCE on the target: what moves, steps, estimate, warnings; write
     the Ansible project. Nothing is changed on either host (the target may refresh its
@@ -138,7 +151,8 @@ def plan(
     --to: every chosen host onto its target (hosts.NAME.target), several at once, one
     result per host."""
     ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts, identity=identity,
-                       accept_new=accept_new, limit_rate=limit_rate), logs)
+                       accept_new=accept_new, limit_rate=limit_rate,
+                       fleet_limit_rate=fleet_limit_rate), logs)
     sources = sources or []
     if to is None:
         if snapshot is not None:

@@ -20,6 +20,7 @@ from evacuate.cli.app import app
 from evacuate.cli.common import (
     AcceptNewOpt,
     ConfigOpt,
+    FleetLimitRateOpt,
     IdentityOpt,
     JsonOpt,
     KnownHostsOpt,
@@ -129,6 +130,7 @@ def run(
     known_hosts: Path | None = KnownHostsOpt, identity: Path | None = IdentityOpt,
     accept_new: bool = AcceptNewOpt, logs: bool = WithLogsOpt,
     limit_rate: str | None = LimitRateOpt,
+    fleet_limit_rate: str | None = FleetLimitRateOpt,
     cutover: bool = typer.Option(False, "--cutover", help="After the run: stop the source's "
                                  "writing services, move the final delta, start the target, "
                                  "verify, and report the downtime."),
@@ -147,20 +149,23 @@ def run(
     them again). With --all, --wave NAME or hosts: a fleet, wave after wave, each host
     resumed from its own journal (a host done and verified before is not run again); a host
     that fails does not stop the others of its wave, the next wave waits for every host of
-    this one to verify (or --continue-on-failure); one result per host."""
+    this one to verify (or --continue-on-failure); one result per host. With --cutover each
+    host of a fleet cuts over once its own run verified; a failed cutover is its host's
+    failure only."""
     names = names or []
     if everything or wave is not None or is_fleet(names, config, state_dir):
-        if cutover or dry_run or snapshot is not None or resume or node is not None:
-            raise UsageError("a fleet run resumes each host from its journal; --cutover, "
-                             "--dry-run, --snapshot, --resume and --node are for one plan "
+        if dry_run or snapshot is not None or resume or node is not None:
+            raise UsageError("a fleet run resumes each host from its journal; --dry-run, "
+                             "--snapshot, --resume and --node are for one plan "
                              "(a fleet's hosts name their execution_node in evacuate.yml)")
         ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts,
                                      identity=identity, accept_new=accept_new,
-                                     limit_rate=limit_rate), logs)
+                                     limit_rate=limit_rate,
+                                     fleet_limit_rate=fleet_limit_rate), logs)
         waves = chosen_waves(ctx, everything, wave, names)
         repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
         move(ctx, repo, waves, "run", store=store, continue_on_failure=continue_on_failure,
-             as_json=as_json)
+             as_json=as_json, cutover=cutover)
         return
     if continue_on_failure:
         raise UsageError("--continue-on-failure is for a fleet (--all, --wave or hosts)")
@@ -172,7 +177,8 @@ def run(
             parse_execution_node(node)  # a bad spec is refused before anything runs
         ctx = with_logs(make_context(config, state_dir, known_hosts=known_hosts,
                                      identity=identity, accept_new=accept_new,
-                                     limit_rate=limit_rate), logs)
+                                     limit_rate=limit_rate,
+                                     fleet_limit_rate=fleet_limit_rate), logs)
         plan, folder = load_plan(ctx.state, plan_name)
         repo = open_repository(ctx.config, ctx.state, store, warn=console.warning_line)
         if dry_run:

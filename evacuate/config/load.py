@@ -160,6 +160,8 @@ def _build(data: dict[str, Any], path: Path) -> Config:
             imap_logins=tuple(ImapLogin(**item) for item in verify.get("imap_logins", ()))),
         lab=LabSettings(**(data.get("lab") or {})),
         limit_rate=RateLimit.parse(data["limit_rate"]) if "limit_rate" in data else None,
+        fleet_limit_rate=(RateLimit.parse(data["fleet_limit_rate"])
+                          if "fleet_limit_rate" in data else None),
         hooks=HookSettings(**{event: tuple(
             Hook(run=h["run"], on=h.get("on", "controller"), timeout=float(h.get("timeout", 600)))
             for h in (data.get("hooks") or {}).get(event) or ()) for event in HOOK_EVENTS}),

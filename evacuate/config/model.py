@@ -241,6 +241,7 @@ class Config:
     verify: VerifySettings = field(default_factory=VerifySettings)
     lab: LabSettings = field(default_factory=LabSettings)
     limit_rate: RateLimit | None = None  # per host, every stream (transport.throttle)
+    fleet_limit_rate: RateLimit | None = None  # shared by every host of a run (a fleet's)
     hooks: HookSettings = field(default_factory=HookSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     dns: DnsSettings | None = None  # None: no dns section, plans do not look DNS up

@@ -177,11 +177,12 @@ def _semantic_problems(data: dict[Any, Any]) -> Iterator[Problem]:
                 yield "snapshot.max_age", "must be longer than zero"
         except ValueError as bad:
             yield "snapshot.max_age", str(bad)
-    if isinstance(rate := data.get("limit_rate"), str):
-        try:
-            RateLimit.parse(rate)
-        except ValueError as bad:
-            yield "limit_rate", str(bad)
+    for key in ("limit_rate", "fleet_limit_rate"):
+        if isinstance(rate := data.get(key), str):
+            try:
+                RateLimit.parse(rate)
+            except ValueError as bad:
+                yield key, str(bad)
     store = _mapping(data.get("store"))
     if isinstance(url := store.get("url"), str):
         try:

@@ -6,6 +6,7 @@ skipped because an earlier wave failed), never as an exception that hides the ot
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -43,7 +44,8 @@ class HostStatus(StrEnum):
 class HostResult:
     """What became of one host: ``step`` is the step that failed (or the last one reached),
     ``error`` its one line; ``bytes`` moved; ``done_before``: its journal said it was done
-    and verified already, so it was not run again."""
+    and verified already, so it was not run again; ``cut_over``: it was cut over (by this
+    run, or before, per its journal) after its run verified."""
 
     host: str
     target: str
@@ -55,20 +57,37 @@ class HostResult:
     seconds: float = 0.0
     detail: str = ""
     done_before: bool = False
+    cut_over: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self) | {"status": str(self.status), "seconds": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True)
+class LimitUse:
+    """The fleet-wide bandwidth limit of a run and the bytes charged on its one bucket: in
+    all, and by host."""
+
+    bytes_per_second: int
+    charged: int
+    by_host: Mapping[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bytes_per_second": self.bytes_per_second, "charged_bytes": self.charged,
+                "by_host": dict(self.by_host)}
+
+
+@dataclass(frozen=True)
 class FleetResult:
     """Every host's result, in wave order; ``stopped_after``: the wave whose failure kept
-    the later waves from starting (None: none did)."""
+    the later waves from starting (None: none did); ``fleet_limit``: the fleet-wide limit's
+    use (None: there was none)."""
 
     command: str
     waves: tuple[str, ...]
     results: tuple[HostResult, ...]
     stopped_after: str | None = None
+    fleet_limit: LimitUse | None = None
 
     @property
     def ok(self) -> bool:
@@ -81,6 +100,8 @@ class FleetResult:
         return {"ok": self.ok, "command": self.command, "waves": list(self.waves),
                 "stopped_after": self.stopped_after,
                 "counts": {str(s): len(self.of(s)) for s in HostStatus},
+                "cut_over": [r.host for r in self.results if r.cut_over],
+                "fleet_limit": self.fleet_limit.to_json() if self.fleet_limit else None,
                 "hosts": [r.to_json() for r in self.results]}
 
 

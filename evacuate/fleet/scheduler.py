@@ -4,7 +4,8 @@ the previous one ended ok, unless asked to go on.
 
 The work for one host is a function given to :func:`run_waves` (the actions run the host's
 own single-host plan or run), so the scheduling is the same for ``plan`` and ``run`` and can
-be tested on its own.
+be tested on its own; so is what follows a host's work once it ended ok (``then``: the
+cutover of ``run --cutover``).
 """
 
 from __future__ import annotations
@@ -23,12 +24,19 @@ log = logging.getLogger(__name__)
 HostWork = Callable[[FleetHost, HostProgress], HostResult]
 """Move one host, telling its progress; return its result (an exception is its failure)."""
 
+ThenWork = Callable[[FleetHost, HostProgress, HostResult], HostResult]
+"""What follows a host's work that ended ok (its result given): return the host's result
+(an exception is its failure)."""
+
 
 def run_waves(command: str, waves: tuple[Wave, ...], work: HostWork, board: FleetBoard, *,
-              continue_on_failure: bool = False, gated: bool = True) -> FleetResult:
-    """Run ``work`` for every host, wave after wave. ``gated``: a wave with a failed host
-    keeps the later waves from starting (their hosts are skipped) unless
-    ``continue_on_failure`` (a fleet plan, which changes nothing, is not gated).
+              continue_on_failure: bool = False, gated: bool = True,
+              then: ThenWork | None = None) -> FleetResult:
+    """Run ``work`` for every host, wave after wave, and ``then`` for each host whose work
+    ended ok, right after it (in its thread: it does not wait for the others of its wave,
+    and its failure is that host's only). ``gated``: a wave with a failed host keeps the
+    later waves from starting (their hosts are skipped) unless ``continue_on_failure`` (a
+    fleet plan, which changes nothing, is not gated).
     KeyboardInterrupt is not a host's failure: it stops the fleet — no other host starts;
     the hosts under way end their runs before the process exits (a second Ctrl-C ends it
     at once), and each journal keeps what was done."""
@@ -41,7 +49,8 @@ def run_waves(command: str, waves: tuple[Wave, ...], work: HostWork, board: Flee
         pool = ThreadPoolExecutor(max_workers=max(1, min(wave.concurrency, len(wave.hosts))),
                                   thread_name_prefix=f"wave-{wave.name}")
         try:
-            futures = [pool.submit(_one, work, host, board.of(host)) for host in wave.hosts]
+            futures = [pool.submit(_one, work, host, board.of(host), then)
+                       for host in wave.hosts]
             ended = [future.result() for future in futures]
         except BaseException:  # Ctrl-C: no other host starts
             pool.shutdown(wait=False, cancel_futures=True)
@@ -54,11 +63,14 @@ def run_waves(command: str, waves: tuple[Wave, ...], work: HostWork, board: Flee
     return FleetResult(command, tuple(w.name for w in waves), tuple(results), stopped_after)
 
 
-def _one(work: HostWork, host: FleetHost, progress: HostProgress) -> HostResult:
+def _one(work: HostWork, host: FleetHost, progress: HostProgress,
+         then: ThenWork | None = None) -> HostResult:
     began = time.monotonic()
     progress.begin()
     try:
         result = work(host, progress)
+        if then is not None and result.status is HostStatus.OK:
+            result = then(host, progress, result)
     except EvacuateError as failed:
         result = _failed(host, progress, failed.message, began)
     except Exception as failed:  # a bug in one host's run must not hide the others' results

@@ -67,8 +67,11 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
                target_free_bytes: int | None, config_texts: Mapping[str, str],
                now: datetime | None = None,
                target_names: Collection[str] | None = None,
-               limit_rate: RateLimit | None = None) -> RebuildPlan:
-    """``limit_rate``: the bandwidth limit per host the estimate assumes. ``available``: package → the target's candidate version (None: not available).
+               limit_rate: RateLimit | None = None, fleet_limit_rate: RateLimit | None = None,
+               concurrency: int = 1) -> RebuildPlan:
+    """``limit_rate``: the bandwidth limit per host the estimate assumes; ``fleet_limit_rate``
+    the fleet-wide one, shared by the ``concurrency`` hosts of the wave moving at once.
+    ``available``: package → the target's candidate version (None: not available).
     ``config_texts``: contents of the config files carried over (to find hard-coded IPs).
     ``target_names``: every package the target's sources offer; across releases, packages
     not available under their own name are looked up there under their new one."""
@@ -165,7 +168,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     to_install = [p for p in packages if p not in {q.name for q in target.packages}]
     estimate = estimate_rebuild(file_bytes=file_bytes, dump_bytes=dump_bytes,
                                 packages_to_install=len(to_install),
-                                snapshot_seconds=manifest.totals.seconds, limit=limit_rate)
+                                snapshot_seconds=manifest.totals.seconds, limit=limit_rate,
+                                fleet_limit=fleet_limit_rate, concurrency=concurrency)
     steps = (
         Step("snapshot", "take a fresh snapshot of the source (or use the latest)",
              StepKind.SNAPSHOT),

@@ -127,6 +127,9 @@ class Estimate:
     total_seconds: float
     cutover_downtime_seconds: float
     limit_bytes_per_second: int | None = None  # the bandwidth limit the estimate assumed
+    limit_assumed: str | None = None  # which: "host" (limit_rate) or "fleet" (its share)
+    fleet_limit_bytes_per_second: int | None = None  # the fleet-wide limit it was a share of
+    fleet_concurrency: int = 1  # hosts of the wave moving at once, sharing the fleet limit
 
 
 @dataclass(frozen=True)

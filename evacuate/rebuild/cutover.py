@@ -143,8 +143,9 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
         say(f"unchanged since the target was loaded, not reloaded: {', '.join(kept)}")
     restore_databases(target, repo.blobs, replace(final, dumps=moved), owners, replace=True)
     running = [u for u in plan.services_started if not u.startswith(NEVER_STOPPED)]
-    target.run(["sh", "-c", 'systemctl daemon-reload; systemctl restart "$@"', "restart",
-                *running], timeout=600, check=True)
+    # a source that ran no unit of its own (only sshd and the like) has none to restart
+    target.run(["sh", "-c", 'systemctl daemon-reload; [ "$#" -eq 0 ] || systemctl restart "$@"',
+                "restart", *running], timeout=600, check=True)
     _containers(plan, target, "start", check=True)
     # the final snapshot saw the writers stopped: expect the services as they ran before
     ok, detail, _report = verify(replace(final, inventory=previous.inventory), target)

@@ -49,7 +49,8 @@ def open_transport(spec: str | HostSpec, options: ConnectOptions | None = None) 
     """Return a transport for ``spec`` (see :func:`parse_host_spec`) connecting with
     ``options``. Nothing is connected yet: the first command connects
     (SSHTransport.connect() does it now). With ``options.limit_rate`` every stream of the
-    transport is throttled to it (evacuate.transport.throttle). Raise UsageError for a bad spec, ConfigError for
+    transport is throttled to it (evacuate.transport.throttle), and charged on
+    ``options.fleet_limit`` too. Raise UsageError for a bad spec, ConfigError for
     an unreadable ssh config."""
     host = parse_host_spec(spec) if isinstance(spec, str) else spec
     factory = TRANSPORTS.get(host.scheme)
@@ -57,4 +58,4 @@ def open_transport(spec: str | HostSpec, options: ConnectOptions | None = None) 
         raise UsageError(f"{host}: no transport for scheme {host.scheme!r}",
                          hint=f"use one of: {', '.join(TRANSPORTS)}")
     options = options or ConnectOptions()
-    return limited(factory(host, options), options.limit_rate)
+    return limited(factory(host, options), options.limit_rate, options.fleet_limit)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from evacuate.transport.throttle import RateLimit
+from evacuate.transport.throttle import LimitShare, RateLimit
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,8 @@ class ConnectOptions:
     refusing it; ``become``/``become_password``: run commands as root through sudo (the
     password is a secret: never shown); ``use_agent``: offer the ssh agent's keys;
     ``limit_rate``: every stream to and from the host shares this bandwidth (see
-    evacuate.transport.throttle; None: unlimited).
+    evacuate.transport.throttle; None: unlimited); ``fleet_limit``: the host's share of a
+    limit every host of the process shares (a fleet's; charged as well as ``limit_rate``).
     """
 
     known_hosts: Path | None = None
@@ -34,6 +35,13 @@ class ConnectOptions:
     become_password: str | None = field(default=None, repr=False)
     use_agent: bool = True
     limit_rate: RateLimit | None = None
+    fleet_limit: LimitShare | None = field(default=None, compare=False, repr=False)
+
+    def for_host(self, host: str) -> ConnectOptions:
+        """These options with the fleet limit charged to ``host`` (the same shared bucket)."""
+        if self.fleet_limit is None:
+            return self
+        return replace(self, fleet_limit=self.fleet_limit.limit.share(host))
 
     def becoming(self, become: bool, password: str | None = None) -> ConnectOptions:
         """These options for one host: root through sudo when ``become`` (with ``password``

@@ -7,6 +7,11 @@ charges one :class:`TokenBucket` per host for every byte that crosses it: a stre
 process's stdin and stdout (tar, dumps, loads, listings), files put and got, and commands'
 input and output. Everything above the transport (snapshot, run, restore, cutover) gets the
 limit without knowing it.
+
+A fleet-wide limit (``--fleet-limit-rate``, evacuate.yml's ``fleet_limit_rate``) is one
+:class:`SharedLimit` of the whole process: each host's transports are charged on its bucket
+too (a :class:`LimitShare`, which also counts the bytes of its host), after their own
+bucket, so the stricter of the two holds the stream.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 from evacuate.transport.base import Command, CommandResult, RemoteProcess, Transport
 
@@ -80,6 +85,14 @@ class TokenBucket:
         """Charge ``count`` bytes; wait (outside the lock) until they fit the rate.
         Return the seconds waited. A large count is allowed: the bucket goes into debt and
         the caller (and the next one) wait it off."""
+        wait = self.owe(count)
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    def owe(self, count: int) -> float:
+        """Charge ``count`` bytes without waiting; return the seconds the caller must wait
+        for them to fit the rate (:meth:`pause` waits them)."""
         if count <= 0:
             return 0.0
         with self._lock:
@@ -89,14 +102,94 @@ class TokenBucket:
             self._last = now
             self._tokens -= count
             self.taken += count
-            wait = -self._tokens / self.rate.bytes_per_second if self._tokens < 0 else 0.0
+            return -self._tokens / self.rate.bytes_per_second if self._tokens < 0 else 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (on the bucket's own clock)."""
+        self._sleep(seconds)
+
+
+class Charge(Protocol):
+    """Something bytes are charged on: a :class:`TokenBucket`, a :class:`LimitShare`."""
+
+    def take(self, count: int) -> float: ...
+
+    def owe(self, count: int) -> float: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
+class SharedLimit:
+    """A bandwidth limit every host of the process shares: one bucket, and the bytes each
+    host was charged on it (by the name its :meth:`share` was given). Thread-safe."""
+
+    def __init__(self, rate: RateLimit, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rate = rate
+        self.bucket = TokenBucket(rate, clock=clock, sleep=sleep)
+        self._lock = threading.Lock()
+        self._by_host: dict[str, int] = {}
+
+    def share(self, host: str) -> LimitShare:
+        """What ``host``'s transports charge on this limit."""
+        return LimitShare(self, host)
+
+    def owe(self, host: str, count: int) -> float:
+        """Charge ``count`` bytes of ``host`` on the bucket without waiting; return the
+        seconds to wait (see :meth:`TokenBucket.owe`)."""
+        if count > 0:
+            with self._lock:
+                self._by_host[host] = self._by_host.get(host, 0) + count
+        return self.bucket.owe(count)
+
+    def by_host(self) -> dict[str, int]:
+        """Bytes charged so far, by host."""
+        with self._lock:
+            return dict(self._by_host)
+
+
+@dataclass(frozen=True)
+class LimitShare:
+    """One host's part of a :class:`SharedLimit`: its bytes count on the shared bucket."""
+
+    limit: SharedLimit
+    host: str
+
+    def take(self, count: int) -> float:
+        wait = self.owe(count)
         if wait > 0:
-            self._sleep(wait)
+            self.pause(wait)
         return wait
+
+    def owe(self, count: int) -> float:
+        return self.limit.owe(self.host, count)
+
+    def pause(self, seconds: float) -> None:
+        self.limit.bucket.pause(seconds)
+
+
+class _Charges:
+    """The same bytes charged on every one of ``charges`` at once, then the longest of their
+    waits waited: the stricter limit holds the stream, and each holds its own rate."""
+
+    def __init__(self, charges: tuple[Charge, ...]) -> None:
+        self.charges = charges
+
+    def take(self, count: int) -> float:
+        wait = self.owe(count)
+        if wait > 0:
+            self.pause(wait)
+        return wait
+
+    def owe(self, count: int) -> float:
+        return max(charge.owe(count) for charge in self.charges)
+
+    def pause(self, seconds: float) -> None:
+        self.charges[0].pause(seconds)
 
 
 class _ThrottledReader(io.RawIOBase):
-    def __init__(self, inner: IO[bytes], bucket: TokenBucket) -> None:
+    def __init__(self, inner: IO[bytes], bucket: Charge) -> None:
         self._inner, self._bucket = inner, bucket
 
     def readable(self) -> bool:
@@ -119,7 +212,7 @@ class _ThrottledReader(io.RawIOBase):
 
 
 class _ThrottledWriter(io.RawIOBase):
-    def __init__(self, inner: IO[bytes], bucket: TokenBucket) -> None:
+    def __init__(self, inner: IO[bytes], bucket: Charge) -> None:
         self._inner, self._bucket = inner, bucket
 
     def writable(self) -> bool:
@@ -143,7 +236,7 @@ class _ThrottledWriter(io.RawIOBase):
 class ThrottledProcess(RemoteProcess):
     """``inner`` with its stdin and stdout charged to ``bucket``."""
 
-    def __init__(self, inner: RemoteProcess, bucket: TokenBucket) -> None:
+    def __init__(self, inner: RemoteProcess, bucket: Charge) -> None:
         self._inner = inner
         self.stdin: IO[bytes] = io.BufferedWriter(_ThrottledWriter(inner.stdin, bucket), BURST)
         self.stdout: IO[bytes] = io.BufferedReader(_ThrottledReader(inner.stdout, bucket), BURST)
@@ -161,37 +254,48 @@ class ThrottledProcess(RemoteProcess):
 
 
 class ThrottledTransport(Transport):
-    """A transport whose every byte to and from the host is charged to one bucket."""
+    """A transport whose every byte to and from the host is charged to its host's bucket
+    (``bucket``; None: no limit of its own) and to a ``shared`` limit's share (None: none),
+    in that order."""
 
-    def __init__(self, inner: Transport, bucket: TokenBucket) -> None:
+    def __init__(self, inner: Transport, bucket: TokenBucket | None,
+                 shared: LimitShare | None = None) -> None:
         self.inner = inner
         self.bucket = bucket
+        self.shared = shared
         self.name = inner.name
+        charges: list[Charge] = [c for c in (bucket, shared) if c is not None]
+        if not charges:
+            raise ValueError("a throttled transport needs a bucket or a shared limit")
+        self._charge: Charge = charges[0] if len(charges) == 1 else _Charges(tuple(charges))
 
     def run(self, command: Command, *, input: bytes | None = None, timeout: float | None = None,
             check: bool = False) -> CommandResult:
-        self.bucket.take(len(input or b""))
+        self._charge.take(len(input or b""))
         result = self.inner.run(command, input=input, timeout=timeout, check=False)
-        self.bucket.take(len(result.stdout) + len(result.stderr))  # the next bytes wait
+        self._charge.take(len(result.stdout) + len(result.stderr))  # the next bytes wait
         return result.check() if check else result
 
     def open_process(self, command: Command) -> RemoteProcess:
-        return ThrottledProcess(self.inner.open_process(command), self.bucket)
+        return ThrottledProcess(self.inner.open_process(command), self._charge)
 
     def put(self, local: Path, remote: str, *, mode: int | None = None) -> None:
-        self.bucket.take(Path(local).stat().st_size)
+        self._charge.take(Path(local).stat().st_size)
         self.inner.put(local, remote, mode=mode)
 
     def get(self, remote: str, local: Path) -> None:
         self.inner.get(remote, local)
-        self.bucket.take(Path(local).stat().st_size)
+        self._charge.take(Path(local).stat().st_size)
 
     def close(self) -> None:
         self.inner.close()
 
 
-def limited(transport: Transport, limit: RateLimit | None) -> Transport:
-    """``transport`` throttled to ``limit`` (a bucket of its own), or as it is without one."""
-    if limit is None:
+def limited(transport: Transport, limit: RateLimit | None,
+            shared: LimitShare | None = None) -> Transport:
+    """``transport`` throttled to ``limit`` (a bucket of its own) and charged on ``shared``
+    (a fleet-wide limit), or as it is without either."""
+    if limit is None and shared is None:
         return transport
-    return ThrottledTransport(transport, TokenBucket(limit))
+    return ThrottledTransport(transport, TokenBucket(limit) if limit is not None else None,
+                              shared)

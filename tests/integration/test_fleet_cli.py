@@ -83,8 +83,12 @@ def test_without_a_terminal_the_fleet_prints_plain_lines_and_a_table(
 def test_bad_combinations_are_one_line(tmp_path: Path, endpoint: Endpoint) -> None:
     config = _config(tmp_path, endpoint.url)
     for args, expected in [
-        (("run", "--all", "--cutover"), "--cutover, --dry-run, --snapshot, --resume and "
-                                        "--node are for one plan"),
+        (("run", "--all", "--dry-run"), "--dry-run, --snapshot, --resume and --node are "
+                                        "for one plan"),
+        (("run", "--all", "--fleet-limit-rate", "fast"), "--fleet-limit-rate: 'fast' is not a "
+                                                         "rate"),
+        (("plan", "--all", "--fleet-limit-rate", "0"), "--fleet-limit-rate: '0' is below one "
+                                                       "byte per second"),
         (("run", "--continue-on-failure"), "--continue-on-failure is for a fleet"),
         (("plan", "web1", "web2", "--to", "new-web1"), "--to plans one source"),
         (("run", "--wave", "third"), "no wave named 'third' (waves: first, second)"),

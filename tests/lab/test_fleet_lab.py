@@ -7,7 +7,12 @@ webhook. With the hook's cause fixed, the same ``run --all``, killed (SIGKILL) w
 lab-fleet-c is between its files and its verify, then run again: lab-fleet-a is left alone
 (done and verified, per its journal), lab-fleet-b continues its own journal (its hook
 again, no step again), lab-fleet-c continues its journal without redoing what the killed
-run did."""
+run did. Every run has a fleet-wide limit (``fleet_limit_rate``, high enough not to slow
+it): the JSON of the first run shows the bytes of both hosts of its wave charged on its one
+bucket, and the plans' estimates assume each host's share of it. Then ``run fleet-a fleet-b
+--cutover`` with fleet-b's ``before_cutover`` hook failing: fleet-a cuts over, fleet-b is a
+failed result; with the hook's cause fixed, again: fleet-a was cut over before (its
+journal), fleet-b cuts over."""
 
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ LAB_ID = os.environ.get("EVACUATE_TEST_FLEET_LAB_ID", "ewf")
 LAB_INDEX = int(os.environ.get("EVACUATE_TEST_FLEET_LAB_INDEX", "28"))
 NAMES = ("fleet-a", "fleet-b", "fleet-c")  # their names in evacuate.yml
 DATA = "/srv/app/data.txt"
+FLEET_LIMIT = 200 * 2**20  # fleet_limit_rate: 200M, far above what the lab moves at
 
 pytestmark = pytest.mark.slow
 
@@ -63,9 +69,13 @@ def _config(lab: Lab, folder: Path, url: str) -> Path:
         f"hosts:\n{hosts}targets:\n{targets}"
         "waves:\n  - name: first\n    hosts: [fleet-a, fleet-b]\n    concurrency: 2\n"
         "  - name: second\n    hosts: [fleet-c]\n"
-        # fleet-b's run fails at its end while ./broken exists (in this file's directory)
+        "fleet_limit_rate: 200M\n"
+        # fleet-b's run fails at its end while ./broken exists (in this file's directory),
+        # its cutover before it stops anything while ./nocut does
         "hooks:\n  after_run:\n"
         "    - run: test \"$EVACUATE_HOST\" != fleet-b || test ! -e broken\n"
+        "  before_cutover:\n"
+        "    - run: test \"$EVACUATE_HOST\" != fleet-b || test ! -e nocut\n"
         f"notify:\n  urls: [{json.dumps(url)}]\n")
     return config
 
@@ -222,3 +232,68 @@ def test_each_host_resumed_from_its_own_journal(fleet: Fleet) -> None:
         assert c["steps"][step] == killed["journals"]["fleet-c"]["steps"][step]
         assert c["steps"][step]["finished"] < killed["at"]
     assert c["steps"]["verify"]["finished"] > killed["at"]
+
+
+def test_the_fleet_limit_charged_every_byte_of_both_hosts_of_the_wave(fleet: Fleet) -> None:
+    """One bucket for the run: both hosts of the first wave charged on it, each at least
+    the bytes its steps streamed; fleet-c, skipped, nothing."""
+    document = json.loads(fleet["failed"].stdout)
+    limit = document["fleet_limit"]
+    assert limit["bytes_per_second"] == FLEET_LIMIT
+    by_host = limit["by_host"]
+    assert set(by_host) == {"fleet-a", "fleet-b"}, limit
+    assert limit["charged_bytes"] == sum(by_host.values())
+    hosts = _hosts(fleet["failed"])
+    for name in ("fleet-a", "fleet-b"):
+        assert by_host[name] >= hosts[name]["bytes"] > 3_000_000, (name, limit, hosts[name])
+
+
+def test_the_plans_estimate_assumed_each_hosts_share_of_the_fleet_limit(fleet: Fleet) -> None:
+    estimates = {}
+    for name in NAMES:
+        plan = json.loads((fleet["folder"] / "state" / "plans" / f"{name}-to-new-{name}" /
+                           "plan.json").read_text())
+        est = plan["estimate"]
+        estimates[name] = (est["limit_assumed"], est["limit_bytes_per_second"],
+                           est["fleet_concurrency"])
+    assert estimates == {"fleet-a": ("fleet", FLEET_LIMIT // 2, 2),
+                         "fleet-b": ("fleet", FLEET_LIMIT // 2, 2),
+                         "fleet-c": ("fleet", FLEET_LIMIT, 1)}
+
+
+@pytest.fixture(scope="module")
+def cutovers(fleet: Fleet) -> dict[str, Any]:
+    """After the fleet ended verified: a fleet cutover of the first wave's hosts with
+    fleet-b's before_cutover hook failing, then again with it fixed."""
+    folder = fleet["folder"]
+    config = folder / "evacuate.yml"
+    (folder / "nocut").touch()
+    failing = evacuate(config, "run", "fleet-a", "fleet-b", "--cutover", "--json")
+    (folder / "nocut").unlink()
+    again = evacuate(config, "run", "fleet-a", "fleet-b", "--cutover", "--json")
+    return {"failing": failing, "again": again,
+            "journals": {n: _journal(folder, n) for n in NAMES}}
+
+
+def test_a_fleet_cutover_cuts_over_each_host_and_a_failed_one_is_its_own(
+        cutovers: dict[str, Any]) -> None:
+    failing = cutovers["failing"]
+    assert failing.returncode == 1, failing.stderr[-3000:]
+    document = json.loads(failing.stdout)
+    assert document["cut_over"] == ["fleet-a"], json.dumps(document["hosts"])
+    hosts = _hosts(failing)
+    assert (hosts["fleet-a"]["status"], hosts["fleet-a"]["step"]) == ("ok", "cutover")
+    assert "cut over: downtime" in hosts["fleet-a"]["detail"], hosts["fleet-a"]
+    assert (hosts["fleet-b"]["status"], hosts["fleet-b"]["step"],
+            hosts["fleet-b"]["cut_over"]) == ("failed", "cutover", False)
+    assert "before_cutover" in hosts["fleet-b"]["error"], hosts["fleet-b"]
+    again = cutovers["again"]
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(again.stdout)["cut_over"] == ["fleet-a", "fleet-b"]
+    hosts = _hosts(again)
+    assert "cut over before (its journal)" in hosts["fleet-a"]["detail"], hosts["fleet-a"]
+    assert "cut over: downtime" in hosts["fleet-b"]["detail"], hosts["fleet-b"]
+    journals = cutovers["journals"]
+    for name in ("fleet-a", "fleet-b"):
+        assert journals[name]["steps"]["cutover"]["status"] == "done", journals[name]
+    assert "cutover" not in journals["fleet-c"]["steps"]  # not chosen: not cut over

@@ -174,3 +174,58 @@ def test_the_board_shows_each_hosts_step_bytes_and_eta() -> None:
     progress.end("ok")
     assert board.lines()[0].eta is None
     assert seen == [("a", "running", ""), ("a", "running", "files"), ("a", "ok", "files")]
+
+
+class CutoverRecorder:
+    """A fake cutover (``run --cutover``'s ``then``): records which hosts it ran for and
+    the status their run had; fails the hosts in ``failing`` at its step."""
+
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        self.failing = failing
+        self.lock = threading.Lock()
+        self.after: list[tuple[str, str]] = []
+
+    def __call__(self, host: FleetHost, progress: HostProgress, ran: HostResult) -> HostResult:
+        with self.lock:
+            self.after.append((host.name, str(ran.status)))
+        progress.step("cutover")
+        if host.name in self.failing:
+            raise EvacuateError(f"the target failed verification after the cutover; "
+                                f"{host.name}'s services are stopped")
+        return HostResult(host.name, host.target, host.wave, HostStatus.OK, "cutover",
+                          bytes=ran.bytes, cut_over=True)
+
+
+def test_each_host_cuts_over_only_after_its_own_run_verified() -> None:
+    """The host whose run failed does not cut over; the others of its wave do."""
+    work, cut = Recorder(failing=frozenset("b")), CutoverRecorder()
+    result = run_waves("run", (_wave("w", ["a", "b", "c"]),), work,
+                       FleetBoard((_wave("w", ["a", "b", "c"]),)), then=cut)
+    assert sorted(cut.after) == [("a", "ok"), ("c", "ok")]
+    assert {r.host: (str(r.status), r.step, r.cut_over) for r in result.results} == {
+        "a": ("ok", "cutover", True), "b": ("failed", "files", False),
+        "c": ("ok", "cutover", True)}
+    assert result.to_json()["cut_over"] == ["a", "c"]
+
+
+def test_a_failed_cutover_is_its_hosts_failure_only_and_gates_the_next_wave() -> None:
+    waves = [_wave("first", ["a", "b", "c"]), _wave("second", ["d"])]
+    work, cut = Recorder(), CutoverRecorder(failing=frozenset("b"))
+    result = run_waves("run", tuple(waves), work, FleetBoard(tuple(waves)), then=cut)
+    hosts = {r.host: r for r in result.results}
+    assert (str(hosts["b"].status), hosts["b"].step, hosts["b"].cut_over) == (
+        "failed", "cutover", False)
+    assert "failed verification after the cutover" in hosts["b"].error
+    assert hosts["a"].cut_over and hosts["c"].cut_over  # its wave partners cut over all the same
+    assert (str(hosts["d"].status), result.stopped_after) == ("skipped", "first")
+    assert sorted(h for h, _ in cut.after) == ["a", "b", "c"]
+    # --continue-on-failure: the next wave runs and cuts over too
+    cut = CutoverRecorder(failing=frozenset("b"))
+    result = run_waves("run", tuple(waves), Recorder(), FleetBoard(tuple(waves)), then=cut,
+                       continue_on_failure=True)
+    assert result.to_json()["cut_over"] == ["a", "c", "d"]
+
+
+def test_without_then_no_host_is_cut_over() -> None:
+    result = _run([_wave("w", ["a", "b"])], Recorder())
+    assert result.to_json()["cut_over"] == [] and result.to_json()["fleet_limit"] is None
