@@ -7,7 +7,8 @@ dump in the final snapshot and is not reloaded), restart the target's services, 
 report the downtime: from the first stop on the source to the verified target. The source's
 running containers are writers too: stopped (by name, through their engine's CLI) after the
 units, so that the final snapshot copies their volumes at rest; the target's copies are
-stopped while their volumes are replaced and started again. ``revert`` starts the source's
+stopped while their volumes are replaced and started again. A container whose database
+server is dumped stays up on both sides (its final dump is taken and loaded inside it). ``revert`` starts the source's
 services and containers again (when the target fails, or to go back)."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from evacuate.engines import engine_for, is_accounts
+from evacuate.engines.base import container_of
 from evacuate.engines.container_cli import container_cli
 from evacuate.inventory import HostInventory, from_json
 from evacuate.plan.model import RebuildPlan
@@ -57,8 +59,12 @@ def writers(plan: RebuildPlan) -> list[str]:
 
 
 def container_writers(plan: RebuildPlan) -> tuple[str, ...]:
-    """The source's containers to stop: those that were running (their names)."""
-    return tuple(c.name for c in plan.containers.containers if c.state == "running")
+    """The source's containers to stop: those that were running (their names), but for the
+    containers whose database server the plan dumps: like the host's database servers,
+    they stay up for the final dumps (and the target's copies for the reload)."""
+    dumped = {container_of(d.engine)[1] for d in plan.databases}
+    return tuple(c.name for c in plan.containers.containers
+                 if c.state == "running" and c.name not in dumped)
 
 
 def _containers(plan: RebuildPlan, host: Transport, action: str, *, check: bool) -> None:
