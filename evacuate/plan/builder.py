@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from evacuate.engines import owner_of, undumped_units
 from evacuate.engines import plan_warnings as engine_warnings
-from evacuate.engines.base import INSTANCE_MARK, container_tag
+from evacuate.engines.base import INSTANCE_MARK, container_of, container_tag
 from evacuate.engines.daemons import undumped_warnings
 from evacuate.inventory import HostInventory
 from evacuate.plan.accounts import plan_accounts
@@ -177,7 +177,10 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
              ("prepare",)),
         Step("files", f"restore {len(chosen)} entries ({file_bytes >> 20} MiB): config and data",
              StepKind.FILES),
-        Step("databases", f"restore {len(databases)} dumps ({dump_bytes >> 10} KiB)",
+        Step("databases", f"restore {len(databases)} dumps ({dump_bytes >> 10} KiB)"
+             + (f"; {in_containers} of them into their containers in the containers step"
+                if (in_containers := sum(bool(container_of(d.engine)[1]) for d in databases))
+                else ""),
              StepKind.DATABASES),
         Step("activate", "cron, firewall, enable and start services", StepKind.ACTIVATE,
              ("activate",)),
