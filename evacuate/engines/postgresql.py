@@ -8,7 +8,11 @@ Each running cluster (Debian's ``pg_lsclusters``) is an instance of its own: a c
 the first is dumped on its port, its dumps tagged ``postgresql@VERSION-NAME:PORT``; the
 restore makes that cluster on the target (``pg_createcluster VERSION NAME --port PORT``, the
 source's carried /etc/postgresql/VERSION/NAME put back over the new one's) and starts
-``postgresql@VERSION-NAME`` before loading into it."""
+``postgresql@VERSION-NAME`` before loading into it.
+
+A server in a container (evacuate.engines.in_containers) runs the same commands behind the
+container CLI's ``exec`` (as ``postgres``), its dumps tagged ``postgresql@CLI:CONTAINER``; the
+restore waits until the target's container answers, then loads into it."""
 
 from __future__ import annotations
 

@@ -57,8 +57,9 @@ def writers(plan: RebuildPlan) -> list[str]:
     # the unit that starts the containers at boot stops them all when it stops: it stays,
     # so that a container whose database server is dumped keeps running (the others are
     # stopped by name, container_writers)
+    in_containers = any(container_of(d.engine)[1] for d in plan.databases)
     keep = (container_cli(plan.containers.engine).restart_at_boot,) if (
-        plan.containers.engine and any(container_of(d.engine)[1] for d in plan.databases)) else ()
+        in_containers and plan.containers.engine) else ()
     return [u for u in plan.services_started
             if not u.startswith(NEVER_STOPPED) and u not in keep
             and (u in plan.undumped_units or not (running and u.startswith(running)))]

@@ -9,8 +9,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from evacuate.engines import ENGINES, dump_jobs, engine_for, selected_servers
-from evacuate.engines.base import LoadResult, container_of, exec_prefix
+from evacuate.engines.base import LoadResult, RestoreFailed, container_of, exec_prefix
 from evacuate.engines.container_cli import container_cli
 from evacuate.engines.in_containers import (
     container_servers,
@@ -23,6 +25,7 @@ from evacuate.plan.containers import plan_containers
 from evacuate.rebuild.databases import in_container, restore_databases
 from evacuate.snapshot.exclusion import Exclusion
 from evacuate.snapshot.manifest import BlobRef, DumpEntry
+from evacuate.transport.base import Command, CommandResult
 from tests.unit.test_engine_instances import Recording
 
 CAPTURE = (Path(__file__).resolve().parents[1]
@@ -208,3 +211,31 @@ def test_the_run_loads_the_containers_dumps_in_the_containers_step_only() -> Non
         assert done == ["postgresql", "postgresql@podman:shop_db_1"]
     finally:
         rebuild.restore_dump = original  # type: ignore[assignment]
+
+
+def test_a_load_error_or_a_silent_container_fails_the_restore_with_its_message() -> None:
+    engine = engine_for("postgresql@podman:shop_db_1")
+    assert engine is not None
+    dump = DumpEntry("postgresql@podman:shop_db_1", "shop", "custom", BLOB, False,
+                     {"public.orders": 5})
+
+    def failing(command: str) -> LoadResult:
+        return LoadResult(1, ('pg_restore: error: could not execute query: ERROR:  relation '
+                              '"orders" already exists',))
+
+    with pytest.raises(RestoreFailed, match='restoring postgresql@podman:shop_db_1 shop failed '
+                                            r'\(exit 1\): pg_restore: error: .*"orders"'):
+        engine.restore(Recording(), failing, dump, "shop")
+
+    class Silent(Recording):
+        def run(self, command: Command, **kwargs: object) -> CommandResult:  # type: ignore[override]
+            assert isinstance(command, str)
+            self.commands.append(command)
+            if "pg_isready" in command:
+                return CommandResult(self.name, command, 1, b"",
+                                     b"Error: no container with name or ID \"shop_db_1\"\n", 0.0)
+            return super().run(command)
+
+    with pytest.raises(RestoreFailed, match="PostgreSQL in podman container shop_db_1 does not "
+                                            "answer: Error: no container"):
+        engine.restore(Silent(), failing, dump, "shop")
