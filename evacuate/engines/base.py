@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import ClassVar, Protocol
 
+from evacuate.engines.container_cli import container_cli, is_container_cli
 from evacuate.errors import RemoteCommandError
 from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.manifest import DumpEntry
@@ -49,6 +50,33 @@ def base_engine(name: str) -> str:
 def instance_of(name: str) -> str:
     """``15-second:5433`` of ``postgresql@15-second:5433``; "" for the first instance."""
     return name.partition(INSTANCE_MARK)[2]
+
+
+def container_tag(server: DatabaseServer) -> str:
+    """The instance tag of a server that runs in a container: ``CLI:CONTAINER``
+    (``podman:shop_db_1``), so that its dumps are ``postgresql@podman:shop_db_1``; "" for
+    a server of the host's own."""
+    return f"{server.container_engine}:{server.container}" if server.container else ""
+
+
+def container_of(engine: str) -> tuple[str, str]:
+    """The CLI and container of a dump's or server's ``engine`` tagged with a container
+    (``("podman", "shop_db_1")`` of ``postgresql@podman:shop_db_1``); ("", "") otherwise."""
+    cli, sep, name = instance_of(engine).partition(":")
+    return (cli, name) if sep and name and is_container_cli(cli) else ("", "")
+
+
+def exec_prefix(server: DatabaseServer | None, engine: str = "", user: str = "",
+                stdin: bool = False) -> str:
+    """The prefix that runs an engine's client program where ``server`` runs (a dump's
+    ``engine`` when there is no server): inside its container through the container CLI's
+    ``exec`` (as ``user``; ``stdin``: the program reads its standard input), else on the
+    host as ``user`` (``runuser``); "" for the host's root."""
+    cli, name = ((server.container_engine, server.container) if server is not None
+                 and server.container else container_of(server.engine if server else engine))
+    if name:
+        return container_cli(cli).exec(name, user, stdin)
+    return f"runuser -u {user} --" if user else ""
 
 
 def database_label(engine: str, database: str) -> str:
@@ -150,16 +178,33 @@ class Engine:
     # (instance_tag); False: such an instance is named in the plan and copied as files
     instances: ClassVar[bool] = False
 
+    # the names of its server program as a container's main process (``postgres``): a
+    # running container whose command is one of them runs this engine (see
+    # evacuate.engines.in_containers); () for an engine not dumped inside containers
+    container_programs: ClassVar[tuple[str, ...]] = ()
+
+    def container_data_dir(self, env: dict[str, str], command: tuple[str, ...]) -> str:
+        """The data directory inside a container running this engine, as its environment
+        and command say (PostgreSQL: ``-D``, else ``PGDATA``, else the official image's)."""
+        return ""
+
+    def discover_command(self, server: DatabaseServer) -> str | None:
+        """sh printing ``version<TAB>database[<TAB>owner]`` lines of ``server`` (one running
+        in a container: the inventory cannot read its catalog otherwise). None: no such
+        listing."""
+        return None
+
     def instance_tag(self, server: DatabaseServer) -> str:
         """What tags the dumps of ``server`` when it is not its engine's first instance
-        (see INSTANCE_MARK); "" when the engine cannot tell its instances apart."""
-        return ""
+        (see INSTANCE_MARK); "" when the engine cannot tell its instances apart. A server
+        in a container is tagged with it (:func:`container_tag`)."""
+        return container_tag(server)
 
     def named_instance(self, server: DatabaseServer) -> bool:
         """Whether ``server`` is by its own configuration an instance beside the engine's
-        main server (a MariaDB multi-instance unit), so never the main one, even when the
-        main server does not run."""
-        return False
+        main server (a MariaDB multi-instance unit, a server in a container), so never the
+        main one, even when the main server does not run."""
+        return bool(server.container)
 
     def discover(self, servers: tuple[DatabaseServer, ...]) -> list[DatabaseServer]:
         """The inventory's servers this engine handles."""
@@ -170,7 +215,11 @@ class Engine:
 
     def data_paths(self, server: DatabaseServer) -> tuple[str, ...]:
         """The paths (``fnmatch`` patterns) whose content ``server``'s dumps carry: the file
-        tree leaves them out, on the source and in verify's scan of the target."""
+        tree leaves them out, on the source and in verify's scan of the target. A server in
+        a container has none here: its volume is left by the rule container-engine-data
+        (evacuate.snapshot.exclusion)."""
+        if server.container:
+            return ()
         return (server.data_dir.rstrip("/"),) if server.data_dir and server.running else ()
 
     def unit_of(self, server: DatabaseServer) -> str | None:

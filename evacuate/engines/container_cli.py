@@ -53,6 +53,15 @@ class ContainerCli:
         """Start the named containers (one already running is no error)."""
         return f"{TMP_IN_MEMORY}{self.binary} start {' '.join(map(shlex.quote, names))}"
 
+    def exec(self, container: str, user: str = "", stdin: bool = False) -> str:
+        """The prefix that runs a command inside the running ``container`` (as ``user``):
+        one simple command, so that it can stand in a pipeline (``printf ... | PREFIX
+        psql``). ``stdin``: its standard input is passed on (only then: a script read from
+        stdin would otherwise be read by the command in the container)."""
+        flags = "-i " if stdin else ""
+        who = f"-u {shlex.quote(user)} " if user else ""
+        return f"env TMPDIR=/dev/shm {self.binary} exec {flags}{who}{shlex.quote(container)}"
+
     def compose_up(self, project: str) -> str:
         return self.compose.format(project=shlex.quote(project))
 
@@ -65,6 +74,11 @@ CLIS = {
                            "if docker compose version >/dev/null 2>&1; then docker compose -p "
                            "{project} up -d; else docker-compose -p {project} up -d; fi"),
 }
+
+
+def is_container_cli(name: str) -> bool:
+    """Whether ``name`` is a container engine's CLI (podman, docker)."""
+    return name in CLIS
 
 
 def container_cli(engine: str) -> ContainerCli:

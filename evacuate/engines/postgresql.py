@@ -8,19 +8,28 @@ Each running cluster (Debian's ``pg_lsclusters``) is an instance of its own: a c
 the first is dumped on its port, its dumps tagged ``postgresql@VERSION-NAME:PORT``; the
 restore makes that cluster on the target (``pg_createcluster VERSION NAME --port PORT``, the
 source's carried /etc/postgresql/VERSION/NAME put back over the new one's) and starts
-``postgresql@VERSION-NAME`` before loading into it."""
+``postgresql@VERSION-NAME`` before loading into it.
+
+A server in a container (evacuate.engines.in_containers) runs the same commands behind the
+container CLI's ``exec`` (as ``postgres``), its dumps tagged ``postgresql@CLI:CONTAINER``; the
+restore waits until the target's container answers, then loads into it."""
 
 from __future__ import annotations
 
 import re
 import shlex
 from importlib import resources
+from itertools import pairwise
 
 from evacuate.engines.base import (
     DumpJob,
     Engine,
     Loader,
+    RestoreFailed,
+    container_of,
+    container_tag,
     count_total,
+    exec_prefix,
     instance_of,
     require_loaded,
     sql_check,
@@ -31,6 +40,23 @@ from evacuate.snapshot.manifest import DumpEntry
 from evacuate.transport.base import Transport
 
 AS_PG = "runuser -u postgres --"
+DEFAULT_PGDATA = "/var/lib/postgresql/data"
+"""The data directory of the official postgres image (and the lab's, made like it)."""
+LIST_SQL = ("select current_setting('server_version'), datname, pg_get_userbyid(datdba) "
+            "from pg_database where datallowconn order by datname")
+READY_WAIT = 60
+"""Seconds a container's server may take to answer after its container started (its
+entrypoint makes the cluster first on an empty volume)."""
+
+
+def _pg(server: DatabaseServer, stdin: bool = False) -> str:
+    """Run a client program as ``postgres`` where ``server`` runs (its container, if any;
+    ``stdin``: the program reads its standard input)."""
+    return exec_prefix(server, user="postgres", stdin=stdin)
+
+
+def _pg_of(dump: DumpEntry, stdin: bool = False) -> str:
+    return exec_prefix(None, dump.engine, user="postgres", stdin=stdin)
 GLOBALS = "*globals*"
 COUNT_SQL = ("select string_agg(format('select %L, count(*) from %I.%I', "
              "schemaname || '.' || relname, schemaname, relname), ' union all ' "
@@ -75,6 +101,17 @@ def _check_custom(head: bytes, tail: bytes) -> str | None:
     return None if head.startswith(b"PGDMP") else "not a PostgreSQL custom-format dump"
 
 
+def _wait_ready(target: Transport, pg: str, where: str) -> None:
+    """Wait until the server in a container answers (RestoreFailed naming it otherwise)."""
+    probe = (f"i=0; until {pg} pg_isready -q; do i=$((i+1)); "
+             f"[ $i -lt {READY_WAIT} ] || exit 1; sleep 1; done")
+    result = target.run(probe, timeout=READY_WAIT + 60)
+    if not result.ok:
+        raise RestoreFailed(f"{target.name}: PostgreSQL in {where} does not answer: "
+                            + ((result.error_text.strip().splitlines() or ["no message"])[-1])[:300],
+                            exit_status=result.exit_status or 1)
+
+
 class PostgreSQL(Engine):
     name = "postgresql"
     handles = ("postgresql",)
@@ -85,7 +122,20 @@ class PostgreSQL(Engine):
     units = ("postgresql",)
     instances = True
 
+    container_programs = ("postgres",)
+
+    def container_data_dir(self, env: dict[str, str], command: tuple[str, ...]) -> str:
+        for flag, value in pairwise(command):
+            if flag == "-D":
+                return value
+        return env.get("PGDATA") or DEFAULT_PGDATA
+
+    def discover_command(self, server: DatabaseServer) -> str:
+        return f"{_pg(server)} psql -XAt -F '	' -d postgres -v ON_ERROR_STOP=1 -c {shlex.quote(LIST_SQL)}"
+
     def instance_tag(self, server: DatabaseServer) -> str:
+        if server.container:
+            return container_tag(server)
         major = server.version.split(".")[0]
         return f"{major}-{server.cluster}:{int(server.port)}" \
             if major and server.cluster and server.port else ""
@@ -93,14 +143,14 @@ class PostgreSQL(Engine):
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         port = _port(server)
         jobs = [DumpJob("postgresql", GLOBALS, "sql",
-                        f"{AS_PG} pg_dumpall {port} --globals-only --quote-all-identifiers",
+                        f"{_pg(server)} pg_dumpall {port} --globals-only --quote-all-identifiers",
                         secret=True,
                         check=sql_check(b"PostgreSQL database cluster dump complete"))]
         for db in server.databases:
             if db.name in self.system_databases:
                 continue
             jobs.append(DumpJob("postgresql", db.name, "custom",
-                                f"{AS_PG} pg_dump {port} -Fc -d {shlex.quote(db.name)}",
+                                f"{_pg(server)} pg_dump {port} -Fc -d {shlex.quote(db.name)}",
                                 counts_command=self.counts_command(server, db.name),
                                 objects_command=self.objects_command(server, db.name),
                                 marker_command=self.change_marker_command(server, db.name),
@@ -115,61 +165,65 @@ class PostgreSQL(Engine):
 
     def counts_command(self, server: DatabaseServer, database: str) -> str:
         port, name = _port(server), shlex.quote(database)
-        return (f"q=$({AS_PG} psql -XAt {port} -d {name} -v ON_ERROR_STOP=1 -c "
+        return (f"q=$({_pg(server)} psql -XAt {port} -d {name} -v ON_ERROR_STOP=1 -c "
                 f"{shlex.quote(COUNT_SQL)}) || exit 1; [ -z \"$q\" ] && exit 0; "
-                f"printf '%s\\n' \"$q\" | {AS_PG} psql -XAt -F '\t' {port} -d {name} "
+                f"printf '%s\\n' \"$q\" | {_pg(server, stdin=True)} psql -XAt -F '\t' {port} -d {name} "
                 "-v ON_ERROR_STOP=1")
 
     def objects_command(self, server: DatabaseServer, database: str) -> str:
-        psql = (f"{AS_PG} psql -XAt -F '\t' {_port(server)} -d {shlex.quote(database)} "
-                "-v ON_ERROR_STOP=1")
+        args = f"psql -XAt -F '\t' {_port(server)} -d {shlex.quote(database)} -v ON_ERROR_STOP=1"
+        psql, piped = f"{_pg(server)} {args}", f"{_pg(server, stdin=True)} {args}"
         return (f"{psql} -c {shlex.quote(OBJECTS_SQL)} || exit 1; "
                 f"q=$({psql} -c {shlex.quote(CONTENT_SQL)}) || exit 1; "
-                f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {psql}")
+                f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {piped}")
 
     def quiet_command(self, server: DatabaseServer, database: str) -> str:
-        return (f"{AS_PG} psql -XAt {_port(server)} -d {shlex.quote(database)} "
+        return (f"{_pg(server)} psql -XAt {_port(server)} -d {shlex.quote(database)} "
                 f"-v ON_ERROR_STOP=1 -c {shlex.quote(QUIET_SQL)}")
 
     def change_marker_command(self, server: DatabaseServer, database: str) -> str:
         # pg_dump since 15.14 / 16.10 / 17.6 wraps its script in \restrict KEY ...
         # \unrestrict KEY with a KEY drawn anew on every run: not part of the schema
-        return (f"s=$({AS_PG} pg_dump {_port(server)} --schema-only -d "
+        return (f"s=$({_pg(server)} pg_dump {_port(server)} --schema-only -d "
                 f"{shlex.quote(database)}) || exit 1; printf '%s' \"$s\" | "
                 "sed -e '/^\\\\restrict /d' -e '/^\\\\unrestrict /d' | md5sum")
 
     def restore(self, target: Transport, load: Loader, dump: DumpEntry, owner: str) -> str:
-        tag, port = instance_of(dump.engine), _target_port(dump)
-        if tag:
+        tag, port, pg = instance_of(dump.engine), _target_port(dump), _pg_of(dump)
+        cli, container = container_of(dump.engine)
+        if container:  # its container runs on the target (the containers step started it)
+            _wait_ready(target, pg, f"{cli} container {container}")
+        elif tag:
             target.run(cluster_command(tag), timeout=300, check=True)
         if dump.database == GLOBALS:
             # every statement runs (a role that exists is no reason to skip the others);
             # errors are read, not discarded: only HARMLESS ones pass
-            result = load(f"{AS_PG} psql {port}-Xq -v ON_ERROR_STOP=0 -v VERBOSITY=verbose "
+            result = load(f"{_pg_of(dump, stdin=True)} psql {port}-Xq -v ON_ERROR_STOP=0 -v VERBOSITY=verbose "
                           "-d postgres")
             require_loaded(target, "loading the PostgreSQL roles", result, HARMLESS)
             return "roles loaded"
         name = shlex.quote(dump.database)
         sql_name = dump.database.replace("'", "''")
-        exists = count_total(target, f"{AS_PG} psql {port}-XAt -d postgres -c \"select count(*) "
+        exists = count_total(target, f"{pg} psql {port}-XAt -d postgres -c \"select count(*) "
                              f"from pg_database where datname = '{sql_name}'\"")
         if not exists:
             owner_opt = f"-O {shlex.quote(owner)} " if owner and owner != "postgres" else ""
-            target.run(f"{AS_PG} createdb {port}{owner_opt}{name}", timeout=120, check=True)
-        tables = count_total(target, f"{AS_PG} psql {port}-XAt -d {name} -c \"select count(*) from "
+            target.run(f"{pg} createdb {port}{owner_opt}{name}", timeout=120, check=True)
+        tables = count_total(target, f"{pg} psql {port}-XAt -d {name} -c \"select count(*) from "
                              "pg_tables where schemaname not in ('pg_catalog', "
                              "'information_schema')\"")
         if tables:
             return f"skipped: {dump.database} already has {tables} tables"
         if not dump.tables:
             return "skipped: no tables in the dump"
-        result = load(f"{AS_PG} pg_restore {port}-d {name} --exit-on-error")
+        result = load(f"{_pg_of(dump, stdin=True)} pg_restore {port}-d {name} --exit-on-error")
         require_loaded(target, f"restoring {dump.engine} {dump.database}", result,
                        error_line=re.compile(r"$^"))
         return "restored"
 
     def drop(self, target: Transport, dump: DumpEntry) -> None:
-        target.run(f"{AS_PG} dropdb {_target_port(dump)}--if-exists --force {shlex.quote(dump.database)}",
+        pg = _pg_of(dump)
+        target.run(f"{pg} dropdb {_target_port(dump)}--if-exists --force {shlex.quote(dump.database)}",
                    timeout=300, check=True)
 
     def query_command(self, database: str, query: str) -> str:

@@ -73,4 +73,9 @@ def collect_inventory(transport: Transport, *, host: str, timeout: float = 300,
             hint=SUDO_PASSWORD_HINT if "sudo: a password is required" in first.error_text
             else None,
         )
-    return assemble(sections, host=host, collected_at=collected_at)
+    inventory = assemble(sections, host=host, collected_at=collected_at)
+    # the database servers that run in containers, as inspect tells them; imported here:
+    # the engines import the inventory's model
+    from evacuate.engines import ENGINES
+    from evacuate.engines.in_containers import with_container_servers
+    return with_container_servers(inventory, ENGINES)

@@ -22,7 +22,10 @@ class DatabaseServer:
     """A database engine instance (postgresql cluster, mysql/mariadb server).
     ``roles`` are names only ('user'@'host' for mysql), never secrets. ``cluster``: the
     instance's name (a PostgreSQL cluster; a MariaDB/MySQL multi-instance unit's, "" for
-    the main server); ``socket``: the unix socket it listens on, where the engine reads it."""
+    the main server); ``socket``: the unix socket it listens on, where the engine reads it.
+    A server that runs in a container (``container``: its name, ``container_engine``: the
+    CLI that runs it, podman or docker) is reached through that CLI's ``exec``; its
+    ``data_dir`` is then the host's path of the named volume that holds its data directory."""
 
     engine: str  # postgresql | mysql | mariadb | redis | sqlite
     version: str = ""
@@ -33,6 +36,8 @@ class DatabaseServer:
     databases: tuple[Database, ...] = ()
     roles: tuple[str, ...] = ()
     socket: str = ""
+    container: str = ""
+    container_engine: str = ""
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,9 @@ class Container:
     compose_service: str = ""
     compose_working_dir: str = ""
     compose_config_files: tuple[str, ...] = ()
+    # the container's main process as the engine started it (inspect's Path and Args:
+    # the entrypoint and command together), e.g. ("docker-entrypoint.sh", "postgres")
+    command: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ def certbot_repo_image(suite: str = "bookworm") -> ImageSpec:
 
 CONTAINER_PACKAGES = ("podman", "crun", "conmon", "golang-github-containers-common",
                       "containernetworking-plugins", "catatonit", "python3-yaml",
-                      "python3-dotenv", "busybox-static", "cron", "rsync", "less")
+                      "python3-dotenv", "busybox-static", "cron", "rsync", "less",
+                      "postgresql-15")
 PODMAN_COMPOSE = "podman-compose==1.0.6"
 """podman-compose from PyPI (Debian bookworm's 1.0.3 passes ``--net`` also with host networking,
 which the lab hosts refuse)."""

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from evacuate.engines import owner_of, undumped_units
 from evacuate.engines import plan_warnings as engine_warnings
+from evacuate.engines.base import INSTANCE_MARK, container_of, container_tag
 from evacuate.engines.daemons import undumped_warnings
 from evacuate.inventory import HostInventory
 from evacuate.plan.accounts import plan_accounts
@@ -123,7 +124,10 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
              *plan_totals(manifest.files, config, roots, exclusion, other_release))
     warnings.extend(_package_warnings(source))
     warnings.extend(PlanWarning("data-daemon", line) for line in undumped_warnings(source))
-    containers, container_warnings = plan_containers(source.containers)
+    dumped_engines = {d.engine for d in manifest.dumps}
+    containers, container_warnings = plan_containers(source.containers, tuple(
+        s for s in source.databases
+        if s.container and f"{s.engine}{INSTANCE_MARK}{container_tag(s)}" in dumped_engines))
     warnings.extend(container_warnings)
     warnings.extend(PlanWarning("database-copy", line) for line in engine_warnings(
         source, ((d.engine, d.database) for d in manifest.dumps)))
@@ -177,7 +181,10 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
              ("prepare",)),
         Step("files", f"restore {len(chosen)} entries ({file_bytes >> 20} MiB): config and data",
              StepKind.FILES),
-        Step("databases", f"restore {len(databases)} dumps ({dump_bytes >> 10} KiB)",
+        Step("databases", f"restore {len(databases)} dumps ({dump_bytes >> 10} KiB)"
+             + (f"; {in_containers} of them into their containers in the containers step"
+                if (in_containers := sum(bool(container_of(d.engine)[1]) for d in databases))
+                else ""),
              StepKind.DATABASES),
         Step("activate", "cron, firewall, enable and start services", StepKind.ACTIVATE,
              ("activate",)),

@@ -6,9 +6,10 @@ engine that did not answer)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from evacuate.inventory.model import Containers
+from evacuate.inventory.model import Containers, DatabaseServer
 from evacuate.inventory.serialize import from_jsonable
 from evacuate.plan.containers_model import (
     ContainerImagePlan,
@@ -19,8 +20,11 @@ from evacuate.plan.containers_model import (
 from evacuate.plan.model import PlanWarning, Step, StepKind
 
 
-def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning]]:
-    """Return what the plan says of the source's containers, and its warnings."""
+def plan_containers(found: Containers, dumped: Sequence[DatabaseServer] = (),
+                    ) -> tuple[ContainersPlan, list[PlanWarning]]:
+    """Return what the plan says of the source's containers, and its warnings. ``dumped``:
+    the database servers in containers whose dumps the snapshot holds (their volumes move
+    by those dumps, not as files)."""
     if not found.engine:
         return ContainersPlan(), []
     warnings: list[PlanWarning] = []
@@ -42,7 +46,17 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
         if v.size_bytes is None:
             warnings.append(PlanWarning("container-volume", f"volume {v.name}: its files at "
                                         f"{v.mountpoint or '(no mount point)'} could not be read"))
-    warnings.extend(live_volumes(found))
+    carried = {s.data_dir: s for s in dumped if s.container}
+    warnings.extend(live_volumes(found, frozenset(carried)))
+    for c in found.containers:
+        for m in c.mounts:
+            server = carried.get(m.path) if m.kind == "volume" else None
+            if server is not None and server.container == c.name:
+                warnings.append(PlanWarning(
+                    "container-engine-data", f"volume {m.source} holds the data directory "
+                    f"of {server.engine} {server.version} in container {c.name}: it moves by "
+                    f"that server's dumps, taken inside the container, and is loaded into the "
+                    "target's container once it runs (container-engine-data)", "info"))
     for c in found.containers:
         if not c.compose_project and c.state == "running":
             warnings.append(PlanWarning("container-not-compose", f"container {c.name} is not "
@@ -64,18 +78,19 @@ def plan_containers(found: Containers) -> tuple[ContainersPlan, list[PlanWarning
         projects=found.compose_projects), warnings
 
 
-def live_volumes(found: Containers) -> list[PlanWarning]:
+def live_volumes(found: Containers, dumped: frozenset[str] = frozenset()) -> list[PlanWarning]:
     """A warning per named volume or bind mount a running container writes: the run copies
     it while that container runs. It is not paused for its copy: ``pause`` records the
     paused state in the engine's database on the source (which evacuate leaves unchanged
     until a cutover) and needs a cgroup freezer. ``run --cutover`` stops the containers
-    before its final copy, so the copy that lands last is consistent."""
+    before its final copy, so the copy that lands last is consistent. A volume in
+    ``dumped`` (a path on the host) moves by its database server's dumps: no warning."""
     writers: dict[str, list[str]] = {}
     for c in found.containers:
         if c.state != "running":
             continue
         for m in c.mounts:
-            if m.kind in ("volume", "bind") and not m.read_only:
+            if m.kind in ("volume", "bind") and not m.read_only and m.path not in dumped:
                 writers.setdefault(f"{m.kind} {m.source}", []).append(c.name)
     return [PlanWarning("container-volume-live", f"{what} is written by the running "
                         f"container(s) {', '.join(names)}: the run copies it while they run "

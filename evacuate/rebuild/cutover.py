@@ -7,7 +7,8 @@ dump in the final snapshot and is not reloaded), restart the target's services, 
 report the downtime: from the first stop on the source to the verified target. The source's
 running containers are writers too: stopped (by name, through their engine's CLI) after the
 units, so that the final snapshot copies their volumes at rest; the target's copies are
-stopped while their volumes are replaced and started again. ``revert`` starts the source's
+stopped while their volumes are replaced and started again. A container whose database
+server is dumped stays up on both sides (its final dump is taken and loaded inside it). ``revert`` starts the source's
 services and containers again (when the target fails, or to go back)."""
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from evacuate.engines import engine_for, is_accounts
+from evacuate.engines.base import container_of
 from evacuate.engines.container_cli import container_cli
+from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, from_json
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.selection import plan_selector
@@ -51,14 +54,24 @@ def writers(plan: RebuildPlan) -> list[str]:
     files are copied at rest."""
     engines = [engine_for(d.engine) for d in plan.databases]
     running = tuple(sorted({p for e in engines if e is not None for p in e.units}))
+    # the unit that starts the containers at boot stops them all when it stops: it stays,
+    # so that a container whose database server is dumped keeps running (the others are
+    # stopped by name, container_writers)
+    in_containers = any(container_of(d.engine)[1] for d in plan.databases)
+    keep = (container_cli(plan.containers.engine).restart_at_boot,) if (
+        in_containers and plan.containers.engine) else ()
     return [u for u in plan.services_started
-            if not u.startswith(NEVER_STOPPED) and (u in plan.undumped_units
-                                                    or not (running and u.startswith(running)))]
+            if not u.startswith(NEVER_STOPPED) and u not in keep
+            and (u in plan.undumped_units or not (running and u.startswith(running)))]
 
 
 def container_writers(plan: RebuildPlan) -> tuple[str, ...]:
-    """The source's containers to stop: those that were running (their names)."""
-    return tuple(c.name for c in plan.containers.containers if c.state == "running")
+    """The source's containers to stop: those that were running (their names), but for the
+    containers whose database server the plan dumps: like the host's database servers,
+    they stay up for the final dumps (and the target's copies for the reload)."""
+    dumped = {container_of(d.engine)[1] for d in plan.databases}
+    return tuple(c.name for c in plan.containers.containers
+                 if c.state == "running" and c.name not in dumped)
 
 
 def _containers(plan: RebuildPlan, host: Transport, action: str, *, check: bool) -> None:
@@ -67,6 +80,22 @@ def _containers(plan: RebuildPlan, host: Transport, action: str, *, check: bool)
         cli = container_cli(plan.containers.engine)
         command = cli.stop(names) if action == "stop" else cli.start(names)
         host.run(["sh", "-c", command], timeout=600, check=check)
+
+
+class ContainerDumpMissing(EvacuateError):
+    """The final snapshot has no dump of a database server in a container that the first
+    one dumped (its container stopped meanwhile): its volume must not land as files."""
+
+
+def _require_container_dumps(plan: RebuildPlan, final: SnapshotManifest) -> None:
+    dumped = {d.engine for d in final.dumps}
+    missing = sorted({d.engine for d in plan.databases if container_of(d.engine)[1]} - dumped)
+    if missing:
+        raise ContainerDumpMissing(
+            f"the final snapshot has no dump of {', '.join(missing)}: its container is not "
+            "running on the source, so its data would land as files under the target's "
+            "running server", hint="start the container on the source ('evacuate revert' "
+            "starts what the cutover stopped) and run the cutover again")
 
 
 def _key(entry: FileEntry) -> tuple[object, ...]:
@@ -127,6 +156,7 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
         _containers(plan, source, "stop", check=True)
     final = take_final()
     say(f"final snapshot {final.id}: {final.totals.transferred_bytes >> 10} KiB read")
+    _require_container_dumps(plan, final)
     select = plan_selector(plan)
     changed, removed = changed_entries(previous, final, select)
     # the target's containers must not write their volumes while the final copy lands

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evacuate.engines import Engine, engine_for, is_accounts
-from evacuate.engines.base import LoadResult
+from evacuate.engines.base import LoadResult, container_of
 from evacuate.errors import EvacuateError
 from evacuate.snapshot.manifest import DumpEntry, SnapshotManifest
 from evacuate.snapshot.store import BlobStore
@@ -56,18 +56,29 @@ def restore_dump(target: Transport, blobs: BlobStore, dump: DumpEntry, owner: st
         target, lambda command: _stream(target, blobs, dump, command, progress), dump, owner)
 
 
+def in_container(dump: DumpEntry) -> bool:
+    """Whether ``dump`` is of a server that runs in a container (it is loaded into the
+    target's container once the containers step started it)."""
+    return bool(container_of(dump.engine)[1])
+
+
 def restore_databases(target: Transport, blobs: BlobStore, manifest: SnapshotManifest,
                       owners: dict[str, str],
                       progress: Callable[[int], None] | None = None, *,
                       replace: bool = False, interrupted: str | None = None,
-                      mark: Callable[[str | None], None] | None = None) -> dict[str, str]:
+                      mark: Callable[[str | None], None] | None = None,
+                      containers: bool | None = None) -> dict[str, str]:
     """Restore every dump of ``manifest`` (roles/users first); return database → outcome.
+    ``containers``: only the dumps of servers in containers (True) or of the host's own
+    servers (False); None: all of them.
     ``owners``: ``engine:database`` (the dump's engine, instance tag and all) → its owner.
     ``replace``: drop each database first (the cutover's final dump supersedes it).
     ``mark`` is told which database is being restored (None once all are), so that a run
     killed in the middle can say; ``interrupted`` is that database after such a kill: it
     is half restored, so it is dropped and restored again."""
-    ordered = sorted(manifest.dumps, key=lambda d: (d.engine, not is_accounts(d.database)))
+    ordered = sorted((d for d in manifest.dumps
+                      if containers is None or in_container(d) == containers),
+                     key=lambda d: (d.engine, not is_accounts(d.database)))
     if replace:
         for dump in ordered:
             if dump.tables:

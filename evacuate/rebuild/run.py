@@ -291,13 +291,26 @@ def _databases_step(run: StepRun, step: Step, _index: int) -> str:
 
     with ctx.connect_target() as target:
         outcomes = restore_databases(target, ctx.repo.blobs, run.snapshot(), owners,
-                                     run.reporter.advance, interrupted=interrupted, mark=mark)
+                                     run.reporter.advance, interrupted=interrupted, mark=mark,
+                                     containers=False)
     return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
 
 
-def _containers_step(run: StepRun, _step: Step, _index: int) -> str:
-    with run.ctx.connect_target() as target:
-        return bring_up(target, run.ctx.plan, run.snapshot(), run.ctx.repo.blobs)
+def _containers_step(run: StepRun, step: Step, _index: int) -> str:
+    ctx = run.ctx
+    owners = {f"{d.engine}:{d.name}": d.owner for d in ctx.plan.databases if d.owner}
+    interrupted = run.journal.restoring(step.id)
+
+    def mark(database: str | None) -> None:
+        run.journal.progress(step.id, database)
+
+    with ctx.connect_target() as target:
+        done = bring_up(target, ctx.plan, run.snapshot(), ctx.repo.blobs)
+        # the servers that run in containers get their dumps once their containers run
+        outcomes = restore_databases(target, ctx.repo.blobs, run.snapshot(), owners,
+                                     run.reporter.advance, interrupted=interrupted, mark=mark,
+                                     containers=True)
+    return "; ".join([done, *(f"{k}: {v}" for k, v in outcomes.items())])
 
 
 def _verify_step(run: StepRun, _step: Step, _index: int) -> str:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from evacuate import __version__
-from evacuate.engines import EngineSelection, engine_for, selected_servers
+from evacuate.engines import ENGINES, EngineSelection, engine_for, selected_servers
+from evacuate.engines.in_containers import with_listed_databases
 from evacuate.errors import EvacuateError
 from evacuate.inventory import HostInventory, collect_inventory, to_json
 from evacuate.inventory.model import DatabaseServer
@@ -102,8 +103,9 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
     a rule of evacuate.snapshot.exclusion leaves it (``owned``: the package database's
     files; ``swaps``: swap files). The data directories of running database servers are
     left to their dumps (a copy of a live data directory is not consistent)."""
-    dumped = [path for server in dumped_servers(inventory, request).dumped
-              for path in _data_paths(server)]
+    selection = dumped_servers(inventory, request)
+    dumped = [path for server in selection.dumped for path in _data_paths(server)]
+    engine_volumes = tuple(s.data_dir for s in selection.dumped if s.container and s.data_dir)
     mounts = inventory.hardware.mounts
     other = [m.target for m in mounts if m.fstype not in LOCAL_TYPES and m.target != "/"]
 
@@ -118,6 +120,7 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
     changed = {c.path for c in inventory.package_files.changed}
     changed |= {c.path for c in inventory.changed_conffiles}
     exclusion = Exclusion(owned=owned, changed=frozenset(changed), database_dirs=tuple(dumped),
+                          engine_volumes=engine_volumes,
                           other_mounts=tuple(o for o in other if o not in extra),
                           swap_files=tuple(swaps), with_logs=request.with_logs,
                           includes=tuple(request.include), excludes=tuple(request.exclude),
@@ -177,6 +180,11 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
     with watch.phase("inventory"):
         inventory = (inventory_of(transport) if inventory_of is not None
                      else collect_inventory(transport, host=request.host))
+        # the servers in containers say which databases they hold (through exec)
+        inventory, unlisted = (with_listed_databases(transport, inventory, ENGINES)
+                               if request.databases else (inventory, {}))
+    for what, why in unlisted.items():
+        show.warning(f"{what} did not answer ({why}): its volume is copied as files")
     with watch.phase("package database"):
         packages = read_package_db(transport)
     plan = plan_snapshot(inventory, request, packages.owned, packages.swaps)

@@ -14,6 +14,8 @@ everything under it; ``*`` matches across ``/``):
   /proc/swaps says).
 - ``database``: the data directories of the database servers that are dumped (from the
   inventory's database facts); their dumps carry them.
+- ``container-engine-data``: the named volume holding the data directory of a database
+  server that runs in a container (evacuate.engines.in_containers): its dumps carry it.
 - ``container-volumes`` (carried), ``container-storage``: a container engine's named
   volumes' data (``/var/lib/containers/storage/volumes/*/_data``, Docker's
   ``/var/lib/docker/volumes/*/_data``) moves as files; the rest of its storage (image
@@ -84,6 +86,9 @@ LOGS = Rule("logs", "logs: not carried unless --with-logs", patterns=("/var/log"
                                                                         "/var/lib/logrotate"))
 LOGS_CARRIED = Rule("logs", "logs, carried (--with-logs)", carried=True,
                     patterns=LOGS.patterns)
+CONTAINER_ENGINE_DATA = Rule("container-engine-data", "a named volume holding the data "
+                             "directory of a database server that runs in a container: the "
+                             "server's dumps (taken inside the container) carry it")
 CONTAINER_VOLUMES = Rule("container-volumes", "a container engine's named volumes' data: "
                          "carried as files (the engine makes the volume again by its name on "
                          "the target and finds its data)", carried=True,
@@ -144,7 +149,7 @@ UNOWNED = Rule("unowned", "no package owns it: what the admin wrote or installed
 PATTERN_RULES = (RUNTIME, FILESYSTEM)
 LATER_RULES = (CACHES, PACKAGE_MANAGER, BOOT, IDENTITY, DAEMON_STATE, GENERATED)
 ALL_RULES = (INCLUDE, EXCLUDE, VIRTUAL, RUNTIME, FILESYSTEM, SWAP, DATABASE,
-             CONTAINER_VOLUMES, CONTAINER_STORAGE, LOGS, CACHES,
+             CONTAINER_ENGINE_DATA, CONTAINER_VOLUMES, CONTAINER_STORAGE, LOGS, CACHES,
              PACKAGE_MANAGER, BOOT, IDENTITY, DAEMON_STATE, GENERATED, DATA, CHANGED, UNOWNED, PARENTS,
              CONFIG_DIRS, PACKAGE_MODE, PACKAGE)
 ALTERNATIVES = "/etc/alternatives/"
@@ -168,6 +173,7 @@ class Exclusion:
     owned: set[str] | frozenset[str] = frozenset()
     changed: frozenset[str] = frozenset()
     database_dirs: tuple[str, ...] = ()
+    engine_volumes: tuple[str, ...] = ()  # volumes of database servers in containers, dumped
     other_mounts: tuple[str, ...] = ()  # mount points of file systems that are not local disks
     swap_files: tuple[str, ...] = ()
     with_logs: bool = False
@@ -185,6 +191,7 @@ class Exclusion:
             *((Rule(EXCLUDE.name, f"evacuate.yml excludes {p}"), [p]) for p in self.excludes),
             *((r, r.patterns) for r in PATTERN_RULES),
             (DATABASE, [d.rstrip("/") for d in self.database_dirs]),
+            (CONTAINER_ENGINE_DATA, [v.rstrip("/") for v in self.engine_volumes]),
             (CONTAINER_VOLUMES, CONTAINER_VOLUMES.patterns),
             (CONTAINER_STORAGE, CONTAINER_STORAGE.patterns),
             (LOGS_CARRIED if self.with_logs else LOGS, LOGS.patterns),
@@ -230,7 +237,8 @@ class Exclusion:
     def find_excludes(self) -> list[str]:
         """The rules' patterns as ``find -path`` prunes, for scans of the data trees (verify
         scans the target's trees with them, so both sides leave out the same)."""
-        patterns = [*self.excludes, *(d.rstrip("/") for d in self.database_dirs)]
+        patterns = [*self.excludes, *(d.rstrip("/") for d in self.database_dirs),
+                    *(v.rstrip("/") for v in self.engine_volumes)]
         for rule in (*PATTERN_RULES, *LATER_RULES):
             patterns += self._patterns(rule)
         if not self.with_logs:

@@ -1,10 +1,12 @@
 """A container host: lab-containers runs rootful Podman with the Compose project ``shop`` (a
 web app on :8081 keeping notes in a named volume, a worker summarising them into a second
-volume), a container outside Compose (shop-cache, podman run -d --restart=always), images
+volume, a PostgreSQL 15 database whose data directory is the volume shop_db-data), a
+container outside Compose (shop-cache, podman run -d --restart=always), images
 built locally, a one-shot container that exited. The inventory sees exactly that, masks the
 tokens, leaves the host as it was, and the plan lists every container, image and volume with
-its size and origin; the evacuation recreates all of it on the target, and a cutover moves
-the last note with the source's containers stopped."""
+its size and origin; the evacuation recreates all of it on the target (the database dumped
+inside its container and loaded into the target's), and a cutover moves the last note with
+the source's containers stopped (and the last order through the database's final dump)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from evacuate.state import StateDir
 from evacuate.transport import parse_host_spec
 from evacuate.verify.webclient import fetch
 from tests.lab.conftest import running_lab
-from tests.lab.source_state import Entry, changes, file_system_state
+from tests.lab.source_state import SET_ASIDE, Entry, changes, file_system_state
 
 # a lab of its own; a developer running beside others may pick another id and index
 LAB_ID = os.environ.get("EVACUATE_TEST_CONTAINERS_LAB_ID", "hc")
@@ -38,7 +40,37 @@ HOST = "lab-containers"
 CANARY = "canary-compose-token-7f3a"
 ALONE_CANARY = "canary-standalone-token-91c2"  # shop-cache's, a container outside Compose
 
+DB = "shop_db_1"  # the project's PostgreSQL, whose data directory is the volume shop_db-data
+DB_VOLUME = "/var/lib/containers/storage/volumes/shop_db-data/_data"
+DB_ROWS = ("podman exec -u postgres shop_db_1 psql -XAt -d shop -c \"select 'customers', count(*) "
+           "from customers union all select 'orders', count(*) from orders union all "
+           "select 'stock', sum(count) from stock; select string_agg(item || ':' || amount, ',' "
+           "order by id) from orders\"")
+
 pytestmark = pytest.mark.slow
+
+
+def _set_aside(lab: Lab) -> dict[str, str]:
+    """SET_ASIDE, and what the running database container writes on its own: the server its
+    data directory (the volume), the engine the server's log (its container's ctr.log)."""
+    with lab.open(HOST) as transport:
+        db_id = transport.run(f"podman inspect --format '{{{{.Id}}}}' {DB}", timeout=60,
+                              check=True).text.strip()
+    return {**SET_ASIDE,
+            DB_VOLUME: "the database container's data directory: its running server writes "
+                       "it on its own (checkpoints, statistics); evacuate only reads through SQL",
+            f"/var/lib/containers/storage/vfs-containers/{db_id}/userdata/ctr.log":
+                "the database container's log: Podman writes what its server logs"}
+
+
+def _exec_writes(lab: Lab) -> tuple[str, ...]:
+    """What ``podman exec`` (the dumps, taken inside the database container) writes: the
+    session, recorded in the engine's state database and the container's userdata."""
+    with lab.open(HOST) as transport:
+        db_id = transport.run(f"podman inspect --format '{{{{.Id}}}}' {DB}", timeout=60,
+                              check=True).text.strip()
+    return ("/var/lib/containers/storage/libpod/bolt_state.db",
+            f"/var/lib/containers/storage/vfs-containers/{db_id}/userdata")
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +87,9 @@ def _run(lab: Lab, command: str) -> str:
 
 @pytest.fixture(scope="module")
 def before(lab: Lab) -> dict[bytes, Entry]:
+    aside = _set_aside(lab)
     with lab.open(HOST) as transport:
-        return file_system_state(transport)
+        return file_system_state(transport, aside)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +110,9 @@ def test_the_shop_answers_from_its_containers(lab: Lab) -> None:
     summary = _run(lab, "cat \"$(podman volume inspect shop_worker-state "
                         "--format '{{.Mountpoint}}')/summary.txt\"")
     assert summary == "notes: 3\n"
+    assert _run(lab, DB_ROWS) == ("customers|3\norders|5\nstock|5740\n"
+                                  "paper bags:12.50,flyers:80.00,paper bags:6.25,labels:9.99,"
+                                  "tape:3.10\n")
 
 
 def test_the_inventory_sees_exactly_the_engine_containers_images_and_volumes(
@@ -85,7 +121,8 @@ def test_the_inventory_sees_exactly_the_engine_containers_images_and_volumes(
     found = inventory.containers
     assert found.engine == "podman" and found.version.startswith("4.3.")
     by_name = {c.name: c for c in found.containers}
-    assert set(by_name) == {"shop_web_1", "shop_worker_1", "shop-migrate", "shop-cache"}
+    assert set(by_name) == {"shop_web_1", "shop_worker_1", "shop_db_1", "shop-migrate",
+                            "shop-cache"}
     alone = by_name["shop-cache"]
     assert (alone.state, alone.restart_policy, alone.network_mode, alone.compose_project) == (
         "running", "always", "host", "")
@@ -106,24 +143,30 @@ def test_the_inventory_sees_exactly_the_engine_containers_images_and_volumes(
         "localhost/shop/web:1", "localhost/shop/worker:1", "localhost/shop/web:1")
     images = {tag: i for i in found.images for tag in i.tags}
     assert set(images) == {"localhost/lab/busybox:1.35", "localhost/shop/web:1",
-                           "localhost/shop/worker:1"}
+                           "localhost/shop/worker:1", "localhost/lab/postgres:15"}
     assert all(i.local and i.size_bytes > 1_000_000 for i in found.images)
     assert web.image_id == oneshot.image_id == images["localhost/shop/web:1"].id
     assert worker.image_id == images["localhost/shop/worker:1"].id
 
     volumes = {v.name: v for v in found.named_volumes}
-    assert set(volumes) == {"shop_notes-data", "shop_worker-state", "shop-cache-data"}
+    assert set(volumes) == {"shop_notes-data", "shop_worker-state", "shop-cache-data",
+                            "shop_db-data"}
     du = _run(lab, "du -sk /var/lib/containers/storage/volumes/shop_notes-data/_data").split()[0]
     assert volumes["shop_notes-data"].size_bytes == int(du) * 1024
     assert volumes["shop_notes-data"].compose_project == CONTAINER_PROJECT
 
     (project,) = found.compose_projects
     assert (project.name, project.working_dir, project.services) == (
-        CONTAINER_PROJECT, "/srv/shop", ("web", "worker"))
+        CONTAINER_PROJECT, "/srv/shop", ("db", "web", "worker"))
     assert project.config_files == ("/srv/shop/compose.yaml",)
     assert project.env_files == ("/srv/shop/.env",)
     assert (web.compose_service, worker.compose_service, oneshot.compose_project) == (
         "web", "worker", "")
+    # the database container, found by what it runs (postgres on a named volume), listed
+    # by itself only when a snapshot dumps it (exec would write the engine's state)
+    assert by_name[DB].command[1:2] == ("postgres",)
+    assert [(s.engine, s.container, s.container_engine, s.data_dir, s.databases)
+            for s in inventory.databases] == [("postgresql", DB, "podman", DB_VOLUME, ())]
 
 
 def test_the_projects_token_never_reaches_the_inventory(inventory: HostInventory, lab: Lab) -> None:
@@ -134,23 +177,24 @@ def test_the_projects_token_never_reaches_the_inventory(inventory: HostInventory
 
 
 def test_the_plan_lists_every_container_image_and_volume(inventory: HostInventory) -> None:
-    planned, warnings = plan_containers(inventory.containers)
-    assert [(w.code, w.message.split(" is ")[0]) for w in warnings] == [
+    planned, warnings = plan_containers(inventory.containers, inventory.databases)
+    assert [(w.code, w.message.split(" holds ")[0].split(" is ")[0]) for w in warnings] == [
         ("container-volume-live", "volume shop-cache-data"),
         ("container-volume-live", "volume shop_notes-data"),
         ("container-volume-live", "volume shop_worker-state"),
+        ("container-engine-data", "volume shop_db-data"),
         ("container-not-compose", "container shop-cache")]
     assert "it is recreated on the target" in warnings[-1].message
-    assert {c.name for c in planned.containers} == {"shop_web_1", "shop_worker_1", "shop-migrate",
-                                                    "shop-cache"}
-    assert {i.origin for i in planned.images} == {"store"} and len(planned.images) == 3
-    assert all(v.size_bytes for v in planned.volumes) and len(planned.volumes) == 3
+    assert {c.name for c in planned.containers} == {"shop_web_1", "shop_worker_1", "shop_db_1",
+                                                    "shop-migrate", "shop-cache"}
+    assert {i.origin for i in planned.images} == {"store"} and len(planned.images) == 4
+    assert all(v.size_bytes for v in planned.volumes) and len(planned.volumes) == 4
 
 
 def test_the_inventory_changed_nothing_on_the_host(inventory: HostInventory, lab: Lab,
                                                    before: dict[bytes, Entry]) -> None:
     with lab.open(HOST) as transport:
-        after = file_system_state(transport)
+        after = file_system_state(transport, _set_aside(lab))
     assert changes(before, after) == []
 
 
@@ -184,7 +228,7 @@ def evacuated(lab: Lab, inventory: HostInventory,
     before = {"notes": fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST,
                              tls=False).body,
               "volumes": _run(lab, VOLUME_SUMS), "files": _run(lab, PROJECT_FILES),
-              "running": _run(lab, RUNNING)}
+              "running": _run(lab, RUNNING), "rows": _run(lab, DB_ROWS)}
     output = []
     for step in (("snapshot", "shop"), ("plan", "shop", "--to", "target", "--json"), ("run",)):
         done = _evacuate(config, *step)
@@ -210,8 +254,9 @@ def test_the_snapshot_saves_each_local_image_once(evacuated: dict[str, Any]) -> 
     first, second = manifests[0], manifests[-1]
     assert len(manifests) >= 2
     assert sorted(t for i in first.images for t in i.tags) == [
-        "localhost/lab/busybox:1.35", "localhost/shop/web:1", "localhost/shop/worker:1"]
-    assert len({i.id for i in first.images}) == 3 and all(not i.saved_in for i in first.images)
+        "localhost/lab/busybox:1.35", "localhost/lab/postgres:15", "localhost/shop/web:1",
+        "localhost/shop/worker:1"]
+    assert len({i.id for i in first.images}) == 4 and all(not i.saved_in for i in first.images)
     # the next snapshot refers to the same blobs by image id: nothing is saved again
     assert {i.id: i.blob for i in second.images} == {i.id: i.blob for i in first.images}
     assert {i.saved_in for i in second.images} == {first.id}
@@ -225,6 +270,16 @@ def test_the_snapshot_saves_each_local_image_once(evacuated: dict[str, Any]) -> 
     storage = rules["container-storage"]  # the busybox roots: mostly links
     assert not storage.carried and storage.entries > 1000 and storage.bytes > 5_000_000
     assert rules["container-volumes"].carried and rules["container-volumes"].files >= 4
+    # the database's volume moves by its dumps, taken inside its container
+    engine_data = rules["container-engine-data"]
+    assert not engine_data.carried and engine_data.files > 500
+    assert not [p for p in paths if p.startswith(DB_VOLUME)]
+    assert sorted((d.engine, d.database) for d in first.dumps) == [
+        ("postgresql@podman:shop_db_1", "*globals*"), ("postgresql@podman:shop_db_1", "postgres"),
+        ("postgresql@podman:shop_db_1", "shop")]
+    shop = next(d for d in first.dumps if d.database == "shop")
+    assert shop.tables == {"public.customers": 3, "public.orders": 5, "public.stock": 40}
+    assert shop.marker and {f"content {t}" for t in shop.tables} <= set(shop.objects)
 
 
 def test_the_plan_says_where_each_image_comes_from(evacuated: dict[str, Any]) -> None:
@@ -241,8 +296,27 @@ def test_the_same_containers_run_on_the_target(lab: Lab, evacuated: dict[str, An
     with lab.open("lab-target") as transport:
         running = transport.run(RUNNING, timeout=60, check=True).text
     assert running == evacuated["before"]["running"]
-    assert running == ("/ localhost/lab/busybox:1.35\nshop/web localhost/shop/web:1\n"
-                       "shop/worker localhost/shop/worker:1\n")
+    assert running == ("/ localhost/lab/busybox:1.35\nshop/db localhost/lab/postgres:15\n"
+                       "shop/web localhost/shop/web:1\nshop/worker localhost/shop/worker:1\n")
+
+
+def test_the_database_is_loaded_into_the_targets_container(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """The rows (and the owner) in the target's container are the source's; verify compared
+    each table's count and content fingerprint between the two containers."""
+    with lab.open("lab-target") as transport:
+        rows = transport.run(DB_ROWS, timeout=60, check=True).text
+        owner = transport.run(f"podman exec -u postgres {DB} psql -XAt -d postgres -c "
+                              "\"select pg_get_userbyid(datdba) from pg_database where "
+                              "datname = 'shop'\"", timeout=60, check=True).text
+    assert rows == evacuated["before"]["rows"] and "orders|5" in rows
+    assert owner == "shop\n"
+    assert "postgresql@podman:shop_db_1:shop: restored" in evacuated["output"]
+    checks = {c["name"]: c for c in evacuated["report"]["checks"]}
+    for table, rows_ in (("customers", 3), ("orders", 5), ("stock", 40)):
+        check = checks[f"podman:shop_db_1/shop: public.{table}"]
+        assert (check["status"], check["found"], check["detail"]) == (
+            "pass", f"{rows_} rows", "same content"), check
 
 
 ALONE = ("podman inspect shop-cache --format '{{.ImageName}} {{.HostConfig.RestartPolicy.Name}} "
@@ -309,10 +383,14 @@ def test_the_target_runs_the_project_again_after_its_reboot(lab: Lab,
 
 def test_snapshot_plan_and_run_changed_nothing_on_the_source(
         lab: Lab, evacuated: dict[str, Any], before: dict[bytes, Entry]) -> None:
-    """The images were saved with their temporary copies in memory (/dev/shm)."""
+    """The images were saved with their temporary copies in memory (/dev/shm). The dumps
+    ran inside the database container (podman exec), which records each session in the
+    engine's state database and the container's userdata: those (and only those) changed."""
     with lab.open(HOST) as transport:
-        after = file_system_state(transport)
-    assert changes(before, after) == []
+        after = file_system_state(transport, _set_aside(lab))
+    exec_writes = _exec_writes(lab)
+    found = changes(before, after)
+    assert [line for line in found if not line.split(" ", 1)[1].startswith(exec_writes)] == []
 
 
 LAST_NOTE = "a note written after the first run"
@@ -327,14 +405,22 @@ def test_the_cutover_stops_the_containers_and_moves_the_last_note(
     """After the source-unchanged check: a note written through the app on the source after
     the first run is on the target after ``run --cutover``, which stopped the source's
     containers before the final copy (the notes volume equal on both, the source's at rest);
+    an order written into the database after the first run is on the target too: the
+    database container stayed up on both sides for its final dump and its reload;
     ``revert`` starts them again on the source."""
     _run(lab, "busybox wget -q -O /dev/null --post-data "
               f"'{LAST_NOTE}' http://127.0.0.1:8081/cgi-bin/notes")
+    _run(lab, f"podman exec -u postgres {DB} psql -X -q -v ON_ERROR_STOP=1 -d shop -c "
+              "\"insert into orders (customer, item, amount) values (2, 'last order', 1.25)\"")
     cut = _evacuate(evacuated["config"], "run", "--cutover")
     assert cut.returncode == 0, (cut.stderr + cut.stdout)[-4000:]
     assert "stopping the source's containers: shop-cache, shop_web_1, shop_worker_1" in (
         cut.stdout + cut.stderr)
-    assert _run(lab, "podman ps --filter status=running --format '{{.Names}}'").strip() == ""
+    assert _run(lab, "podman ps --filter status=running --format '{{.Names}}'").strip() == DB
+    with lab.open("lab-target") as transport:
+        target_rows = transport.run(DB_ROWS, timeout=60, check=True).text
+    assert "orders|6" in target_rows and "last order:1.25" in target_rows
+    assert target_rows == _run(lab, DB_ROWS)
     answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
     assert answer.status == 200, answer.error
     assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
@@ -347,7 +433,8 @@ def test_the_cutover_stops_the_containers_and_moves_the_last_note(
     back = _evacuate(evacuated["config"], "revert")
     assert back.returncode == 0, (back.stderr + back.stdout)[-4000:]
     assert "container shop_web_1" in back.stdout + back.stderr
-    assert _run(lab, SHOP_RUNNING).split() == ["shop-cache", "shop_web_1", "shop_worker_1"]
+    assert _run(lab, SHOP_RUNNING).split() == ["shop-cache", "shop_db_1", "shop_web_1",
+                                               "shop_worker_1"]
     assert _run(lab, RUNNING) == evacuated["before"]["running"]
     answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
     assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
@@ -359,6 +446,6 @@ def test_the_containers_come_back_after_a_reboot(lab: Lab, inventory: HostInvent
     status = lab.reset(HOST)
     assert status.healthy, status
     running = _run(lab, "podman ps --format '{{.Names}}' | sort").split()
-    assert running == ["shop-cache", "shop_web_1", "shop_worker_1"]
+    assert running == ["shop-cache", "shop_db_1", "shop_web_1", "shop_worker_1"]
     answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
     assert answer.status == 200 and b"3 notes" in answer.body

@@ -115,6 +115,7 @@ def _container(data: dict[str, Any]) -> Container:
         compose_service=_label(labels, "service"),
         compose_working_dir=working_dir,
         compose_config_files=files,
+        command=tuple(x for x in (str(data.get("Path") or ""), *_strings(data.get("Args"))) if x),
     )
 
 

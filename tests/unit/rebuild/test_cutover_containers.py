@@ -3,13 +3,14 @@ engine's CLI; revert starts them again. A fake ``podman`` on PATH records what i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from evacuate.plan.containers_model import ContainerPlan, ContainersPlan
-from evacuate.plan.model import RebuildPlan
-from evacuate.rebuild.cutover import container_writers, revert
+from evacuate.plan.model import DatabasePlan, RebuildPlan
+from evacuate.rebuild.cutover import container_writers, revert, writers
 from evacuate.transport.local import LocalTransport
 
 
@@ -42,3 +43,20 @@ def test_revert_starts_the_containers_the_cutover_stopped(
     started = revert(_plan(), LocalTransport(name="root@web1:22"))
     assert started == ["container shop_web_1", "container cache"]
     assert log.read_text() == "start shop_web_1 cache\n"
+
+
+def test_a_container_whose_database_is_dumped_stays_up_with_podman_restart() -> None:
+    """Like the host's database servers: its final dump is taken (and loaded) inside it.
+    podman-restart, whose stop would stop every restart=always container, is not stopped."""
+    plan = _plan()
+    db = ContainerPlan("shop_db_1", "localhost/lab/postgres:15", "c" * 64, 1, "running",
+                       "always", "shop", "db")
+    object.__setattr__(plan, "containers", replace(plan.containers, containers=(
+        *plan.containers.containers, db)))
+    object.__setattr__(plan, "services_started", ("cron.service", "podman-restart.service"))
+    assert container_writers(plan) == ("shop_web_1", "cache", "shop_db_1")
+    assert writers(plan) == ["cron.service", "podman-restart.service"]
+    object.__setattr__(plan, "databases", (
+        DatabasePlan("postgresql@podman:shop_db_1", "shop", 100, 3, "shop"),))
+    assert container_writers(plan) == ("shop_web_1", "cache")
+    assert writers(plan) == ["cron.service"]

@@ -47,18 +47,49 @@ printf '#!/usr/bin/python3\nimport sys\nfrom podman_compose import main\nsys.exi
 chmod 0755 /usr/local/bin/podman-compose
 podman-compose version
 
+busybox_root() {  # busybox_root DIR: a root with busybox's applets in /bin
+  chmod 0755 "$1"
+  install -d "$1/bin" "$1/etc" "$1/tmp" "$1/root" "$1/usr/local/bin"
+  chmod 1777 "$1/tmp"
+  cp /bin/busybox "$1/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$1/bin/$applet"
+  done
+}
+
 echo "seed: a busybox root imported as localhost/lab/busybox:1.35"
 root=$(mktemp -d)
-install -d "$root/bin" "$root/etc" "$root/tmp" "$root/root" "$root/www" "$root/data" \
-  "$root/state" "$root/usr/local/bin"
-cp /bin/busybox "$root/bin/busybox"
-for applet in $(/bin/busybox --list); do
-  [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-done
+busybox_root "$root"
+install -d "$root/www" "$root/data" "$root/state"
 printf 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\n' > "$root/etc/passwd"
 printf 'root:x:0:\nwww-data:x:33:\n' > "$root/etc/group"
 tar -C "$root" -cf - . | podman import --change 'CMD ["/bin/sh"]' - localhost/lab/busybox:1.35
 rm -rf "$root"
+
+echo "seed: a PostgreSQL 15 root (the host's postgresql-15 files and the libraries they load)"
+echo "seed: imported as localhost/lab/postgres:15, shaped like the official postgres image"
+root=$(mktemp -d)
+busybox_root "$root"
+sh "$SEED_DIR/pg-root.sh" "$root"
+install -m 0755 "$SEED_DIR/pg-entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
+printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh\n' > "$root/etc/passwd"
+printf 'root:x:0:\npostgres:x:999:\n' > "$root/etc/group"
+install -d -o 999 -g 999 -m 0700 "$root/var/lib/postgresql/data"
+install -d -o 999 -g 999 -m 2775 "$root/var/run/postgresql"
+tar -C "$root" -cf - . | podman import \
+  --change 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/bin' \
+  --change 'ENV PGDATA=/var/lib/postgresql/data' --change 'ENV TZ=UTC' \
+  --change 'USER postgres' --change 'STOPSIGNAL SIGINT' \
+  --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
+  --change 'CMD ["postgres", "-c", "listen_addresses="]' - localhost/lab/postgres:15
+rm -rf "$root"
+podman run --rm --entrypoint /usr/lib/postgresql/15/bin/postgres localhost/lab/postgres:15 --version
+
+echo "seed: the host's own PostgreSQL removed (only the container runs one)"
+pg_dropcluster --stop 15 main 2>/dev/null || true
+apt-get purge -y postgresql-15 postgresql-client-15 postgresql-common postgresql-client-common >/dev/null
+rm -rf /var/lib/postgresql /etc/postgresql /etc/postgresql-common /var/log/postgresql
+userdel postgres 2>/dev/null || true
 
 echo "seed: the shop project under /srv/shop"
 install -d /srv/shop/web/www/cgi-bin /srv/shop/worker
@@ -76,6 +107,24 @@ podman image exists localhost/shop/web:1
 podman image exists localhost/shop/worker:1
 podman-compose up -d
 wait_for "the web app" 'busybox wget -q -O /dev/null http://127.0.0.1:8081/cgi-bin/notes'
+wait_for "the database" 'podman exec shop_db_1 pg_isready -q'
+
+echo "seed: the shop database in its container (a role, three tables, a sequence)"
+podman exec -i shop_db_1 psql -X -q -v ON_ERROR_STOP=1 -d postgres <<'SQL'
+create role shop login;
+create database shop owner shop;
+\connect shop
+set role shop;
+create table customers (id serial primary key, name text not null, city text);
+create table orders (id serial primary key, customer int references customers, item text,
+                     amount numeric(8,2), placed timestamptz default '2026-11-30 10:00+00');
+create table stock (item text primary key, count int not null);
+insert into customers (name, city) values ('Anna Berg', 'Graz'), ('Jörg Weiß', 'Köln'),
+  ('Chen Li', 'Leeds');
+insert into orders (customer, item, amount) values (1, 'paper bags', 12.50),
+  (1, 'flyers', 80.00), (2, 'paper bags', 6.25), (3, 'labels', 9.99), (3, 'tape', 3.10);
+insert into stock select 'item ' || n, n * 7 from generate_series(1, 40) n;
+SQL
 
 echo "seed: notes (through the app) and attachments in the volume"
 for note in "order more paper bags" "call the printer about the flyers" "Grüße an das Lager"; do
