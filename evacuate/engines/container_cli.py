@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from importlib import resources
+
+CONTAINER_EXEC = (resources.files("evacuate.engines") / "sh" / "container_exec.sh").read_text(
+    encoding="utf-8")
+"""Runs a program in a running container's namespaces (see ContainerCli.exec)."""
 
 TMP_IN_MEMORY = "TMPDIR=/dev/shm; [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR; "
 """Podman makes its temporary copies in $TMPDIR (/var/tmp by default): on the source they
@@ -57,10 +62,11 @@ class ContainerCli:
         """The prefix that runs a command inside the running ``container`` (as ``user``):
         one simple command, so that it can stand in a pipeline (``printf ... | PREFIX
         psql``). ``stdin``: its standard input is passed on (only then: a script read from
-        stdin would otherwise be read by the command in the container)."""
-        flags = "-i " if stdin else ""
-        who = f"-u {shlex.quote(user)} " if user else ""
-        return f"env TMPDIR=/dev/shm {self.binary} exec {flags}{who}{shlex.quote(container)}"
+        stdin would otherwise be read by the command in the container). It enters the
+        container's namespaces with nsenter (sh/container_exec.sh) rather than asking the
+        engine's ``exec``, which records each session on disk: the source stays unchanged."""
+        return (f"sh -c {shlex.quote(CONTAINER_EXEC)} container-exec {shlex.quote(self.binary)} "
+                f"{shlex.quote(container)} {shlex.quote(user)} {1 if stdin else 0}")
 
     def compose_up(self, project: str) -> str:
         return self.compose.format(project=shlex.quote(project))

@@ -7,8 +7,9 @@ volume is then carried by its dumps (the rule container-engine-data), not as fil
 
 :func:`container_servers` is pure (the inventory's containers in, servers out), and the
 inventory adds them; :func:`list_databases` asks each such server for its version and
-databases through ``exec`` when a snapshot is taken (``exec`` records its session in the
-engine's state database, which the inventory must leave unchanged)."""
+databases when a snapshot is taken. ``exec`` here is evacuate's own
+(engines/sh/container_exec.sh: nsenter into the container's namespaces), not the engine's,
+which records every session in its state database: the source stays unchanged."""
 
 from __future__ import annotations
 
@@ -118,9 +119,8 @@ def with_container_servers(inventory: HostInventory,
 def with_listed_databases(transport: Transport, inventory: HostInventory,
                           engines: tuple[Engine, ...]) -> tuple[HostInventory, dict[str, str]]:
     """``inventory`` with its servers in containers listed by themselves (version,
-    databases and owners, through ``exec``: the engine records that session in its own
-    state, so the inventory does not do it), and the errors of those that did not
-    answer."""
+    databases and owners, asked inside each container at snapshot time), and the errors
+    of those that did not answer."""
     mine = [s for s in inventory.databases if s.container and s.running]
     if not mine:
         return inventory, {}

@@ -280,36 +280,33 @@ def _files_step(run: StepRun, _step: Step, _index: int) -> str:
             f"{'; removed ' + ', '.join(removed) if removed else ''}")
 
 
-def _databases_step(run: StepRun, step: Step, _index: int) -> str:
+def _load_dumps(run: StepRun, step: Step, target: Transport, *, containers: bool) -> dict[str, str]:
+    """Restore the snapshot's dumps (those of servers in containers, or the others) with the
+    plan's owners; the journal records each database as it loads, so a run killed while a
+    dump was loading drops that half restored database when it resumes."""
     ctx = run.ctx
     owners = {f"{d.engine}:{d.name}": d.owner for d in ctx.plan.databases if d.owner}
-    # a run killed while a dump was loading left that database half restored
-    interrupted = run.journal.restoring(step.id)
 
     def mark(database: str | None) -> None:
         run.journal.progress(step.id, database)
 
-    with ctx.connect_target() as target:
-        outcomes = restore_databases(target, ctx.repo.blobs, run.snapshot(), owners,
-                                     run.reporter.advance, interrupted=interrupted, mark=mark,
-                                     containers=False)
+    return restore_databases(target, ctx.repo.blobs, run.snapshot(), owners, run.reporter.advance,
+                             interrupted=run.journal.restoring(step.id), mark=mark,
+                             containers=containers)
+
+
+def _databases_step(run: StepRun, step: Step, _index: int) -> str:
+    with run.ctx.connect_target() as target:
+        outcomes = _load_dumps(run, step, target, containers=False)
     return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
 
 
 def _containers_step(run: StepRun, step: Step, _index: int) -> str:
     ctx = run.ctx
-    owners = {f"{d.engine}:{d.name}": d.owner for d in ctx.plan.databases if d.owner}
-    interrupted = run.journal.restoring(step.id)
-
-    def mark(database: str | None) -> None:
-        run.journal.progress(step.id, database)
-
     with ctx.connect_target() as target:
         done = bring_up(target, ctx.plan, run.snapshot(), ctx.repo.blobs)
         # the servers that run in containers get their dumps once their containers run
-        outcomes = restore_databases(target, ctx.repo.blobs, run.snapshot(), owners,
-                                     run.reporter.advance, interrupted=interrupted, mark=mark,
-                                     containers=True)
+        outcomes = _load_dumps(run, step, target, containers=True)
     return "; ".join([done, *(f"{k}: {v}" for k, v in outcomes.items())])
 
 

@@ -6,6 +6,7 @@ lab-containers), never from names; their commands run through the container CLI'
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from evacuate.engines import ENGINES, dump_jobs, engine_for, selected_servers
 from evacuate.engines.base import LoadResult, RestoreFailed, container_of, exec_prefix
-from evacuate.engines.container_cli import container_cli
+from evacuate.engines.container_cli import CONTAINER_EXEC, container_cli
 from evacuate.engines.in_containers import (
     container_servers,
     parse_listing,
@@ -31,8 +32,9 @@ from tests.unit.test_engine_instances import Recording
 CAPTURE = (Path(__file__).resolve().parents[1]
            / "fixtures/inventory/containers/podman_compose_db_lab.json")
 VOLUME = "/var/lib/containers/storage/volumes/shop_db-data/_data"
-EXEC = "env TMPDIR=/dev/shm podman exec -u postgres shop_db_1"
-EXEC_IN = "env TMPDIR=/dev/shm podman exec -i -u postgres shop_db_1"
+RUN_IN = f"sh -c {shlex.quote(CONTAINER_EXEC)} container-exec"
+EXEC = f"{RUN_IN} podman shop_db_1 postgres 0"
+EXEC_IN = f"{RUN_IN} podman shop_db_1 postgres 1"
 BLOB = BlobRef("0" * 64, 10, 10)
 
 
@@ -89,7 +91,8 @@ def test_the_exec_prefix_is_one_simple_command_and_passes_stdin_only_when_asked(
     cli = container_cli("podman")
     assert cli.exec("shop_db_1", "postgres") == EXEC
     assert cli.exec("shop_db_1", "postgres", stdin=True) == EXEC_IN
-    assert container_cli("docker").exec("my db") == "env TMPDIR=/dev/shm docker exec 'my db'"
+    assert container_cli("docker").exec("my db") == f"{RUN_IN} docker 'my db' '' 0"
+    assert "podman exec" not in EXEC  # the engine's exec records its sessions on the source
     server = container_servers(_lab(), ENGINES)[0]
     assert exec_prefix(server, user="postgres") == EXEC
     # a dump's engine names its container: the target's commands are built from it
