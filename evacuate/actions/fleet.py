@@ -120,7 +120,8 @@ def run_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *
         reporter = _HostReporter(progress)
         try:
             outcome = run_as_asked(plan, folder, fleet.repo, fleet.resolve, fleet.options,
-                                   fleet.state, fleet.config, reporter, RunRequest(resume=True),
+                                   fleet.state, fleet.config, reporter,
+                                   RunRequest(resume=True, store=fleet.store),
                                    snapshot_progress=reporter)
         except EvacuateError:
             stopped = failed_step(folder, plan.name)  # a hook's, after the steps too

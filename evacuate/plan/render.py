@@ -7,6 +7,7 @@ from __future__ import annotations
 import shlex
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,18 @@ from evacuate.errors import EvacuateError
 from evacuate.plan.accounts import group_vars, user_vars
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.state_vars import state_vars
+from evacuate.state import write_json
 from evacuate.transport import parse_host_spec
 from evacuate.yamlio import dump_block
 
 # The roles ship inside the package (evacuate/playbooks links to the top-level playbooks/
 # of the checkout; a wheel carries the files themselves).
 PLAYBOOKS = Path(str(resources.files("evacuate") / "playbooks"))
+# The evacuate.migrate collection (the data steps as modules), likewise: evacuate/collection
+# links to collections/ansible_collections/evacuate/migrate of the checkout.
+COLLECTION = Path(str(resources.files("evacuate") / "collection"))
+COLLECTION_DIR = "collections/ansible_collections/evacuate/migrate"
+"""Where the project holds it: next to the playbooks, where Ansible looks first."""
 
 
 def _dump(value: Any) -> str:
@@ -94,6 +101,11 @@ def render_project(plan: RebuildPlan, destination: Path, *, vault_document: str,
         path.write_text(content)
         path.chmod(0o600)
     shutil.copy2(PLAYBOOKS / "site.yml", destination / "site.yml")
+    # the data steps from the shared store (data.yml, the collection's modules, the plan)
+    shutil.copy2(PLAYBOOKS / "data.yml", destination / "data.yml")
+    shutil.copytree(COLLECTION, destination / COLLECTION_DIR,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    write_json(destination / "plan.json", asdict(plan))
     shutil.copytree(PLAYBOOKS / "roles", destination / "roles")
     if (PLAYBOOKS / ".ansible-lint").exists():
         shutil.copy2(PLAYBOOKS / ".ansible-lint", destination / ".ansible-lint")
