@@ -15,6 +15,7 @@ from typing import Any
 from evacuate.engines import engine_for, is_accounts
 from evacuate.errors import EvacuateError
 from evacuate.plan.accounts import group_vars, user_vars
+from evacuate.plan.ee import execution_environment
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.state_vars import state_vars
 from evacuate.state import write_json
@@ -94,6 +95,7 @@ def render_project(plan: RebuildPlan, destination: Path, *, vault_document: str,
                                           "evacuate_restore_databases": True}),
         "group_vars/all/vault.yml": vault_document,
         "README.md": _readme(plan, export_options),
+        "execution-environment.yml": _dump(execution_environment()),
     }
     for relative, content in files.items():
         path = destination / relative
