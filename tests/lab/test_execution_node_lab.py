@@ -261,12 +261,24 @@ def _accepted_with_times(lab: Lab, host: str, cursor: str) -> list[tuple[datetim
         r"^(\S+) \S+ sshd\[\d+\]: Accepted publickey for \S+ from (\S+) port", log, re.M)]
 
 
+_SQL_DB = "CREATE DATABASE shop"
+_SQL_ROWS = ("CREATE TABLE orders (id int PRIMARY KEY, item text); "
+             "INSERT INTO orders VALUES (1, 'ordered on the source')")
+ORDERS = "runuser -u postgres -- psql -At -d shop -c 'SELECT item FROM orders'"
+
+
 @pytest.fixture(scope="module")
 def all_on_node(lab: Lab, evacuate_on_node: list[str], seaweed_on_bridge: SeaweedFS,
                 tmp_path_factory: pytest.TempPathFactory) -> Run:
     lab.reset("lab-target")
     _on(lab, "lab-source", f"mkdir -p /srv/app && echo 'data of source' > {DATA} && "
                            "head -c 1000000 /dev/urandom > /srv/app/blob.bin")
+    # a database for the databases step (PostgreSQL from the lab's repository)
+    _on(lab, "lab-source", "export DEBIAN_FRONTEND=noninteractive && apt-get update -q >/dev/null"
+                           " && apt-get install -y -q postgresql >/dev/null && "
+                           f"runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -c {_SQL_DB!r} "
+                           f"&& runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -d shop -c "
+                           f"{_SQL_ROWS!r}")
     folder = tmp_path_factory.mktemp("all-on-node")
     config = _config(lab, folder, lab.ssh_spec("lab-node"))
     config.write_text(config.read_text() + (
@@ -290,30 +302,36 @@ def test_every_step_on_the_node_with_an_s3_store_ends_verified(
     assert ran.returncode == 0, ran.stderr[-3000:]
     steps = _journal(all_on_node["folder"])["steps"]
     assert all(e["status"] == "done" for e in steps.values()), steps
-    assert {"prepare", "files", "activate", "verify"} <= set(steps)
-    # the journal's line for the files step is the module's, as a local step writes it
+    assert {"prepare", "files", "databases", "activate", "verify"} <= set(steps)
+    # the journal's lines for the data steps are the modules', as a local step writes them
     assert re.match(r"\d+ files, \d+ MiB", steps["files"]["detail"]), steps["files"]
+    assert "postgresql" in steps["databases"]["detail"] and "shop" in \
+        steps["databases"]["detail"], steps["databases"]
+    assert _on(lab, "lab-target", ORDERS) == "ordered on the source\n"
     assert _on(lab, "lab-target", f"cat {DATA}") == "data of source\n"
     assert _on(lab, "lab-target", "sha256sum < /srv/app/blob.bin") == \
         _on(lab, "lab-source", "sha256sum < /srv/app/blob.bin")
 
 
-def test_the_files_went_from_the_node_to_the_target(lab: Lab, all_on_node: Run) -> None:
-    """The files step was a data.yml job on lab-node (its artifacts: the job's directory
+@pytest.mark.parametrize(("step", "task"), [("files", "Restore the files of the snapshot"),
+                                            ("databases", "Restore the databases of the snapshot")])
+def test_the_data_went_from_the_node_to_the_target(lab: Lab, all_on_node: Run, step: str,
+                                                   task: str) -> None:
+    """Each data step was a data.yml job on lab-node (its artifacts: the job's directory
     there, the evacuate.migrate module's result); while it ran, the target's sshd accepted
     connections from lab-node only (the module's own: the task is delegated to the node,
     so Ansible itself connects nowhere), none from the controller."""
     runner = all_on_node["folder"] / "state" / "plans" / "source-to-target" / "runner"
-    jobs = sorted((runner / "artifacts").glob("files-*"))
+    jobs = sorted((runner / "artifacts").glob(f"{step}-*"))
     assert jobs, sorted(p.name for p in (runner / "artifacts").iterdir())
     command = json.loads((jobs[-1] / "command").read_text())
-    assert command["cwd"].startswith("/root/.evacuate-worker/files-"), command["cwd"]
-    assert " ".join(command["command"]).endswith("--tags files data.yml"), command["command"]
+    assert command["cwd"].startswith(f"/root/.evacuate-worker/{step}-"), command["cwd"]
+    assert " ".join(command["command"]).endswith(f"--tags {step} data.yml"), command["command"]
     events = _events(jobs[-1])
     ok = [e for e in events if e.get("event") == "runner_on_ok"]
-    assert [e["event_data"]["task"] for e in ok] == ["Restore the files of the snapshot"]
+    assert [e["event_data"]["task"] for e in ok] == [task]
     result = ok[0]["event_data"]["res"]
-    assert re.match(r"\d+ files", result["evacuate_detail"]), result
+    assert result["evacuate_detail"] == _journal(all_on_node["folder"])["steps"][step]["detail"]
     begun, ended = _when(events[0]["created"]), _when(events[-1]["created"])
     during = [address for when, address in all_on_node["accepted"] if begun <= when <= ended]
     assert during and set(during) == {lab.address("lab-node")}, (during, begun, ended)
