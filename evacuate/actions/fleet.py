@@ -78,9 +78,11 @@ class _HostReporter:
         self.warnings.append(message)
 
 
-def plan_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard) -> FleetResult:
+def plan_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard, *,
+               say: Callable[[str], None] = lambda _m: None) -> FleetResult:
     """Plan every host onto its target (a snapshot is taken where there is none). Plans
-    change nothing, so a failed plan does not keep the next waves from being planned."""
+    change nothing, so a failed plan does not keep the next waves from being planned.
+    With an S3 store the fleet's AWX layout is written too (``say`` is told where)."""
     _shared_keys(fleet.state)
 
     def work(host: FleetHost, progress: HostProgress) -> HostResult:
@@ -97,7 +99,9 @@ def plan_fleet(waves: tuple[Wave, ...], fleet: FleetContext, board: FleetBoard) 
                                  + f"; project {project}")
 
     result = _recorded(fleet, run_waves("plan", waves, work, board, gated=False))
-    write_awx_layout(waves, fleet, result)
+    layout = write_awx_layout(waves, fleet, result)
+    if layout is not None:
+        say(f"the fleet's AWX layout (awx.awx playbook): {layout}")
     return result
 
 

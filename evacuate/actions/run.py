@@ -23,7 +23,7 @@ from evacuate.hooks import HookContext, HookFailed, hook_runner
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.plan.model import RebuildPlan
 from evacuate.rebuild.cutover import CutoverResult, cutover, revert
-from evacuate.rebuild.datajob import store_access
+from evacuate.rebuild.datajob import StoreAccess, store_access
 from evacuate.rebuild.journal import Journal
 from evacuate.rebuild.run import RunContext, RunReporter, RunSummary, VerifyFailed, run_plan
 from evacuate.snapshot.engine import SnapshotProgress
@@ -182,8 +182,7 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
         return report.ok, text, report
 
     on_node = execution_node(plan, config, options, node)
-    # with a node and a shared (S3) store, the data steps run on the node too
-    store = store_access(config, state, store_url) if on_node and not data_here else None
+    store = data_on_node(on_node, config, state, store_url, data_here=data_here)
     ctx = RunContext(
         plan=plan, folder=folder, repo=repo,
         connect_target=lambda: connect(target, options),
@@ -205,6 +204,15 @@ def execution_node(plan: RebuildPlan, config: Config | None, options: ConnectOpt
         return None
     return ExecutionNode(spec, identity=options.identity, known_hosts=options.known_hosts,
                          ssh_config=options.ssh_config, connect_timeout=options.connect_timeout)
+
+
+def data_on_node(node: ExecutionNode | None, config: Config | None, state: StateDir,
+                 store_url: str | None, *, data_here: bool = False) -> StoreAccess | None:
+    """The store as the node opens it when the data steps run there: with a node and a
+    shared (S3) store, unless ``data_here`` (None: they run here)."""
+    if node is None or data_here:
+        return None
+    return store_access(config, state, store_url)
 
 
 def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,

@@ -145,3 +145,22 @@ def test_the_job_s_secrets_are_staged_encrypted_and_its_known_hosts_named(
 def test_a_step_that_is_not_a_data_step_is_refused() -> None:
     with pytest.raises(datajob.UsageError, match="not a data step"):
         datajob.run_step("activate", {})
+
+
+def test_the_data_steps_go_to_the_node_only_with_an_s3_store_and_not_when_kept_here(
+        tmp_path: Path) -> None:
+    from evacuate.actions.run import data_on_node
+    from evacuate.ansible.node import ExecutionNode
+    from evacuate.transport.spec import HostSpec
+
+    node = ExecutionNode(HostSpec(user="root", host="192.0.2.5"))
+    s3 = load_config(_s3_config(tmp_path))
+    state = StateDir(tmp_path / "state")
+    assert data_on_node(node, s3, state, None) is not None
+    assert data_on_node(node, s3, state, None, data_here=True) is None  # --data-here
+    assert data_on_node(None, s3, state, None) is None  # no node: all here
+    assert data_on_node(node, None, state, None) is None  # the state's local store
+    assert data_on_node(node, s3, state, str(tmp_path / "store")) is None  # --store DIR
+    assert data_on_node(None, None, state, "s3://bucket/other") is None
+    given = data_on_node(node, None, state, "s3://bucket/other")  # --store s3://...
+    assert given is not None and given.url == "s3://bucket/other"
