@@ -124,4 +124,9 @@ def _readme(plan: RebuildPlan, export_options: Sequence[str]) -> str:
             f"\n```sh\n{export}   # files.tar and dumps\n"
             "ansible-playbook site.yml --vault-password-file PATH -e evacuate_payload_dir=$PWD/payload\n"
             "```\n\nSecrets (password hashes) are in `group_vars/all/vault.yml`, encrypted with "
-            "Ansible Vault; the password is in evacuate's state directory (keys/vault-pass).\n")
+            "Ansible Vault; the password is in evacuate's state directory (keys/vault-pass).\n"
+            "\nWithout a payload, from an S3 store (evacuate installed where the job runs, "
+            "e.g. an image built from `execution-environment.yml`): `data.yml` restores the "
+            "files and databases with the `evacuate.migrate` modules in `collections/` "
+            "(`-e evacuate_store_url=s3://...`, the store key in `EVACUATE_STORE_KEY`; see "
+            "CONTRACT.md, \"Data from the store\").\n")

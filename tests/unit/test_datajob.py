@@ -120,15 +120,15 @@ def test_a_local_store_keeps_the_data_steps_on_the_controller(tmp_path: Path) ->
 
 
 def test_the_job_s_secrets_are_staged_encrypted_and_its_known_hosts_named(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVACUATE_TEST_KEY", "00" * 32)
     project = tmp_path / "project"
     (project / "inventory").mkdir(parents=True)
     (project / "inventory" / "hosts.yml").write_text("all: {}\n")
     staging = tmp_path / "staging"
     staging.mkdir()
     document = encrypt(json.dumps(datajob.vault_vars(StoreAccess(
-        "s3://b/p", key_env="EVACUATE_TEST_KEY"))), b"pw") \
-        if os.environ.setdefault("EVACUATE_TEST_KEY", "00" * 32) else ""
+        "s3://b/p", key_env="EVACUATE_TEST_KEY"))), b"pw")
     nodes.stage(project, staging, known_hosts=None, vault_vars=document)
     staged = staging / "project" / nodes.VAULT_VARS
     assert staged.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")
