@@ -278,7 +278,8 @@ def _data_job(run: StepRun, step: Step) -> str:
     if not outcome.details:
         raise EvacuateError(f"the {step.id} step on {ctx.node.label if ctx.node else '?'} "
                             f"ran no evacuate.migrate module (ok={outcome.ok})")
-    return _data_done(run, DataOutcome("; ".join(outcome.details), list(outcome.warnings)))
+    warned = list(outcome.warnings)  # shown, and kept in the summary as a local step keeps them
+    return _data_done(run, DataOutcome("; ".join(outcome.details), warned, list(warned)))
 
 
 def _data_done(run: StepRun, outcome: DataOutcome) -> str:
