@@ -261,6 +261,18 @@ def _accepted_with_times(lab: Lab, host: str, cursor: str) -> list[tuple[datetim
         r"^(\S+) \S+ sshd\[\d+\]: Accepted publickey for \S+ from (\S+) port", log, re.M)]
 
 
+def _reaches_again(lab: Lab, host: str, reset: str) -> None:
+    """A reset host comes back with a new link (a new MAC address): ``host``, which spoke
+    to it before, forgets its old neighbour entry, and can connect to its sshd again."""
+    address = lab.address(reset)
+    _on(lab, host, f"ip neigh flush to {address}; python3 -c '\n"
+                   "import socket, sys, time\nfor _ in range(60):\n"
+                   "    try:\n"
+                   f"        socket.create_connection((\"{address}\", 22), 2).close()\n"
+                   "        sys.exit(0)\n"
+                   "    except OSError:\n        time.sleep(1)\nsys.exit(1)\n'")
+
+
 _SQL_DB = "CREATE DATABASE shop"
 _SQL_ROWS = ("CREATE TABLE orders (id int PRIMARY KEY, item text); "
              "INSERT INTO orders VALUES (1, 'ordered on the source')")
@@ -271,6 +283,7 @@ ORDERS = "runuser -u postgres -- psql -At -d shop -c 'SELECT item FROM orders'"
 def all_on_node(lab: Lab, evacuate_on_node: list[str], seaweed_on_bridge: SeaweedFS,
                 tmp_path_factory: pytest.TempPathFactory) -> Run:
     lab.reset("lab-target")
+    _reaches_again(lab, "lab-node", "lab-target")
     _on(lab, "lab-source", f"mkdir -p /srv/app && echo 'data of source' > {DATA} && "
                            "head -c 1000000 /dev/urandom > /srv/app/blob.bin")
     # a database for the databases step (PostgreSQL from the lab's repository)
