@@ -23,6 +23,7 @@ from evacuate.hooks import HookContext, HookFailed, hook_runner
 from evacuate.hostref import ConnectOptions, HostRef, connect
 from evacuate.plan.model import RebuildPlan
 from evacuate.rebuild.cutover import CutoverResult, cutover, revert
+from evacuate.rebuild.datajob import StoreAccess, store_access
 from evacuate.rebuild.journal import Journal
 from evacuate.rebuild.run import RunContext, RunReporter, RunSummary, VerifyFailed, run_plan
 from evacuate.snapshot.engine import SnapshotProgress
@@ -43,6 +44,8 @@ class RunRequest:
     snapshot: str | None = None  # a snapshot id or 'latest' instead of a fresh one
     cutover: bool = False
     node: str | None = None  # --node: the Ansible steps run on this execution node
+    store: str | None = None  # --store: the URL the repository was opened from
+    data_here: bool = False  # --data-here: the data steps stay here even with a node and S3
 
 
 @dataclass
@@ -89,7 +92,8 @@ def run_as_asked(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, reso
     summary = run_saved_plan(plan, folder, repo, source, target, options, state, config,
                              reporter, resume=asked.resume or asked.cutover,
                              use_snapshot=snapshot, snapshot_progress=snapshot_progress,
-                             node=asked.node)
+                             node=asked.node, store_url=asked.store,
+                             data_here=asked.data_here)
     after_run(plan, folder, source, options, state, config, summary, say)
     ran(summary)
     outcome = RunOutcome(summary)
@@ -154,7 +158,8 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
                    state: StateDir, config: Config | None, reporter: RunReporter, *,
                    resume: bool, use_snapshot: str | None,
                    snapshot_progress: SnapshotProgress | None = None,
-                   node: str | None = None) -> RunSummary:
+                   node: str | None = None, store_url: str | None = None,
+                   data_here: bool = False) -> RunSummary:
     def fresh_snapshot() -> SnapshotManifest:
         assert source is not None
         try:
@@ -188,13 +193,15 @@ def run_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,
             text = f"{len(report.failures())} checks failed ({first}); report {path}"
         return report.ok, text, report
 
+    on_node = execution_node(plan, config, options, node)
+    store = data_on_node(on_node, config, state, store_url, data_here=data_here)
     ctx = RunContext(
         plan=plan, folder=folder, repo=repo,
         connect_target=lambda: connect(target, options),
         take_snapshot=fresh_snapshot if source else None,
         vault_password_file=state.root / "keys" / "vault-pass",
         known_hosts=options.known_hosts, identity=options.identity, verify=verify,
-        node=execution_node(plan, config, options, node))
+        node=on_node, store=store)
     return run_plan(ctx, reporter, resume=resume, use_snapshot=use_snapshot)
 
 
@@ -209,6 +216,15 @@ def execution_node(plan: RebuildPlan, config: Config | None, options: ConnectOpt
         return None
     return ExecutionNode(spec, identity=options.identity, known_hosts=options.known_hosts,
                          ssh_config=options.ssh_config, connect_timeout=options.connect_timeout)
+
+
+def data_on_node(node: ExecutionNode | None, config: Config | None, state: StateDir,
+                 store_url: str | None, *, data_here: bool = False) -> StoreAccess | None:
+    """The store as the node opens it when the data steps run there: with a node and a
+    shared (S3) store, unless ``data_here`` (None: they run here)."""
+    if node is None or data_here:
+        return None
+    return store_access(config, state, store_url)
 
 
 def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository,

@@ -130,16 +130,27 @@ def known_hosts_lines(known_hosts: Path, hosts: tuple[HostSpec, ...]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def stage(project: Path, staging: Path, *, known_hosts: str | None) -> None:
+VAULT_VARS = "group_vars/all/evacuate_job.yml"
+"""Where, in the staged project, the job's own secret variables go (vault-encrypted)."""
+
+
+def stage(project: Path, staging: Path, *, known_hosts: str | None,
+          vault_vars: str | None = None) -> None:
     """Write the job's private data dir at ``staging`` (which exists, 0700): the project
-    under ``project/`` (not its exported ``payload/``), its inventory under ``inventory/``
-    and the job's known_hosts lines."""
+    under ``project/`` (not its exported ``payload/``), its inventory under ``inventory/``,
+    the job's known_hosts lines and ``vault_vars`` (a vault document: the job's secret
+    variables, e.g. the store's key for the data steps) as :data:`VAULT_VARS`."""
     shutil.copytree(project, staging / "project", symlinks=True,
                     ignore=lambda folder, _names: ["payload"] if Path(folder) == project else [])
     (staging / "inventory").mkdir(mode=0o700)
     shutil.copy2(project / "inventory" / "hosts.yml", staging / "inventory" / "hosts.yml")
     if known_hosts is not None:
         (staging / "known_hosts").write_text(known_hosts)
+    if vault_vars is not None:
+        path = staging / "project" / VAULT_VARS
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(vault_vars)
+        path.chmod(0o600)
 
 
 def node_ssh_args(ident: str, *, with_known_hosts: bool) -> str:
@@ -158,14 +169,18 @@ VAULT_PROMPT = r"^Vault password:\s*?$"
 
 def job_kwargs(ident: str, *, tags: tuple[str, ...], extravars: Mapping[str, Any] | None,
                with_known_hosts: bool, ssh_key: str | None,
-               vault_password: str | None) -> dict[str, Any]:
+               vault_password: str | None, playbook: str = "site.yml") -> dict[str, Any]:
     """What ``transmit`` sends the node beside the staged directory: the job's own settings
     only (paths relative to the job or the node's home; no controller path, none of the
     controller's environment). The key and the password stay out of the job's ``env/``
-    files (``suppress_env_files``): the worker keeps them in memory."""
+    files (``suppress_env_files``): the worker keeps them in memory. With known_hosts,
+    ``evacuate_known_hosts`` names the job's file (for a module that connects itself)."""
+    extra = dict(extravars or {})
+    if with_known_hosts:
+        extra["evacuate_known_hosts"] = f"~/{worker_dir(ident)}/known_hosts"
     kwargs: dict[str, Any] = {
-        "playbook": "site.yml", "inventory": "hosts.yml", "ident": ident,
-        "tags": ",".join(tags) or None, "extravars": dict(extravars or {}),
+        "playbook": playbook, "inventory": "hosts.yml", "ident": ident,
+        "tags": ",".join(tags) or None, "extravars": extra,
         "suppress_env_files": True,
         "envvars": {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
                     "ANSIBLE_REMOTE_TMP": "/tmp/.ansible-evacuate/tmp",

@@ -7,6 +7,7 @@ the audit trail. A run is judged by ``status``, ``rc`` and the per-host stats.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -22,6 +23,7 @@ from typing import Any
 
 from evacuate.ansible import node as nodes
 from evacuate.ansible.node import ExecutionNode, NodeError
+from evacuate.ansible.vault import encrypt
 from evacuate.errors import EvacuateError
 from evacuate.state import ensure_private_dir
 from evacuate.transport.spec import HostSpec
@@ -41,6 +43,8 @@ class PlaybookOutcome:
     ok: int
     artifacts: Path
     failures: tuple[str, ...] = field(default=())
+    details: tuple[str, ...] = field(default=())  # the evacuate.migrate modules' lines
+    warnings: tuple[str, ...] = field(default=())  # and their warnings
 
 
 TaskCallback = Callable[[str, str], None]  # (task name, host)
@@ -65,10 +69,12 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
                  vault_password_file: Path | None = None, known_hosts: Path | None = None,
                  identity: Path | None = None, on_task: TaskCallback | None = None,
                  cancel: Callable[[], bool] | None = None, node: ExecutionNode | None = None,
-                 reaches: tuple[HostSpec, ...] = ()) -> PlaybookOutcome:
-    """Run ``project/site.yml``; raise PlaybookFailed naming the failed tasks if it fails
+                 reaches: tuple[HostSpec, ...] = (), playbook: str = "site.yml",
+                 vault_vars: Mapping[str, str] | None = None) -> PlaybookOutcome:
+    """Run ``project/<playbook>``; raise PlaybookFailed naming the failed tasks if it fails
     (or stops because ``cancel`` said so). With ``node``: the same job runs there (see
-    :func:`_on_node`; ``reaches``: the hosts it connects to, whose host keys it gets)."""
+    :func:`_on_node`; ``reaches``: the hosts it connects to, whose host keys it gets;
+    ``vault_vars``: the job's secret variables, sent encrypted with the vault password)."""
     import ansible_runner
 
     ensure_private_dir(private_dir)
@@ -89,6 +95,8 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
     if identity:
         env["ANSIBLE_PRIVATE_KEY_FILE"] = str(identity)
     failures: list[str] = []
+    details: list[str] = []
+    warnings: list[str] = []
     stats: dict[str, Any] = {}
 
     def handle(event: dict[str, Any]) -> bool:
@@ -96,6 +104,9 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
         kind = event.get("event", "")
         if kind == "playbook_on_stats":
             stats.update(data)
+        if kind == "runner_on_ok" and "evacuate_detail" in (data.get("res") or {}):
+            details.append(str(data["res"]["evacuate_detail"]))
+            warnings.extend(str(w) for w in data["res"].get("evacuate_warnings") or ())
         if kind == "playbook_on_task_start" and on_task:
             on_task(data.get("task", ""), "")
         elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
@@ -116,12 +127,15 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
         status, rc, artifacts = _on_node(
             node, project, private_dir, ident=ident, tags=tags, extravars=extravars,
             vault_password_file=vault_password_file, known_hosts=known_hosts, identity=identity,
-            reaches=reaches, handle=handle, on_status=on_status, cancel=cancel)
+            reaches=reaches, handle=handle, on_status=on_status, cancel=cancel,
+            playbook=playbook, vault_vars=vault_vars)
     else:
+        if vault_vars:
+            raise ValueError("vault_vars travel to an execution node only")
         cmdline = f"--vault-password-file {shlex.quote(str(vault_password_file))}" \
             if vault_password_file else None
         runner = ansible_runner.run(
-            private_data_dir=str(private_dir), project_dir=str(project), playbook="site.yml",
+            private_data_dir=str(private_dir), project_dir=str(project), playbook=playbook,
             inventory=str(project / "inventory" / "hosts.yml"), ident=ident,
             tags=",".join(tags) or None, extravars=dict(extravars or {}), envvars=env,
             cmdline=cmdline, event_handler=handle, status_handler=on_status, quiet=True,
@@ -135,7 +149,8 @@ def run_playbook(project: Path, private_dir: Path, *, ident: str, tags: tuple[st
     outcome = PlaybookOutcome(
         status=status, rc=rc, changed=total("changed"),
         failed=total("failures"), unreachable=total("dark"), ok=total("ok"),
-        artifacts=artifacts, failures=tuple(failures))
+        artifacts=artifacts, failures=tuple(failures), details=tuple(details),
+        warnings=tuple(warnings))
     if outcome.status != "successful" or outcome.rc != 0:
         first = failures[0] if failures else f"status {outcome.status}, rc {outcome.rc}"
         raise PlaybookFailed(f"the playbook failed ({', '.join(tags) or 'all'}): {first}",
@@ -148,7 +163,8 @@ def _on_node(node: ExecutionNode, project: Path, private_dir: Path, *, ident: st
              vault_password_file: Path | None, known_hosts: Path | None,
              identity: Path | None, reaches: tuple[HostSpec, ...],
              handle: Callable[[dict[str, Any]], bool], on_status: Callable[..., None],
-             cancel: Callable[[], bool] | None) -> tuple[str, int, Path]:
+             cancel: Callable[[], bool] | None, playbook: str = "site.yml",
+             vault_vars: Mapping[str, str] | None = None) -> tuple[str, int, Path]:
     """Run the job on ``node``: ``transmit`` (a private data dir staged from the project,
     the key and vault password as kwargs) into ``ssh NODE ansible-runner worker``, whose
     output ``process`` reads here with the same handlers as a local run (events live, the
@@ -156,17 +172,23 @@ def _on_node(node: ExecutionNode, project: Path, private_dir: Path, *, ident: st
     import ansible_runner
 
     nodes.probe(node)
+    password = nodes.vault_answer(vault_password_file, node) if vault_password_file else None
     kwargs = nodes.job_kwargs(
         ident, tags=tags, extravars=extravars, with_known_hosts=bool(known_hosts),
-        ssh_key=identity.read_text() if identity else None,
-        vault_password=nodes.vault_answer(vault_password_file, node)
-        if vault_password_file else None)
+        ssh_key=identity.read_text() if identity else None, vault_password=password,
+        playbook=playbook)
+    secret: str | None = None
+    if vault_vars:
+        if password is None:
+            raise NodeError(f"execution node {node.label}: the job's secrets need the vault "
+                            "password")
+        secret = encrypt(json.dumps(dict(vault_vars)), password.encode())
     lines = nodes.known_hosts_lines(known_hosts, reaches) if known_hosts and reaches else None
     staging = Path(tempfile.mkdtemp(prefix=".transmit-", dir=private_dir))
     errors: list[bytes] = []
     cancelled = threading.Event()
     try:
-        nodes.stage(project, staging, known_hosts=lines)
+        nodes.stage(project, staging, known_hosts=lines, vault_vars=secret)
         worker = subprocess.Popen(nodes.ssh_command(node, nodes.worker_command(ident)),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)

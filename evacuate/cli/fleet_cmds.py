@@ -62,7 +62,8 @@ def move(ctx: Context, repo: SnapshotRepository, waves: tuple[Wave, ...], comman
                                                      "moved", "ETA"), lambda: _view_rows(board))
     with view:
         if command == "plan":
-            result = plan_fleet(waves, fleet, board)
+            result = plan_fleet(waves, fleet, board,
+                                say=lambda m: None if as_json else console.info_line(m))
         else:
             result = run_fleet(waves, fleet, board, continue_on_failure=continue_on_failure,
                                cutover=cutover, warn=console.warning_line)

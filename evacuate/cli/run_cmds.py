@@ -140,7 +140,11 @@ def run(
                                     help="Run the Ansible steps on this execution node "
                                          "([user@]host[:port], its own ansible-runner, "
                                          "over SSH) instead of here (overrides the host's "
-                                         "execution_node)."),
+                                         "execution_node); with an S3 store the data steps "
+                                         "(files, databases) run there too."),
+    data_here: bool = typer.Option(False, "--data-here", help="With an execution node: "
+                                   "stream the files and databases from here, not from "
+                                   "the node."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Rebuild the source on the target as planned: snapshot, prepare, files, databases,
@@ -203,7 +207,8 @@ def run(
                 f"{console.escape(plan.target)} from snapshot {console.escape(summary.snapshot_id)} in "
                 f"{time.monotonic() - started:.1f} s{' (' + steps + ')' if steps else ''}")
 
-        asked = RunRequest(resume=resume, snapshot=snapshot, cutover=cutover, node=node)
+        asked = RunRequest(resume=resume, snapshot=snapshot, cutover=cutover, node=node,
+                           store=store, data_here=data_here)
         with console.TransferProgress("run") as progress:
             outcome = run_as_asked(plan, folder, repo, ctx.host, ctx.connect, ctx.state,
                                    ctx.config, LiveReporter(progress), asked, ran=ran,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shlex
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,21 @@ from typing import Any
 from evacuate.engines import engine_for, is_accounts
 from evacuate.errors import EvacuateError
 from evacuate.plan.accounts import group_vars, user_vars
+from evacuate.plan.ee import execution_environment
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.state_vars import state_vars
+from evacuate.state import write_json
 from evacuate.transport import parse_host_spec
 from evacuate.yamlio import dump_block
 
 # The roles ship inside the package (evacuate/playbooks links to the top-level playbooks/
 # of the checkout; a wheel carries the files themselves).
 PLAYBOOKS = Path(str(resources.files("evacuate") / "playbooks"))
+# The evacuate.migrate collection (the data steps as modules), likewise: evacuate/collection
+# links to collections/ansible_collections/evacuate/migrate of the checkout.
+COLLECTION = Path(str(resources.files("evacuate") / "collection"))
+COLLECTION_DIR = "collections/ansible_collections/evacuate/migrate"
+"""Where the project holds it: next to the playbooks, where Ansible looks first."""
 
 
 def _dump(value: Any) -> str:
@@ -87,6 +95,7 @@ def render_project(plan: RebuildPlan, destination: Path, *, vault_document: str,
                                           "evacuate_restore_databases": True}),
         "group_vars/all/vault.yml": vault_document,
         "README.md": _readme(plan, export_options),
+        "execution-environment.yml": _dump(execution_environment()),
     }
     for relative, content in files.items():
         path = destination / relative
@@ -94,6 +103,11 @@ def render_project(plan: RebuildPlan, destination: Path, *, vault_document: str,
         path.write_text(content)
         path.chmod(0o600)
     shutil.copy2(PLAYBOOKS / "site.yml", destination / "site.yml")
+    # the data steps from the shared store (data.yml, the collection's modules, the plan)
+    shutil.copy2(PLAYBOOKS / "data.yml", destination / "data.yml")
+    shutil.copytree(COLLECTION, destination / COLLECTION_DIR,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    write_json(destination / "plan.json", asdict(plan))
     shutil.copytree(PLAYBOOKS / "roles", destination / "roles")
     if (PLAYBOOKS / ".ansible-lint").exists():
         shutil.copy2(PLAYBOOKS / ".ansible-lint", destination / ".ansible-lint")
@@ -110,4 +124,9 @@ def _readme(plan: RebuildPlan, export_options: Sequence[str]) -> str:
             f"\n```sh\n{export}   # files.tar and dumps\n"
             "ansible-playbook site.yml --vault-password-file PATH -e evacuate_payload_dir=$PWD/payload\n"
             "```\n\nSecrets (password hashes) are in `group_vars/all/vault.yml`, encrypted with "
-            "Ansible Vault; the password is in evacuate's state directory (keys/vault-pass).\n")
+            "Ansible Vault; the password is in evacuate's state directory (keys/vault-pass).\n"
+            "\nWithout a payload, from an S3 store (evacuate installed where the job runs, "
+            "e.g. an image built from `execution-environment.yml`): `data.yml` restores the "
+            "files and databases with the `evacuate.migrate` modules in `collections/` "
+            "(`-e evacuate_store_url=s3://...`, the store key in `EVACUATE_STORE_KEY`; see "
+            "CONTRACT.md, \"Data from the store\").\n")

@@ -23,7 +23,9 @@ from evacuate.snapshot.manifest import FileEntry, PackageMode, SnapshotManifest
 from evacuate.snapshot.store import BlobRef, BlobStore
 from evacuate.transport.base import Transport
 
-PROGRAM = Path(__file__).resolve().parents[2] / "playbooks" / "roles" / "files" / "files" / \
+# evacuate/playbooks: the roles inside the package (a link to the checkout's playbooks/; an
+# installed wheel carries the files themselves, and has no playbooks/ beside the package)
+PROGRAM = Path(__file__).resolve().parents[1] / "playbooks" / "roles" / "files" / "files" / \
     "host_state.py"
 DEB_DIR = "/var/lib/evacuate/debs"
 CHUNK = 1 << 20

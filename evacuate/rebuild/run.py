@@ -1,11 +1,12 @@
 """Carry out a plan: snapshot → prepare (Ansible) → files → databases → activate (Ansible)
 → verify, recording each completed step in the journal so that ``--resume`` continues
-after the last one. Data moves store → target as streams, never through Ansible."""
+after the last one. Data moves store → target as streams, never through Ansible's own file
+transfer: here (evacuate.rebuild.data), or, with an execution node and an S3 store, on the
+node by the same code in the evacuate.migrate modules (evacuate.rebuild.datajob)."""
 
 from __future__ import annotations
 
 import contextlib
-import shlex
 import threading
 import time
 from collections.abc import Callable
@@ -19,17 +20,12 @@ from evacuate.ansible.runner import PlaybookOutcome, run_playbook
 from evacuate.errors import EvacuateError, TransportError
 from evacuate.hooks import HookFailed
 from evacuate.plan.model import RebuildPlan, Step, StepKind
-from evacuate.plan.selection import plan_selector
 from evacuate.rebuild.containers import bring_up
-from evacuate.rebuild.databases import restore_databases
-from evacuate.rebuild.hoststate import after_files, before_files, removed_paths, with_parents
+from evacuate.rebuild.data import DataOutcome, restore_dumps, restore_files
+from evacuate.rebuild.datajob import PLAYBOOK, StoreAccess, job_vars, vault_vars
 from evacuate.rebuild.journal import Journal
-from evacuate.rebuild.pgcarry import carry_postgresql
-from evacuate.rebuild.space import check_space, explain_no_space, mount_points, needed_by_root
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
-from evacuate.snapshot.restore import STAMP_RESTORED, restore_tree
-from evacuate.snapshot.scan import decode_path
 from evacuate.transport.base import Transport
 from evacuate.transport.spec import parse_host_spec
 
@@ -65,6 +61,7 @@ class RunContext:
     identity: Path | None
     verify: Callable[[SnapshotManifest, Transport], tuple[bool, str, object]] | None = None
     node: ExecutionNode | None = None  # the Ansible steps run there (None: here)
+    store: StoreAccess | None = None  # an S3 store: with a node, the data steps run there too
 
 
 @dataclass
@@ -247,58 +244,71 @@ def _activate_step(run: StepRun, step: Step, _index: int) -> str:
     return _ansible_step(run, step, extravars)
 
 
-def _files_step(run: StepRun, _step: Step, _index: int) -> str:
-    ctx, manifest = run.ctx, run.snapshot()
-    select = with_parents(manifest.files, plan_selector(ctx.plan))  # see rebuild.hoststate
-    with ctx.connect_target() as target:
-        # per tree and per mount point of the target (each may be its own file system
-        # there, under one tree: a snapshot by exclusion has the one tree /); /etc for config
-        needed = needed_by_root((e for e in manifest.files if select(e)),
-                                (*ctx.plan.data_roots, "/etc", *mount_points(target)))
-        check_space(target, needed, "the files", label=ctx.plan.target)
-        state_warnings = before_files(target, ctx.plan, manifest, ctx.repo.blobs)
-        try:
-            result = restore_tree(manifest, ctx.repo.blobs, target, "/", select=select,
-                                  progress=run.reporter.advance)
-        except EvacuateError as failed:
-            raise explain_no_space(target, failed, needed, label=ctx.plan.target) from None
-        removed = _mirror(target, manifest, ctx.plan.mirrored_dirs)
-        changed, warned = after_files(target, ctx.plan, (e for e in manifest.files
-                                                         if select(e)), manifest.package_modes)
-        state_warnings += warned
-        removed += removed_paths(changed)
-        run.summary.warnings.extend(state_warnings)
-        if len(ctx.plan.postgresql_carry) == 2:  # across releases: 13's config into 15's
-            for message in carry_postgresql(target, manifest, ctx.repo.blobs,
-                                            *ctx.plan.postgresql_carry):
-                run.summary.warnings.append(message)
-                run.reporter.warning(message)
-        target.run(["sh", "-c", STAMP_RESTORED], timeout=60, check=True)
-    for skipped in (*result.skipped, *state_warnings):
-        run.reporter.warning(skipped)
-    return (f"{result.files} files, {result.bytes >> 20} MiB"
-            f"{'; removed ' + ', '.join(removed) if removed else ''}")
-
-
-def _load_dumps(run: StepRun, step: Step, target: Transport, *, containers: bool) -> dict[str, str]:
-    """Restore the snapshot's dumps (those of servers in containers, or the others) with the
-    plan's owners; the journal records each database as it loads, so a run killed while a
-    dump was loading drops that half restored database when it resumes."""
+def _files_step(run: StepRun, step: Step, _index: int) -> str:
     ctx = run.ctx
-    owners = {f"{d.engine}:{d.name}": d.owner for d in ctx.plan.databases if d.owner}
+    if on_node(ctx):
+        return _data_job(run, step)
+    with ctx.connect_target() as target:
+        outcome = restore_files(ctx.plan, run.snapshot(), ctx.repo.blobs, target,
+                                progress=run.reporter.advance)
+    return _data_done(run, outcome)
+
+
+def on_node(ctx: RunContext) -> bool:
+    """The data steps run on the execution node: there is one, and the store is shared (S3)."""
+    return ctx.node is not None and ctx.store is not None
+
+
+def _data_job(run: StepRun, step: Step) -> str:
+    """A data step as an Ansible job on the node (data.yml, its step's tag): the
+    evacuate.migrate modules read the store there and write into the target themselves."""
+    ctx = run.ctx
+    assert ctx.store is not None
+    interrupted = run.journal.restoring(step.id) if step.kind is StepKind.DATABASES else None
+    outcome = run_playbook(run.project, ctx.folder / "runner",
+                           ident=f"{step.id}-{int(time.time())}", tags=(step.kind.value,),
+                           extravars=job_vars(ctx.store, run.snapshot().id,
+                                              interrupted=interrupted),
+                           vault_password_file=ctx.vault_password_file,
+                           known_hosts=ctx.known_hosts, identity=ctx.identity,
+                           on_task=run.reporter.task, cancel=run.cancel, node=ctx.node,
+                           reaches=(parse_host_spec(ctx.plan.target_spec),),
+                           playbook=PLAYBOOK, vault_vars=vault_vars(ctx.store))
+    run.summary.playbooks[step.id] = outcome
+    if not outcome.details:
+        raise EvacuateError(f"the {step.id} step on {ctx.node.label if ctx.node else '?'} "
+                            f"ran no evacuate.migrate module (ok={outcome.ok})")
+    warned = list(outcome.warnings)  # shown, and kept in the summary as a local step keeps them
+    return _data_done(run, DataOutcome("; ".join(outcome.details), warned, list(warned)))
+
+
+def _data_done(run: StepRun, outcome: DataOutcome) -> str:
+    run.summary.warnings.extend(outcome.kept)
+    for message in outcome.warnings:
+        run.reporter.warning(message)
+    return outcome.detail
+
+
+def _load_dumps(run: StepRun, step: Step, target: Transport, *, containers: bool) -> DataOutcome:
+    """Restore the snapshot's dumps (those of servers in containers, or the host's own)
+    with the plan's owners; the journal records each database as it loads, so a run killed
+    while a dump was loading drops that half restored database when it resumes."""
+    ctx = run.ctx
 
     def mark(database: str | None) -> None:
         run.journal.progress(step.id, database)
 
-    return restore_databases(target, ctx.repo.blobs, run.snapshot(), owners, run.reporter.advance,
-                             interrupted=run.journal.restoring(step.id), mark=mark,
-                             containers=containers)
+    return restore_dumps(ctx.plan, run.snapshot(), ctx.repo.blobs, target,
+                         progress=run.reporter.advance, interrupted=run.journal.restoring(step.id),
+                         mark=mark, containers=containers)
 
 
 def _databases_step(run: StepRun, step: Step, _index: int) -> str:
+    if on_node(run.ctx):
+        return _data_job(run, step)
     with run.ctx.connect_target() as target:
-        outcomes = _load_dumps(run, step, target, containers=False)
-    return "; ".join(f"{k}: {v}" for k, v in outcomes.items())
+        outcome = _load_dumps(run, step, target, containers=False)
+    return _data_done(run, outcome)
 
 
 def _containers_step(run: StepRun, step: Step, _index: int) -> str:
@@ -306,8 +316,9 @@ def _containers_step(run: StepRun, step: Step, _index: int) -> str:
     with ctx.connect_target() as target:
         done = bring_up(target, ctx.plan, run.snapshot(), ctx.repo.blobs)
         # the servers that run in containers get their dumps once their containers run
-        outcomes = _load_dumps(run, step, target, containers=True)
-    return "; ".join([done, *(f"{k}: {v}" for k, v in outcomes.items())])
+        outcome = _load_dumps(run, step, target, containers=True)
+    loaded = _data_done(run, outcome)
+    return f"{done}; {loaded}" if loaded else done
 
 
 def _verify_step(run: StepRun, _step: Step, _index: int) -> str:
@@ -344,25 +355,6 @@ class VerifyFailed(EvacuateError):
                  report: object | None = None) -> None:
         super().__init__(message, hint=hint)
         self.report = report
-
-
-def _mirror(target: Transport, manifest: SnapshotManifest, dirs: tuple[str, ...]) -> list[str]:
-    """Remove entries the packages created in mirrored directories (e.g. nginx's default
-    site) that the source did not have."""
-    removed = []
-    for directory in dirs:
-        wanted = {decode_path(e.path).rsplit(b"/", 1)[-1] for e in manifest.files
-                  if e.path.startswith(directory + "/") and e.path.count("/") ==
-                  directory.count("/") + 1}
-        if not any(e.path == directory for e in manifest.files):
-            continue
-        listing = target.run(f"ls -A {shlex.quote(directory)} 2>/dev/null", timeout=60)
-        for name in listing.stdout.split(b"\n"):
-            if name and name not in wanted:
-                path = f"{directory}/{name.decode('utf-8', 'surrogateescape')}"
-                target.run(["rm", "-f", "--", path], timeout=60, check=True)
-                removed.append(path)
-    return removed
 
 
 __all__ = ["STEPS", "RunContext", "RunReporter", "RunSummary", "StepHandler", "StepRun",

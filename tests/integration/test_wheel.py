@@ -69,6 +69,9 @@ def test_the_wheel_carries_every_file_the_package_reads(wheel: Path) -> None:
     # the data the code reads, by name: the roles, the host programs, the schema
     assert {"evacuate/playbooks/site.yml", "evacuate/playbooks/CONTRACT.md",
             "evacuate/playbooks/.ansible-lint", "evacuate/config/schema.yaml",
+            "evacuate/playbooks/data.yml", "evacuate/collection/galaxy.yml",
+            "evacuate/collection/plugins/modules/restore_files.py",
+            "evacuate/collection/plugins/module_utils/evacuate_step.py",
             "evacuate/inventory/facts/sh/sysctl.sh", "evacuate/rebuild/sh/pgcarry.sh",
             "evacuate/snapshot/host/xattrs_dump.py", "evacuate/snapshot/host/xattrs_load.py",
             } <= shipped

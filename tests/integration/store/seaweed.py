@@ -66,10 +66,11 @@ class SeaweedFS:
     ports: dict[str, int] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log_offset: int = 0  # where this start's lines begin in the log
+    ip: str = "127.0.0.1"  # where it listens (a lab's bridge address: its hosts reach it)
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.ports['s3.port']}"
+        return f"http://{self.ip}:{self.ports['s3.port']}"
 
     @property
     def log(self) -> Path:
@@ -102,8 +103,8 @@ class SeaweedFS:
                 self.ports[f"{service}.port.grpc"] = port + GRPC_OFFSET
         data = self.workdir / "data"
         data.mkdir(parents=True, exist_ok=True)
-        command = [str(WEED_BINARY), "mini", f"-dir={data}", "-ip=127.0.0.1",
-                   "-ip.bind=127.0.0.1", "-master.telemetry=false", "-admin.ui=false",
+        command = [str(WEED_BINARY), "mini", f"-dir={data}", f"-ip={self.ip}",
+                   f"-ip.bind={self.ip}", "-master.telemetry=false", "-admin.ui=false",
                    "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
                    *(f"-{name}={port}" for name, port in self.ports.items())]
         # TMPDIR keeps weed's own log files in the work directory.
@@ -140,7 +141,7 @@ class SeaweedFS:
 
     def _http_get(self, port: str, path: str) -> bytes | None:
         """Return the body of any HTTP answer, or None if there is none (yet)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.ports[port], timeout=2)
+        connection = http.client.HTTPConnection(self.ip, self.ports[port], timeout=2)
         try:
             connection.request("GET", path)
             return connection.getresponse().read()
