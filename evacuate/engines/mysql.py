@@ -14,8 +14,8 @@ A database's quiet line (read before a dump's checks: the same line as the previ
 keeps that dump without reading a table) is the server's part (``sql/mysql_quiet.sql``)
 followed by the schema's md5 (the change marker). How each change is seen:
 
-- a write to an InnoDB table (INSERT, UPDATE, DELETE, LOAD DATA, TRUNCATE, ALTER): InnoDB's
-  log sequence number (``Innodb_lsn_current``) moves when the change is made, before it
+- a write to an InnoDB table (INSERT, UPDATE, DELETE, LOAD DATA, TRUNCATE, an ALTER that
+  touches InnoDB's dictionary or pages): InnoDB's log sequence number (``Innodb_lsn_current``) moves when the change is made, before it
   commits, whatever the binary log or ``innodb_flush_log_at_trx_commit`` say. It is the
   whole server's: a write in any database sends every one of them to the full check.
 - a write to a MyISAM table: its size, rows and modification time (whole seconds, so no
