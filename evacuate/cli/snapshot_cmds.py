@@ -92,7 +92,9 @@ def snapshot(
 
 def _kept_dumps(manifest: SnapshotManifest) -> str:
     kept = [d.database for d in manifest.dumps if d.unchanged_since]
-    return f", {len(kept)} databases unchanged (their dumps kept)" if kept else ""
+    quiet = [d.database for d in manifest.dumps if d.unchanged_since and d.kept == "quiet"]
+    told = f"; {len(quiet)} told by the server's quiet marker, no table read" if quiet else ""
+    return f", {len(kept)} databases unchanged (their dumps kept{told})" if kept else ""
 
 
 @app.command("snapshots")

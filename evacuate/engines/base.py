@@ -266,9 +266,10 @@ class Engine:
 
     def quiet_command(self, server: DatabaseServer, database: str) -> str | None:
         """sh printing one line, cheap to read, that the server keeps itself and that
-        changes whenever anything in ``database`` may have changed (PostgreSQL: the cluster's
-        identity, WAL position and sequences' values); nothing when the server cannot vouch
-        for it. When it is the line the previous dump recorded, that dump is kept without the
+        changes whenever anything in ``database`` may have changed (PostgreSQL: the
+        database's own statistics, file nodes and sequences, or the cluster's WAL position;
+        MariaDB: InnoDB's LSN, the MyISAM tables' state and the schema's md5); nothing when
+        the server cannot vouch for it. When it is the line the previous dump recorded, that dump is kept without the
         full check of :meth:`change_marker_command`, the counts and the fingerprints. None:
         the full check always runs."""
         return None

@@ -8,7 +8,29 @@ sets its own port, socket and data directory) is an instance of its own: it is d
 its socket, its dumps tagged ``mariadb@NAME:PORT``; the restore makes that instance on the
 target from its configuration carried with /etc (its data directory created for the
 unit's ``mariadb-install-db``, ``systemctl enable --now mariadb@NAME``) and loads over the
-socket that configuration sets, never into the main server."""
+socket that configuration sets, never into the main server.
+
+A database's quiet line (read before a dump's checks: the same line as the previous dump's
+keeps that dump without reading a table) is the server's part (``sql/mysql_quiet.sql``)
+followed by the schema's md5 (the change marker). How each change is seen:
+
+- a write to an InnoDB table (INSERT, UPDATE, DELETE, LOAD DATA, TRUNCATE, an ALTER that
+  touches InnoDB's dictionary or pages): InnoDB's log sequence number (``Innodb_lsn_current``) moves when the change is made, before it
+  commits, whatever the binary log or ``innodb_flush_log_at_trx_commit`` say. It is the
+  whole server's: a write in any database sends every one of them to the full check.
+- a write to a MyISAM table: its size, rows and modification time (whole seconds, so no
+  line while a MyISAM table was written in this second or the one before).
+- any other engine's table (Aria, MEMORY, CSV, ARCHIVE, CONNECT, ...), whose writes move
+  neither: no line.
+- views, triggers (files beside the tables), routines and events (``mysql.proc``,
+  ``mysql.event``: Aria tables), column defaults and comments changed in place: the
+  schema's md5 (``mariadb-dump --no-data --routines --triggers --events``).
+- a restart or another data directory: the server's start time (``UNIX_TIMESTAMP()`` less
+  ``Uptime``, both of the statement's start: the same number every time), version and
+  ``server_id``; with the binary log on, its GTID position too.
+- MySQL (no ``Innodb_lsn_current``; its ``information_schema`` has no ``GLOBAL_STATUS``):
+  no line, the full check decides.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +62,7 @@ SERVER_GROUPS = "client-server mysqld server mariadb mariadbd"
 USERS_END = b"-- evacuate users dump complete"
 OBJECTS_SQL = sql_file("mysql_objects.sql")
 CONTENT_SQL = sql_file("mysql_content.sql")
+QUIET_SQL = sql_file("mysql_quiet.sql")
 
 
 def sql_str(value: str) -> str:
@@ -127,6 +150,7 @@ class MySQL(Engine):
                                 counts_command=self.counts_command(server, db.name),
                                 objects_command=self.objects_command(server, db.name),
                                 marker_command=self.change_marker_command(server, db.name),
+                                quiet_command=self.quiet_command(server, db.name),
                                 check=sql_check(b"-- Dump completed")))
         return jobs
 
@@ -152,6 +176,16 @@ class MySQL(Engine):
                 f"q=$({client} -N -B -r -e {shlex.quote(named + CONTENT_SQL)}) || exit 1; "
                 f"[ -z \"$q\" ] && exit 0; printf '%s\\n' \"$q\" | {client} -N -B -r "
                 "| sed 's/^/content /'")
+
+    def quiet_command(self, server: DatabaseServer, database: str) -> str:
+        # the server's part first (sql/mysql_quiet.sql), then the schema's md5 (the change
+        # marker: views, routines, triggers and events live outside InnoDB); nothing when
+        # the server's part is empty
+        named = f"SET @db = {sql_str(database)};\n"
+        return (f"l=$({CLIENT}{_socket_opt(server)} -N -B -r -e "
+                f"{shlex.quote(named + QUIET_SQL)}) || exit 1; [ -n \"$l\" ] || exit 0; "
+                f"m=$({self.change_marker_command(server, database)}) || exit 1; "
+                "printf '%s %s\\n' \"$l\" \"${m%% *}\"")
 
     def change_marker_command(self, server: DatabaseServer, database: str) -> str:
         # the table definitions with their AUTO_INCREMENT, the routines, triggers and events

@@ -12,7 +12,43 @@ source's carried /etc/postgresql/VERSION/NAME put back over the new one's) and s
 
 A server in a container (evacuate.engines.in_containers) runs the same commands behind the
 container CLI's ``exec`` (as ``postgres``), its dumps tagged ``postgresql@CLI:CONTAINER``; the
-restore waits until the target's container answers, then loads into it."""
+restore waits until the target's container answers, then loads into it.
+
+The quiet line (``sql/postgresql_quiet.sql``, read before a dump's checks: the same line as
+the previous dump's keeps that dump without reading a table) is the database's own when the
+server's statistics can vouch for it, so that a write in one database does not send every
+other database of the cluster to the full check. How each change is seen:
+
+- INSERT, UPDATE, DELETE, COPY, MERGE: the relation's ``n_tup_ins/upd/del`` counters
+  (``pg_stat_all_tables``), which only grow, and ``n_live_tup``; an aborted write counts
+  too (a needless full check, never a missed change).
+- DDL, GRANT, COMMENT, ALTER ... OWNER, large objects (``pg_largeobject`` and its metadata):
+  rows of this database's system catalogs, counted the same way; ALTER DATABASE (a shared
+  catalog, and so counted in every database): the database's ``pg_database`` row itself.
+- TRUNCATE (of an empty table too), VACUUM FULL, CLUSTER, a table rewrite: a new file node
+  (``pg_class.relfilenode``), read from the catalog, not from the statistics.
+- ``nextval``/``setval``: no counter moves, so the line carries every sequence's value.
+- Unlogged tables: their writes are counted like any other; a crash (which empties them)
+  changes the postmaster's start time, which the line carries (with the system identifier:
+  a new cluster, a restore).
+- A statistics reset (``pg_stat_reset``, one table's counters): the database's
+  ``stats_reset`` moves.
+- Counters not flushed yet: a backend publishes its counts at exit, within 10 s of going
+  idle and at the latest 60 s after it counted them, so a session that is running, in a
+  transaction, or idle for less than 75 s may hold writes that the statistics do not show
+  yet: then the database's line is not used.
+- ``track_counts`` off (in the configuration, or set by any role, database or function):
+  nothing is counted, no database line. A superuser's own ``SET track_counts = off`` in a
+  session that writes and disconnects cannot be seen by another session: this is the one
+  change the database line misses, and it needs a superuser hiding writes on purpose.
+- Before PostgreSQL 15 the statistics collector may drop messages: no database line.
+- A standby: no line at all (the full check decides).
+
+When the database line is not used, the cluster's line is (system identifier, WAL position,
+sequences: every logged change anywhere moves it), and none when an unlogged relation
+exists. Any doubt gives another line or none, so the previous dump is never kept wrongly;
+at worst the full check runs (schema, counts, fingerprints) and decides.
+"""
 
 from __future__ import annotations
 

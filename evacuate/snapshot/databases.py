@@ -73,7 +73,8 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
         quiet = _quiet(transport, job)
     if quiet and previous is not None and previous.quiet == quiet:
         # the server says nothing changed since before the previous dump was checked
-        return replace(previous, unchanged_since=previous.unchanged_since or previous_id)
+        return replace(previous, unchanged_since=previous.unchanged_since or previous_id,
+                       kept="quiet")
     with watch.phase("dumps: schema, counts and fingerprints"):
         marker = _marker(transport, job) if job.marker_command else ""
         counts: dict[str, int] = {}
@@ -87,7 +88,7 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
     if unchanged(previous, marker, counts, objects):
         assert previous is not None
         return replace(previous, unchanged_since=previous.unchanged_since or previous_id,
-                       quiet=quiet)
+                       quiet=quiet, kept="checked")
     with watch.phase("dumps: streams"), transport.open_process(job.command) as proc:
         edges = _Edges(CountingReader(proc.stdout, progress))
         ref = blobs.put_stream(edges, secret=f"the {job.database} dump" if job.secret else "")  # type: ignore[arg-type]

@@ -64,6 +64,10 @@ class DumpEntry:
     marker: str = ""  # the schema's md5 (Engine.change_marker_command), "" when none
     unchanged_since: str = ""  # the snapshot whose dump this is, when taken there (no change)
     quiet: str = ""  # Engine.quiet_command's line, read before this dump's checks
+    # how this snapshot told that the dump is unchanged: "quiet" (the server's quiet line is
+    # the one recorded before, no table read), "checked" (schema, counts and fingerprints
+    # as before); "" when the dump was taken in this snapshot
+    kept: str = ""
 
 
 OBJECTS_UNREAD = "!unread"

@@ -321,38 +321,3 @@ def test_cli_forget_keeps_the_newest_and_prunes_only_what_nothing_needs(
     ids = [s["id"] for s in json.loads(listed.stdout)]
     assert len(ids) == 2 and ids[0] in forgot.stdout  # the older one went
     assert [s["id"] for s in json.loads(cli("snapshots", "--json").stdout)] == ids[1:]
-
-
-def test_the_quiet_line_moves_with_every_change_postgresql_can_hide(lab: Lab) -> None:
-    """PostgreSQL's quiet line (evacuate/engines/sql/postgresql_quiet.sql), read on the lab
-    source's real server: it names the cluster and its WAL position; a write moves it, a
-    nextval alone moves it (the sequence's value is in it), and a database with an unlogged
-    table has none (its changes write no WAL: the full check decides)."""
-    from evacuate.engines import engine_for
-    from evacuate.inventory.model import DatabaseServer
-
-    engine = engine_for("postgresql")
-    assert engine is not None
-    quiet = engine.quiet_command(DatabaseServer(engine="postgresql"), "shop")
-    assert quiet is not None
-    shop = "runuser -u postgres -- psql -XAq -d shop -c "
-    lab.reset("lab-source")
-    try:
-        with lab.open("lab-source") as source:
-            def line() -> str:
-                return source.run(quiet, timeout=60, check=True).text.strip()
-
-            first = line()
-            system_id, lsn, sequences = first.split(" ", 2)
-            assert system_id.isdigit() and "/" in lsn and "public.customers_id_seq=" in sequences
-            source.run(shop + "\"insert into customers (name, email) values ('Q', 'q@x')\"",
-                       check=True)
-            second = line()
-            assert second.split(" ")[1] != lsn
-            source.run(shop + "\"select nextval('customers_id_seq')\"", check=True)
-            third = line()
-            assert third != second and third.split(" ", 2)[2] != second.split(" ", 2)[2]
-            source.run(shop + "'create unlogged table scratch (x int)'", check=True)
-            assert line() == ""
-    finally:
-        lab.reset("lab-source")

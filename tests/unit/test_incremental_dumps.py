@@ -72,16 +72,17 @@ def test_a_quiet_server_keeps_the_dump_without_reading_its_tables(db: Path) -> N
     failing = replace(quiet, counts_command="exit 3", objects_command="exit 3",
                       marker_command="exit 3")
     kept = run_dump(local, blobs, failing, previous=first, previous_id="S1")
-    assert kept.blob == first.blob and kept.unchanged_since == "S1"
+    assert kept.blob == first.blob and kept.unchanged_since == "S1" and kept.kept == "quiet"
     (db / "quiet").write_text("7211 0/1A2B40 shop.s=5\n")  # the WAL moved (autovacuum)
     with pytest.raises(Exception, match="counting rows failed"):
         run_dump(local, blobs, failing, previous=first, previous_id="S1")
     rechecked = run_dump(local, blobs, quiet, previous=first, previous_id="S1")
     assert rechecked.unchanged_since == "S1" and rechecked.quiet == "7211 0/1A2B40 shop.s=5"
+    assert rechecked.kept == "checked"
     (db / "quiet").write_text("")  # unlogged tables, or a standby: no line
     (db / "counts").write_text("public.t\t3\n")
     taken = run_dump(local, blobs, quiet, previous=rechecked, previous_id="S2")
-    assert not taken.unchanged_since and taken.quiet == ""
+    assert not taken.unchanged_since and taken.quiet == "" and not taken.kept
 
 
 def test_without_a_full_fingerprint_every_dump_is_taken() -> None:
