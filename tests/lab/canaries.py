@@ -18,8 +18,10 @@ IN_FILES = ("canary-token-7c0ffee5eed", "canary-dburl-3d5a9e61", "$6$canarysalt"
 
 PG_HASHES = ("runuser -u postgres -- psql -XAt -c \"select rolpassword from pg_authid "
              "where rolpassword is not null\"")
+# 'invalid' is no hash: MariaDB's mark of an account that cannot log in with a password
+# (root's unix_socket login, mariadb.sys); as a canary it would match any ".invalid" name
 MARIADB_HASHES = ("mariadb -N -B -e \"select authentication_string from mysql.user "
-                  "where authentication_string <> ''\"")
+                  "where authentication_string not in ('', 'invalid')\"")
 
 
 def source_canaries(source: Transport) -> tuple[str, ...]:
