@@ -66,20 +66,40 @@ PANELS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _register_commands() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from evacuate.cli import (  # noqa: F401
-        config_cmds,
-        dns_cmds,
-        emergency_cmds,
-        inventory_cmds,
-        lab_cmds,
-        plan_cmds,
-        run_cmds,
-        snapshot_cmds,
-        verify_cmds,
-    )
+# The module of each verb: a command imports only its own module (and what that needs), not
+# every verb's; the CLI's start is most of a short command's time (a third of an
+# inventory's). tests/unit/test_cli_lazy.py checks this table against the registered verbs.
+VERB_MODULES: dict[str, str] = {
+    "inventory": "inventory_cmds",
+    "snapshot": "snapshot_cmds", "snapshots": "snapshot_cmds", "check": "snapshot_cmds",
+    "forget": "snapshot_cmds",
+    "plan": "plan_cmds",
+    "run": "run_cmds", "export": "run_cmds", "revert": "run_cmds",
+    "verify": "verify_cmds",
+    "dns": "dns_cmds",
+    "restore": "emergency_cmds", "status": "emergency_cmds", "schedule": "emergency_cmds",
+    "rehearse": "emergency_cmds",
+    "init": "config_cmds", "config": "config_cmds",
+    "lab": "lab_cmds",
+}
 
+
+def _verb(argv: list[str]) -> str | None:
+    """The verb ``argv`` names: its first word that is not an option (the root has only
+    flags); None when there is none."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def _register_commands(argv: list[str] | None = None) -> None:
+    """Import the command modules, which add their verbs to ``app``: only the named verb's
+    when ``argv`` names a known one, every one otherwise (help, a mistyped verb)."""
+    import importlib
+
+    verb = _verb(sys.argv[1:] if argv is None else argv)
+    every = sorted(set(VERB_MODULES.values()))
+    modules = [VERB_MODULES[verb]] if verb in VERB_MODULES else every
+    for module in modules:
+        importlib.import_module(f"evacuate.cli.{module}")
     _arrange(app)
 
 
@@ -160,7 +180,7 @@ def run_cli(argv: list[str] | None = None) -> int:
         # paramiko logs a traceback for a host that hangs up before its banner; the transport
         # turns that into one line of its own
         logging.getLogger("paramiko").setLevel(logging.CRITICAL)
-    _register_commands()
+    _register_commands(argv)
     for stream in (sys.stdout, sys.stderr):  # file names need not be valid UTF-8
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
