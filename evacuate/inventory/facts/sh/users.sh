@@ -28,17 +28,27 @@ for f in /etc/sudoers /etc/sudoers.d/*; do
   cat "$f"
 done
 evac_part creators
+# one awk for every maintainer script (one a script cost ~3 ms, 0.3 s for 100 packages)
+set --
 for f in /var/lib/dpkg/info/*.preinst /var/lib/dpkg/info/*.postinst; do
-  [ -f "$f" ] || continue
-  p=${f##*/}; p=${p%.*}; p=${p%%:*}
-  # a command continued over several lines (trailing backslash) is joined into one
-  awk -v p="$p" '{ buf = cont ? buf " " $0 : $0; cont = sub(/\\[[:space:]]*$/, "", buf) }
-    !cont && buf ~ /(adduser|useradd|addgroup|groupadd)([[:space:]]|$)/ && buf !~ /^[[:space:]]*#/ {
-      print p, buf }' "$f" 2>/dev/null
+  [ -f "$f" ] && set -- "$@" "$f"
 done
+# a command continued over several lines (trailing backslash) is joined into one
+[ $# -gt 0 ] && awk 'FNR == 1 { p = FILENAME; sub(/.*\//, "", p); sub(/\.[^.]*$/, "", p)
+    sub(/:.*/, "", p); buf = ""; cont = 0 }
+  { buf = cont ? buf " " $0 : $0; cont = sub(/\\[[:space:]]*$/, "", buf) }
+  !cont && buf ~ /(adduser|useradd|addgroup|groupadd)([[:space:]]|$)/ && buf !~ /^[[:space:]]*#/ {
+    print p, buf }' "$@" 2>/dev/null
+set --
 for f in /usr/lib/sysusers.d/*.conf; do
-  [ -f "$f" ] || continue
-  p=$(dpkg -S "$f" 2>/dev/null | sed -n '1s/:.*//p')
+  [ -f "$f" ] && set -- "$@" "$f"
+done
+# one package query for every file (dpkg -S costs ~50 ms a call)
+owners=
+[ $# -gt 0 ] && owners=$(dpkg -S "$@" 2>/dev/null | grep -v '^diversion')
+for f; do
+  p=$(printf '%s\n' "$owners" | awk -v f="$f" 'index($0, ": " f) && substr($0, index($0, ": " f) + 2) == f {
+    sub(/:.*/, ""); print; exit }')
   grep -E '^[ugm][[:space:]]' "$f" 2>/dev/null | sed "s|^|${p:-?} sysusers |"
 done
 :
