@@ -76,6 +76,9 @@ def test_every_seeded_element_is_found(source_inventory: HostInventory) -> None:
     assert (8080, "notes.service") in by_port
     assert (5432, "postgresql@15-main.service") in by_port
     assert (80, "nginx.service") in by_port
+    # the package that owns each listener's executable (dpkg -S, usrmerge both ways)
+    owners = {(listener.port, listener.package) for listener in inv.listeners}
+    assert {(80, "nginx"), (5432, "postgresql-15"), (22, "openssh-server")} <= owners
 
     changed = {c.path for c in inv.changed_conffiles}
     assert {"/etc/nginx/nginx.conf", "/etc/mysql/mariadb.conf.d/50-server.cnf",
