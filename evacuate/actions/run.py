@@ -259,7 +259,8 @@ def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository
             journal.failed("cutover", stopped.message, stopped.output)
             raise
         result = cutover(plan, repo, src, tgt, previous,
-                         lambda: hooked_snapshot(src, repo, request, config, context), verify,
+                         lambda seen: hooked_snapshot(src, repo, request, config, context,
+                                                      inventory=seen), verify,
                          say)
         if result.verified:
             try:

@@ -8,6 +8,7 @@ from pathlib import Path
 from evacuate.config import Config
 from evacuate.hooks import HookContext, hook_runner
 from evacuate.hostref import ConnectOptions, HostRef, connect
+from evacuate.inventory.model import HostInventory
 from evacuate.plan.model import RebuildPlan
 from evacuate.snapshot.engine import SnapshotProgress, SnapshotRequest, take_snapshot
 from evacuate.snapshot.maintenance import (
@@ -55,13 +56,16 @@ def snapshot_host(ref: HostRef, options: ConnectOptions, repo: SnapshotRepositor
 
 def hooked_snapshot(transport: Transport, repo: SnapshotRepository, request: SnapshotRequest,
                     config: Config | None, context: HookContext,
-                    progress: SnapshotProgress | None = None) -> SnapshotManifest:
+                    progress: SnapshotProgress | None = None,
+                    inventory: HostInventory | None = None) -> SnapshotManifest:
     """Take a snapshot with evacuate.yml's before_snapshot and after_snapshot hooks around
     it (a failing hook raises HookFailed: before, no snapshot is taken; after, the
-    snapshot is committed but the step failed)."""
+    snapshot is committed but the step failed). ``inventory``, when given, is the host's
+    inventory already taken (the cutover's, from just before its writers stopped)."""
     hooks = hook_runner(config, warn=progress.warning if progress is not None else _quiet)
     hooks.run("before_snapshot", context, transport)
-    manifest = take_snapshot(transport, repo, request, progress)
+    manifest = take_snapshot(transport, repo, request, progress,
+                             inventory_of=None if inventory is None else lambda _t: inventory)
     hooks.run("after_snapshot", context.with_snapshot(manifest.id), transport)
     return manifest
 

@@ -1,7 +1,10 @@
 """Cutover: the only operation that touches the source, and only to stop and start services.
 
-Stop the source's writers (every started unit except the database servers, which must stay
-up for the final dumps, and sshd), take a final incremental snapshot, restore the files that
+Take the final snapshot's inventory while the source still runs (what the machine is does
+not change with its writers stopped, and the inventory is a second or two that need not be
+downtime), stop the source's writers (every started unit except the database servers, which
+must stay up for the final dumps, and sshd), take a final incremental snapshot (its files
+and dumps read after the stop), restore the files that
 changed and replace the databases that changed on the target (an unchanged one keeps its
 dump in the final snapshot and is not reloaded), restart the target's services, verify, and
 report the downtime: from the first stop on the source to the verified target. The source's
@@ -21,7 +24,7 @@ from evacuate.engines import engine_for, is_accounts
 from evacuate.engines.base import container_of
 from evacuate.engines.container_cli import container_cli
 from evacuate.errors import EvacuateError
-from evacuate.inventory import HostInventory, from_json
+from evacuate.inventory import HostInventory, collect_inventory, from_json
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.selection import plan_selector
 from evacuate.rebuild.databases import restore_databases
@@ -143,10 +146,13 @@ def intact_on(target: Transport, source: HostInventory
 
 
 def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, target: Transport,
-            previous: SnapshotManifest, take_final: Callable[[], SnapshotManifest],
+            previous: SnapshotManifest,
+            take_final: Callable[[HostInventory], SnapshotManifest],
             verify: Callable[[SnapshotManifest, Transport], tuple[bool, str, object]],
             say: Callable[[str], None]) -> CutoverResult:
     units = writers(plan)
+    # the running machine as the final snapshot plans it: its roots, rules and databases
+    inventory = collect_inventory(source, host=plan.source)
     began = time.monotonic()
     say(f"stopping on the source: {', '.join(units) or 'nothing'}")
     if units:
@@ -154,7 +160,7 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     if names := container_writers(plan):
         say(f"stopping the source's containers: {', '.join(names)}")
         _containers(plan, source, "stop", check=True)
-    final = take_final()
+    final = take_final(inventory)
     say(f"final snapshot {final.id}: {final.totals.transferred_bytes >> 10} KiB read")
     _require_container_dumps(plan, final)
     select = plan_selector(plan)

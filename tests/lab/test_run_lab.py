@@ -17,7 +17,10 @@ from typing import Any
 
 import pytest
 
+from evacuate.config import load_config
 from evacuate.lab.lab import Lab
+from evacuate.snapshot.open import open_repository
+from evacuate.state import StateDir
 from evacuate.transport import Transport
 from tests.lab.canaries import source_canaries
 from tests.lab.source_state import Entry, changes, file_system_state
@@ -445,6 +448,14 @@ def test_cutover_moves_the_last_changes_and_reports_the_downtime(
         assert _target(lab, "cat /srv/data/public/late.txt").strip() == "late"
         assert _target(lab, "runuser -u postgres -- psql -XAt -d shop -c "
                             "'select count(*) from orders'").strip() == "5001"
+        # the final snapshot's inventory was taken before the writers stopped (out of the
+        # downtime): it shows them running, as a restore from it should start them
+        loaded = load_config(config)
+        final = open_repository(loaded, StateDir(loaded.state_dir)).latest("source")
+        assert final is not None and "late.txt" in {e.path.rsplit("/", 1)[-1]
+                                                    for e in final.files}
+        units = {u["name"]: u["active_state"] for u in final.inventory["services"]}
+        assert units["notes.service"] == "active" and units["nginx.service"] == "active"
         with lab.open("lab-source") as source:
             assert source.run("systemctl is-active nginx notes").text.split() == [
                 "inactive", "inactive"]
