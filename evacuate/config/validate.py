@@ -53,9 +53,9 @@ def problem_lines(data: dict[Any, Any]) -> list[str]:
 _TYPES = {"string": "a string", "object": "a mapping (key: value)", "array": "a list",
           "integer": "a whole number", "number": "a number", "boolean": "true or false",
           "null": "nothing"}
-SECRET_PATHS = ("notify.urls", "dns.provider_options", "dns.zones")
-"""Values that may hold secrets (an Apprise URL's password or token, a DNS provider's
-credentials): never shown."""
+SECRET_PATHS = ("notify.urls",)
+"""Values that may hold secrets (an Apprise URL's password or token): never shown. (A DNS
+provider's options have no pattern, and a value of the wrong type shows as its kind.)"""
 _PATTERNS = {
     "^[A-Za-z0-9][A-Za-z0-9._-]*$": "must start with a letter or digit and contain only "
                                     "letters, digits, '.', '_' and '-'",

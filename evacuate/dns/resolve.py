@@ -145,13 +145,13 @@ def _update(zone: str, key: TsigKey, rrsets: Sequence[RecordSet],
             require_zone: bool) -> dns.update.UpdateMessage:
     update = dns.update.UpdateMessage(zone, keyring=_tsig(key))
     if require_zone:
-        update.present(zone, "SOA")
+        update.present(zone.rstrip(".") + ".", "SOA")
     for rrset in rrsets:
         update.delete(rrset.name + ".", rrset.rtype)
         for value in rrset.values:
             update.add(rrset.name + ".", rrset.ttl,
                        dns.rdata.from_text(dns.rdataclass.IN, rrset.rtype, value,
-                                           origin=dns.name.root))
+                                           origin=dns.name.root, relativize=False))
     return update
 
 
