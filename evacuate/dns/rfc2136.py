@@ -1,6 +1,6 @@
-"""Editing a zone by dynamic update (RFC 2136) signed with a TSIG key: BIND's way, and that
-of Knot, PowerDNS and the other servers that take updates (evacuate.yml ``provider:
-rfc2136``). lexicon's own ``ddns`` provider cannot list records, so evacuate has its own.
+"""Editing a zone by dynamic update (RFC 2136) signed with a TSIG key: BIND's way (the
+lab's lab-bind), also taken by Knot and PowerDNS (untested here); evacuate.yml ``provider:
+rfc2136``. lexicon 3.25's own ``ddns`` provider cannot list records, so evacuate has its own.
 
 Options (``provider_options``): ``server`` (the address updates go to, e.g. the zone's
 primary), ``port`` (53), ``key_name``, ``key_algorithm`` (hmac-sha256), ``key_secret``
