@@ -149,9 +149,13 @@ def _update(zone: str, key: TsigKey, rrsets: Sequence[RecordSet],
     for rrset in rrsets:
         update.delete(rrset.name + ".", rrset.rtype)
         for value in rrset.values:
-            update.add(rrset.name + ".", rrset.ttl,
-                       dns.rdata.from_text(dns.rdataclass.IN, rrset.rtype, value,
-                                           origin=dns.name.root, relativize=False))
+            try:
+                rdata = dns.rdata.from_text(dns.rdataclass.IN, rrset.rtype, value,
+                                            origin=dns.name.root, relativize=False)
+            except (dns.exception.DNSException, ValueError) as error:
+                raise DnsUpdateError(f"{rrset.name} {rrset.rtype}: {value!r} is not a valid "
+                                     f"record ({error})") from None
+            update.add(rrset.name + ".", rrset.ttl, rdata)
     return update
 
 

@@ -95,6 +95,9 @@ def test_a_bad_key_is_one_line_without_its_secret() -> None:
         update_wire("example.org", TsigKey("evacuate.", "hmac-sha256", "not base64!"))
     assert str(bad.value) == "TSIG key evacuate.: its secret is not base64"
     assert SECRET not in repr(KEY)
+    with pytest.raises(DnsUpdateError, match=r"^www\.example\.org A: '192\.0\.2' is not a "
+                                             r"valid record \("):
+        update_wire("example.org", KEY, (RecordSet("www.example.org", "A", 300, ("192.0.2",)),))
 
 
 class Server:
