@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from evacuate.actions.plan import load_plan
 from evacuate.config import Config
 from evacuate.config.model import DnsSettings
+from evacuate.dns.editors import Editors
 from evacuate.dns.model import DnsPlan, Zone
-from evacuate.dns.provider import ProviderSettings, ZoneEditor
 from evacuate.dns.resolve import Resolver
 from evacuate.dns.survey import survey
 from evacuate.dns.switch import (
     Change,
-    Editor,
     Journal,
     Seen,
     apply_all,
@@ -45,26 +44,13 @@ class DnsOutcome:
 
 
 def dns_settings(config: Config | None) -> DnsSettings:
-    """evacuate.yml's dns section with a provider; ConfigError without."""
-    if config is None or config.dns is None or not config.dns.provider:
+    """evacuate.yml's dns section with a provider (the default, or one zone's); ConfigError
+    without."""
+    if config is None or config.dns is None or not config.dns.editable:
         raise ConfigError("evacuate.yml has no dns section with a provider",
                           hint="add dns: {provider: ..., provider_options: {...}} "
                                "(see 'evacuate config reference')")
     return config.dns
-
-
-class _Editors:
-    """One editor per zone, made on first use."""
-
-    def __init__(self, settings: DnsSettings) -> None:
-        assert settings.provider is not None
-        self.provider = ProviderSettings(settings.provider, settings.provider_options)
-        self.made: dict[str, ZoneEditor] = {}
-
-    def __call__(self, zone: str) -> Editor:
-        if zone not in self.made:
-            self.made[zone] = ZoneEditor(self.provider, zone)
-        return self.made[zone]
 
 
 def journal(state: StateDir) -> Journal:
@@ -86,7 +72,7 @@ def _confirm(settings: DnsSettings, seen: list[Seen]) -> Callable[[Sequence[Chan
 
 
 def _apply(op: str, changes: list[Change], plan: DnsPlan, settings: DnsSettings,
-           editors: _Editors, state: StateDir, dry_run: bool) -> DnsOutcome:
+           editors: Editors, state: StateDir, dry_run: bool) -> DnsOutcome:
     if dry_run or not changes:
         return DnsOutcome(op, tuple(changes), dry_run)
     seen: list[Seen] = []
@@ -95,11 +81,10 @@ def _apply(op: str, changes: list[Change], plan: DnsPlan, settings: DnsSettings,
     return DnsOutcome(op, tuple(changes), False, tuple(seen), round(time.monotonic() - start, 2))
 
 
-def _check_zones(plan: DnsPlan, editors: _Editors) -> None:
+def _check_zones(plan: DnsPlan, editors: Editors) -> None:
     """Log in to every zone the plan changes before anything changes (a refusal is then
     one line and nothing was switched)."""
-    for zone in sorted({r.zone for r in plan.records}):
-        editors.made.setdefault(zone, ZoneEditor(editors.provider, zone)).check()
+    editors.check({r.zone for r in plan.records})
 
 
 def lower_ttl(source: HostRef, options: ConnectOptions, state: StateDir,
@@ -111,7 +96,7 @@ def lower_ttl(source: HostRef, options: ConnectOptions, state: StateDir,
     with connect(source, options) as transport:
         inventory = collect_inventory(transport, host=source.label)
     plan = survey(inventory, None, settings)
-    editors = _Editors(settings)
+    editors = Editors(settings)
     _check_zones(plan, editors)
     changes = lower_ttl_changes(plan, editors, ttl or settings.lowered_ttl)
     outcome = _apply("lower-ttl", changes, plan, settings, editors, state, dry_run)
@@ -132,7 +117,7 @@ def switch(state: StateDir, config: Config | None, *, plan_name: str | None = No
     if not rebuild.dns.target_addresses:
         raise UsageError(f"plan {rebuild.name} knows no address of the target",
                          hint="set dns.target_addresses in evacuate.yml and plan again")
-    editors = _Editors(settings)
+    editors = Editors(settings)
     _check_zones(rebuild.dns, editors)
     changes = switch_changes(rebuild.dns, editors)
     return _apply("switch", changes, rebuild.dns, settings, editors, state, dry_run)
@@ -147,7 +132,7 @@ def revert(state: StateDir, config: Config | None, *, dry_run: bool = False) -> 
     undo = tuple(Change("revert", c.zone, c.after, c.before) for _i, c in open_changes)
     if dry_run or not open_changes:
         return DnsOutcome("revert", undo, dry_run)
-    editors = _Editors(settings)
+    editors = Editors(settings)
     start = time.monotonic()
     failed = put_back(open_changes, editors, book)
     if failed:

@@ -116,7 +116,7 @@ def cut_over(plan: RebuildPlan, folder: Path, repo: SnapshotRepository, source: 
         raise CutoverFailed(result)
     dns = None
     if plan.dns is not None and plan.dns.records and config is not None and \
-            config.dns is not None and config.dns.provider:
+            config.dns is not None and config.dns.editable:
         # the target verified: clients may go there now (all or nothing, confirmed on
         # every authoritative server; 'evacuate revert' switches back)
         dns = dns_switch(state, config, plan_name=plan.name)

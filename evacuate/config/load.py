@@ -17,6 +17,7 @@ from evacuate.config.model import (
     CommandCheck,
     Config,
     DatabaseSettings,
+    DnsProvider,
     DnsSettings,
     Hook,
     HookSettings,
@@ -184,4 +185,8 @@ def _dns(raw: dict[str, Any]) -> DnsSettings:
         **{key: tuple(raw.get(key, ())) for key in lists},
         long_ttl=raw.get("long_ttl", 3600), lowered_ttl=raw.get("lowered_ttl", 300),
         switch_timeout=raw.get("switch_timeout", 300), provider=raw.get("provider"),
-        provider_options=MappingProxyType(dict(raw.get("provider_options") or {})))
+        provider_options=MappingProxyType(dict(raw.get("provider_options") or {})),
+        zones=MappingProxyType({
+            name.lower().rstrip("."): DnsProvider(
+                zone["provider"], MappingProxyType(dict(zone.get("provider_options") or {})))
+            for name, zone in (raw.get("zones") or {}).items()}))

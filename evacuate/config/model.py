@@ -190,10 +190,23 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class DnsProvider:
+    """What edits a zone: a dns-lexicon provider by its lexicon name (``options`` by
+    lexicon's option names, see evacuate.dns.provider) or ``rfc2136``, evacuate's own
+    dynamic update with a TSIG key (see evacuate.dns.rfc2136). Options may hold secrets:
+    never shown."""
+
+    name: str
+    options: Mapping[str, str | int | bool] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False)
+
+
+@dataclass(frozen=True)
 class DnsSettings:
-    """evacuate.yml ``dns``: where zones are looked up and which lexicon provider edits
-    them (``provider_options`` by lexicon's option names; secrets may come from the
-    environment instead, see evacuate.dns.provider)."""
+    """evacuate.yml ``dns``: where zones are looked up and what edits them: ``provider``
+    with its ``provider_options`` for every zone, unless ``zones`` names another for it
+    (secrets may come from the environment instead, see evacuate.dns.provider and
+    evacuate.dns.rfc2136)."""
 
     resolvers: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
@@ -205,7 +218,22 @@ class DnsSettings:
     switch_timeout: int = 300
     provider: str | None = None
     provider_options: Mapping[str, str | int | bool] = field(
-        default_factory=lambda: MappingProxyType({}))
+        default_factory=lambda: MappingProxyType({}), repr=False)
+    zones: Mapping[str, DnsProvider] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False)  # zone name → its provider
+
+    def provider_for(self, zone: str) -> DnsProvider | None:
+        """The provider that edits ``zone`` (its own under ``zones``, else the default;
+        None: neither)."""
+        own = self.zones.get(zone.lower().rstrip("."))
+        if own is not None:
+            return own
+        return DnsProvider(self.provider, self.provider_options) if self.provider else None
+
+    @property
+    def editable(self) -> bool:
+        """Whether any zone has a provider."""
+        return bool(self.provider or self.zones)
 
 
 DEFAULT_CONCURRENCY = 4

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from evacuate.config.parse import parse_duration, parse_execution_node
+from evacuate.dns import rfc2136
 from evacuate.errors import ConfigError, UsageError
 from evacuate.snapshot.store.url import StoreURL
 from evacuate.transport.spec import parse_host_spec
@@ -53,7 +54,8 @@ _TYPES = {"string": "a string", "object": "a mapping (key: value)", "array": "a 
           "integer": "a whole number", "number": "a number", "boolean": "true or false",
           "null": "nothing"}
 SECRET_PATHS = ("notify.urls",)
-"""Values that may hold secrets (an Apprise URL's password or token): never shown."""
+"""Values that may hold secrets (an Apprise URL's password or token): never shown. (A DNS
+provider's options have no pattern, and a value of the wrong type shows as its kind.)"""
 _PATTERNS = {
     "^[A-Za-z0-9][A-Za-z0-9._-]*$": "must start with a letter or digit and contain only "
                                     "letters, digits, '.', '_' and '-'",
@@ -195,6 +197,7 @@ def _semantic_problems(data: dict[Any, Any]) -> Iterator[Problem]:
     if "key_file" in store and "key_env" in store:
         yield "store", "set either key_file or key_env, not both"
     yield from _fleet_problems(data, hosts)
+    yield from _dns_problems(_mapping(data.get("dns")))
     commands = _mapping(data.get("verify")).get("commands")
     for index, check in enumerate(commands if isinstance(commands, list) else []):
         host = _mapping(check).get("host")
@@ -240,6 +243,24 @@ def _fleet_problems(data: dict[Any, Any], hosts: dict[Any, Any]) -> Iterator[Pro
                     yield where, f"host '{host}' has no target (set hosts.{host}.target)"
                 seen.setdefault(host, number)
                 seen_name.setdefault(host, str(wave.get("name")))
+
+
+def _dns_problems(dns: dict[Any, Any]) -> Iterator[Problem]:
+    """rfc2136's options (the default provider's, each zone's) are its own; a zone is named
+    once."""
+    providers = [("dns", dns)]
+    seen: dict[str, str] = {}
+    for name, zone in _mapping(dns.get("zones")).items():
+        providers.append((f"dns.zones.{name}", _mapping(zone)))
+        key = str(name).lower().rstrip(".")
+        if key in seen:
+            yield f"dns.zones.{name}", f"the same zone as '{seen[key]}'"
+        seen.setdefault(key, str(name))
+    for where, provider in providers:
+        if provider.get("provider") == rfc2136.NAME:
+            options = _mapping(provider.get("provider_options"))
+            for option, problem in rfc2136.option_problems(options):
+                yield f"{where}.provider_options.{option}", problem
 
 
 def _known(hosts: dict[Any, Any]) -> str:

@@ -25,12 +25,8 @@ from lexicon.config import ConfigResolver, DictConfigSource, EnvironmentConfigSo
 from lexicon.interfaces import Provider
 
 from evacuate.dns.model import RecordSet
+from evacuate.dns.switch import ProviderError
 from evacuate.errors import EvacuateError
-
-
-class ProviderError(EvacuateError):
-    """The provider refused or failed a request (credentials, a zone it does not let us
-    edit, a server that does not answer)."""
 
 
 @dataclass(frozen=True)

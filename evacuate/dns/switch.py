@@ -29,6 +29,18 @@ class Editor(Protocol):
     def replace(self, name: str, rtype: str, values: tuple[str, ...], ttl: int) -> None: ...
 
 
+class ZoneProvider(Editor, Protocol):
+    """A provider's editor of one zone (dns-lexicon's, rfc2136's): ``check`` logs in and
+    reads the zone, before anything changes."""
+
+    def check(self) -> None: ...
+
+
+class ProviderError(EvacuateError):
+    """The provider refused or failed a request (credentials, a zone it does not let us
+    edit, a server that does not answer)."""
+
+
 EditorFor = Callable[[str], Editor]  # zone name → its editor
 
 

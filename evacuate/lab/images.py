@@ -114,6 +114,16 @@ def dns_image(suite: str = "bookworm") -> ImageSpec:
     return ImageSpec(name="dns", suite=suite, seed="dns/dns.sh", packages=(*_BASE, *DNS_PACKAGES))
 
 
+BIND_PACKAGES = ("bind9", "bind9-utils", "bind9-dnsutils")
+
+
+def bind_image(suite: str = "bookworm") -> ImageSpec:
+    """A self-hosted authoritative BIND 9 changed by TSIG-signed dynamic update (its zone is
+    written by ``lab up``: see evacuate/lab/bindzone.py); seeded by seed/bind/bind.sh."""
+    return ImageSpec(name="bind", suite=suite, seed="bind/bind.sh",
+                     packages=(*_BASE, *BIND_PACKAGES))
+
+
 def certbot_repo_image(suite: str = "bookworm") -> ImageSpec:
     """Never booted: its .debs put certbot (and its timer) into the lab repository, for a
     source that renews its certificates with certbot."""

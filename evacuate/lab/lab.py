@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from evacuate.errors import EvacuateError, LabError
-from evacuate.lab import aptrepo, dnszone, hosts, images, network
+from evacuate.lab import aptrepo, bindzone, dnszone, hosts, images, network
 from evacuate.lab.accounts import add_accounts
 from evacuate.lab.hosts import HostLayout
 from evacuate.lab.shapes import (  # re-exported: the lab's users import them from here
@@ -243,6 +243,11 @@ class Lab:
             dnszone.populate(root, dns=self.address(host), other=self.spec.network.address(99),
                              source=self.address(source) if source else
                              self.spec.network.address(10))
+        if host.image.name == "bind":
+            source = next((h for h in self.spec.hosts if h.short == "source"), None)
+            bindzone.populate(root, bind=self.address(host), other=self.spec.network.address(99),
+                              source=self.address(source) if source else
+                              self.spec.network.address(10))
         if host.image.seed is None:  # a blank target installs from the lab repository only
             (root / "etc/apt/sources.list").write_text(
                 f"deb [trusted=yes] http://{self.spec.network.gateway}:"

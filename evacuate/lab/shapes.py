@@ -98,16 +98,20 @@ def mail_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
 
 DNS_HOST_NUMBER = 53
 DNS_SERVICES = ("ssh", "pdns")
+BIND_HOST_NUMBER = 54
+BIND_SERVICES = ("ssh", "named")
 
 
 def dns_lab(lab_id: str, index: int, suite: str = "bookworm") -> LabSpec:
     """The demo lab's lab-source and lab-target, and lab-dns: the authoritative server of
-    lab-source's zone (PowerDNS, sqlite3 backend, HTTP API on :8081; evacuate/lab/dnszone.py);
-    certbot's .debs in the lab repository (a test installs it on lab-source)."""
+    lab-source's zone (PowerDNS, sqlite3 backend, HTTP API on :8081; evacuate/lab/dnszone.py),
+    lab-bind: BIND 9 serving a second zone of lab-source's names, changed by TSIG-signed
+    dynamic update (evacuate/lab/bindzone.py); certbot's .debs in the lab repository (a test installs it on lab-source)."""
     base = default_lab(lab_id, index, suite)
     return LabSpec(lab_id=lab_id, index=index, suite=suite, hosts=(
         *base.hosts,
         LabHostSpec("lab-dns", "dns", DNS_HOST_NUMBER, images.dns_image(suite), DNS_SERVICES),
+        LabHostSpec("lab-bind", "bind", BIND_HOST_NUMBER, images.bind_image(suite), BIND_SERVICES),
     ), repo_images=(images.certbot_repo_image(suite),))
 
 
