@@ -149,10 +149,10 @@ def alternate(figure: Figure, candidate: Callable[[], object], anchor: Callable[
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None, stdout: object = None,
-        stdin: object = None) -> bytes:
-    """Run ``cmd``; return its output (or send it to the open file ``stdout``)."""
+        stdin: object = None, cwd: Path | None = None) -> bytes:
+    """Run ``cmd`` (in ``cwd``); return its output (or send it to the open file ``stdout``)."""
     proc = subprocess.run(cmd, stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,
-                          stdin=stdin, env=env, check=False)
+                          stdin=stdin, env=env, cwd=cwd, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}): "
                            f"{proc.stderr.decode(errors='replace')[-500:]}")

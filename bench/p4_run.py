@@ -40,9 +40,10 @@ def write_config(lab: Lab, folder: Path, store: str = "") -> Path:
     return config
 
 
-def pipe(source: list[str], sink: list[str]) -> None:
-    """``source | sink``; raise if either side fails."""
-    with subprocess.Popen(source, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as left:
+def pipe(source: list[str], sink: list[str], env: dict[str, str] | None = None) -> None:
+    """``source | sink`` (``source`` with ``env``); raise if either side fails."""
+    with subprocess.Popen(source, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=env) as left:
         run(sink, stdin=left.stdout)
         error = left.stderr.read() if left.stderr else b""
     if left.returncode != 0:
@@ -109,38 +110,52 @@ def split_roots(roots: list[str]) -> tuple[list[str], list[str]]:
     return [r for r in kept if r not in after], after
 
 
+def tar_create(roots: list[str]) -> str:
+    """GNU tar of ``roots`` (absolute paths) relative to /, to stdout."""
+    quoted = " ".join(shlex.quote(r.lstrip("/")) for r in roots)
+    return f"tar -C / --sparse --one-file-system -cf - {quoted}"
+
+
 def copy_roots(src: list[str], tgt: list[str], roots: list[str]) -> None:
     """``ssh SOURCE tar -c ROOTS | ssh TARGET tar -x``, nothing when ``roots`` is empty."""
     if roots:
-        quoted = " ".join(shlex.quote(r.lstrip("/")) for r in roots)
-        pipe([*src, f"tar -C / --sparse --one-file-system -cf - {quoted}"],
-             [*tgt, "tar -C / -xpf -"])
+        pipe([*src, tar_create(roots)], [*tgt, "tar -C / -xpf -"])
+
+
+def take_dumps(src: list[str], group: list[HandCopy], folder: Path) -> None:
+    """Each dump of ``group`` from the source into its file in ``folder``, in order."""
+    for copy in group:
+        stream(src, copy.dump, folder / copy.name)
+
+
+def load_dumps(tgt: list[str], group: list[HandCopy], folder: Path) -> None:
+    """Each dump of ``group`` in ``folder`` loaded on the target by its commands, in order."""
+    for copy in group:
+        for command in copy.load[:-1]:
+            run([*tgt, command])
+        with (folder / copy.name).open("rb") as dump:
+            run([*tgt, copy.load[-1]], stdin=dump)
+
+
+def apt_install(packages: list[str]) -> str:
+    """The target's one apt transaction for ``packages``, after refreshing its lists."""
+    names = " ".join(shlex.quote(str(p)) for p in packages)
+    return ("apt-get update -q && DEBIAN_FRONTEND=noninteractive "
+            f"apt-get install -y -q {names}")
 
 
 def by_hand(lab: Lab, plan: dict[str, object], folder: Path) -> None:
     src, tgt = ssh_command(lab, "lab-source"), ssh_command(lab, "lab-target")
     folder.mkdir()
-    packages = " ".join(shlex.quote(str(p)) for p in plan["packages"])  # type: ignore[attr-defined]
+    packages = [str(p) for p in plan["packages"]]  # type: ignore[attr-defined]
     alongside, after = split_roots([str(r) for r in plan["data_roots"]])  # type: ignore[attr-defined]
     groups = by_engine(hand_copies(plan["databases"]))  # type: ignore[arg-type]
 
-    def take(group: list[HandCopy]) -> None:
-        for copy in group:
-            stream(src, copy.dump, folder / copy.name)
-
-    def load(group: list[HandCopy]) -> None:
-        for copy in group:
-            for command in copy.load[:-1]:
-                run([*tgt, command])
-            with (folder / copy.name).open("rb") as dump:
-                run([*tgt, copy.load[-1]], stdin=dump)
-
-    concurrently(lambda: run([*tgt, "apt-get update -q && DEBIAN_FRONTEND=noninteractive "
-                                     f"apt-get install -y -q {packages}"]),
+    concurrently(lambda: run([*tgt, apt_install(packages)]),
                  lambda: copy_roots(src, tgt, alongside),
-                 *(lambda group=group: take(group) for group in groups))
+                 *(lambda group=group: take_dumps(src, group, folder) for group in groups))
     concurrently(lambda: copy_roots(src, tgt, after),
-                 *(lambda group=group: load(group) for group in groups))
+                 *(lambda group=group: load_dumps(tgt, group, folder) for group in groups))
     shutil.rmtree(folder)
 
 
