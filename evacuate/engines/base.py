@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from evacuate.engines.container_cli import container_cli, is_container_cli
 from evacuate.errors import RemoteCommandError
@@ -166,6 +166,7 @@ class Engine:
     system_databases: ClassVar[frozenset[str]] = frozenset()  # made anew by its packages
     default_owner: ClassVar[str] = ""  # the owner of a database the catalog did not name
     verify_area: ClassVar[str] = "databases"  # the area of its verify checks
+    role: ClassVar[str] = ""  # the exported project's role that restores its dumps
     per_database_coverage: ClassVar[bool] = True  # verify covers each database by name
     # kinds of objects_command's keys whose values a new major version may write otherwise
     # (a view's definition as the server prints it): across releases a difference is not
@@ -249,6 +250,15 @@ class Engine:
     def query_command(self, database: str, query: str) -> str:
         """sh running ``query`` in ``database`` on the target (verify's SQL checks)."""
         raise NotImplementedError(f"{self.name} takes no SQL queries")
+
+    def playbook_vars(self, dump_engine: str, database: str, owner: str) -> dict[str, Any]:
+        """The keys of a dump's entry in the exported project's ``evacuate_databases`` or
+        ``evacuate_database_globals`` (playbooks/CONTRACT.md) besides engine, name, owner
+        and dump: ``role``, the role that restores it ("" when none does: a server in a
+        container, whose dumps the controller's containers step loads), and what that role
+        needs to restore it as the controller's :meth:`restore` does (an instance's port,
+        a file's owner and mode)."""
+        return {"role": "" if container_of(dump_engine)[1] else self.role}
 
     def dump_file(self, dump_engine: str, database: str) -> str:
         """The file name of a dump in an exported payload (``dump_engine``: the dump's own

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import Any
 
 from evacuate.engines.base import (
     DumpJob,
@@ -76,9 +77,13 @@ def _socket_opt(server: DatabaseServer) -> str:
 
 def _instance_name(dump: DumpEntry) -> str:
     """``NAME`` of a dump tagged ``ENGINE@NAME:PORT`` ("" for the main server's)."""
-    name = instance_of(dump.engine).rpartition(":")[0]
+    return _name_of(dump.engine)
+
+
+def _name_of(engine: str) -> str:
+    name = instance_of(engine).rpartition(":")[0]
     if name and not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise ValueError(f"not a MariaDB/MySQL instance: {dump.engine!r}")
+        raise ValueError(f"not a MariaDB/MySQL instance: {engine!r}")
     return name
 
 
@@ -119,6 +124,7 @@ class MySQL(Engine):
     release_bound_objects = frozenset({"view", "routine", "trigger", "event", "grants",
                                        "content"})  # CHECKSUM TABLE depends on the row format
     instances = True
+    role = "mysql"
 
     def instance_tag(self, server: DatabaseServer) -> str:
         return f"{server.cluster}:{int(server.port)}" \
@@ -216,6 +222,18 @@ class MySQL(Engine):
         quoted = dump.database.replace("`", "``")
         drop = shlex.quote(f"DROP DATABASE IF EXISTS `{quoted}`")
         target.run(f"{_target_client(dump)} -e {drop}", timeout=300, check=True)
+
+    def playbook_vars(self, dump_engine: str, database: str, owner: str) -> dict[str, Any]:
+        """An instance beside the main server: ``instance`` (its name, unit and port), which
+        the role starts from its carried configuration and loads into over its socket."""
+        found = super().playbook_vars(dump_engine, database, owner)
+        name, port = _name_of(dump_engine), instance_of(dump_engine).rpartition(":")[2]
+        if found["role"] and name:
+            engine = dump_engine.partition("@")[0]
+            found["instance"] = {"name": name, "port": int(port),
+                                 "unit": f"{'mysql' if engine == 'mysql' else 'mariadb'}"
+                                         f"@{name}.service"}
+        return found
 
     def query_command(self, database: str, query: str) -> str:
         return f"{CLIENT} -N -B -D {shlex.quote(database)} -e {shlex.quote(query)}"

@@ -56,6 +56,7 @@ import re
 import shlex
 from importlib import resources
 from itertools import pairwise
+from typing import Any
 
 from evacuate.engines.base import (
     DumpJob,
@@ -157,6 +158,7 @@ class PostgreSQL(Engine):
     release_bound_objects = frozenset({"view", "routine", "trigger", "extension"})
     units = ("postgresql",)
     instances = True
+    role = "postgresql"
 
     container_programs = ("postgres",)
 
@@ -265,6 +267,17 @@ class PostgreSQL(Engine):
     def query_command(self, database: str, query: str) -> str:
         return (f"{AS_PG} psql -XAt -v ON_ERROR_STOP=1 -d {shlex.quote(database)} "
                 f"-c {shlex.quote(query)}")
+
+    def playbook_vars(self, dump_engine: str, database: str, owner: str) -> dict[str, Any]:
+        """A cluster beyond the first: ``cluster`` (version, name, port), which the role
+        makes with sh/postgresql_cluster.sh and loads into on its port."""
+        found = super().playbook_vars(dump_engine, database, owner)
+        tag = instance_of(dump_engine)
+        if found["role"] and tag:
+            cluster, _, port = tag.rpartition(":")
+            version, _, name = cluster.partition("-")
+            found["cluster"] = {"version": version, "name": name, "port": int(port)}
+        return found
 
     def dump_file(self, dump_engine: str, database: str) -> str:
         return (f"{dump_engine}-globals.sql" if database == GLOBALS

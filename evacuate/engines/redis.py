@@ -53,6 +53,7 @@ class Redis(Engine):
     handles = ("redis",)
     units = ("redis-server", "redis")
     verify_area = "redis"
+    role = "redis"
     per_database_coverage = False
 
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:

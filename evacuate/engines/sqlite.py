@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import shlex
 from importlib import resources
+from typing import Any
 
 from evacuate.engines.base import DumpJob, Engine, Loader, require_loaded
 from evacuate.inventory.model import DatabaseServer
@@ -48,6 +49,7 @@ def _owner_mode(owner: str) -> tuple[str, str]:
 class SQLite(Engine):
     name = "sqlite"
     handles = ("sqlite",)
+    role = "sqlite"
 
     def dump_jobs(self, server: DatabaseServer) -> list[DumpJob]:
         return [DumpJob("sqlite", db.name, "sqlite", _with_path(db.name, "sqlite_backup.sh"),
@@ -94,6 +96,13 @@ class SQLite(Engine):
 
     def drop(self, target: Transport, dump: DumpEntry) -> None:
         """Nothing to drop: a restore replaces the whole file, atomically."""
+
+    def playbook_vars(self, dump_engine: str, database: str, owner: str) -> dict[str, Any]:
+        """``file_owner`` (user:group) and ``file_mode`` of the file (the inventory's owner),
+        "" when it did not say."""
+        user_group, mode = _owner_mode(owner)
+        return {**super().playbook_vars(dump_engine, database, owner),
+                "file_owner": user_group, "file_mode": mode}
 
     def dump_file(self, dump_engine: str, database: str) -> str:
         return "sqlite-" + database.strip("/").replace("/", "_") + ".sqlite"

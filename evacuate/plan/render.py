@@ -36,11 +36,18 @@ def _dump(value: Any) -> str:
     return dump_block(value)
 
 
+def _database_entry(engine: str, database: str, owner: str) -> dict[str, Any]:
+    """A dump's entry in ``evacuate_databases`` / ``evacuate_database_globals``: its engine
+    names the file, the role that restores it and what that role needs (its instance...)."""
+    known = engine_for(engine)
+    if known is None:
+        return {"engine": engine, "dump": f"{engine}-{database}", "role": ""}
+    return {"engine": engine, "dump": known.dump_file(engine, database),
+            **known.playbook_vars(engine, database, owner)}
+
+
 def host_vars(plan: RebuildPlan) -> dict[str, Any]:
     """The contract variables (playbooks/CONTRACT.md) for the target; nothing secret."""
-    def dump_name(engine: str, database: str) -> str:
-        known = engine_for(engine)
-        return known.dump_file(engine, database) if known else f"{engine}-{database}"
 
     return {
         "evacuate_source_host": plan.source,
@@ -53,11 +60,10 @@ def host_vars(plan: RebuildPlan) -> dict[str, Any]:
         "evacuate_services_enabled": list(plan.services_enabled),
         "evacuate_services_started": list(plan.services_started),
         "evacuate_databases": [
-            {"engine": d.engine, "name": d.name, "owner": d.owner,
-             "dump": dump_name(d.engine, d.name)}
+            {"name": d.name, "owner": d.owner, **_database_entry(d.engine, d.name, d.owner)}
             for d in plan.databases if not is_accounts(d.name)],
         "evacuate_database_globals": [
-            {"engine": d.engine, "dump": dump_name(d.engine, d.name)}
+            _database_entry(d.engine, d.name, d.owner)
             for d in plan.databases if is_accounts(d.name)],
         **state_vars(plan.state),
     }

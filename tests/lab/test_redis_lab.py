@@ -19,6 +19,7 @@ from evacuate.lab.lab import Lab
 from evacuate.snapshot.manifest import DumpEntry
 from evacuate.snapshot.open import open_repository
 from evacuate.state import StateDir
+from evacuate.transport import Transport
 from tests.lab.test_run_lab import evacuate, write_config
 
 PASSWORD = "canary-redis-5be11e"
@@ -32,9 +33,31 @@ UNRELATED = "services:mariadb.socket"
 FILES = "find /var/lib/redis -printf '%p %s %T@\\n' | sort"
 
 
-def _keyspace(text: str) -> dict[str, int]:
+def keyspace(text: str) -> dict[str, int]:
     return {line.split(":")[0]: int(line.split("keys=")[1].split(",")[0])
             for line in text.splitlines() if line.startswith("db")}
+
+
+def install_redis(lab: Lab, source: Transport) -> None:
+    """redis-server on lab-source from the lab's repository, with PASSWORD and appendonly
+    yes, KEYS seeded and saved."""
+    # the source keeps its real sources.list (it has no network): install from the lab
+    # repository through a list of its own, removed afterwards
+    repo = (f"deb [trusted=yes] http://{lab.spec.network.gateway}:"
+            f"{aptrepo.repo_port(lab.spec.index)}/bookworm ./")
+    apt = ("-o Dir::Etc::SourceList=/tmp/lab-repo.list -o Dir::Etc::SourceParts=/dev/null")
+    installed = source.run(f"echo '{repo}' > /tmp/lab-repo.list && apt-get {apt} update -q "
+                           f"&& DEBIAN_FRONTEND=noninteractive apt-get {apt} install -y -q "
+                           "--no-install-recommends redis-server; s=$?; "
+                           "rm -f /tmp/lab-repo.list; exit $s", timeout=600)
+    assert installed.ok, installed.text[-2000:] + installed.error_text
+    source.run(f"printf '\\nrequirepass {PASSWORD}\\nappendonly yes\\n' >> {CONF} && "
+               "systemctl restart redis-server", timeout=120, check=True)
+    for db, count in KEYS.items():
+        source.run(AUTH + f"seq 1 {count} | sed 's/.*/SET key:& value-&/' | "
+                   f"redis-cli -n {db[2:]} >/dev/null", timeout=120, check=True)
+    assert keyspace(source.run(KEYSPACE, check=True).text) == KEYS
+    source.run(AUTH + "redis-cli SAVE", check=True)
 
 
 @pytest.fixture(scope="module")
@@ -42,23 +65,7 @@ def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     lab.reset("lab-source")
     lab.reset("lab-target")
     with lab.open("lab-source") as source:
-        # the source keeps its real sources.list (it has no network): install from the lab
-        # repository through a list of its own, removed afterwards
-        repo = (f"deb [trusted=yes] http://{lab.spec.network.gateway}:"
-                f"{aptrepo.repo_port(lab.spec.index)}/bookworm ./")
-        apt = ("-o Dir::Etc::SourceList=/tmp/lab-repo.list -o Dir::Etc::SourceParts=/dev/null")
-        installed = source.run(f"echo '{repo}' > /tmp/lab-repo.list && apt-get {apt} update -q "
-                               f"&& DEBIAN_FRONTEND=noninteractive apt-get {apt} install -y -q "
-                               "--no-install-recommends redis-server; s=$?; "
-                               "rm -f /tmp/lab-repo.list; exit $s", timeout=600)
-        assert installed.ok, installed.text[-2000:] + installed.error_text
-        source.run(f"printf '\\nrequirepass {PASSWORD}\\nappendonly yes\\n' >> {CONF} && "
-                   "systemctl restart redis-server", timeout=120, check=True)
-        for db, count in KEYS.items():
-            source.run(AUTH + f"seq 1 {count} | sed 's/.*/SET key:& value-&/' | "
-                       f"redis-cli -n {db[2:]} >/dev/null", timeout=120, check=True)
-        assert _keyspace(source.run(KEYSPACE, check=True).text) == KEYS
-        source.run(AUTH + "redis-cli SAVE", check=True)
+        install_redis(lab, source)
         before = source.run(FILES, check=True).text
     folder = tmp_path_factory.mktemp("redis")
     config = write_config(lab, folder)
@@ -77,7 +84,7 @@ def evacuated(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
 def test_the_target_has_the_same_keys_per_db(lab: Lab, evacuated: tuple[Path, str, str]
                                             ) -> None:
     with lab.open("lab-target") as target:
-        assert _keyspace(target.run(KEYSPACE, check=True).text) == KEYS
+        assert keyspace(target.run(KEYSPACE, check=True).text) == KEYS
         persistence = target.run(AUTH + "redis-cli CONFIG GET appendonly", check=True).text
         assert "yes" in persistence  # the source's persistence settings
 

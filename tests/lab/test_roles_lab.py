@@ -324,7 +324,8 @@ def test_step_tags_cover_every_role() -> None:
                           timeout=120, check=False, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
     assert proc.returncode == 0, proc.stderr
     steps = {"base": "prepare", "packages": "prepare", "users": "prepare", "files": "data",
-             "postgresql": "data", "mysql": "data", "cron": "activate", "firewall": "activate",
+             "postgresql": "data", "mysql": "data", "redis": "data",
+             "sqlite": "data", "cron": "activate", "firewall": "activate",
              "services": "activate"}
     seen = set()
     for match in re.finditer(r"^\s+(\w+) : .*TAGS: \[([^\]]*)\]", proc.stdout, re.MULTILINE):

@@ -2,7 +2,7 @@
 # Arguments: CONF (/etc/postgresql/VERSION/NAME) VERSION NAME PORT. The source's
 # configuration of the cluster, carried with the files into CONF, is set aside while
 # pg_createcluster writes the new cluster's (at the data directory the carried
-# postgresql.conf names) and put back over it.
+# postgresql.conf names) and put back over it. Prints "made cluster ..." when it made one.
 set -e
 c=$1 version=$2 name=$3 port=$4
 d=''
@@ -18,5 +18,6 @@ if [ -z "$d" ] || [ ! -f "$d/PG_VERSION" ]; then
     pg_createcluster "$version" "$name" --port "$port" >/dev/null
   fi
   if [ -d "$c.evacuate" ]; then cp -a "$c.evacuate/." "$c/"; rm -rf "$c.evacuate"; fi
+  echo "made cluster $version/$name on port $port"
 fi
 systemctl start "postgresql@$version-$name.service"

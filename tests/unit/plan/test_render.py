@@ -15,9 +15,9 @@ import pytest
 
 from evacuate.actions.plan import cli_options
 from evacuate.cli.app import run_cli
-from evacuate.plan.model import RebuildPlan
+from evacuate.plan.model import DatabasePlan, RebuildPlan
 from evacuate.plan.persist import plan_from_json
-from evacuate.plan.render import PLAYBOOKS, render_project
+from evacuate.plan.render import PLAYBOOKS, host_vars, render_project
 from evacuate.snapshot.manifest import DumpEntry, FileEntry, SnapshotManifest, Totals
 from evacuate.snapshot.open import open_repository
 from evacuate.state import StateDir, write_json
@@ -77,3 +77,35 @@ def test_the_readme_export_command_works_as_printed(tmp_path: Path,
         extracted = archive.extractfile("srv/shop/index.html")
         assert extracted is not None and extracted.read() == page
     assert (project / "payload" / "postgresql-shop.dump").read_bytes() == b"PGDMP fake custom dump"
+
+
+def test_each_dump_names_the_role_that_restores_it_and_what_that_role_needs() -> None:
+    """The engines say (Engine.playbook_vars): a cluster or instance beyond the first with
+    its port, a SQLite file with its owner and mode, redis; a server in a container none."""
+    databases = (
+        DatabasePlan("postgresql", "shop", 1, 1, "shop"),
+        DatabasePlan("postgresql@15-second:5433", "*globals*", 1, 0),
+        DatabasePlan("postgresql@15-second:5433", "ledger", 1, 1, "postgres"),
+        DatabasePlan("mariadb@second:3307", "*users*", 1, 0),
+        DatabasePlan("mariadb@second:3307", "ledger", 1, 1),
+        DatabasePlan("redis", "keyspace", 1, 2),
+        DatabasePlan("sqlite", "/srv/app/app.db", 1, 2, "www-data:www-data:0640"),
+        DatabasePlan("postgresql@podman:shop_db_1", "shop", 1, 1, "shop"))
+    found = host_vars(replace(saved_plan(), databases=databases))
+    entries = {(d["engine"], d["name"]): d for d in found["evacuate_databases"]}
+    assert entries[("postgresql", "shop")] == {
+        "engine": "postgresql", "name": "shop", "owner": "shop",
+        "dump": "postgresql-shop.dump", "role": "postgresql"}
+    second = {"version": "15", "name": "second", "port": 5433}
+    assert entries[("postgresql@15-second:5433", "ledger")]["cluster"] == second
+    assert entries[("mariadb@second:3307", "ledger")]["instance"] == {
+        "name": "second", "port": 3307, "unit": "mariadb@second.service"}
+    assert entries[("redis", "keyspace")]["role"] == "redis"
+    sqlite = entries[("sqlite", "/srv/app/app.db")]
+    assert (sqlite["role"], sqlite["file_owner"], sqlite["file_mode"]) == (
+        "sqlite", "www-data:www-data", "0640")
+    assert entries[("postgresql@podman:shop_db_1", "shop")]["role"] == ""
+    accounts = {d["engine"]: d for d in found["evacuate_database_globals"]}
+    assert accounts["postgresql@15-second:5433"]["cluster"] == second
+    assert accounts["mariadb@second:3307"]["instance"]["name"] == "second"
+    assert "cluster" not in entries[("postgresql", "shop")]

@@ -1,0 +1,1 @@
+../../../../evacuate/engines/sh/postgresql_cluster.sh

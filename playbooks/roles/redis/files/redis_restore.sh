@@ -1,0 +1,1 @@
+../../../../evacuate/engines/sh/redis_restore.sh

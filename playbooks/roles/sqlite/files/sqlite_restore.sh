@@ -1,0 +1,1 @@
+../../../../evacuate/engines/sh/sqlite_restore.sh
