@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 import tempfile
 from pathlib import Path
 
@@ -15,6 +16,35 @@ from bench.workload import SRV, remote, touch_one_percent
 from evacuate.lab.lab import Lab
 
 DOWNTIME = re.compile(r"downtime\s+([0-9.]+) s")
+PHASES = re.compile(r"downtime [0-9.]+ s \(([^)]*)\)")
+READ = re.compile(r"final snapshot \S+: ([0-9]+) KiB read")
+
+
+def downtime_phases(output: str) -> dict[str, float]:
+    """Where a cutover's downtime went, as its output says: phase → seconds."""
+    found = PHASES.search(" ".join(output.split()))
+    if found is None:
+        return {}
+    phases = {}
+    for part in found.group(1).split(", "):
+        name, _, seconds = part.rpartition(" ")[0].rpartition(" ")
+        phases[name] = float(seconds)
+    return phases
+
+
+def read_kib(output: str) -> int | None:
+    """The KiB the final snapshot read from the source (files and dumps taken anew)."""
+    found = READ.search(" ".join(output.split()))
+    return int(found.group(1)) if found else None
+
+
+def phase_note(rounds: list[dict[str, float]], read: list[int]) -> str:
+    """The median of each phase over the rounds, and the data the final snapshots read."""
+    names = [name for name in rounds[0]] if rounds else []
+    medians = [f"{name} {statistics.median(r.get(name, 0.0) for r in rounds):.1f} s"
+               for name in names]
+    moved = f"; the final snapshot read {statistics.median(read):.0f} KiB" if read else ""
+    return f"downtime by phase (medians): {', '.join(medians)}{moved}" if medians else ""
 
 
 def measure(lab: Lab, rounds: int) -> Figure:
@@ -28,6 +58,8 @@ def measure(lab: Lab, rounds: int) -> Figure:
     config = write_config(lab, work / "cutover")
     run([EVACUATE, "plan", "source", "--to", "target", "-c", str(config)])
     run([EVACUATE, "run", "-c", str(config)])
+    phases: list[dict[str, float]] = []
+    read: list[int] = []
     for index in range(rounds):
         touch_one_percent(SRV, index + 1, lab)
         remote(lab, "runuser -u postgres -- psql -XAq -d benchpg -c \"insert into events "
@@ -39,6 +71,11 @@ def measure(lab: Lab, rounds: int) -> Figure:
             raise RuntimeError(f"no downtime in the cutover output: {output[-500:]}")
         figure.candidate_times.append(float(found.group(1)))
         figure.anchor_times.append(10.0)
+        phases.append(downtime_phases(output))
+        kib = read_kib(output)
+        read.extend([kib] if kib is not None else [])
         run([EVACUATE, "revert", "-c", str(config)])
     shutil.rmtree(work, ignore_errors=True)
+    if note := phase_note([p for p in phases if p], read):
+        figure.note = f"{figure.note}; {note}"
     return figure

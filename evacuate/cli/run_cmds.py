@@ -224,7 +224,9 @@ def run(
         console.out().print(
             f"cutover: {result.changed_files} changed and {result.removed_files} removed files "
             f"moved, databases replaced from snapshot {console.escape(result.final_snapshot)}; downtime "
-            f"[bold]{result.downtime_seconds:.1f} s[/]; {console.escape(result.detail)}")
+            f"[bold]{result.downtime_seconds:.1f} s[/]"
+            + (f" ({', '.join(f'{k} {v:.1f} s' for k, v in result.phases.items())})"
+               if result.phases else "") + f"; {console.escape(result.detail)}")
         if outcome.dns is not None:
             from evacuate.cli.dns_cmds import render_outcome
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from evacuate.engines import engine_for, is_accounts
 from evacuate.engines.base import container_of
@@ -32,6 +32,7 @@ from evacuate.rebuild.hoststate import set_package_modes
 from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry, FileEntry, SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import restore_tree
+from evacuate.stopwatch import Stopwatch
 from evacuate.transport.base import Transport
 from evacuate.verify.databases import count_rows
 
@@ -47,6 +48,9 @@ class CutoverResult:
     downtime_seconds: float
     verified: bool
     detail: str
+    phases: dict[str, float] = field(default_factory=dict)
+    """Where the downtime went, in seconds: stop, final snapshot, files, databases,
+    restart, verify."""
 
 
 def writers(plan: RebuildPlan) -> list[str]:
@@ -154,39 +158,47 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     # the running machine as the final snapshot plans it: its roots, rules and databases
     inventory = collect_inventory(source, host=plan.source)
     began = time.monotonic()
-    say(f"stopping on the source: {', '.join(units) or 'nothing'}")
-    if units:
-        source.run(["systemctl", "stop", *units], timeout=300, check=True)
-    if names := container_writers(plan):
-        say(f"stopping the source's containers: {', '.join(names)}")
-        _containers(plan, source, "stop", check=True)
-    final = take_final(inventory)
+    watch = Stopwatch()
+    with watch.phase("stop"):
+        say(f"stopping on the source: {', '.join(units) or 'nothing'}")
+        if units:
+            source.run(["systemctl", "stop", *units], timeout=300, check=True)
+        if names := container_writers(plan):
+            say(f"stopping the source's containers: {', '.join(names)}")
+            _containers(plan, source, "stop", check=True)
+    with watch.phase("final snapshot"):
+        final = take_final(inventory)
     say(f"final snapshot {final.id}: {final.totals.transferred_bytes >> 10} KiB read")
     _require_container_dumps(plan, final)
     select = plan_selector(plan)
     changed, removed = changed_entries(previous, final, select)
-    # the target's containers must not write their volumes while the final copy lands
-    _containers(plan, target, "stop", check=False)
-    restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed)
-    seeded = set(previous.package_modes)  # the package files whose mode changed since
-    set_package_modes(target, [m for m in final.package_modes if m not in seeded])
-    if removed:
-        target.run(["rm", "-rf", "--", *removed], timeout=300, check=True)
-    owners = {f"{d.engine}:{d.name}": d.owner for d in plan.databases if d.owner}
-    moved, kept = changed_dumps(previous, final,
-                                intact_on(target, from_json(previous.inventory)))
-    if kept:
-        say(f"unchanged since the target was loaded, not reloaded: {', '.join(kept)}")
-    restore_databases(target, repo.blobs, replace(final, dumps=moved), owners, replace=True)
-    running = [u for u in plan.services_started if not u.startswith(NEVER_STOPPED)]
-    # a source that ran no unit of its own (only sshd and the like) has none to restart
-    target.run(["sh", "-c", 'systemctl daemon-reload; [ "$#" -eq 0 ] || systemctl restart "$@"',
-                "restart", *running], timeout=600, check=True)
-    _containers(plan, target, "start", check=True)
-    # the final snapshot saw the writers stopped: expect the services as they ran before
-    ok, detail, _report = verify(replace(final, inventory=previous.inventory), target)
+    with watch.phase("files"):
+        # the target's containers must not write their volumes while the final copy lands
+        _containers(plan, target, "stop", check=False)
+        restore_tree(final, repo.blobs, target, "/", select=lambda e: e.path in changed)
+        seeded = set(previous.package_modes)  # the package files whose mode changed since
+        set_package_modes(target, [m for m in final.package_modes if m not in seeded])
+        if removed:
+            target.run(["rm", "-rf", "--", *removed], timeout=300, check=True)
+    with watch.phase("databases"):
+        owners = {f"{d.engine}:{d.name}": d.owner for d in plan.databases if d.owner}
+        moved, kept = changed_dumps(previous, final,
+                                    intact_on(target, from_json(previous.inventory)))
+        if kept:
+            say(f"unchanged since the target was loaded, not reloaded: {', '.join(kept)}")
+        restore_databases(target, repo.blobs, replace(final, dumps=moved), owners, replace=True)
+    with watch.phase("restart"):
+        running = [u for u in plan.services_started if not u.startswith(NEVER_STOPPED)]
+        # a source that ran no unit of its own (only sshd and the like) has none to restart
+        target.run(["sh", "-c", 'systemctl daemon-reload; [ "$#" -eq 0 ] || systemctl restart "$@"',
+                    "restart", *running], timeout=600, check=True)
+        _containers(plan, target, "start", check=True)
+    with watch.phase("verify"):
+        # the final snapshot saw the writers stopped: expect the services as they ran before
+        ok, detail, _report = verify(replace(final, inventory=previous.inventory), target)
     downtime = time.monotonic() - began
-    return CutoverResult(units, final.id, len(changed), len(removed), downtime, ok, detail)
+    return CutoverResult(units, final.id, len(changed), len(removed), downtime, ok, detail,
+                         dict(watch.timings))
 
 
 def revert(plan: RebuildPlan, source: Transport) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -440,6 +441,11 @@ def test_cutover_moves_the_last_changes_and_reports_the_downtime(
         cut = evacuate(config, "run", "--cutover", "--snapshot", "latest")
         assert cut.returncode == 0, cut.stderr[-3000:] + cut.stdout[-2000:]
         assert "downtime" in cut.stdout and "checks passed" in cut.stdout
+        # where the downtime went, phase by phase
+        phases = re.search(r"downtime [0-9.]+ s \(stop [0-9.]+ s, final snapshot [0-9.]+ s, "
+                           r"files [0-9.]+ s, databases [0-9.]+ s, restart [0-9.]+ s, "
+                           r"verify [0-9.]+ s\)", " ".join(cut.stdout.split()))
+        assert phases, cut.stdout[-2000:]
         # blog did not change on the source: the target keeps what it loaded; shop did
         kept = next(line for line in (cut.stdout + cut.stderr).splitlines()
                     if "not reloaded:" in line)
