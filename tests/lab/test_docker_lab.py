@@ -203,3 +203,41 @@ def test_the_docker_source_is_unchanged(lab: Lab, evacuated: dict[str, Any],
         assert [part.split()[0] for part in change.split(": ", 1)[1].split(", ")] == [
             "mtime", "ctime"], change
     assert not [p for p in after if p.startswith(f"{DOCKER_TMP}/".encode())]
+
+
+LAST_NOTE = "a note written after the first run"
+SOURCE_RUNNING = "docker ps --filter status=running --format '{{.Names}}' | sort"
+
+
+def test_the_cutover_stops_the_containers_and_moves_the_last_note(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """After the source-unchanged check: a note written through the app on the source after
+    the first run is on the target after ``run --cutover``, which stopped the source's
+    running containers (by name, Docker's daemon left running) before the final copy; the
+    volumes are equal on both sides; ``revert`` starts the containers again on the source."""
+    _on(lab, HOST, f"busybox wget -q -O /dev/null --post-data '{LAST_NOTE}' "
+                   "http://127.0.0.1:8081/cgi-bin/notes")
+    # the worker summarises it within its 5 s (the transport's timeout is the deadline): the
+    # volumes compare at rest on the source, and the target's worker writes the same line
+    _on(lab, HOST, "until grep -qx 'notes: 4' \"$(docker volume inspect shop_worker-state "
+                   "--format '{{.Mountpoint}}')/summary.txt\"; do sleep 0.2; done")
+    cut = _evacuate(evacuated["config"], "run", "--cutover")
+    assert cut.returncode == 0, (cut.stderr + cut.stdout)[-4000:]
+    assert "stopping the source's containers: shop-cache, shop_web_1, shop_worker_1" in (
+        cut.stdout + cut.stderr)
+    assert _on(lab, HOST, SOURCE_RUNNING) == ""
+    answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200, answer.error
+    assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
+    assert _on(lab, "lab-target", VOLUME_SUMS) == _on(lab, HOST, VOLUME_SUMS)
+    assert _on(lab, "lab-target", RUNNING) == evacuated["before"]["running"]
+
+    back = _evacuate(evacuated["config"], "revert")
+    assert back.returncode == 0, (back.stderr + back.stdout)[-4000:]
+    assert "container shop_web_1" in back.stdout + back.stderr
+    assert _on(lab, HOST, SOURCE_RUNNING).split() == ["shop-cache", "shop_web_1",
+                                                      "shop_worker_1"]
+    assert _on(lab, HOST, RUNNING) == evacuated["before"]["running"]
+    answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200, answer.error
+    assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
