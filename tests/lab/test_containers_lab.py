@@ -177,8 +177,10 @@ def test_the_plan_lists_every_container_image_and_volume(inventory: HostInventor
         ("container-volume-live", "volume shop_notes-data"),
         ("container-volume-live", "volume shop_worker-state"),
         ("container-engine-data", "volume shop_db-data"),
-        ("container-not-compose", "container shop-cache")]
+        ("container-not-compose", "container shop-cache"),
+        ("container-not-compose", "container shop-migrate")]
     assert "it is recreated on the target" in warnings[-1].message
+    assert warnings[-1].message.endswith("exited on the source: created on the target, not started")
     assert {c.name for c in planned.containers} == {"shop_web_1", "shop_worker_1", "shop_db_1",
                                                     "shop-migrate", "shop-cache"}
     assert {i.origin for i in planned.images} == {"store"} and len(planned.images) == 4
@@ -337,6 +339,24 @@ def test_the_container_outside_compose_is_recreated_on_the_target(
     found = subprocess.run(["grep", "-rl", ALONE_CANARY, str(state)], capture_output=True,
                            text=True, check=False)
     assert found.stdout == "" and found.returncode == 1, found.stdout
+
+
+ONE_SHOT = ("podman inspect shop-migrate --format '{{.State.Status}} {{.ImageName}} "
+            "{{.HostConfig.RestartPolicy.Name}} {{.Config.Labels.role}} {{.Config.Cmd}} "
+            "{{.HostConfig.NetworkMode}}'")
+
+
+def test_the_exited_container_outside_compose_is_created_not_started(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """shop-migrate, a one-shot job that ran and exited on the source (podman run, no
+    restart policy): on the target it is created from the same image with the same
+    configuration, and not run."""
+    source = _run(lab, ONE_SHOT).split(" ", 1)
+    with lab.open("lab-target") as transport:
+        target = transport.run(ONE_SHOT, timeout=60, check=True).text.split(" ", 1)
+    assert source[0] == "exited" and target[0] == "created"
+    assert target[1] == source[1]
+    assert source[1].startswith("localhost/shop/web:1  migration [/bin/sh -c "), source
 
 
 def test_the_published_port_answers_the_same(lab: Lab, evacuated: dict[str, Any]) -> None:

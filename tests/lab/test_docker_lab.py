@@ -177,6 +177,23 @@ def test_the_container_outside_compose_and_the_volumes_are_the_same(
     assert CANARY not in evacuated["output"] + evacuated["verify"].stdout
 
 
+ONE_SHOT = ("docker inspect shop-migrate --format '{{.State.Status}} {{.Config.Image}} "
+            "{{.HostConfig.RestartPolicy.Name}} {{.Config.Labels.role}} {{.Config.Cmd}} "
+            "{{.HostConfig.NetworkMode}}'")
+
+
+def test_the_exited_container_outside_compose_is_created_not_started(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """shop-migrate, a one-shot job that ran and exited on the source (docker run, no
+    restart policy): on the target it is created from the same image with the same
+    configuration, and not run."""
+    source = _on(lab, HOST, ONE_SHOT).split(" ", 1)
+    target = _on(lab, "lab-target", ONE_SHOT).split(" ", 1)
+    assert source[0] == "exited" and target[0] == "created"
+    assert target[1] == source[1]
+    assert source[1].startswith("localhost/shop/web:1 no migration [/bin/sh -c "), source
+
+
 def test_verify_passes_on_the_docker_target(evacuated: dict[str, Any]) -> None:
     report = evacuated["report"]
     assert report, evacuated["verify"].stderr[-3000:]
