@@ -12,6 +12,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 LANG=C.UTF-8
 SEED_DIR=$(cd "$(dirname "$0")" && pwd)
 
+# shellcheck disable=SC2034  # ENGINE: the CLI shop.sh's functions call
 ENGINE=docker
 # shellcheck source=shop.sh
 . "$SEED_DIR/shop.sh"
