@@ -28,6 +28,10 @@ class ContainerCli:
     # /var/lib/containers/cache and chmods the directories on the way): covered by a tmpfs
     # in a mount namespace of the save's own, so that the source stays unchanged
     save_cache: str = ""
+    # the daemon that runs the containers (Docker's): stopping it stops every container and
+    # leaves the CLI nothing to talk to (or socket-activates it again); the cutover keeps it
+    # running and stops the containers by name
+    daemon_units: tuple[str, ...] = ()
 
     def save(self, reference: str) -> str:
         inner = f"{self.binary} save {self.save_flags}{shlex.quote(reference)}"
@@ -78,7 +82,9 @@ CLIS = {
                            "/var/lib/containers/cache"),
     "docker": ContainerCli("docker", "",
                            "if docker compose version >/dev/null 2>&1; then docker compose -p "
-                           "{project} up -d; else docker-compose -p {project} up -d; fi"),
+                           "{project} up -d; else docker-compose -p {project} up -d; fi",
+                           daemon_units=("docker.service", "docker.socket",
+                                         "containerd.service")),
 }
 
 

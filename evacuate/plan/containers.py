@@ -58,12 +58,14 @@ def plan_containers(found: Containers, dumped: Sequence[DatabaseServer] = (),
                     f"that server's dumps, taken inside the container, and is loaded into the "
                     "target's container once it runs (container-engine-data)", "info"))
     for c in found.containers:
-        if not c.compose_project and c.state == "running":
+        if not c.compose_project:
+            left = "" if c.state == "running" else (
+                f"; it is {c.state} on the source: created on the target, not started")
             warnings.append(PlanWarning("container-not-compose", f"container {c.name} is not "
                                         "part of a Compose project: it is recreated on the "
                                         "target from its inspected configuration (image, "
                                         "environment, mounts, ports, network, restart policy, "
-                                        "command), read at snapshot time", "info"))
+                                        f"command), read at snapshot time{left}", "info"))
     for i in found.images:
         if not i.local:
             warnings.append(PlanWarning("container-pull", f"image {', '.join(i.tags) or i.id}"
@@ -102,7 +104,7 @@ def live_volumes(found: Containers, dumped: frozenset[str] = frozenset()) -> lis
 def containers_steps(planned: ContainersPlan) -> tuple[Step, ...]:
     """The containers step, after the services started (the engine's configuration and the
     projects' files are restored by then), when there is something to bring back."""
-    alone = [c.name for c in planned.containers if not c.compose_project and c.state == "running"]
+    alone = [c.name for c in planned.containers if not c.compose_project]
     if not (planned.stored_images or planned.projects or alone):
         return ()
     projects = ", ".join(p.name for p in planned.projects) or "none"

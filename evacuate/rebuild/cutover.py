@@ -58,15 +58,17 @@ def writers(plan: RebuildPlan) -> list[str]:
     plan dumps (the final dumps need them up; a second instance of an engine, which the
     snapshot does not dump, is stopped: ``plan.undumped_units``). A data daemon evacuate cannot dump (mongod,
     slapd, a server whose engine evacuate.yml turned off) is stopped like any writer: its
-    files are copied at rest."""
+    files are copied at rest. A container engine's daemon (Docker's) stays up: its
+    containers are stopped by name (container_writers), which needs it."""
     engines = [engine_for(d.engine) for d in plan.databases]
     running = tuple(sorted({p for e in engines if e is not None for p in e.units}))
     # the unit that starts the containers at boot stops them all when it stops: it stays,
     # so that a container whose database server is dumped keeps running (the others are
     # stopped by name, container_writers)
     in_containers = any(container_of(d.engine)[1] for d in plan.databases)
-    keep = (container_cli(plan.containers.engine).restart_at_boot,) if (
-        in_containers and plan.containers.engine) else ()
+    cli = container_cli(plan.containers.engine) if plan.containers.engine else None
+    keep = ((cli.restart_at_boot,) if cli and in_containers else ()) + (
+        cli.daemon_units if cli else ())
     return [u for u in plan.services_started
             if not u.startswith(NEVER_STOPPED) and u not in keep
             and (u in plan.undumped_units or not (running and u.startswith(running)))]

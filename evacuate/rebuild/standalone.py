@@ -1,7 +1,9 @@
 """Containers outside Compose, recreated on the target from the ``inspect`` document the
 snapshot stored (encrypted: it holds the environment's real values): the same name, image,
-environment, mounts (named volumes by name: their data came with the files; bind mounts;
-tmpfs), published ports, network mode, restart policy, entrypoint and command. The script
+environment, labels, mounts (named volumes by name: their data came with the files; bind
+mounts; tmpfs), published ports, network mode, restart policy, entrypoint and command; one
+that was running is started (``run -d``), one that was not (a one-shot job that ran and
+exited, a container stopped by hand) is only created, as it was left. The script
 goes to ``sh`` on stdin and passes each variable by name (``-e NAME``, its value exported
 in that shell), so that no value is on a command line, in a plan or in a log."""
 
@@ -61,12 +63,15 @@ def recreate_script(engine: str, inspected: dict[str, Any]) -> str:
     binary = container_cli(engine).binary
     config = inspected.get("Config") or {}
     name = inspected["Name"].lstrip("/")
-    exports, args = [], ["-d", "--name", name]
+    running = bool((inspected.get("State") or {}).get("Running"))
+    exports, args = [], ["-d", "--name", name] if running else ["--name", name]
     for item in config.get("Env") or ():
         key, _, value = item.partition("=")
         if key not in ENGINE_ENV and NAME.match(key):
             exports.append(f"{key}={shlex.quote(value)}")
             args += ["-e", key]
+    for key, value in sorted((config.get("Labels") or {}).items()):
+        args += ["--label", f"{key}={value}"]
     args += _mounts(inspected) + _host(inspected)
     entrypoint = config.get("Entrypoint") or ""
     command = list(config.get("Cmd") or ())
@@ -82,7 +87,7 @@ def recreate_script(engine: str, inspected: dict[str, Any]) -> str:
     lines = [TMP_IN_MEMORY, f"engine=$(command -v {binary}) || exit 127",
              f'"$engine" rm -f {shlex.quote(name)} >/dev/null 2>&1 || true']
     lines += [f"export {e}" for e in exports]
-    lines.append(f'exec "$engine" run {quoted} >/dev/null')
+    lines.append(f'exec "$engine" {"run" if running else "create"} {quoted} >/dev/null')
     return "\n".join(lines) + "\n"
 
 

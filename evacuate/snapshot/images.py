@@ -45,7 +45,7 @@ def save_images(transport: Transport, blobs: BlobStore, found: Containers,
 
 def save_container_configs(transport: Transport, blobs: BlobStore, found: Containers
                            ) -> tuple[tuple[ContainerConfigEntry, ...], list[str]]:
-    """Store the ``inspect`` document of each running container outside Compose (its
+    """Store the ``inspect`` document of each container outside Compose, running or not (its
     environment's real values included: only in the store, as a secret blob), so that the
     run can recreate it; one that cannot be inspected is a warning naming it."""
     if found.engine not in CLIS:
@@ -54,7 +54,7 @@ def save_container_configs(transport: Transport, blobs: BlobStore, found: Contai
     entries: list[ContainerConfigEntry] = []
     warnings: list[str] = []
     for c in found.containers:
-        if c.compose_project or c.state != "running":
+        if c.compose_project:
             continue
         result = transport.run(cli.inspect(c.name), timeout=120)
         if not result.ok or not result.text.strip().startswith("["):

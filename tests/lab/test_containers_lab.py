@@ -13,26 +13,33 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from evacuate.actions.inventory import take_inventory
 from evacuate.config import load_config
 from evacuate.engines.container_cli import container_cli
-from evacuate.hostref import ConnectOptions, HostRef
 from evacuate.inventory import HostInventory, to_json
 from evacuate.lab.lab import CONTAINER_PROJECT, Lab, containers_lab
 from evacuate.plan.containers import plan_containers
 from evacuate.snapshot.open import open_repository
 from evacuate.state import StateDir
-from evacuate.transport import parse_host_spec
 from evacuate.verify.webclient import fetch
 from tests.lab.conftest import running_lab
-from tests.lab.source_state import SET_ASIDE, Entry, changes, file_system_state
+from tests.lab.container_hosts import (
+    assert_created_not_started,
+    evacuate,
+    failed_checks,
+    inventory_of,
+    one_shot,
+    run_on,
+    state_of,
+    volume_sums,
+    write_config,
+)
+from tests.lab.source_state import SET_ASIDE, Entry, changes
 
 # a lab of its own; a developer running beside others may pick another id and index
 LAB_ID = os.environ.get("EVACUATE_TEST_CONTAINERS_LAB_ID", "hc")
@@ -75,26 +82,18 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 def _run(lab: Lab, command: str) -> str:
-    with lab.open(HOST) as transport:
-        return transport.run(command, timeout=120, check=True).text
+    return run_on(lab, HOST, command)
 
 
 @pytest.fixture(scope="module")
 def before(lab: Lab) -> dict[bytes, Entry]:
-    aside = _set_aside(lab)
-    with lab.open(HOST) as transport:
-        return file_system_state(transport, aside)
+    return state_of(lab, HOST, _set_aside(lab))
 
 
 @pytest.fixture(scope="module")
 def inventory(lab: Lab, before: dict[bytes, Entry],
               tmp_path_factory: pytest.TempPathFactory) -> HostInventory:
-    options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
-    ref = HostRef(HOST, parse_host_spec(lab.ssh_spec(HOST)))
-    outcome = take_inventory(ref, options, StateDir(tmp_path_factory.mktemp("inv-state")))
-    assert outcome.error is None, outcome.error
-    assert outcome.inventory is not None
-    return outcome.inventory
+    return inventory_of(lab, HOST, tmp_path_factory.mktemp("inv-state"))
 
 
 def test_the_shop_answers_from_its_containers(lab: Lab) -> None:
@@ -177,8 +176,10 @@ def test_the_plan_lists_every_container_image_and_volume(inventory: HostInventor
         ("container-volume-live", "volume shop_notes-data"),
         ("container-volume-live", "volume shop_worker-state"),
         ("container-engine-data", "volume shop_db-data"),
-        ("container-not-compose", "container shop-cache")]
+        ("container-not-compose", "container shop-cache"),
+        ("container-not-compose", "container shop-migrate")]
     assert "it is recreated on the target" in warnings[-1].message
+    assert warnings[-1].message.endswith("exited on the source: created on the target, not started")
     assert {c.name for c in planned.containers} == {"shop_web_1", "shop_worker_1", "shop_db_1",
                                                     "shop-migrate", "shop-cache"}
     assert {i.origin for i in planned.images} == {"store"} and len(planned.images) == 4
@@ -187,20 +188,10 @@ def test_the_plan_lists_every_container_image_and_volume(inventory: HostInventor
 
 def test_the_inventory_changed_nothing_on_the_host(inventory: HostInventory, lab: Lab,
                                                    before: dict[bytes, Entry]) -> None:
-    with lab.open(HOST) as transport:
-        after = file_system_state(transport, _set_aside(lab))
-    assert changes(before, after) == []
+    assert changes(before, state_of(lab, HOST, _set_aside(lab))) == []
 
 
-def _evacuate(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
-                          capture_output=True, text=True, timeout=1500, check=False)
-
-
-VOLUME_SUMS = ("for v in shop_notes-data shop_worker-state shop-cache-data; do "
-               "cd \"$(podman volume inspect $v --format '{{.Mountpoint}}')\" && "
-               "find . -printf '%p %y %m %u:%g\\n' | sort && "
-               "find . -type f -print0 | sort -z | xargs -0 sha256sum; done")
+VOLUME_SUMS = volume_sums("podman")
 PROJECT_FILES = "sha256sum /srv/shop/compose.yaml /srv/shop/.env"
 RUNNING = ("podman ps --filter status=running --format "
            "'{{index .Labels \"com.docker.compose.project\"}}/"
@@ -212,24 +203,18 @@ def evacuated(lab: Lab, inventory: HostInventory,
               tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """lab-containers evacuated onto the blank lab-target with the CLI (snapshot, plan, run,
     verify), then snapshotted once more (its images are not saved again)."""
-    folder = tmp_path_factory.mktemp("containers-run")
-    config = folder / "evacuate.yml"
-    config.write_text(
-        f"state_dir: {folder / 'state'}\n"
-        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
-        f"hosts:\n  shop:\n    ssh: {lab.ssh_spec(HOST)}\n    target: target\n"
-        f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n")
+    config = write_config(lab, HOST, tmp_path_factory.mktemp("containers-run"))
     before = {"notes": fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST,
                              tls=False).body,
               "volumes": _run(lab, VOLUME_SUMS), "files": _run(lab, PROJECT_FILES),
               "running": _run(lab, RUNNING), "rows": _run(lab, DB_ROWS)}
     output = []
     for step in (("snapshot", "shop"), ("plan", "shop", "--to", "target", "--json"), ("run",)):
-        done = _evacuate(config, *step)
+        done = evacuate(config, *step)
         output.append(done.stdout + done.stderr)
         assert done.returncode == 0, f"{step}: {(done.stderr + done.stdout)[-4000:]}"
-    verified = _evacuate(config, "verify", "shop", "target", "--json")
-    again = _evacuate(config, "snapshot", "shop")
+    verified = evacuate(config, "verify", "shop", "target", "--json")
+    again = evacuate(config, "snapshot", "shop")
     assert again.returncode == 0, again.stderr[-3000:]
     return {"config": config, "before": before, "output": "\n".join(output),
             "plan": json.loads(output[1][:output[1].rindex("}") + 1]),
@@ -339,6 +324,13 @@ def test_the_container_outside_compose_is_recreated_on_the_target(
     assert found.stdout == "" and found.returncode == 1, found.stdout
 
 
+def test_the_exited_container_outside_compose_is_created_not_started(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """shop-migrate (podman run, then exited; Podman's empty restart policy): see assert_created_not_started."""
+    assert_created_not_started(lab, HOST, one_shot("podman", ".ImageName"),
+                               "localhost/shop/web:1  migration [/bin/sh -c ")
+
+
 def test_the_published_port_answers_the_same(lab: Lab, evacuated: dict[str, Any]) -> None:
     answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
     assert answer.status == 200, answer.error
@@ -357,15 +349,14 @@ def test_volume_contents_and_project_files_are_equal(lab: Lab, evacuated: dict[s
 def test_verify_passes(evacuated: dict[str, Any]) -> None:
     report = evacuated["report"]
     assert report, evacuated["verify"].stderr[-3000:]
-    failures = [f"{c['id']}: expected {c['expected']!r}, found {c['found']!r} ({c['detail']})"
-                for c in report.get("checks", ()) if c["status"] == "fail"]
+    failures = failed_checks(report)
     assert not failures, f"{len(failures)} checks failed:\n" + "\n".join(failures)
 
 
 def test_the_target_runs_the_project_again_after_its_reboot(lab: Lab,
                                                            evacuated: dict[str, Any]) -> None:
     """podman-restart, enabled on the target as on the source, starts the project at boot."""
-    rebooted = _evacuate(evacuated["config"], "verify", "shop", "target", "--after-reboot",
+    rebooted = evacuate(evacuated["config"], "verify", "shop", "target", "--after-reboot",
                          "--json")
     assert rebooted.returncode == 0, (rebooted.stderr + rebooted.stdout)[-3000:]
     with lab.open("lab-target") as transport:
@@ -380,9 +371,7 @@ def test_snapshot_plan_and_run_changed_nothing_on_the_source(
     """The images were saved with their temporary copies in memory (/dev/shm). The dumps
     ran inside the database container through nsenter, not ``podman exec`` (which records
     each session in the engine's state database and the container's userdata)."""
-    with lab.open(HOST) as transport:
-        after = file_system_state(transport, _set_aside(lab))
-    assert changes(before, after) == []
+    assert changes(before, state_of(lab, HOST, _set_aside(lab))) == []
 
 
 LAST_NOTE = "a note written after the first run"
@@ -404,7 +393,7 @@ def test_the_cutover_stops_the_containers_and_moves_the_last_note(
               f"'{LAST_NOTE}' http://127.0.0.1:8081/cgi-bin/notes")
     _run(lab, f"{IN_DB} psql -X -q -v ON_ERROR_STOP=1 -d shop -c "
               "\"insert into orders (customer, item, amount) values (2, 'last order', 1.25)\"")
-    cut = _evacuate(evacuated["config"], "run", "--cutover")
+    cut = evacuate(evacuated["config"], "run", "--cutover")
     assert cut.returncode == 0, (cut.stderr + cut.stdout)[-4000:]
     assert "stopping the source's containers: shop-cache, shop_web_1, shop_worker_1" in (
         cut.stdout + cut.stderr)
@@ -422,7 +411,7 @@ def test_the_cutover_stops_the_containers_and_moves_the_last_note(
     assert target_notes == _run(lab, NOTES_SUMS)
     assert running == evacuated["before"]["running"]
 
-    back = _evacuate(evacuated["config"], "revert")
+    back = evacuate(evacuated["config"], "revert")
     assert back.returncode == 0, (back.stderr + back.stdout)[-4000:]
     assert "container shop_web_1" in back.stdout + back.stderr
     assert _run(lab, SHOP_RUNNING).split() == ["shop-cache", "shop_db_1", "shop_web_1",

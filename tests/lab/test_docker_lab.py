@@ -13,22 +13,26 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from evacuate.actions.inventory import take_inventory
-from evacuate.hostref import ConnectOptions, HostRef
 from evacuate.inventory import HostInventory, to_json
 from evacuate.lab.lab import CONTAINER_PROJECT, Lab, docker_lab
-from evacuate.state import StateDir
-from evacuate.transport import parse_host_spec
 from evacuate.verify.webclient import fetch
 from tests.lab.conftest import running_lab
+from tests.lab.container_hosts import (
+    assert_created_not_started,
+    evacuate,
+    failed_checks,
+    inventory_of,
+    one_shot,
+    run_on,
+    state_of,
+    volume_sums,
+    write_config,
+)
 from tests.lab.source_state import Entry, changes, file_system_state
 
 # a lab of its own; a developer running beside others may pick another id and index
@@ -48,33 +52,22 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield it
 
 
-def _on(lab: Lab, host: str, command: str) -> str:
-    with lab.open(host) as transport:
-        return transport.run(command, timeout=120, check=True).text
-
-
 @pytest.fixture(scope="module")
 def before(lab: Lab) -> dict[bytes, Entry]:
-    with lab.open(HOST) as transport:
-        return file_system_state(transport)
+    return state_of(lab, HOST)
 
 
 @pytest.fixture(scope="module")
 def inventory(lab: Lab, before: dict[bytes, Entry],
               tmp_path_factory: pytest.TempPathFactory) -> HostInventory:
-    options = ConnectOptions(known_hosts=lab.known_hosts, identity=lab.key)
-    ref = HostRef(HOST, parse_host_spec(lab.ssh_spec(HOST)))
-    outcome = take_inventory(ref, options, StateDir(tmp_path_factory.mktemp("inv-state")))
-    assert outcome.error is None, outcome.error
-    assert outcome.inventory is not None
-    return outcome.inventory
+    return inventory_of(lab, HOST, tmp_path_factory.mktemp("inv-state"))
 
 
 def test_the_shop_answers_from_its_docker_containers(lab: Lab) -> None:
     answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
     assert answer.status == 200, answer.error
     assert b"Shop notes\n3 notes\norder more paper bags\n" in answer.body
-    assert _on(lab, HOST, "docker info --format '{{.Driver}} {{.CgroupVersion}}'").split() == [
+    assert run_on(lab, HOST, "docker info --format '{{.Driver}} {{.CgroupVersion}}'").split() == [
         "vfs", "2"]
 
 
@@ -110,15 +103,7 @@ def test_the_inventory_sees_dockers_containers_ports_volumes_and_project(
     assert ALONE_CANARY not in json.dumps(to_json(inventory))
 
 
-def _evacuate(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "evacuate", *args, "-c", str(config)],
-                          capture_output=True, text=True, timeout=1500, check=False)
-
-
-VOLUME_SUMS = ("for v in shop_notes-data shop_worker-state shop-cache-data; do "
-               "cd \"$(docker volume inspect $v --format '{{.Mountpoint}}')\" && "
-               "find . -printf '%p %y %m %u:%g\\n' | sort && "
-               "find . -type f -print0 | sort -z | xargs -0 sha256sum; done")
+VOLUME_SUMS = volume_sums("docker")
 RUNNING = ("docker ps --filter status=running --format "
            "'{{.Label \"com.docker.compose.project\"}}/"
            "{{.Label \"com.docker.compose.service\"}} {{.Image}} {{.Ports}}' | sort")
@@ -132,23 +117,17 @@ def evacuated(lab: Lab, inventory: HostInventory,
               tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """lab-docker evacuated onto the blank lab-target with the CLI (snapshot, plan, run,
     verify)."""
-    folder = tmp_path_factory.mktemp("docker-run")
-    config = folder / "evacuate.yml"
-    config.write_text(
-        f"state_dir: {folder / 'state'}\n"
-        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
-        f"hosts:\n  shop:\n    ssh: {lab.ssh_spec(HOST)}\n    target: target\n"
-        f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n")
+    config = write_config(lab, HOST, tmp_path_factory.mktemp("docker-run"))
     before = {"notes": fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST,
                              tls=False).body,
-              "volumes": _on(lab, HOST, VOLUME_SUMS), "running": _on(lab, HOST, RUNNING),
-              "alone": _on(lab, HOST, ALONE)}
+              "volumes": run_on(lab, HOST, VOLUME_SUMS), "running": run_on(lab, HOST, RUNNING),
+              "alone": run_on(lab, HOST, ALONE)}
     output = []
     for step in (("snapshot", "shop"), ("plan", "shop", "--to", "target"), ("run",)):
-        done = _evacuate(config, *step)
+        done = evacuate(config, *step)
         output.append(done.stdout + done.stderr)
         assert done.returncode == 0, f"{step}: {(done.stderr + done.stdout)[-4000:]}"
-    verified = _evacuate(config, "verify", "shop", "target", "--json")
+    verified = evacuate(config, "verify", "shop", "target", "--json")
     return {"config": config, "before": before, "output": "\n".join(output),
             "verify": verified,
             "report": json.loads(verified.stdout) if verified.stdout.strip() else {}}
@@ -156,7 +135,7 @@ def evacuated(lab: Lab, inventory: HostInventory,
 
 def test_the_same_containers_run_on_the_target_and_answer_the_same(
         lab: Lab, evacuated: dict[str, Any]) -> None:
-    running = _on(lab, "lab-target", RUNNING)
+    running = run_on(lab, "lab-target", RUNNING)
     assert running == evacuated["before"]["running"]
     assert "shop/web localhost/shop/web:1 0.0.0.0:8081->8081/tcp" in running
     answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
@@ -168,20 +147,26 @@ def test_the_same_containers_run_on_the_target_and_answer_the_same(
 
 def test_the_container_outside_compose_and_the_volumes_are_the_same(
         lab: Lab, evacuated: dict[str, Any]) -> None:
-    assert _on(lab, "lab-target", ALONE) == evacuated["before"]["alone"]
-    token = _on(lab, "lab-target", "docker exec shop-cache sh -c 'echo \"$CACHE_TOKEN\"'")
+    assert run_on(lab, "lab-target", ALONE) == evacuated["before"]["alone"]
+    token = run_on(lab, "lab-target", "docker exec shop-cache sh -c 'echo \"$CACHE_TOKEN\"'")
     assert token == f"{ALONE_CANARY}\n"
-    volumes = _on(lab, "lab-target", VOLUME_SUMS)
+    volumes = run_on(lab, "lab-target", VOLUME_SUMS)
     assert volumes == evacuated["before"]["volumes"] and "attachments/terms.txt" in volumes
     assert ALONE_CANARY not in evacuated["output"] + evacuated["verify"].stdout
     assert CANARY not in evacuated["output"] + evacuated["verify"].stdout
 
 
+def test_the_exited_container_outside_compose_is_created_not_started(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """shop-migrate (docker run, then exited; Docker's restart policy 'no'): see assert_created_not_started."""
+    assert_created_not_started(lab, HOST, one_shot("docker", ".Config.Image"),
+                               "localhost/shop/web:1 no migration [/bin/sh -c ")
+
+
 def test_verify_passes_on_the_docker_target(evacuated: dict[str, Any]) -> None:
     report = evacuated["report"]
     assert report, evacuated["verify"].stderr[-3000:]
-    failures = [f"{c['id']}: expected {c['expected']!r}, found {c['found']!r} ({c['detail']})"
-                for c in report.get("checks", ()) if c["status"] == "fail"]
+    failures = failed_checks(report)
     assert not failures, f"{len(failures)} checks failed:\n" + "\n".join(failures)
     assert evacuated["verify"].returncode == 0
 
@@ -203,3 +188,41 @@ def test_the_docker_source_is_unchanged(lab: Lab, evacuated: dict[str, Any],
         assert [part.split()[0] for part in change.split(": ", 1)[1].split(", ")] == [
             "mtime", "ctime"], change
     assert not [p for p in after if p.startswith(f"{DOCKER_TMP}/".encode())]
+
+
+LAST_NOTE = "a note written after the first run"
+SOURCE_RUNNING = "docker ps --filter status=running --format '{{.Names}}' | sort"
+
+
+def test_the_cutover_stops_the_containers_and_moves_the_last_note(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """After the source-unchanged check: a note written through the app on the source after
+    the first run is on the target after ``run --cutover``, which stopped the source's
+    running containers (by name, Docker's daemon left running) before the final copy; the
+    volumes are equal on both sides; ``revert`` starts the containers again on the source."""
+    run_on(lab, HOST, f"busybox wget -q -O /dev/null --post-data '{LAST_NOTE}' "
+                   "http://127.0.0.1:8081/cgi-bin/notes")
+    # the worker summarises it within its 5 s (the transport's timeout is the deadline): the
+    # volumes compare at rest on the source, and the target's worker writes the same line
+    run_on(lab, HOST, "until grep -qx 'notes: 4' \"$(docker volume inspect shop_worker-state "
+                   "--format '{{.Mountpoint}}')/summary.txt\"; do sleep 0.2; done")
+    cut = evacuate(evacuated["config"], "run", "--cutover")
+    assert cut.returncode == 0, (cut.stderr + cut.stdout)[-4000:]
+    assert "stopping the source's containers: shop-cache, shop_web_1, shop_worker_1" in (
+        cut.stdout + cut.stderr)
+    assert run_on(lab, HOST, SOURCE_RUNNING) == ""
+    answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200, answer.error
+    assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
+    assert run_on(lab, "lab-target", VOLUME_SUMS) == run_on(lab, HOST, VOLUME_SUMS)
+    assert run_on(lab, "lab-target", RUNNING) == evacuated["before"]["running"]
+
+    back = evacuate(evacuated["config"], "revert")
+    assert back.returncode == 0, (back.stderr + back.stdout)[-4000:]
+    assert "container shop_web_1" in back.stdout + back.stderr
+    assert run_on(lab, HOST, SOURCE_RUNNING).split() == ["shop-cache", "shop_web_1",
+                                                      "shop_worker_1"]
+    assert run_on(lab, HOST, RUNNING) == evacuated["before"]["running"]
+    answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.status == 200, answer.error
+    assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body

@@ -213,10 +213,12 @@ def test_an_instance_is_never_the_main_server_even_when_the_main_one_is_stopped(
 
 
 def test_the_cutover_keeps_the_dumped_instance_running_for_its_final_dump() -> None:
+    from evacuate.plan.containers_model import ContainersPlan
     from evacuate.plan.model import DatabasePlan, RebuildPlan
     from evacuate.rebuild.cutover import writers
 
     plan = RebuildPlan.__new__(RebuildPlan)
+    object.__setattr__(plan, "containers", ContainersPlan())
     object.__setattr__(plan, "services_started", (
         "mariadb.service", "mariadb@second.service", "nginx.service"))
     object.__setattr__(plan, "databases", (DatabasePlan(SECOND, "ledger", 1, 1),))

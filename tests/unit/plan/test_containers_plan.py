@@ -24,16 +24,21 @@ def _lab() -> Containers:
 
 def test_the_lab_host_is_listed_with_sizes_and_origins() -> None:
     planned, warnings = plan_containers(_lab())
-    # the one container outside Compose is not running; each volume a running container
-    # writes is named (the worker reads shop_notes-data read-only: not a writer of it)
+    # each volume a running container writes is named (the worker reads shop_notes-data
+    # read-only: not a writer of it); the one container outside Compose exited: it is
+    # created on the target, not started
     assert [(w.code, w.message.split(":")[0]) for w in warnings] == [
         ("container-volume-live", "volume shop_notes-data is written by the running "
                                   "container(s) shop_web_1"),
         ("container-volume-live", "volume shop_worker-state is written by the running "
-                                  "container(s) shop_worker_1")]
+                                  "container(s) shop_worker_1"),
+        ("container-not-compose", "container shop-migrate is not part of a Compose project")]
     assert "'run --cutover' stops them before its final copy" in warnings[0].message
+    assert warnings[2].message.endswith(
+        "; it is exited on the source: created on the target, not started")
     (step,) = containers_steps(planned)
     assert step.kind is StepKind.CONTAINERS and "(shop)" in step.title and "load 3" in step.title
+    assert step.title.endswith(", recreate shop-migrate")
     assert (planned.engine, planned.version) == ("podman", "4.3.1")
     assert [(c.name, c.compose_project, c.compose_service) for c in planned.containers] == [
         ("shop-migrate", "", ""), ("shop_web_1", "shop", "web"), ("shop_worker_1", "shop", "worker")]

@@ -60,3 +60,14 @@ def test_a_container_whose_database_is_dumped_stays_up_with_podman_restart() -> 
         DatabasePlan("postgresql@podman:shop_db_1", "shop", 100, 3, "shop"),))
     assert container_writers(plan) == ("shop_web_1", "cache")
     assert writers(plan) == ["cron.service"]
+
+
+def test_dockers_daemon_stays_up_and_its_containers_are_stopped_by_name() -> None:
+    """Stopping docker.service would stop every container and leave ``docker stop`` no
+    daemon to talk to (seen in the lab: "Cannot connect to the Docker daemon")."""
+    plan = _plan()
+    object.__setattr__(plan, "containers", replace(plan.containers, engine="docker"))
+    object.__setattr__(plan, "services_started", (
+        "containerd.service", "cron.service", "docker.service", "docker.socket"))
+    assert writers(plan) == ["cron.service"]
+    assert container_writers(plan) == ("shop_web_1", "cache")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from evacuate.plan.containers_model import ContainersPlan
 from evacuate.rebuild.cutover import changed_dumps
 from evacuate.snapshot.manifest import BlobRef, DumpEntry
 from tests.unit.verify.builders import manifest
@@ -47,6 +48,7 @@ def test_the_cutover_stops_every_writer_but_the_servers_it_dumps() -> None:
     object.__setattr__(plan, "databases", (DatabasePlan("postgresql", "shop", 1, 1),
                                            DatabasePlan("redis", "*", 1, 0)))
     object.__setattr__(plan, "undumped_units", ())
+    object.__setattr__(plan, "containers", ContainersPlan())
     # mariadb is copied as files here (evacuate.yml: mysql: false): stopped, at rest
     assert writers(plan) == ["nginx.service", "mariadb.service", "mongod.service",
                              "slapd.service"]
@@ -61,4 +63,5 @@ def test_the_cutover_stops_a_second_instance_the_snapshot_does_not_dump() -> Non
         "postgresql@15-main.service", "postgresql@15-second.service", "nginx.service"))
     object.__setattr__(plan, "databases", (DatabasePlan("postgresql", "shop", 1, 1),))
     object.__setattr__(plan, "undumped_units", ("postgresql@15-second.service",))
+    object.__setattr__(plan, "containers", ContainersPlan())
     assert writers(plan) == ["postgresql@15-second.service", "nginx.service"]

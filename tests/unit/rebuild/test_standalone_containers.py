@@ -68,3 +68,26 @@ def test_dockers_spellings_ports_and_a_read_only_bind(tmp_path: Path) -> None:
     assert ("--restart", "on-failure:3") in pairs and ("-p", "127.0.0.1:6379:6379/tcp") in pairs
     assert "--network" not in args
     assert args[-5:] == ["--entrypoint", "tini", "redis:7", "--", "redis-server"]
+
+
+def _migrate() -> dict[str, Any]:
+    out = json.loads((FIXTURES / "podman_compose_lab.json").read_text())["output"]
+    start = out.index("[")
+    found: list[dict[str, Any]] = json.loads(out[start:out.index("@@-- ", start)])
+    (migrate,) = [c for c in found if c["Name"] == "shop-migrate"]
+    return migrate
+
+
+def test_a_container_that_had_exited_is_created_not_started(tmp_path: Path) -> None:
+    """shop-migrate, a one-shot job that ran and exited on lab-containers: created with its
+    labels, image and command as it was left, no restart policy added."""
+    migrate = _migrate()
+    assert migrate["State"]["Status"] == "exited"
+    args, _ = _run(recreate_script("podman", migrate), tmp_path)
+    assert args[:3] == ["create", "--name", "shop-migrate"] and "-d" not in args
+    assert ("--label", "role=migration") in list(pairwise(args))
+    assert "--restart" not in args
+    assert args[-4:] == ["localhost/shop/web:1", "/bin/sh", "-c", "echo migrated > /tmp/done"]
+    migrate["State"]["Running"] = True
+    args, _ = _run(recreate_script("podman", migrate), tmp_path)
+    assert args[:4] == ["run", "-d", "--name", "shop-migrate"]

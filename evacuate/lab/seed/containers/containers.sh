@@ -10,13 +10,10 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 LANG=C.UTF-8
 SEED_DIR=$(cd "$(dirname "$0")" && pwd)
 
-wait_for() {  # wait_for <what> <sh condition>: poll up to 60 s
-  n=0
-  until sh -c "$2"; do
-    n=$((n+1)); [ $n -lt 600 ] || { echo "seed: timed out waiting for $1" >&2; exit 1; }
-    sleep 0.1
-  done
-}
+# shellcheck disable=SC2034  # ENGINE: the CLI shop.sh's functions call
+ENGINE=podman
+# shellcheck source=shop.sh
+. "$SEED_DIR/shop.sh"
 
 echo "seed: Podman for a lab host (no overlay mounts, no keyrings, no cgroups, host network)"
 install -d /etc/containers
@@ -47,24 +44,7 @@ printf '#!/usr/bin/python3\nimport sys\nfrom podman_compose import main\nsys.exi
 chmod 0755 /usr/local/bin/podman-compose
 podman-compose version
 
-busybox_root() {  # busybox_root DIR: a root with busybox's applets in /bin
-  chmod 0755 "$1"
-  install -d "$1/bin" "$1/etc" "$1/tmp" "$1/root" "$1/usr/local/bin"
-  chmod 1777 "$1/tmp"
-  cp /bin/busybox "$1/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [ "$applet" = busybox ] || ln -s busybox "$1/bin/$applet"
-  done
-}
-
-echo "seed: a busybox root imported as localhost/lab/busybox:1.35"
-root=$(mktemp -d)
-busybox_root "$root"
-install -d "$root/www" "$root/data" "$root/state"
-printf 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\n' > "$root/etc/passwd"
-printf 'root:x:0:\nwww-data:x:33:\n' > "$root/etc/group"
-tar -C "$root" -cf - . | podman import --change 'CMD ["/bin/sh"]' - localhost/lab/busybox:1.35
-rm -rf "$root"
+busybox_image
 
 echo "seed: a PostgreSQL 15 root (the host's postgresql-15 files and the libraries they load)"
 echo "seed: imported as localhost/lab/postgres:15, shaped like the official postgres image"
@@ -91,16 +71,7 @@ apt-get purge -y postgresql-15 postgresql-client-15 postgresql-common postgresql
 rm -rf /var/lib/postgresql /etc/postgresql /etc/postgresql-common /var/log/postgresql
 userdel postgres 2>/dev/null || true
 
-echo "seed: the shop project under /srv/shop"
-install -d /srv/shop/web/www/cgi-bin /srv/shop/worker
-cp "$SEED_DIR/compose.yaml" /srv/shop/compose.yaml
-cp "$SEED_DIR/env" /srv/shop/.env
-chmod 0600 /srv/shop/.env
-cp "$SEED_DIR/web.Containerfile" /srv/shop/web/Containerfile
-install -m 0755 "$SEED_DIR/notes.cgi" /srv/shop/web/www/cgi-bin/notes
-printf '<h1>Shop notes</h1>\n<p>See <a href="/cgi-bin/notes">the notes</a>.</p>\n' > /srv/shop/web/www/index.html
-cp "$SEED_DIR/worker.Containerfile" /srv/shop/worker/Containerfile
-install -m 0755 "$SEED_DIR/worker.sh" /srv/shop/worker/worker.sh
+shop_files compose.yaml compose.yaml
 cd /srv/shop
 podman-compose build
 podman image exists localhost/shop/web:1
@@ -126,31 +97,11 @@ insert into orders (customer, item, amount) values (1, 'paper bags', 12.50),
 insert into stock select 'item ' || n, n * 7 from generate_series(1, 40) n;
 SQL
 
-echo "seed: notes (through the app) and attachments in the volume"
-for note in "order more paper bags" "call the printer about the flyers" "Grüße an das Lager"; do
-  busybox wget -q -O /dev/null --post-data "$note" http://127.0.0.1:8081/cgi-bin/notes
-done
-wait_for "the worker's summary" "grep -qx 'notes: 3' \"\$(podman volume inspect shop_worker-state --format '{{.Mountpoint}}')/summary.txt\""
-data=$(podman volume inspect shop_notes-data --format '{{.Mountpoint}}')
-install -d -m 0750 -o 33 -g 33 "$data/attachments"
-head -c 300000 /usr/share/common-licenses/GPL-3 > "$data/attachments/terms.txt"
-printf 'invoice 2024-117\n' > "$data/attachments/invoice 2024-117.txt"
-chown 33:33 "$data/attachments/"*
+shop_notes
 podman-compose stop
 
-echo "seed: a container outside Compose (podman run -d, restart=always, host network, a token)"
-podman volume create shop-cache-data
-cache=$(podman volume inspect shop-cache-data --format '{{.Mountpoint}}')
-printf 'Shop cache\n' > "$cache/index.html"
-podman run -d --name shop-cache --restart=always --network host \
-  -e CACHE_TITLE="Shop cache" -e CACHE_TOKEN=canary-standalone-token-91c2 \
-  -v shop-cache-data:/cache localhost/lab/busybox:1.35 httpd -f -p 8082 -h /cache
-wait_for "the cache" 'busybox wget -q -O /dev/null http://127.0.0.1:8082/'
-podman stop shop-cache
-
-echo "seed: a one-shot container that ran once and exited"
-podman run --name shop-migrate --label role=migration localhost/shop/web:1 \
-  /bin/sh -c 'echo migrated > /tmp/done'
+shop_cache --network host
+shop_migrate
 
 echo "seed: the containers start at boot (restart: always)"
 systemctl enable podman-restart.service
