@@ -8,6 +8,7 @@ complete, fails the snapshot.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from evacuate.engines import dump_jobs
@@ -15,7 +16,7 @@ from evacuate.engines.base import DumpJob, parse_objects
 from evacuate.errors import EvacuateError
 from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.manifest import OBJECTS_UNREAD, DumpEntry
-from evacuate.snapshot.store import BlobStore
+from evacuate.snapshot.store import BlobRef, BlobStore
 from evacuate.snapshot.streams import CountingReader
 from evacuate.stopwatch import Stopwatch
 from evacuate.transport.base import Transport
@@ -66,7 +67,8 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
     ``previous``: the same database's dump in the previous snapshot (``previous_id``): when
     its schema's md5, row counts and listed objects (a fingerprint of every table's rows)
     are all as they are now, the database has not changed and that dump is kept, not taken
-    again."""
+    again. Without a previous dump there is nothing to keep: the checks (recorded for
+    verify and for the next snapshot) run alongside the stream, on a channel of their own."""
     what = f"{transport.name}: {job.engine} dump of {job.database}"
     watch = watch or Stopwatch()
     with watch.phase("dumps: quiet check"):
@@ -75,20 +77,47 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
         # the server says nothing changed since before the previous dump was checked
         return replace(previous, unchanged_since=previous.unchanged_since or previous_id,
                        kept="quiet")
-    with watch.phase("dumps: schema, counts and fingerprints"):
-        marker = _marker(transport, job) if job.marker_command else ""
-        counts: dict[str, int] = {}
-        if job.counts_command:
-            result = transport.run(job.counts_command, timeout=900)
-            if not result.ok:
-                raise DumpFailed(f"{what}: counting rows failed: "
-                                 f"{(result.error_text.strip().splitlines() or ['?'])[-1]}")
-            counts = parse_counts(result.text)
-        objects = _objects(transport, job) if job.objects_command else {}
-    if unchanged(previous, marker, counts, objects):
-        assert previous is not None
-        return replace(previous, unchanged_since=previous.unchanged_since or previous_id,
-                       quiet=quiet, kept="checked")
+
+    def checks() -> tuple[str, dict[str, int], dict[str, str]]:
+        with watch.phase("dumps: schema, counts and fingerprints"):
+            return _checks(transport, job, what)
+
+    if previous is None:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dump-checks") as pool:
+            checking = pool.submit(checks)
+            ref, edges = _stream(transport, blobs, job, what, progress, watch)
+            marker, counts, objects = checking.result()
+    else:
+        marker, counts, objects = checks()
+        if unchanged(previous, marker, counts, objects):
+            return replace(previous, unchanged_since=previous.unchanged_since or previous_id,
+                           quiet=quiet, kept="checked")
+        ref, edges = _stream(transport, blobs, job, what, progress, watch)
+    problem = job.check(edges.head, edges.tail)
+    if problem:
+        raise DumpFailed(f"{what} is incomplete: {problem}")
+    return DumpEntry(job.engine, job.database, job.format, ref, job.secret, counts,
+                     objects=objects, marker=marker, quiet=quiet)
+
+
+def _checks(transport: Transport, job: DumpJob,
+            what: str) -> tuple[str, dict[str, int], dict[str, str]]:
+    """The schema's md5, the row counts and the listed objects, as the source says now."""
+    marker = _marker(transport, job) if job.marker_command else ""
+    counts: dict[str, int] = {}
+    if job.counts_command:
+        result = transport.run(job.counts_command, timeout=900)
+        if not result.ok:
+            raise DumpFailed(f"{what}: counting rows failed: "
+                             f"{(result.error_text.strip().splitlines() or ['?'])[-1]}")
+        counts = parse_counts(result.text)
+    objects = _objects(transport, job) if job.objects_command else {}
+    return marker, counts, objects
+
+
+def _stream(transport: Transport, blobs: BlobStore, job: DumpJob, what: str,
+            progress: Callable[[int], None] | None, watch: Stopwatch) -> tuple[BlobRef, _Edges]:
+    """The dump's output streamed into a blob; DumpFailed when the command fails."""
     with watch.phase("dumps: streams"), transport.open_process(job.command) as proc:
         edges = _Edges(CountingReader(proc.stdout, progress))
         ref = blobs.put_stream(edges, secret=f"the {job.database} dump" if job.secret else "")  # type: ignore[arg-type]
@@ -96,11 +125,7 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
         errors = proc.stderr_text().strip().splitlines()
     if status != 0:
         raise DumpFailed(f"{what} failed (exit {status}): {errors[-1] if errors else 'no message'}")
-    problem = job.check(edges.head, edges.tail)
-    if problem:
-        raise DumpFailed(f"{what} is incomplete: {problem}")
-    return DumpEntry(job.engine, job.database, job.format, ref, job.secret, counts,
-                     objects=objects, marker=marker, quiet=quiet)
+    return ref, edges
 
 
 def unchanged(previous: DumpEntry | None, marker: str, counts: dict[str, int],

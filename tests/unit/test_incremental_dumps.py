@@ -134,3 +134,25 @@ def test_pg_dumps_random_restrict_key_does_not_make_a_schema_look_changed(
     first = marker("create table t (id int);\n")
     assert marker("create table t (id int);\n") == first
     assert marker("create table t (id bigint);\n") != first
+
+
+def test_a_first_dump_streams_alongside_its_checks(db: Path) -> None:
+    """Without a previous dump nothing can be kept: the checks and the stream run at the
+    same time. Forced: each of the two commands waits (up to 10 s) until the other has
+    begun, so one run after the other fails the counts."""
+    wait = ("i=0; while [ ! -f {f} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+            "[ -f {f} ] || exit 9; ")
+    meeting = replace(
+        job(db),
+        command=f"touch {db}/streaming; " + wait.format(f=f"{db}/counting") + f"cat {db}/dump",
+        counts_command=f"touch {db}/counting; " + wait.format(f=f"{db}/streaming")
+        + f"cat {db}/counts")
+    blobs = BlobStore(MemoryStore(), None)
+    taken = run_dump(LocalTransport(), blobs, meeting)
+    assert taken.tables == {"public.t": 2} and taken.marker
+    assert blobs.read_blob(taken.blob) == b"PGDMP rows 1 2\n"
+    # with a previous dump, the checks come first and decide: nothing streams when kept
+    (db / "streaming").unlink()
+    kept = run_dump(LocalTransport(), blobs, replace(job(db), command=f"touch {db}/streaming"),
+                    previous=taken, previous_id="S1")
+    assert kept.unchanged_since == "S1" and not (db / "streaming").exists()
