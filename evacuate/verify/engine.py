@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -47,6 +48,7 @@ from evacuate.verify.model import (
 )
 
 T = TypeVar("T")
+R = TypeVar("R")
 MAX_PAGE = 4 << 20  # larger index pages are not read back from the snapshot
 
 
@@ -158,22 +160,46 @@ def verify_against_snapshot(
     started, began = datetime.now(UTC), time.monotonic()
     source = from_json(manifest.inventory)
 
-    show("inventory")
-    with watch.phase("inventory"):
-        target_inventory = collect_inventory(target, host=label)
-    with watch.phase("compare"):
-        crossing = read_crossing(source, target_inventory, target)
-        checks = compare_inventories(source, target_inventory, crossing,
-                                     accounts.AccountIds.of(plan) if plan else None)
+    hash_paths, sampled = files.plan_hashes(source, manifest, options.sample, options.full)
+    dumps = databases.counted_dumps(manifest.dumps)
+    fetcher = web.default_fetcher(options.http_timeout)
 
-    show("files")
-    with watch.phase("files"):
-        hash_paths, sampled = files.plan_hashes(source, manifest, options.sample, options.full)
+    def timed(name: str, action: Callable[[], R]) -> Callable[[], R]:
+        def run() -> R:
+            with watch.phase(name):
+                return action()
+        return run
+
+    # What needs only the snapshot is read alongside the target's inventory, each on
+    # channels of its own: the data trees' hashes, the row counts and objects, the web
+    # answers and ports, the mail server. The comparisons that need the target's inventory
+    # (what it remapped, which packages it lacks) follow it.
+    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="verify") as pool:
+        show("inventory")
+        inventory_of = pool.submit(timed("inventory", lambda: collect_inventory(target,
+                                                                                host=label)))
+        found = pool.submit(timed("files", lambda: files.read_target_files(target, manifest,
+                                                                           hash_paths)))
+        counted = pool.submit(timed("databases", lambda: databases.count_rows(target, source,
+                                                                              dumps)))
+        answered = pool.submit(timed("web", lambda: web.check_web(
+            source, target_address, source_address=source_address,
+            read=_page_reader(manifest, read_blob), fetcher=fetcher) + _guarded(
+                "answers", lambda: answers.check_custom_ports(source, target, target_address))))
+        mailed = pool.submit(timed("mail", lambda: _guarded("mail", lambda: mail.check_mail_server(
+            source, target, target_address, settings.imap_logins))))
+        target_inventory = inventory_of.result()
+        with watch.phase("compare"):
+            crossing = read_crossing(source, target_inventory, target)
+            checks = compare_inventories(source, target_inventory, crossing,
+                                         accounts.AccountIds.of(plan) if plan else None)
+
+        show("files")
 
         def file_checks() -> list[Check]:
-            found = files.read_target_files(target, manifest, hash_paths)
-            return (files.compare_config_files(source, manifest, found, crossing)
-                    + files.compare_data_trees(manifest, found, sampled, crossing=crossing,
+            read = found.result()
+            return (files.compare_config_files(source, manifest, read, crossing)
+                    + files.compare_data_trees(manifest, read, sampled, crossing=crossing,
                                                own=accounts.own_homes(source, target_inventory),
                                                generated=(*source.mail.chroot_copies,
                                                           *target_inventory.mail.chroot_copies),
@@ -181,24 +207,14 @@ def verify_against_snapshot(
                     + package_modes.check_package_modes(manifest, target))
         checks += _guarded("data", file_checks)
 
-    show("databases")
-    with watch.phase("databases"):
-        dumps = databases.counted_dumps(manifest.dumps)
+        show("databases")
         checks += _guarded("databases", lambda: databases.compare_databases(
-            dumps, databases.count_rows(target, source, dumps), crossing))
+            dumps, counted.result(), crossing))
 
-    show("web")
-    with watch.phase("web"):
-        fetcher = web.default_fetcher(options.http_timeout)
-        checks += web.check_web(source, target_address, source_address=source_address,
-                                read=_page_reader(manifest, read_blob), fetcher=fetcher)
-        checks += _guarded("answers", lambda: answers.check_custom_ports(
-            source, target, target_address))
-
-    show("mail")
-    with watch.phase("mail"):
-        checks += _guarded("mail", lambda: mail.check_mail_server(
-            source, target, target_address, settings.imap_logins))
+        show("web")
+        checks += answered.result()
+        show("mail")
+        checks += mailed.result()
 
     show("custom")
     with watch.phase("custom"):
