@@ -12,7 +12,6 @@ from evacuate.actions.inventory import (
     take_disk_inventory,
     take_inventories,
 )
-from evacuate.actions.snapshot import disk_label
 from evacuate.cli import console
 from evacuate.cli.app import app
 from evacuate.cli.common import (
@@ -108,6 +107,8 @@ def inventory(
         raise UsageError(f"--defaults-from: {bad}") from None
     options = DiffOptions(enabled=diffs, fetch=fetch_defaults, mirrors=mirrors)
     if root is not None:
+        from evacuate.actions.snapshot import disk_label  # the snapshot's, only for a disk
+
         label = hosts[0] if hosts else disk_label(root)
         outcomes = [take_disk_inventory(root, label, ctx.state, timeout=timeout,
                                         diffs=options)]
