@@ -11,9 +11,10 @@ from typing import Protocol
 
 from evacuate import __version__
 from evacuate.engines import ENGINES, EngineSelection, engine_for, selected_servers
+from evacuate.engines.base import DumpJob
 from evacuate.engines.in_containers import with_listed_databases
 from evacuate.errors import EvacuateError
-from evacuate.inventory import HostInventory, collect_inventory, to_json
+from evacuate.inventory import HostInventory, collect_inventory, from_json, to_json
 from evacuate.inventory.model import DatabaseServer
 from evacuate.snapshot.databases import jobs_for, run_dump
 from evacuate.snapshot.debs import carry_debs
@@ -25,7 +26,7 @@ from evacuate.snapshot.exclusion import (
     Tally,
     roots_of,
 )
-from evacuate.snapshot.files import snapshot_tree
+from evacuate.snapshot.files import TreeResult, snapshot_tree
 from evacuate.snapshot.images import save_container_configs, save_images
 from evacuate.snapshot.manifest import DumpEntry, PackageMode, SnapshotManifest, Totals
 from evacuate.snapshot.package_modes import PackageDatabase, mode_of, read_package_db
@@ -162,6 +163,19 @@ def choosers(exclusion: Exclusion, tally: Tally, packages: PackageDatabase | Non
     return choose, parent
 
 
+@dataclass
+class _Read:
+    """What one pass over the host read, planned from one inventory."""
+
+    plan: SnapshotPlan
+    jobs: list[DumpJob]
+    warnings: list[str]
+    tree: TreeResult
+    dumps: list[DumpEntry]
+    tally: Tally
+    modes: list[PackageMode]
+
+
 def take_snapshot(transport: Transport, repo: SnapshotRepository, request: SnapshotRequest,
                   progress: SnapshotProgress | None = None,
                   now: Callable[[], float] = time.monotonic,
@@ -169,54 +183,55 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
                   ) -> SnapshotManifest:
     """Snapshot the host behind ``transport``; return the committed manifest. Raise an
     EvacuateError (and commit nothing) if the inventory, a dump or the file stream fails.
-    ``inventory_of`` replaces the ordinary inventory (e.g. a rescued disk's)."""
+    ``inventory_of`` replaces the ordinary inventory (e.g. a rescued disk's).
+
+    With a previous snapshot, its inventory plans the read (roots, rules, dumps) while the
+    host's own inventory is taken alongside, on channels of its own; when the host's plans
+    the same read, that read stands, else (or when it failed) the read is done again as the
+    host's inventory plans it. The manifest always holds the host's inventory of now."""
     show: SnapshotProgress = progress or QuietProgress()
     started = now()
     stats = repo.blobs.stats
     added_before, bytes_before = stats.added, stats.added_bytes
     repo.blobs.store.defer_durability()  # one sync before the manifest, see commit()
-    show.phase("inventory")
     watch = Stopwatch()
-    with watch.phase("inventory"):
-        inventory = (inventory_of(transport) if inventory_of is not None
+    previous = repo.latest(request.host)
+    guess = _previous_inventory(previous) if inventory_of is None else None
+
+    def inventory_now() -> tuple[HostInventory, dict[str, str]]:
+        with watch.phase("inventory"):
+            found = (inventory_of(transport) if inventory_of is not None
                      else collect_inventory(transport, host=request.host))
-        # the servers in containers say which databases they hold (through exec)
-        inventory, unlisted = (with_listed_databases(transport, inventory, ENGINES)
-                               if request.databases else (inventory, {}))
-    for what, why in unlisted.items():
-        show.warning(f"{what} did not answer ({why}): its volume is copied as files")
+            # the servers in containers say which databases they hold (through exec)
+            return (with_listed_databases(transport, found, ENGINES) if request.databases
+                    else (found, {}))
+
     with watch.phase("package database"):
         packages = read_package_db(transport)
-    plan = plan_snapshot(inventory, request, packages.owned, packages.swaps)
-    tally = Tally()
-    modes: list[PackageMode] = []
-    choose, parent = choosers(plan.exclusion, tally, packages, modes)
-
-    previous = repo.latest(request.host)
-    prior = {e.path: e for e in previous.files} if previous else None
-
-    # The dumps stream on their own SSH channel while the files stream on another: the
-    # source's database servers and its disk work at the same time.
-    show.phase("dumps and files")
-    selection = dumped_servers(inventory, request)
-    for message in selection.warnings:
+    show.phase("inventory")
+    if guess is None:
+        inventory, unlisted = inventory_now()
+        read = _read(transport, repo, request, inventory, packages, previous, show, watch)
+    else:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inventory") as pool:
+            taking = pool.submit(inventory_now)
+            try:
+                guessed: _Read | None = _read(transport, repo, request, guess, packages,
+                                              previous, show, watch)
+            except EvacuateError:  # e.g. a database dropped since: the host's plan decides
+                guessed = None
+            inventory, unlisted = taking.result()
+        if guessed is not None and _same_read(guessed, inventory, request, packages):
+            read = guessed
+        else:
+            with watch.phase("read again"):
+                read = _read(transport, repo, request, inventory, packages, previous, show,
+                             watch)
+    for what, why in unlisted.items():
+        show.warning(f"{what} did not answer ({why}): its volume is copied as files")
+    for message in read.warnings:
         show.warning(message)
-    jobs = [job for server in selection.dumped
-            for job in jobs_for(server, inventory.databases)]
-    # a database that did not change since the previous snapshot keeps its dump
-    before = {(d.engine, d.database): d for d in previous.dumps} if previous else {}
-    def dump_all() -> list[DumpEntry]:
-        with watch.phase("dumps"):
-            return [run_dump(transport, repo.blobs, job, show.advance,
-                             before.get((job.engine, job.database)),
-                             previous.id if previous else "", watch) for job in jobs]
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:
-        dumping = pool.submit(dump_all)
-        with watch.phase("files"):  # a failure waits for the dumps to end, then raises
-            tree = snapshot_tree(transport, repo.blobs, plan.roots, (), prior, show.advance,
-                                 choose, parent)
-        dumps: list[DumpEntry] = dumping.result()  # a failed dump fails the snapshot
+    plan, tree, dumps, tally, modes = read.plan, read.tree, read.dumps, read.tally, read.modes
     notes = list(_package_warnings(inventory))
     for message in (*notes, *tree.warnings):
         show.warning(message)
@@ -268,6 +283,62 @@ def take_snapshot(transport: Transport, repo: SnapshotRepository, request: Snaps
         package_modes=tuple(modes))
     repo.commit(manifest)
     return manifest
+
+
+def _previous_inventory(previous: SnapshotManifest | None) -> HostInventory | None:
+    """The previous snapshot's inventory, to plan a read with; None without one (or one
+    this version cannot read)."""
+    if previous is None or not previous.inventory:
+        return None
+    try:
+        return from_json(previous.inventory)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _same_read(read: _Read, inventory: HostInventory, request: SnapshotRequest,
+               packages: PackageDatabase) -> bool:
+    """Whether ``inventory`` plans the read ``read`` did: the same roots and rules, the
+    same dumps."""
+    plan = plan_snapshot(inventory, request, packages.owned, packages.swaps)
+    return plan == read.plan and _jobs(inventory, request)[0] == read.jobs
+
+
+def _jobs(inventory: HostInventory, request: SnapshotRequest) -> tuple[list[DumpJob], list[str]]:
+    selection = dumped_servers(inventory, request)
+    return ([job for server in selection.dumped for job in jobs_for(server, inventory.databases)],
+            list(selection.warnings))
+
+
+def _read(transport: Transport, repo: SnapshotRepository, request: SnapshotRequest,
+          inventory: HostInventory, packages: PackageDatabase,
+          previous: SnapshotManifest | None, show: SnapshotProgress, watch: Stopwatch) -> _Read:
+    """The files and the dumps as ``inventory`` plans them. The dumps stream on their own
+    SSH channel while the files stream on another: the source's database servers and its
+    disk work at the same time."""
+    plan = plan_snapshot(inventory, request, packages.owned, packages.swaps)
+    tally = Tally()
+    modes: list[PackageMode] = []
+    choose, parent = choosers(plan.exclusion, tally, packages, modes)
+    prior = {e.path: e for e in previous.files} if previous else None
+    show.phase("dumps and files")
+    jobs, warnings = _jobs(inventory, request)
+    # a database that did not change since the previous snapshot keeps its dump
+    before = {(d.engine, d.database): d for d in previous.dumps} if previous else {}
+
+    def dump_all() -> list[DumpEntry]:
+        with watch.phase("dumps"):
+            return [run_dump(transport, repo.blobs, job, show.advance,
+                             before.get((job.engine, job.database)),
+                             previous.id if previous else "", watch) for job in jobs]
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dumps") as pool:
+        dumping = pool.submit(dump_all)
+        with watch.phase("files"):  # a failure waits for the dumps to end, then raises
+            tree = snapshot_tree(transport, repo.blobs, plan.roots, (), prior, show.advance,
+                                 choose, parent)
+        dumps: list[DumpEntry] = dumping.result()  # a failed dump fails the snapshot
+    return _Read(plan, jobs, warnings, tree, dumps, tally, modes)
 
 
 def _package_warnings(inventory: HostInventory) -> list[str]:

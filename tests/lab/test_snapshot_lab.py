@@ -321,3 +321,28 @@ def test_cli_forget_keeps_the_newest_and_prunes_only_what_nothing_needs(
     ids = [s["id"] for s in json.loads(listed.stdout)]
     assert len(ids) == 2 and ids[0] in forgot.stdout  # the older one went
     assert [s["id"] for s in json.loads(cli("snapshots", "--json").stdout)] == ids[1:]
+
+
+def test_an_incremental_reads_as_the_hosts_inventory_of_now_plans_it(
+        lab: Lab, tmp_path: Path) -> None:
+    """An incremental's read is planned from the previous snapshot's inventory while the
+    host's own is taken alongside: it stands when the host's plans the same read, and is
+    done again when not (here: a database created since, which must be dumped)."""
+    repo = open_repository(None, StateDir(tmp_path / "state"), create=True)
+    try:  # the tests before leave lab-source reset
+        full = _snapshot(lab, repo, None)
+        same = _snapshot(lab, repo, None)
+        assert "read again" not in same.totals.phases, same.totals.phases
+        assert same.inventory["collected_at"] != full.inventory["collected_at"]  # of now
+        with lab.open("lab-source") as source:
+            source.run("runuser -u postgres -- createdb late && runuser -u postgres -- psql "
+                       "-XAq -d late -c 'create table t (x int); insert into t values (7)'",
+                       check=True)
+        later = _snapshot(lab, repo, None)
+        assert "read again" in later.totals.phases, later.totals.phases
+        late = next(d for d in later.dumps if d.database == "late")
+        assert late.tables == {"public.t": 1} and not late.unchanged_since
+        assert "late" in {d["name"] for s in later.inventory["databases"]
+                          for d in s["databases"]}
+    finally:
+        lab.reset("lab-source")
