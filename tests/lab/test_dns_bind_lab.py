@@ -20,7 +20,15 @@ from evacuate.dns.resolve import Resolver
 from evacuate.lab import bindzone, dnszone
 from evacuate.lab.lab import Lab, dns_api_url, dns_lab
 from tests.lab.conftest import running_lab
-from tests.lab.test_dns_lab import LAB_ID, LAB_INDEX, SWITCHED, one_error_line, served
+from tests.lab.test_dns_lab import (
+    LAB_ID,
+    LAB_INDEX,
+    SWITCHED,
+    one_error_line,
+    plan_json,
+    served,
+)
+from tests.lab.test_run_lab import write_config as run_config
 
 HOSTED = {"hosted.test", "api.hosted.test"}  # the names of hosted.test that point at the source
 ASKED = (("hosted.test", "A"), ("api.hosted.test", "A"), ("status.hosted.test", "A"),
@@ -39,19 +47,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 def write_config(lab: Lab, folder: Path, *, key_name: str = bindzone.KEY_NAME) -> Path:
     """example.test through the default provider (PowerDNS), hosted.test through rfc2136;
     the TSIG secret comes from the environment (see :func:`evacuate`)."""
-    config = folder / "evacuate.yml"
-    config.write_text(
-        f"state_dir: {folder / 'state'}\n"
-        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
-        f"hosts:\n  source:\n    ssh: {lab.ssh_spec('lab-source')}\n    target: target\n"
-        f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n"
-        f"dns:\n  resolvers: [{lab.address('lab-dns')}, {lab.address('lab-bind')}]\n"
-        "  lowered_ttl: 120\n  switch_timeout: 30\n"
-        "  names: [www.hosted.test, api.hosted.test, status.hosted.test]\n"
-        f"  provider: powerdns\n  provider_options:\n    pdns_server: {dns_api_url(lab)}\n"
-        f"  zones:\n    {bindzone.ZONE}:\n      provider: rfc2136\n      provider_options:\n"
-        f"        server: {lab.address('lab-bind')}\n        key_name: {key_name}\n"
-        f"        key_algorithm: {bindzone.KEY_ALGORITHM}\n")
+    config = run_config(lab, folder)
+    with config.open("a") as out:
+        out.write(
+            f"dns:\n  resolvers: [{lab.address('lab-dns')}, {lab.address('lab-bind')}]\n"
+            "  lowered_ttl: 120\n  switch_timeout: 30\n"
+            "  names: [www.hosted.test, api.hosted.test, status.hosted.test]\n"
+            f"  provider: powerdns\n  provider_options:\n    pdns_server: {dns_api_url(lab)}\n"
+            f"  zones:\n    {bindzone.ZONE}:\n      provider: rfc2136\n      provider_options:\n"
+            f"        server: {lab.address('lab-bind')}\n        key_name: {key_name}\n"
+            f"        key_algorithm: {bindzone.KEY_ALGORITHM}\n")
     return config
 
 
@@ -89,11 +94,7 @@ def both(lab: Lab) -> dict[tuple[str, str], tuple[int, tuple[str, ...]]]:
 
 @pytest.fixture(scope="module")
 def planned(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    folder = tmp_path_factory.mktemp("dns-bind")
-    config = write_config(lab, folder)
-    done = evacuate(config, "plan", "source", "--to", "target", "--json")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return config, json.loads(done.stdout)
+    return plan_json(write_config(lab, tmp_path_factory.mktemp("dns-bind")), evacuate)
 
 
 def test_the_plan_finds_the_records_in_both_zones(lab: Lab, planned) -> None:

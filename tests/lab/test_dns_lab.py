@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from evacuate.dns.resolve import Resolver
 from evacuate.lab import aptrepo, dnszone
 from evacuate.lab.lab import Lab, dns_api_url, dns_lab
 from tests.lab.conftest import TEST_LAB_ID, TEST_LAB_INDEX, running_lab
+from tests.lab.test_run_lab import write_config as run_config
 
 # a lab of its own (lab-source, lab-target, lab-dns), beside the session's shared one
 LAB_ID, LAB_INDEX = TEST_LAB_ID + "d", TEST_LAB_INDEX + 40
@@ -37,15 +38,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 def write_config(lab: Lab, folder: Path, *, names: tuple[str, ...] = (),
                  timeout: int = 30) -> Path:
-    config = folder / "evacuate.yml"
-    config.write_text(
-        f"state_dir: {folder / 'state'}\n"
-        f"ssh:\n  known_hosts: {lab.known_hosts}\n  identity_file: {lab.key}\n"
-        f"hosts:\n  source:\n    ssh: {lab.ssh_spec('lab-source')}\n    target: target\n"
-        f"targets:\n  target:\n    ssh: {lab.ssh_spec('lab-target')}\n"
-        f"dns:\n  resolvers: [{lab.address('lab-dns')}]\n  lowered_ttl: 120\n"
-        f"  switch_timeout: {timeout}\n  names: [{', '.join(names)}]\n"
-        f"  provider: powerdns\n  provider_options:\n    pdns_server: {dns_api_url(lab)}\n")
+    config = run_config(lab, folder)
+    with config.open("a") as out:
+        out.write(
+            f"dns:\n  resolvers: [{lab.address('lab-dns')}]\n  lowered_ttl: 120\n"
+            f"  switch_timeout: {timeout}\n  names: [{', '.join(names)}]\n"
+            f"  provider: powerdns\n  provider_options:\n    pdns_server: {dns_api_url(lab)}\n")
     return config
 
 
@@ -87,13 +85,17 @@ def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
     return errors[0]
 
 
-@pytest.fixture(scope="module")
-def planned(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    folder = tmp_path_factory.mktemp("dns")
-    config = write_config(lab, folder)
-    done = evacuate(config, "plan", "source", "--to", "target", "--json")
+def plan_json(config: Path, run: Callable[..., subprocess.CompletedProcess[str]] = evacuate,
+              ) -> tuple[Path, dict]:
+    """``evacuate plan --json`` of source onto target with ``config``: (config, the plan)."""
+    done = run(config, "plan", "source", "--to", "target", "--json")
     assert done.returncode == 0, done.stderr[-3000:]
     return config, json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def planned(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    return plan_json(write_config(lab, tmp_path_factory.mktemp("dns")))
 
 
 def test_the_plan_lists_the_records_that_point_at_the_source(lab: Lab, planned) -> None:
