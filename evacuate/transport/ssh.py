@@ -56,6 +56,7 @@ from evacuate.transport.liveness import stream_idle_timeout, watchdog
 from evacuate.transport.options import ConnectOptions
 from evacuate.transport.spec import HostSpec, parse_host_spec
 from evacuate.transport.ssh_files import SFTPFiles
+from evacuate.transport.ssh_start import start_command
 from evacuate.transport.ssh_sudo import SudoBecome
 
 log = logging.getLogger(__name__)
@@ -264,15 +265,8 @@ class SSHTransport(SudoBecome, SFTPFiles, Transport):
         return f"exec {sudo}sh -c {shlex.quote(guard)} sh {shlex.quote(line)}"
 
     def _channel(self, line: str, timeout: float | None = None) -> sshlib.Channel:
-        remote = self._remote_line(line, timeout)
-        transport = self._connected()
-        try:
-            chan = transport.open_session(timeout=self.connect_timeout)
-            chan.exec_command(remote)
-            self._send_become_password(chan)
-        except sshlib.SSH_ERRORS as err:
-            raise ConnectionLost(f"{self.name}: cannot start a command: {_oneline(err)}") from None
-        return chan
+        return start_command(self._connected, self._remote_line(line, timeout), self.name,
+                             self.connect_timeout, self._send_become_password)
 
     def run(self, command: Command, *, input: bytes | None = None, timeout: float | None = None,
             check: bool = False) -> CommandResult:

@@ -15,7 +15,7 @@ import paramiko
 
 __all__ = [
     "SSH_ERRORS", "Agent", "AuthenticationException", "BadAuthenticationType", "Channel",
-    "Connection", "PKey", "PasswordRequiredException", "SFTPClient", "SSHConfig",
+    "ChannelRefused", "Connection", "PKey", "PasswordRequiredException", "SFTPClient", "SSHConfig",
     "SSHException", "empty_ssh_config", "load_private_key", "open_agent", "open_connection",
     "open_sftp", "prefer_key_types", "read_ssh_config", "send_signal",
 ]
@@ -34,6 +34,8 @@ AuthenticationException = paramiko.AuthenticationException
 BadAuthenticationType = paramiko.BadAuthenticationType
 """The server refuses the method; ``allowed_types`` lists the ones it accepts."""
 PasswordRequiredException = paramiko.PasswordRequiredException
+ChannelRefused = paramiko.ChannelException
+"""The server refused to open a channel (sshd's MaxSessions reached: 'Connect failed')."""
 
 SSH_ERRORS = (paramiko.SSHException, EOFError, OSError)
 """What a broken or refusing connection raises."""

@@ -40,6 +40,10 @@ class SSHD:
     port: int = 0
     user: str = field(default_factory=getpass.getuser)
     process: subprocess.Popen[bytes] | None = None
+    extra_config: str = ""
+    """sshd_config lines appended to the defaults (e.g. "MaxSessions 1")."""
+    open_files: int | None = None
+    """RLIMIT_NOFILE for sshd and its sessions (prlimit): a low one makes it refuse commands."""
 
     @property
     def host_key(self) -> Path:
@@ -77,10 +81,13 @@ class SSHD:
         for _attempt in range(3):  # another process may grab the port in between
             self.port = free_port()
             config = self.workdir / "sshd_config"
-            config.write_text(_CONFIG.format(port=self.port, host=self.host, dir=self.workdir))
+            config.write_text(_CONFIG.format(port=self.port, host=self.host, dir=self.workdir)
+                              + self.extra_config)
+            limit = ([] if self.open_files is None
+                     else ["prlimit", f"--nofile={self.open_files}", "--"])
             with self.log.open("ab") as log:
                 self.process = subprocess.Popen(
-                    [str(SSHD_BINARY), "-D", "-e", "-f", str(config)],
+                    [*limit, str(SSHD_BINARY), "-D", "-e", "-f", str(config)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
             if self._wait_for_banner(timeout):
                 return self
