@@ -351,6 +351,12 @@ def test_verify_passes(evacuated: dict[str, Any]) -> None:
     assert report, evacuated["verify"].stderr[-3000:]
     failures = failed_checks(report)
     assert not failures, f"{len(failures)} checks failed:\n" + "\n".join(failures)
+    status = {c["id"]: c["status"] for c in report["checks"]}
+    assert {name: status.get(name) for name in (  # the containers outside Compose
+        "containers:container shop-cache", "containers:container shop-migrate")} == {
+        "containers:container shop-cache": "pass", "containers:container shop-migrate": "pass"}
+    assert not [c for c in report["checks"]
+                if c["area"] == "containers" and c["status"] == "unverified"]
 
 
 def test_the_target_runs_the_project_again_after_its_reboot(lab: Lab,

@@ -169,6 +169,17 @@ def test_verify_passes_on_the_docker_target(evacuated: dict[str, Any]) -> None:
     failures = failed_checks(report)
     assert not failures, f"{len(failures)} checks failed:\n" + "\n".join(failures)
     assert evacuated["verify"].returncode == 0
+    status = {c["id"]: c["status"] for c in report["checks"]}
+    # the containers outside Compose, and the HTTP answers of the published ports (GET /,
+    # asked of the running source and of the target alike)
+    assert {name: status.get(name) for name in (
+        "containers:container shop-cache", "containers:container shop-migrate",
+        "containers:shop/web http :8081", "containers:container shop-cache http :8082")} == {
+        "containers:container shop-cache": "pass", "containers:container shop-migrate": "pass",
+        "containers:shop/web http :8081": "pass",
+        "containers:container shop-cache http :8082": "pass"}
+    assert not [c for c in report["checks"]
+                if c["area"] == "containers" and c["status"] == "unverified"]
 
 
 DOCKER_TMP = "/var/lib/docker/tmp"
