@@ -88,7 +88,9 @@ def make_plan(source: HostRef, target: HostRef, repo: SnapshotRepository,
     with connect(target, options) as transport:
         target_inventory = collect_inventory(transport, host=target.label)
         manual = [p.name for p in inventory.packages if p.manual]
-        offer = probe_target(transport, manual)
+        engine = inventory.containers.package  # asked even when a dependency brought it
+        offer = probe_target(transport, manual + ([engine] if engine and engine not in manual
+                                                  else []))
     config_paths = {c.path for c in inventory.changed_conffiles} | \
         {f.path for f in inventory.unowned_files.files if f.path.startswith("/etc/")}
     # byte for byte: the sudoers drop-ins and the apt sources files (plan.hoststate)

@@ -106,6 +106,9 @@ class Containers:
     images: tuple[ContainerImage, ...] = ()
     named_volumes: tuple[ContainerVolume, ...] = ()
     compose_projects: tuple[ComposeProject, ...] = ()
+    package: str | None = None
+    """The Debian package the engine's CLI comes from (dpkg), ``""`` when none owns it,
+    None when not asked (an inventory of an older evacuate)."""
 
     def image(self, image_id: str) -> ContainerImage | None:
         return next((i for i in self.images if i.id == image_id), None)

@@ -2,7 +2,7 @@
 collection's modules that creates, in an AWX (or Automation Controller), per host one
 project (the rendered project, a manual project under AWX's projects directory), one
 inventory (sourced from the project's inventory/hosts.yml), one job template per step
-(prepare, files, databases, activate: the same playbooks, tags and variables ``evacuate
+(prepare, files, databases, activate, containers: the same playbooks, tags and variables ``evacuate
 run`` uses) and, per wave, a workflow that runs each host's steps in order, the hosts side
 by side. Secrets stay out: the job templates name credentials the AWX admin creates (the
 machine credential for the targets, the vault password, and an "evacuate store" credential
@@ -29,6 +29,8 @@ STEPS: tuple[tuple[StepKind, str, dict[str, Any]], ...] = (
     (StepKind.ACTIVATE, "site.yml", {"evacuate_restore_files": False,
                                      "evacuate_restore_databases": False,
                                      "evacuate_services_restart": True}),
+    # after the services (the engine's own among them) started
+    (StepKind.CONTAINERS, PLAYBOOK, {}),
 )
 """Each step a job template runs: its playbook and extra variables (its tag: its name)."""
 

@@ -127,7 +127,8 @@ def build_plan(source: HostInventory, manifest: SnapshotManifest, target: HostIn
     dumped_engines = {d.engine for d in manifest.dumps}
     containers, container_warnings = plan_containers(source.containers, tuple(
         s for s in source.databases
-        if s.container and f"{s.engine}{INSTANCE_MARK}{container_tag(s)}" in dumped_engines))
+        if s.container and f"{s.engine}{INSTANCE_MARK}{container_tag(s)}" in dumped_engines),
+        available)
     warnings.extend(container_warnings)
     warnings.extend(PlanWarning("database-copy", line) for line in engine_warnings(
         source, ((d.engine, d.database) for d in manifest.dumps)))

@@ -6,7 +6,8 @@ engine that did not answer)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evacuate.inventory.model import Containers, DatabaseServer
@@ -21,10 +22,12 @@ from evacuate.plan.model import PlanWarning, Step, StepKind
 
 
 def plan_containers(found: Containers, dumped: Sequence[DatabaseServer] = (),
+                    available: Mapping[str, str | None] | None = None,
                     ) -> tuple[ContainersPlan, list[PlanWarning]]:
     """Return what the plan says of the source's containers, and its warnings. ``dumped``:
     the database servers in containers whose dumps the snapshot holds (their volumes move
-    by those dumps, not as files)."""
+    by those dumps, not as files). ``available``: package → the target's candidate version
+    (None: not offered); the engine's package is judged by it."""
     if not found.engine:
         return ContainersPlan(), []
     warnings: list[PlanWarning] = []
@@ -32,6 +35,7 @@ def plan_containers(found: Containers, dumped: Sequence[DatabaseServer] = (),
         warnings.append(PlanWarning("container-engine", f"{found.engine} is installed on the "
                                     "source but did not answer: its containers, images and "
                                     "volumes are not known"))
+    warnings.extend(engine_version_warnings(found, available or {}))
     sizes = {i.id: i.size_bytes for i in found.images}
     containers = []
     for c in found.containers:
@@ -78,6 +82,41 @@ def plan_containers(found: Containers, dumped: Sequence[DatabaseServer] = (),
         volumes=tuple(VolumePlan(v.name, v.size_bytes, v.compose_project)
                       for v in found.named_volumes),
         projects=found.compose_projects), warnings
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """``20.10.24+dfsg1-1+deb12u1`` → (20, 10): the engine's major and minor version."""
+    found = re.match(r"(?:\d+:)?(\d+)\.(\d+)", version.strip())
+    return (int(found.group(1)), int(found.group(2))) if found else ()
+
+
+def engine_version_warnings(found: Containers, available: Mapping[str, str | None],
+                            ) -> list[PlanWarning]:
+    """The engine the target cannot install as the source runs it: its package not offered
+    by the target's package sources, or only in an older release of the engine."""
+    package = found.package
+    if not found.version or package is None:
+        return []
+    if not package:
+        return [PlanWarning("container-engine-version", f"{found.engine} {found.version} on "
+                            "the source belongs to no Debian package (installed by hand?): the "
+                            f"target gets no {found.engine} from the packages, install it there "
+                            "before the run")]
+    if package not in available:
+        return []
+    candidate = available[package]
+    if candidate is None:
+        return [PlanWarning("container-engine-version", f"{found.engine} {found.version} "
+                            f"comes from the package {package}, which the target's package "
+                            f"sources do not offer: add its repository to the target, or its "
+                            "containers cannot be brought up there")]
+    have, offered = _release(found.version), _release(candidate)
+    if have and offered and offered < have:
+        return [PlanWarning("container-engine-version", f"{found.engine} {found.version} on "
+                            f"the source; the target's package sources offer {package} "
+                            f"{candidate}, an older engine: images, Compose files or options "
+                            "the newer one accepts may fail there")]
+    return []
 
 
 def live_volumes(found: Containers, dumped: frozenset[str] = frozenset()) -> list[PlanWarning]:

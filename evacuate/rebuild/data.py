@@ -1,4 +1,4 @@
-"""The data steps (files, databases): store → target as streams. The one implementation of
+"""The data steps (files, databases, containers): store → target as streams. The one implementation of
 both, called by ``evacuate run`` on the controller (evacuate.rebuild.run) and by the
 ``evacuate.migrate`` Ansible collection's modules on an execution node
 (evacuate.rebuild.datajob)."""
@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from evacuate.errors import EvacuateError
 from evacuate.plan.model import RebuildPlan
 from evacuate.plan.selection import plan_selector
+from evacuate.rebuild.containers import bring_up
 from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.hoststate import after_files, before_files, removed_paths, with_parents
 from evacuate.rebuild.pgcarry import carry_postgresql
@@ -81,6 +82,21 @@ def restore_dumps(plan: RebuildPlan, manifest: SnapshotManifest, blobs: BlobStor
     outcomes = restore_databases(target, blobs, manifest, owners, progress,
                                  interrupted=interrupted, mark=mark, containers=containers)
     return DataOutcome("; ".join(f"{k}: {v}" for k, v in outcomes.items()))
+
+
+def restore_containers(plan: RebuildPlan, manifest: SnapshotManifest, blobs: BlobStore,
+                       target: Transport, *, progress: Callable[[int], None] | None = None,
+                       interrupted: str | None = None,
+                       mark: Callable[[str | None], None] | None = None) -> DataOutcome:
+    """The containers step: the saved images loaded, the Compose projects up, the containers
+    outside Compose recreated (rebuild.containers), then the dumps of the servers that run
+    in containers loaded into them. A plan without a container engine has nothing to do."""
+    if not plan.containers.engine:
+        return DataOutcome("no containers")
+    done = bring_up(target, plan, manifest, blobs)
+    loaded = restore_dumps(plan, manifest, blobs, target, progress=progress,
+                           interrupted=interrupted, mark=mark, containers=True)
+    return replace(loaded, detail=f"{done}; {loaded.detail}" if loaded.detail else done)
 
 
 def mirror(target: Transport, manifest: SnapshotManifest, dirs: tuple[str, ...]) -> list[str]:

@@ -20,7 +20,7 @@ from typing import Any
 from evacuate.config import Config
 from evacuate.errors import ConfigError, EvacuateError, UsageError
 from evacuate.plan.persist import plan_from_json
-from evacuate.rebuild.data import DataOutcome, restore_dumps, restore_files
+from evacuate.rebuild.data import DataOutcome, restore_containers, restore_dumps, restore_files
 from evacuate.snapshot.crypto import Cipher, load_key
 from evacuate.snapshot.open import choose_store
 from evacuate.snapshot.repository import SnapshotRepository
@@ -29,7 +29,8 @@ from evacuate.state import StateDir, read_json
 from evacuate.transport import ConnectOptions, HostSpec, open_transport
 
 PLAYBOOK = "data.yml"
-"""The rendered project's playbook of the data steps (tags ``files`` and ``databases``)."""
+"""The rendered project's playbook of the data steps (tags ``files``, ``databases`` and
+``containers``)."""
 
 PLAN_FILE = "plan.json"
 """The plan, rendered into the project (no secret: those are in the vault)."""
@@ -41,7 +42,7 @@ AWS_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 SECRET_VARS = {"AWS_ACCESS_KEY_ID": "evacuate_s3_access_key_id",
                "AWS_SECRET_ACCESS_KEY": "evacuate_s3_secret_access_key",
                "AWS_SESSION_TOKEN": "evacuate_s3_session_token"}
-STEPS = ("files", "databases")
+STEPS = ("files", "databases", "containers")
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,9 @@ def run_step(step: str, params: Mapping[str, Any]) -> DataOutcome:
         with open_transport(spec, options) as target:
             if step == "files":
                 return restore_files(plan, manifest, repo.blobs, target)
-            return restore_dumps(plan, manifest, repo.blobs, target,
-                                 interrupted=params.get("interrupted") or None)
+            restore = restore_containers if step == "containers" else restore_dumps
+            return restore(plan, manifest, repo.blobs, target,
+                           interrupted=params.get("interrupted") or None)
 
 
 def _secrets_into_env(params: Mapping[str, Any]) -> None:

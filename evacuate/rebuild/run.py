@@ -20,8 +20,7 @@ from evacuate.ansible.runner import PlaybookOutcome, run_playbook
 from evacuate.errors import EvacuateError, TransportError
 from evacuate.hooks import HookFailed
 from evacuate.plan.model import RebuildPlan, Step, StepKind
-from evacuate.rebuild.containers import bring_up
-from evacuate.rebuild.data import DataOutcome, restore_dumps, restore_files
+from evacuate.rebuild.data import DataOutcome, restore_containers, restore_dumps, restore_files
 from evacuate.rebuild.datajob import PLAYBOOK, StoreAccess, job_vars, vault_vars
 from evacuate.rebuild.journal import Journal
 from evacuate.snapshot.manifest import SnapshotManifest
@@ -264,7 +263,8 @@ def _data_job(run: StepRun, step: Step) -> str:
     evacuate.migrate modules read the store there and write into the target themselves."""
     ctx = run.ctx
     assert ctx.store is not None
-    interrupted = run.journal.restoring(step.id) if step.kind is StepKind.DATABASES else None
+    interrupted = (run.journal.restoring(step.id)
+                   if step.kind in (StepKind.DATABASES, StepKind.CONTAINERS) else None)
     outcome = run_playbook(run.project, ctx.folder / "runner",
                            ident=f"{step.id}-{int(time.time())}", tags=(step.kind.value,),
                            extravars=job_vars(ctx.store, run.snapshot().id,
@@ -313,12 +313,15 @@ def _databases_step(run: StepRun, step: Step, _index: int) -> str:
 
 def _containers_step(run: StepRun, step: Step, _index: int) -> str:
     ctx = run.ctx
+    if on_node(ctx):
+        return _data_job(run, step)
     with ctx.connect_target() as target:
-        done = bring_up(target, ctx.plan, run.snapshot(), ctx.repo.blobs)
-        # the servers that run in containers get their dumps once their containers run
-        outcome = _load_dumps(run, step, target, containers=True)
-    loaded = _data_done(run, outcome)
-    return f"{done}; {loaded}" if loaded else done
+        outcome = restore_containers(ctx.plan, run.snapshot(), ctx.repo.blobs, target,
+                                     progress=run.reporter.advance,
+                                     interrupted=run.journal.restoring(step.id),
+                                     mark=lambda database: run.journal.progress(step.id,
+                                                                                database))
+    return _data_done(run, outcome)
 
 
 def _verify_step(run: StepRun, _step: Step, _index: int) -> str:

@@ -1,6 +1,6 @@
 """What the inventory saw against what verify checked.
 
-Every listening port, enabled unit, data store and data tree of the source is an item
+Every listening port, enabled unit, data store, data tree and container of the source is an item
 (:class:`Seen`) that some check must cover. An item no check covers, or that only skipped
 checks cover, becomes a *not verified* check naming it and why, and the report carries the
 coverage figure (checked / seen). Nothing the inventory saw passes silently.
@@ -21,7 +21,7 @@ from evacuate.engines.base import database_label
 from evacuate.engines.daemons import found_data_stores
 from evacuate.inventory.model import DatabaseServer, HostInventory
 from evacuate.snapshot.manifest import SnapshotManifest
-from evacuate.verify import databases, services
+from evacuate.verify import containers, databases, services
 from evacuate.verify.crossing import Crossing
 from evacuate.verify.files import data_roots, under
 from evacuate.verify.model import Check, Coverage, Status, not_verified
@@ -130,11 +130,19 @@ def _data_trees(source: HostInventory, manifest: SnapshotManifest) -> list[Seen]
     return items
 
 
+def _containers(source: HostInventory) -> list[Seen]:
+    names = sorted({containers.check_name(c) for c in source.containers.containers})
+    return [Seen("containers", name, (f"containers:{name}",),
+                 "no check for this container (a Compose service that was not running)")
+            for name in names]
+
+
 def seen_items(source: HostInventory, manifest: SnapshotManifest,
                crossing: Crossing | None = None) -> list[Seen]:
-    """Every listening port, enabled unit, data store and data tree of ``source``."""
+    """Every listening port, enabled unit, data store, data tree and container of
+    ``source``."""
     return (_listeners(source, crossing) + _units(source, crossing) + _data_stores(source)
-            + _data_trees(source, manifest))
+            + _data_trees(source, manifest) + _containers(source))
 
 
 def _matches(pattern: str, check_id: str) -> bool:

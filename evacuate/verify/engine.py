@@ -29,6 +29,7 @@ from evacuate.transport.base import Transport
 from evacuate.verify import (
     accounts,
     answers,
+    container_web,
     containers,
     coverage,
     databases,
@@ -184,7 +185,10 @@ def verify_against_snapshot(
                                                                               dumps)))
         answered = pool.submit(timed("web", lambda: web.check_web(
             source, target_address, source_address=source_address,
-            read=_page_reader(manifest, read_blob), fetcher=fetcher) + _guarded(
+            read=_page_reader(manifest, read_blob), fetcher=fetcher)
+            + container_web.check_container_answers(
+                source, target_address, source_address=source_address, fetcher=fetcher)
+            + _guarded(
                 "answers", lambda: answers.check_custom_ports(source, target, target_address))))
         mailed = pool.submit(timed("mail", lambda: _guarded("mail", lambda: mail.check_mail_server(
             source, target, target_address, settings.imap_logins))))

@@ -78,6 +78,18 @@ class SnapshotPage:
     body_hash: str
 
 
+def differences(reference: WebAnswer, got: WebAnswer, whose: str) -> list[str]:
+    """How ``got`` differs from the live ``reference`` answer (``whose`` names it)."""
+    problems = []
+    if reference.status != got.status:
+        problems.append(f"status {reference.status} → {got.status}")
+    if reference.title != got.title:
+        problems.append("title differs")
+    if reference.body_hash != got.body_hash:
+        problems.append(f"content differs from {whose}")
+    return problems
+
+
 def _compare(probe: Probe, got: WebAnswer, reference: WebAnswer | None,
              page: SnapshotPage | None, duration: float) -> Check:
     name = probe.name
@@ -85,13 +97,7 @@ def _compare(probe: Probe, got: WebAnswer, reference: WebAnswer | None,
         return judged(False, "web", name, reference.summary() if reference else "2xx/3xx",
                       got.summary(), "the target does not answer", duration)
     if reference is not None:
-        problems = []
-        if reference.status != got.status:
-            problems.append(f"status {reference.status} → {got.status}")
-        if reference.title != got.title:
-            problems.append("title differs")
-        if reference.body_hash != got.body_hash:
-            problems.append("content differs from the source's page")
+        problems = differences(reference, got, "the source's page")
         return judged(not problems, "web", name, reference.summary(), got.summary(),
                       "; ".join(problems) or "same as the source's live answer", duration)
     if page is not None and 200 <= got.status < 300:

@@ -10,9 +10,11 @@ the source's containers stopped (and the last order through the database's final
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -351,6 +353,12 @@ def test_verify_passes(evacuated: dict[str, Any]) -> None:
     assert report, evacuated["verify"].stderr[-3000:]
     failures = failed_checks(report)
     assert not failures, f"{len(failures)} checks failed:\n" + "\n".join(failures)
+    status = {c["id"]: c["status"] for c in report["checks"]}
+    assert {name: status.get(name) for name in (  # the containers outside Compose
+        "containers:container shop-cache", "containers:container shop-migrate")} == {
+        "containers:container shop-cache": "pass", "containers:container shop-migrate": "pass"}
+    assert not [c for c in report["checks"]
+                if c["area"] == "containers" and c["status"] == "unverified"]
 
 
 def test_the_target_runs_the_project_again_after_its_reboot(lab: Lab,
@@ -419,6 +427,62 @@ def test_the_cutover_stops_the_containers_and_moves_the_last_note(
     assert _run(lab, RUNNING) == evacuated["before"]["running"]
     answer = fetch(lab.address(HOST), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
     assert b"4 notes" in answer.body and LAST_NOTE.encode() in answer.body
+
+
+@contextlib.contextmanager
+def ssh_agent(key: Path) -> Iterator[str]:
+    """An ssh-agent holding ``key``: the evacuate.migrate modules reach the target with the
+    job's agent; yield its socket."""
+    started = subprocess.run(["ssh-agent", "-s"], capture_output=True, text=True, check=True)
+    env = dict(line.split(";", 1)[0].split("=", 1) for line in started.stdout.splitlines()
+               if line.startswith(("SSH_AUTH_SOCK=", "SSH_AGENT_PID=")))
+    try:
+        subprocess.run(["ssh-add", "-q", str(key)], env={**os.environ, **env}, check=True,
+                       capture_output=True)
+        yield env["SSH_AUTH_SOCK"]
+    finally:
+        subprocess.run(["ssh-agent", "-k"], env={**os.environ, **env}, capture_output=True,
+                       check=False)
+
+
+def test_the_projects_data_playbook_brings_the_containers_up_again(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """The rendered project's data.yml with the ``containers`` tag, run by plain
+    ansible-playbook (the evacuate.migrate collection's restore_containers module, from the
+    local store; the job's ssh-agent holds the key): on a target whose containers, images and
+    database volume are gone, the saved images load again, the project comes up, shop-cache is
+    recreated and the first snapshot's rows are loaded into the new database container."""
+    with lab.open("lab-target") as transport:
+        transport.run("podman rm -af -t 0 >/dev/null && podman volume rm -f shop_db-data "
+                      ">/dev/null && podman rmi -af >/dev/null", timeout=300, check=True)
+        assert transport.run("podman ps -aq; podman images -q", timeout=60,
+                             check=True).text == ""
+    state = evacuated["config"].parent / "state"
+    bindir = Path(sys.executable).parent
+    first = _manifests(evacuated["config"])[0]
+    with ssh_agent(lab.key) as agent:
+        played = subprocess.run(
+            [str(bindir / "ansible-playbook"), "data.yml", "--tags", "containers",
+             "--vault-password-file", str(state / "keys" / "vault-pass"),
+             "-e", f"evacuate_store_url={state / 'store'}", "-e", f"evacuate_snapshot_id={first.id}",
+             "-e", f"evacuate_known_hosts={lab.known_hosts}"],
+            cwd=state / "plans" / "shop-to-target" / "project", capture_output=True, text=True,
+            timeout=1200, check=False,
+            env=dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}", SSH_AUTH_SOCK=agent,
+                     ANSIBLE_NOCOLOR="1",
+                     EVACUATE_STORE_KEY=(state / "keys" / "store.key").read_text().strip()))
+    assert played.returncode == 0, (played.stdout + played.stderr)[-4000:]
+    assert "TASK [Bring up the containers of the snapshot]" in played.stdout
+    assert "Restore the files" not in played.stdout and CANARY not in played.stdout
+    with lab.open("lab-target") as transport:
+        running = transport.run(RUNNING, timeout=60, check=True).text
+        rows = transport.run(DB_ROWS, timeout=60, check=True).text
+        token = transport.run("podman exec shop-cache sh -c 'echo \"$CACHE_TOKEN\"'",
+                              timeout=60, check=True).text
+    assert running == evacuated["before"]["running"]
+    assert rows == evacuated["before"]["rows"] and "orders|5" in rows
+    assert token == f"{ALONE_CANARY}\n"
+    assert ALONE_CANARY not in played.stdout + played.stderr
 
 
 def test_the_containers_come_back_after_a_reboot(lab: Lab, inventory: HostInventory,

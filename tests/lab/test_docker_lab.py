@@ -169,6 +169,38 @@ def test_verify_passes_on_the_docker_target(evacuated: dict[str, Any]) -> None:
     failures = failed_checks(report)
     assert not failures, f"{len(failures)} checks failed:\n" + "\n".join(failures)
     assert evacuated["verify"].returncode == 0
+    status = {c["id"]: c["status"] for c in report["checks"]}
+    # the containers outside Compose, and the HTTP answers of the published ports (GET /,
+    # asked of the running source and of the target alike)
+    assert {name: status.get(name) for name in (
+        "containers:container shop-cache", "containers:container shop-migrate",
+        "containers:shop/web http :8081", "containers:container shop-cache http :8082")} == {
+        "containers:container shop-cache": "pass", "containers:container shop-migrate": "pass",
+        "containers:shop/web http :8081": "pass",
+        "containers:container shop-cache http :8082": "pass"}
+    assert not [c for c in report["checks"]
+                if c["area"] == "containers" and c["status"] == "unverified"]
+
+
+def test_the_docker_target_runs_the_same_containers_after_its_reboot(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """docker.service, enabled on the target as on the source, brings the restart=always
+    containers back at boot: the project and the container outside Compose run again, from
+    the same images, and the published ports answer the same (``verify --after-reboot``
+    reboots the target and verifies it again)."""
+    rebooted = evacuate(evacuated["config"], "verify", "shop", "target", "--after-reboot",
+                         "--json")
+    assert rebooted.returncode == 0, (rebooted.stderr + rebooted.stdout)[-3000:]
+    report = json.loads(rebooted.stdout)
+    assert not failed_checks(report)
+    rebooted_at = report["after_reboot"]
+    assert rebooted_at["boot_id_before"] != rebooted_at["boot_id_after"]
+    assert rebooted_at["lost_on_reboot"] == [] and rebooted_at["after_ok"]
+    assert run_on(lab, "lab-target", RUNNING) == evacuated["before"]["running"]
+    assert run_on(lab, "lab-target", "docker ps --filter status=running --format "
+                  "'{{.Names}}' | sort").split() == ["shop-cache", "shop_web_1", "shop_worker_1"]
+    answer = fetch(lab.address("lab-target"), 8081, path="/cgi-bin/notes", host=HOST, tls=False)
+    assert answer.body == evacuated["before"]["notes"]
 
 
 DOCKER_TMP = "/var/lib/docker/tmp"

@@ -20,6 +20,7 @@ from evacuate.actions.fleet import AWX_LAYOUT, FleetContext, write_awx_layout
 from evacuate.config import load_config
 from evacuate.fleet.model import FleetHost, FleetResult, HostResult, HostStatus, Wave
 from evacuate.plan.awx import AwxWave, awx_layout
+from evacuate.plan.model import Step, StepKind
 from evacuate.rebuild.datajob import StoreAccess
 from evacuate.state import StateDir, write_json
 from tests.unit.plan.test_render import saved_plan
@@ -111,3 +112,20 @@ def test_a_fleet_plan_with_an_s3_store_writes_the_layout_of_the_hosts_planned(
     assert "AAAAAAAAAAAAAAAAAAAA" not in path.read_text()  # the (zero) key, base64
     local = FleetContext(None, state, None, None, None)  # type: ignore[arg-type]
     assert write_awx_layout(waves, local, result) is None  # a local store: no AWX layout
+
+
+def test_a_container_host_s_containers_step_is_a_data_job_after_activate() -> None:
+    plan = saved_plan()
+    steps = list(plan.steps)
+    last = next(i for i, s in enumerate(steps) if s.kind is StepKind.ACTIVATE)
+    steps.insert(last + 1, Step("containers", "podman: load, up", StepKind.CONTAINERS))
+    with_containers = replace(plan, steps=tuple(steps))
+    document = awx_layout([AwxWave("w", (with_containers,))], STORE)
+    templates = {t["name"]: t for t in _tasks(document, "job_template")}
+    containers = templates[f"evacuate {plan.name} containers"]
+    assert (containers["playbook"], containers["job_tags"]) == ("data.yml", "containers")
+    assert "evacuate store" in containers["credentials"]
+    (workflow,) = _tasks(document, "workflow_job_template")
+    nodes = {n["identifier"]: n for n in workflow["workflow_nodes"]}
+    assert nodes[f"{plan.name} activate"]["related"]["success_nodes"] == [
+        {"identifier": f"{plan.name} containers"}]

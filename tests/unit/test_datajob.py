@@ -34,8 +34,8 @@ def test_the_project_carries_the_collection_the_data_playbook_and_the_plan(
     plan = saved_plan()
     project = render_project(plan, tmp_path / "project", vault_document="vault\n")
     modules = project / COLLECTION_DIR / "plugins" / "modules"
-    assert sorted(p.name for p in modules.iterdir()) == ["restore_databases.py",
-                                                          "restore_files.py"]
+    assert sorted(p.name for p in modules.iterdir()) == [
+        "restore_containers.py", "restore_databases.py", "restore_files.py"]
     assert (project / COLLECTION_DIR / "galaxy.yml").is_file()
     assert plan_from_json(json.loads((project / "plan.json").read_text())) == plan
     assert (project / "plan.json").stat().st_mode & 0o077 == 0
@@ -49,6 +49,11 @@ def test_the_project_carries_the_collection_the_data_playbook_and_the_plan(
                             capture_output=True, text=True)
     assert "Restore the databases of the snapshot" in listed.stdout, listed.stdout
     assert "Restore the files" not in listed.stdout
+    listed = subprocess.run([str(BIN / "ansible-playbook"), "--list-tasks", "data.yml",
+                             "-i", "inventory/hosts.yml", "--tags", "containers"], cwd=project,
+                            capture_output=True, text=True)
+    assert "Bring up the containers of the snapshot" in listed.stdout, listed.stdout
+    assert "Restore the databases" not in listed.stdout
 
 
 def test_the_module_s_secret_arguments_are_no_log() -> None:

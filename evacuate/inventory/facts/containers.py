@@ -182,7 +182,18 @@ def parse(text: str) -> Containers:
     env_files = tuple(line for line in first_part(parts, "env_files").splitlines() if line)
     return Containers(engine=engine.args.strip(), version=engine.text.strip(),
                       containers=containers, images=images, named_volumes=volumes,
-                      compose_projects=_projects(containers, env_files))
+                      compose_projects=_projects(containers, env_files),
+                      package=(_package(first_part(parts, "engine_package"))
+                               if any(p.kind == "engine_package" for p in parts) else None))
+
+
+def _package(text: str) -> str:
+    """``docker.io: /usr/bin/docker`` (dpkg-query -S) → ``docker.io``; a diversion's line
+    and an architecture qualifier (``podman:amd64``) are left out."""
+    for line in text.splitlines():
+        if ": " in line and not line.startswith("diversion "):
+            return line.split(": ", 1)[0].split(",")[0].strip().split(":")[0]
+    return ""
 
 
 FACT = Fact(name="containers", script=snippet("containers"), parse=parse, default=Containers,

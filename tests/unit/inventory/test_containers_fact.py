@@ -86,6 +86,7 @@ def test_the_snippet_masks_secrets_before_they_leave_the_host(tmp_path, engine) 
         assert secret not in out
     found = parse(split_sections(out)["containers"].text)
     assert found.engine == engine and found.version == "24.0.5"
+    assert found.package == ""  # dpkg owns no fake engine
     (container,) = found.containers
     assert container.env == ("POSTGRES_PASSWORD=<masked>", "API_TOKEN=<masked>",
                              "DATABASE_URL=postgres://app:<masked>@db:5432/app",
@@ -146,3 +147,17 @@ def test_the_lab_capture_names_the_compose_project_and_its_env_file() -> None:
     assert project.config_files == ("/srv/shop/compose.yaml",) and project.env_files == ("/srv/shop/.env",)
     assert all(image.local for image in found.images)
     assert "APP_TOKEN=<masked>" in found.containers[1].env
+
+
+@pytest.mark.parametrize(("answer", "package"), [
+    ("docker.io: /usr/bin/docker\n", "docker.io"),
+    ("podman:amd64: /usr/bin/podman\n", "podman"),
+    ("diversion by podman-docker from: /usr/bin/docker\n"
+     "diversion by podman-docker to: /usr/bin/docker.distrib\n"
+     "podman-docker: /usr/bin/docker\n", "podman-docker"),
+    ("", ""),  # owned by no package: installed by hand
+])
+def test_the_engines_package_is_what_dpkg_says(answer: str, package: str) -> None:
+    text = f"@@-- engine docker@@\n24.0.5\n@@-- engine_package@@\n{answer}@@-- containers@@\n"
+    assert parse(text).package == package
+    assert parse("@@-- engine docker@@\n24.0.5\n").package is None  # not asked: an older capture

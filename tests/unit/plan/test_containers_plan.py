@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import pytest
+
 from evacuate.cli.plan_cmds import container_rows
 from evacuate.inventory.facts.containers import parse
 from evacuate.inventory.model import ContainerImage, Containers
@@ -94,3 +96,26 @@ def test_a_plan_with_containers_round_trips_and_older_plans_load() -> None:
     assert plan_from_json(data) == plan
     del data["containers"]
     assert plan_from_json(data).containers.engine == ""
+
+
+@pytest.mark.parametrize(("package", "offered", "warned"), [
+    ("docker.io", {"docker.io": "20.10.24+dfsg1-1+deb12u1"}, ""),
+    ("docker.io", {"docker.io": "26.1.5+dfsg1-9+b3"}, ""),  # a newer engine loads older images
+    ("docker.io", {"docker.io": "18.09.1+dfsg1-7.1+deb10u3"},
+     "docker 20.10.24+dfsg1 on the source; the target's package sources offer docker.io "
+     "18.09.1+dfsg1-7.1+deb10u3, an older engine"),
+    ("docker-ce", {"docker-ce": None},
+     "docker 20.10.24+dfsg1 comes from the package docker-ce, which the target's package "
+     "sources do not offer"),
+    ("", {}, "docker 20.10.24+dfsg1 on the source belongs to no Debian package"),
+    ("docker.io", {}, ""),  # not asked of the target: nothing known
+    (None, {"docker.io": None}, ""),  # an inventory that did not ask dpkg
+])
+def test_an_engine_the_target_cannot_install_is_named(package: str | None,
+                                                      offered: dict[str, str | None],
+                                                      warned: str) -> None:
+    found = replace(_lab(), engine="docker", version="20.10.24+dfsg1", package=package)
+    _planned, warnings = plan_containers(found, (), offered)
+    named = [w.message for w in warnings if w.code == "container-engine-version"]
+    assert len(named) == (1 if warned else 0), named
+    assert all(message.startswith(warned) for message in named), named

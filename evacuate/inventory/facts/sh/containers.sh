@@ -22,6 +22,9 @@ evac_mask() {
 }
 evac_part engine "$engine"
 "$engine" version --format "$version_format" 2>/dev/null
+# the package the engine's CLI comes from, as dpkg says (docker.io, docker-ce, podman...)
+evac_part engine_package
+dpkg-query -S -- "$(command -v "$engine")" 2>/dev/null
 ids=$("$engine" ps -aq --no-trunc 2>/dev/null)
 evac_part containers
 # shellcheck disable=SC2086  # ids are hex words
