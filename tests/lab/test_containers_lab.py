@@ -115,6 +115,7 @@ def test_the_inventory_sees_exactly_the_engine_containers_images_and_volumes(
     assert inventory.errors == {}
     found = inventory.containers
     assert found.engine == "podman" and found.version.startswith("4.3.")
+    assert found.package == "podman"  # dpkg-query -S of the CLI
     by_name = {c.name: c for c in found.containers}
     assert set(by_name) == {"shop_web_1", "shop_worker_1", "shop_db_1", "shop-migrate",
                             "shop-cache"}

@@ -76,6 +76,7 @@ def test_the_inventory_sees_dockers_containers_ports_volumes_and_project(
     assert inventory.errors == {}
     found = inventory.containers
     assert found.engine == "docker" and found.version.startswith("20.10.")
+    assert found.package == "docker.io"  # dpkg-query -S of the CLI: Debian's package
     by_name = {c.name: c for c in found.containers}
     assert set(by_name) == {"shop_web_1", "shop_worker_1", "shop-migrate", "shop-cache"}
     web, worker, alone = by_name["shop_web_1"], by_name["shop_worker_1"], by_name["shop-cache"]
