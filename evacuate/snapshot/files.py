@@ -27,6 +27,7 @@ from evacuate.errors import RemoteCommandError
 from evacuate.snapshot.manifest import FileEntry
 from evacuate.snapshot.scan import (
     DEVICE_COMMAND,
+    SCAN_COMPLAINED,
     ScannedEntry,
     encode_path,
     parse_devices,
@@ -110,6 +111,8 @@ def scan_tree(transport: Transport, roots: Sequence[str], excludes: Iterable[str
             raise RemoteCommandError(f"{transport.name}: unreadable file listing: {bad}") from None
         status = proc.wait(timeout=timeout)
         complaints = [line for line in proc.stderr_text().splitlines() if line.strip()]
+    if status == SCAN_COMPLAINED:
+        status = 1
     if status not in (0, 1) or (status == 1 and not seen):
         raise RemoteCommandError(
             f"{transport.name}: listing {', '.join(roots)} failed (exit {status}): "

@@ -67,6 +67,11 @@ def decode_path(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+SCAN_COMPLAINED = 123
+"""The exit status of :func:`scan_command` when find complained (a file vanished or was
+unreadable while listed: find exits 1, and xargs, which runs it, reports that as 123)."""
+
+
 def scan_command(roots: Sequence[str], excludes: Iterable[str] = ()) -> str:
     """Return the sh command that lists ``roots`` (same filesystem only, symlinks not
     followed) without the ``excludes`` (find -path patterns, e.g. '/srv/cache/*')."""

@@ -290,9 +290,11 @@ def test_cli_forget_keeps_the_newest_and_prunes_only_what_nothing_needs(
     with lab.open("lab-source") as source:
         try:
             source.run("head -c 300000 /dev/urandom > /srv/data/only-in-the-old.bin", check=True)
-            assert cli("snapshot", lab.ssh_spec("lab-source"), *ssh).returncode == 0
+            first = cli("snapshot", lab.ssh_spec("lab-source"), *ssh)
+            assert first.returncode == 0, first.stderr
             source.run("rm /srv/data/only-in-the-old.bin", check=True)
-            assert cli("snapshot", lab.ssh_spec("lab-source"), *ssh).returncode == 0
+            second = cli("snapshot", lab.ssh_spec("lab-source"), *ssh)
+            assert second.returncode == 0, second.stderr
         finally:
             source.run("rm -f /srv/data/only-in-the-old.bin")
     store = state / "store"
