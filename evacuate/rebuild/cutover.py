@@ -6,7 +6,8 @@ downtime), stop the source's writers (every started unit except the database ser
 must stay up for the final dumps, and sshd), take a final incremental snapshot (its files
 and dumps read after the stop), restore the files that
 changed and replace the databases that changed on the target (an unchanged one keeps its
-dump in the final snapshot and is not reloaded), restart the target's services, verify, and
+dump in the final snapshot and is not reloaded), restart the target's copies of the stopped
+writers (and the servers that stayed up, only when something under /etc changed), verify, and
 report the downtime: from the first stop on the source to the verified target. The source's
 running containers are writers too: stopped (by name, through their engine's CLI) after the
 units, so that the final snapshot copies their volumes at rest; the target's copies are
@@ -72,6 +73,17 @@ def writers(plan: RebuildPlan) -> list[str]:
     return [u for u in plan.services_started
             if not u.startswith(NEVER_STOPPED) and u not in keep
             and (u in plan.undumped_units or not (running and u.startswith(running)))]
+
+
+def to_restart(plan: RebuildPlan, stopped: list[str], landed: set[str]) -> list[str]:
+    """The target's units to restart once the final delta landed: the writers (stopped on
+    the source: their files may have changed under their copies on the target), and the
+    units that stayed up on both sides (the dumped database servers, a container engine's
+    daemon) only when something under /etc changed or went (their configuration, a unit
+    file, a drop-in): their data came by their own engine, live, not as files."""
+    config = any(path == "/etc" or path.startswith("/etc/") for path in landed)
+    return [u for u in plan.services_started
+            if not u.startswith(NEVER_STOPPED) and (config or u in stopped)]
 
 
 def container_writers(plan: RebuildPlan) -> tuple[str, ...]:
@@ -190,7 +202,7 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
             say(f"unchanged since the target was loaded, not reloaded: {', '.join(kept)}")
         restore_databases(target, repo.blobs, replace(final, dumps=moved), owners, replace=True)
     with watch.phase("restart"):
-        running = [u for u in plan.services_started if not u.startswith(NEVER_STOPPED)]
+        running = to_restart(plan, units, changed | set(removed))
         # a source that ran no unit of its own (only sshd and the like) has none to restart
         target.run(["sh", "-c", 'systemctl daemon-reload; [ "$#" -eq 0 ] || systemctl restart "$@"',
                     "restart", *running], timeout=600, check=True)

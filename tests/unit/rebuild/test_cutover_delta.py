@@ -65,3 +65,26 @@ def test_the_cutover_stops_a_second_instance_the_snapshot_does_not_dump() -> Non
     object.__setattr__(plan, "undumped_units", ("postgresql@15-second.service",))
     object.__setattr__(plan, "containers", ContainersPlan())
     assert writers(plan) == ["postgresql@15-second.service", "nginx.service"]
+
+
+def test_the_servers_that_stayed_up_restart_only_when_their_configuration_changed() -> None:
+    from evacuate.plan.model import DatabasePlan, RebuildPlan
+    from evacuate.rebuild.cutover import to_restart, writers
+
+    plan = RebuildPlan.__new__(RebuildPlan)
+    object.__setattr__(plan, "services_started", (
+        "nginx.service", "postgresql@15-main.service", "redis-server.service", "cron.service",
+        "ssh.service"))
+    object.__setattr__(plan, "databases", (DatabasePlan("postgresql", "shop", 1, 1),
+                                           DatabasePlan("redis", "*", 1, 0)))
+    object.__setattr__(plan, "undumped_units", ())
+    object.__setattr__(plan, "containers", ContainersPlan())
+    stopped = writers(plan)
+    assert stopped == ["nginx.service", "cron.service"]
+    # only data landed: the writers' copies restart, the servers reloaded live do not
+    assert to_restart(plan, stopped, {"/srv/www/index.html", "/etcetera/x"}) == stopped
+    # a configuration file changed (or went): every unit but sshd restarts
+    for landed in ({"/srv/a", "/etc/postgresql/15/main/postgresql.conf"}, {"/etc"}):
+        assert to_restart(plan, stopped, landed) == [
+            "nginx.service", "postgresql@15-main.service", "redis-server.service",
+            "cron.service"]
