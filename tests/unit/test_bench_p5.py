@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bench.p5_cutover import downtime_phases, phase_note, read_kib
+import json
+from pathlib import Path
+
+from bench.p5_cutover import downtime_phases, phase_note, read_kib, verify_parts
 
 OUTPUT = """cutover: stopping on the source: nginx.service, notes.service
 cutover: final snapshot 20261203T180000Z-1a2b: 2315 KiB read
@@ -25,3 +28,15 @@ def test_the_note_gives_each_phases_median() -> None:
     assert phase_note(rounds, [10, 30, 20]) == (
         "downtime by phase (medians): stop 0.5 s, verify 3.0 s; the final snapshot read 20 KiB")
     assert phase_note([], []) == ""
+
+
+def test_the_verifys_parts_come_from_its_report(tmp_path: Path) -> None:
+    report = tmp_path / "verify-target-1.json"
+    report.write_text(json.dumps({"checks": [], "timings": {"inventory": 1.25, "files": 4.5,
+                                                            "databases": 6.0}}))
+    said = OUTPUT.replace("/x/r.json", str(report))
+    assert verify_parts(said) == {"inventory": 1.25, "files": 4.5, "databases": 6.0}
+    assert verify_parts(OUTPUT) == {}  # the report is not there
+    note = phase_note([{"verify": 7.0}], [], [verify_parts(said), {}])
+    assert note == ("downtime by phase (medians): verify 7.0 s; verify's parts, side by "
+                    "side: inventory 1.2 s, files 4.5 s, databases 6.0 s")
