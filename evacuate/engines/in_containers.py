@@ -25,6 +25,7 @@ from evacuate.inventory.model import (
     DatabaseServer,
     HostInventory,
 )
+from evacuate.snapshot.exclusion import engine_storage
 from evacuate.transport.base import Transport
 
 
@@ -110,10 +111,27 @@ def with_container_servers(inventory: HostInventory,
     """``inventory`` with the servers its running containers run added to its databases
     (pure: what ``inspect`` said; their versions and databases are read by
     :func:`with_listed_databases` when a snapshot dumps them)."""
+    inventory = without_engine_files(inventory)
     servers = container_servers(inventory.containers, engines)
     if not servers:
         return inventory
     return replace(inventory, databases=(*inventory.databases, *servers))
+
+
+def without_engine_files(inventory: HostInventory) -> HostInventory:
+    """``inventory`` without the SQLite files found inside a container engine's own storage
+    (image layers, containers' writable layers: where the engine says it keeps them, which
+    may be below a data tree such as /srv): not an application's database of this host,
+    and left with the storage (container-storage). One in a named volume stays."""
+    storage = inventory.containers.storage_dirs()
+    if not storage:
+        return inventory
+    inside = engine_storage(storage, inventory.containers.volume_dirs())
+    servers = tuple(
+        replace(s, databases=tuple(d for d in s.databases if not inside(d.name)))
+        if s.engine == "sqlite" else s for s in inventory.databases)
+    return replace(inventory, databases=tuple(
+        s for s in servers if s.engine != "sqlite" or s.databases))
 
 
 def with_listed_databases(transport: Transport, inventory: HostInventory,

@@ -109,6 +109,17 @@ class Containers:
     package: str | None = None
     """The Debian package the engine's CLI comes from (dpkg), ``""`` when none owns it,
     None when not asked (an inventory of an older evacuate)."""
+    storage_root: str = ""
+    """Where the engine keeps its storage, as it says (Podman's GraphRoot, Docker's
+    DockerRootDir); ``""`` when it did not say (an older inventory, a daemon down)."""
+
+    def storage_dirs(self) -> tuple[str, ...]:
+        """The engine's storage as the host says it is (empty when it did not say)."""
+        return (self.storage_root,) if self.storage_root.startswith("/") else ()
+
+    def volume_dirs(self) -> tuple[str, ...]:
+        """The named volumes' data directories as the engine says (their mount points)."""
+        return tuple(v.mountpoint for v in self.named_volumes if v.mountpoint.startswith("/"))
 
     def image(self, image_id: str) -> ContainerImage | None:
         return next((i for i in self.images if i.id == image_id), None)

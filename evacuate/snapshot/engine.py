@@ -125,7 +125,9 @@ def plan_snapshot(inventory: HostInventory, request: SnapshotRequest,
                           other_mounts=tuple(o for o in other if o not in extra),
                           swap_files=tuple(swaps), with_logs=request.with_logs,
                           includes=tuple(request.include), excludes=tuple(request.exclude),
-                          daemon_state=inventory.mail.daemon_state())
+                          daemon_state=inventory.mail.daemon_state(),
+                          engine_storage=inventory.containers.storage_dirs(),
+                          volume_dirs=inventory.containers.volume_dirs())
     return SnapshotPlan(roots=roots, excludes=exclusion.find_excludes(), database_dirs=dumped,
                         exclusion=exclusion)
 

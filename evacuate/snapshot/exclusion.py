@@ -17,9 +17,11 @@ everything under it; ``*`` matches across ``/``):
 - ``container-engine-data``: the named volume holding the data directory of a database
   server that runs in a container (evacuate.engines.in_containers): its dumps carry it.
 - ``container-volumes`` (carried), ``container-storage``: a container engine's named
-  volumes' data (``/var/lib/containers/storage/volumes/*/_data``, Docker's
-  ``/var/lib/docker/volumes/*/_data``) moves as files; the rest of its storage (image
-  layers, containers' writable layers, its state database) does not.
+  volumes' data (their mount points as the engine says, and ``volumes/*/_data`` of its
+  storage) moves as files; the rest of its storage (image layers, containers' writable
+  layers, its state database) does not. The storage is where the engine says it keeps it
+  (Podman's GraphRoot, Docker's DockerRootDir: an admin may have moved it to a data disk),
+  and the engines' defaults (``/var/lib/containers``, ``/var/lib/docker``).
 - ``logs`` (/var/log; carried with ``--with-logs``), ``caches`` (/var/cache only: hidden
   directories inside data trees such as /srv/x/.cache are data).
 - ``package-manager``, ``boot``, ``identity``, ``daemon-state``, ``generated``: the
@@ -37,7 +39,7 @@ everything under it; ``*`` matches across ``/``):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fnmatch import translate
 
@@ -180,6 +182,8 @@ class Exclusion:
     includes: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
     daemon_state: tuple[str, ...] = ()  # where daemons keep what they regenerate (their config's)
+    engine_storage: tuple[str, ...] = ()  # a container engine's storage, as it says
+    volume_dirs: tuple[str, ...] = ()  # its named volumes' data directories, as it says
     _combined: re.Pattern[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -192,8 +196,8 @@ class Exclusion:
             *((r, r.patterns) for r in PATTERN_RULES),
             (DATABASE, [d.rstrip("/") for d in self.database_dirs]),
             (CONTAINER_ENGINE_DATA, [v.rstrip("/") for v in self.engine_volumes]),
-            (CONTAINER_VOLUMES, CONTAINER_VOLUMES.patterns),
-            (CONTAINER_STORAGE, CONTAINER_STORAGE.patterns),
+            (CONTAINER_VOLUMES, volume_patterns(self.engine_storage, self.volume_dirs)),
+            (CONTAINER_STORAGE, storage_patterns(self.engine_storage)),
             (LOGS_CARRIED if self.with_logs else LOGS, LOGS.patterns),
             *((r, self._patterns(r)) for r in LATER_RULES)]
         parts, self._by_group = [], {}
@@ -246,16 +250,35 @@ class Exclusion:
         return list(dict.fromkeys(patterns))
 
 
-_ENGINE_STORAGE = tree_regex(CONTAINER_STORAGE.patterns)
-_ENGINE_VOLUMES = tree_regex(CONTAINER_VOLUMES.patterns)
+def storage_patterns(storage: Iterable[str] = ()) -> tuple[str, ...]:
+    """A container engine's storage: where the host's engine says it is, and the defaults."""
+    return tuple(dict.fromkeys((*CONTAINER_STORAGE.patterns,
+                                *(d.rstrip("/") for d in storage if d.startswith("/")))))
 
 
-def engine_storage(path: str) -> bool:
-    """Whether ``path`` is a container engine's own storage (not a named volume's data):
-    the target's engine writes it (its database, layers, locks), so verify does not compare
-    it; the directories above the volumes were carried for their mode and owner only."""
-    return (_ENGINE_STORAGE is not None and _ENGINE_STORAGE.match(path) is not None
-            and not (_ENGINE_VOLUMES is not None and _ENGINE_VOLUMES.match(path) is not None))
+def volume_patterns(storage: Iterable[str] = (), volumes: Iterable[str] = ()) -> tuple[str, ...]:
+    """The named volumes' data: their mount points as the engine says, ``volumes/*/_data``
+    of its storage (a volume made after the inventory), and the defaults' own."""
+    return tuple(dict.fromkeys((
+        *CONTAINER_VOLUMES.patterns,
+        *(f"{d.rstrip('/')}/volumes/*/_data" for d in storage if d.startswith("/")),
+        *(v.rstrip("/") for v in volumes if v.startswith("/")))))
+
+
+def engine_storage(storage: Iterable[str] = (), volumes: Iterable[str] = ()
+                   ) -> Callable[[str], bool]:
+    """Whether a path is a container engine's own storage (not a named volume's data), the
+    storage and volumes where the source's engine says (see storage_patterns): the target's
+    engine writes it (its database, layers, locks), so verify does not compare it; the
+    directories above the volumes were carried for their mode and owner only."""
+    storage = tuple(storage)
+    in_storage = tree_regex(storage_patterns(storage))
+    in_volume = tree_regex(volume_patterns(storage, volumes))
+
+    def test(path: str) -> bool:
+        return (in_storage is not None and in_storage.match(path) is not None
+                and not (in_volume is not None and in_volume.match(path) is not None))
+    return test
 
 
 def _outer_group(match: re.Match[str]) -> str:

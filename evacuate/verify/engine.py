@@ -207,7 +207,8 @@ def verify_against_snapshot(
                                                own=accounts.own_homes(source, target_inventory),
                                                generated=(*source.mail.chroot_copies,
                                                           *target_inventory.mail.chroot_copies),
-                                               as_messages=source.mail.queue_files())
+                                               as_messages=source.mail.queue_files(),
+                                               containers=source.containers)
                     + package_modes.check_package_modes(manifest, target))
         checks += _guarded("data", file_checks)
 

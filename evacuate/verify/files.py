@@ -17,8 +17,9 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 
 from evacuate.inventory.model import HostInventory
+from evacuate.inventory.model_containers import Containers
 from evacuate.plan.selection import DATA_DENY, ETC_DENY, denied
-from evacuate.snapshot.exclusion import engine_storage
+from evacuate.snapshot.exclusion import engine_storage as engine_storage_of
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
 from evacuate.snapshot.restore import RESTORED_STAMP
 from evacuate.snapshot.scan import (
@@ -240,7 +241,8 @@ def _entry_problems(want: FileEntry, have: ScannedEntry, want_sha: str | None,
 def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled: set[str],
                        listed: int = MAX_LISTED, crossing: Crossing | None = None,
                        own: Sequence[str] = (), generated: Sequence[str] = (),
-                       as_messages: Sequence[str] = ()) -> list[Check]:
+                       as_messages: Sequence[str] = (),
+                       containers: Containers | None = None) -> list[Check]:
     """Per data root: one check of file count and total size, one check per differing
     entry (missing, extra, type, mode, owner, size, link target, content of sampled files)
     up to ``listed`` per root, and one for the rest. Across releases, directories the new
@@ -249,9 +251,13 @@ def compare_data_trees(manifest: SnapshotManifest, target: TargetFiles, sampled:
     each host generates itself (``generated``: Postfix's chroot copies of /etc/hosts) and
     sockets (runtime state, recreated by their services) are not data: not compared; nor
     are the files under ``as_messages`` (Postfix's queues, named by queue ids that change
-    with the inode on restore: the mail checks compare their messages instead)."""
+    with the inode on restore: the mail checks compare their messages instead), nor the
+    storage of the source's container engine (``containers``: where it said it is)."""
     hashes = content_hashes(manifest)
     made = set(generated)
+    # a container engine's own storage, where the source's engine said it is
+    engine_storage = engine_storage_of(*((containers.storage_dirs(), containers.volume_dirs())
+                                         if containers else ((), ())))
     checks = []
     for root in data_roots(manifest):
         # what a rebuild deliberately does not restore (the operator's own access) is not

@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 
+from evacuate.config import load_config
 from evacuate.inventory import HostInventory, to_json
 from evacuate.lab.lab import CONTAINER_PROJECT, Lab, docker_lab
+from evacuate.snapshot.open import open_repository
+from evacuate.state import StateDir
 from evacuate.verify.webclient import fetch
 from tests.lab.conftest import running_lab
 from tests.lab.container_hosts import (
@@ -77,6 +80,11 @@ def test_the_inventory_sees_dockers_containers_ports_volumes_and_project(
     found = inventory.containers
     assert found.engine == "docker" and found.version.startswith("20.10.")
     assert found.package == "docker.io"  # dpkg-query -S of the CLI: Debian's package
+    # the seed moved Docker's data-root to /srv (daemon.json): the engine says where it is
+    assert found.storage_root == "/srv/docker"
+    assert {v.mountpoint for v in found.named_volumes} == {
+        f"/srv/docker/volumes/{name}/_data"
+        for name in ("shop_notes-data", "shop_worker-state", "shop-cache-data")}
     by_name = {c.name: c for c in found.containers}
     assert set(by_name) == {"shop_web_1", "shop_worker_1", "shop-migrate", "shop-cache"}
     web, worker, alone = by_name["shop_web_1"], by_name["shop_worker_1"], by_name["shop-cache"]
@@ -157,6 +165,30 @@ def test_the_container_outside_compose_and_the_volumes_are_the_same(
     assert CANARY not in evacuated["output"] + evacuated["verify"].stdout
 
 
+def test_the_moved_data_root_moves_its_volumes_not_its_layers(
+        lab: Lab, evacuated: dict[str, Any]) -> None:
+    """Docker's data-root is /srv/docker, inside a data tree: the snapshot carried the
+    volumes' data from there and left the engine's own storage (layers, containers, its
+    databases) by the rule container-storage; the target's Docker runs from the same
+    data-root (the carried daemon.json), its volumes there."""
+    loaded = load_config(evacuated["config"])
+    repo = open_repository(loaded, StateDir(loaded.state_dir))
+    manifest = repo.load(repo.refs("shop")[-1])  # the one the run restored
+    paths = {e.path for e in manifest.files}
+    assert {"/etc/docker/daemon.json",
+            "/srv/docker/volumes/shop_notes-data/_data/notes.txt"} <= paths
+    assert not [p for p in paths if p.startswith("/srv/docker/")
+                and not p.startswith("/srv/docker/volumes")]
+    rules = {r.rule: r for r in manifest.rules}
+    storage = rules["container-storage"]  # busybox roots, one per layer and container (vfs)
+    assert not storage.carried and storage.entries > 1000
+    assert rules["container-volumes"].carried and rules["container-volumes"].files >= 3
+    assert run_on(lab, "lab-target", "docker info --format '{{.DockerRootDir}}'") == \
+        "/srv/docker\n"
+    assert run_on(lab, "lab-target", "docker volume inspect shop_notes-data "
+                  "--format '{{.Mountpoint}}'") == "/srv/docker/volumes/shop_notes-data/_data\n"
+
+
 def test_the_exited_container_outside_compose_is_created_not_started(
         lab: Lab, evacuated: dict[str, Any]) -> None:
     """shop-migrate (docker run, then exited; Docker's restart policy 'no'): see assert_created_not_started."""
@@ -204,14 +236,14 @@ def test_the_docker_target_runs_the_same_containers_after_its_reboot(
     assert answer.body == evacuated["before"]["notes"]
 
 
-DOCKER_TMP = "/var/lib/docker/tmp"
+DOCKER_TMP = "/srv/docker/tmp"  # the seed moved the data-root (daemon.json)
 
 
 def test_the_docker_source_is_unchanged(lab: Lab, evacuated: dict[str, Any],
                                         before: dict[bytes, Entry]) -> None:
     """Everything as it was, but for one thing evacuate cannot avoid with Docker: ``docker
     save`` runs in the daemon, which makes its export directory in its own TMPDIR
-    (/var/lib/docker/tmp) and removes it, so that directory's mtime and ctime move (nothing
+    (/srv/docker/tmp: the lab's data-root) and removes it, so that directory's mtime and ctime move (nothing
     in it is left; Podman's client saves in /dev/shm instead)."""
     with lab.open(HOST) as transport:
         after = file_system_state(transport)

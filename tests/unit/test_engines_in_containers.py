@@ -242,3 +242,30 @@ def test_a_load_error_or_a_silent_container_fails_the_restore_with_its_message()
     with pytest.raises(RestoreFailed, match="PostgreSQL in podman container shop_db_1 does not "
                                             "answer: Error: no container"):
         engine.restore(Silent(), failing, dump, "shop")
+
+
+def test_sqlite_files_inside_the_engines_own_storage_are_not_the_hosts_databases() -> None:
+    """Docker's data-root on the data disk (/srv/docker): the SQLite files found in its
+    image and container layers belong to the engine's storage, not to this host; one in a
+    named volume, and the host's own, stay."""
+    from evacuate.engines.in_containers import without_engine_files
+    from evacuate.inventory.model_containers import ContainerVolume
+
+    files = ("/srv/docker/vfs/dir/0123/var/lib/apt/x.db",
+             "/srv/docker/containers/ab/cache.sqlite",
+             "/srv/docker/volumes/app_data/_data/app.db", "/srv/app/app.db")
+    sqlite = DatabaseServer("sqlite", "sqlite3 3.40.1",
+                            databases=tuple(Database(f) for f in files))
+    engine = Containers(engine="docker", version="20.10.24", storage_root="/srv/docker",
+                        named_volumes=(ContainerVolume(
+                            "app_data", mountpoint="/srv/docker/volumes/app_data/_data"),))
+    inventory = HostInventory(host="h", collected_at="now", containers=engine,
+                              databases=(DatabaseServer("postgresql", "15"), sqlite))
+    kept = with_container_servers(inventory, ENGINES).databases
+    assert [s.engine for s in kept] == ["postgresql", "sqlite"]
+    assert [d.name for d in kept[1].databases] == list(files[2:])
+    # only layers: no SQLite server is left; an engine that did not say: nothing is dropped
+    layers = replace(inventory, databases=(replace(sqlite, databases=sqlite.databases[:2]),))
+    assert without_engine_files(layers).databases == ()
+    unsaid = replace(inventory, containers=replace(engine, storage_root=""))
+    assert without_engine_files(unsaid) == unsaid

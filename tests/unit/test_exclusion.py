@@ -303,4 +303,28 @@ def test_each_configured_pattern_is_counted_on_its_own() -> None:
 ])
 def test_the_engines_own_storage_is_told_from_its_volumes(path: str, own: bool) -> None:
     from evacuate.snapshot.exclusion import engine_storage
-    assert engine_storage(path) is own
+    assert engine_storage()(path) is own
+
+
+# Docker's data-root moved to the data disk (daemon.json "data-root": "/srv/docker"), a
+# volume whose engine says it lives elsewhere: where the engine says, not the defaults
+MOVED = {
+    "/srv/docker": "container-storage",
+    "/srv/docker/overlay2/abc/diff/etc/passwd": "container-storage",
+    "/srv/docker/image/overlay2/repositories.json": "container-storage",
+    "/srv/docker/volumes/shop_notes-data": "container-storage",
+    "/srv/docker/volumes/shop_notes-data/_data/notes.txt": "container-volumes",
+    "/srv/docker/volumes/made-later/_data/x": "container-volumes",
+    "/data/volumes/odd/x": "container-volumes",
+    "/srv/dockerx/a": "data", "/srv/shop/docker-compose.yml": "data",
+    "/var/lib/docker/overlay2/left-over": "container-storage",
+}
+
+
+@pytest.mark.parametrize("path", sorted(MOVED))
+def test_the_engines_storage_is_where_the_engine_says(path: str) -> None:
+    from evacuate.snapshot.exclusion import engine_storage
+    rules = _exclusion(engine_storage=("/srv/docker/",), volume_dirs=("/data/volumes/odd",))
+    assert rules.classify(path).name == MOVED[path]
+    inside = engine_storage(("/srv/docker",), ("/data/volumes/odd",))
+    assert inside(path) is (MOVED[path] == "container-storage")

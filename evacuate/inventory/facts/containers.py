@@ -184,7 +184,14 @@ def parse(text: str) -> Containers:
                       containers=containers, images=images, named_volumes=volumes,
                       compose_projects=_projects(containers, env_files),
                       package=(_package(first_part(parts, "engine_package"))
-                               if any(p.kind == "engine_package" for p in parts) else None))
+                               if any(p.kind == "engine_package" for p in parts) else None),
+                      storage_root=_storage_root(first_part(parts, "storage_root")))
+
+
+def _storage_root(text: str) -> str:
+    """The engine's storage directory: an absolute path on one line, else ``""``."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0].rstrip("/") or "/" if len(lines) == 1 and lines[0].startswith("/") else ""
 
 
 def _package(text: str) -> str:

@@ -60,6 +60,8 @@ def _fake_engine(tmp_path: Path, name: str) -> Path:
 d={tmp_path}
 case "$*" in
   version*) echo 24.0.5 ;;
+  "info --format {{{{.DockerRootDir}}}}") echo /srv/docker ;;
+  "info --format {{{{.Store.GraphRoot}}}}") echo /srv/containers/storage ;;
   "ps -aq --no-trunc") echo abc123 ;;
   "container inspect --format"*) echo {app} ;;
   "container inspect"*) cat "$d/containers.json" ;;
@@ -87,6 +89,11 @@ def test_the_snippet_masks_secrets_before_they_leave_the_host(tmp_path, engine) 
     found = parse(split_sections(out)["containers"].text)
     assert found.engine == engine and found.version == "24.0.5"
     assert found.package == ""  # dpkg owns no fake engine
+    # where each engine says its storage is (Docker's data-root, Podman's graphroot)
+    assert found.storage_root == {"docker": "/srv/docker",
+                                  "podman": "/srv/containers/storage"}[engine]
+    assert found.storage_dirs() == (found.storage_root,)
+    assert found.volume_dirs() == (f"{tmp_path}/vol",)
     (container,) = found.containers
     assert container.env == ("POSTGRES_PASSWORD=<masked>", "API_TOKEN=<masked>",
                              "DATABASE_URL=postgres://app:<masked>@db:5432/app",
@@ -161,3 +168,12 @@ def test_the_engines_package_is_what_dpkg_says(answer: str, package: str) -> Non
     text = f"@@-- engine docker@@\n24.0.5\n@@-- engine_package@@\n{answer}@@-- containers@@\n"
     assert parse(text).package == package
     assert parse("@@-- engine docker@@\n24.0.5\n").package is None  # not asked: an older capture
+
+
+@pytest.mark.parametrize(("answer", "root"), [
+    ("/srv/docker\n", "/srv/docker"), ("/var/lib/docker/\n", "/var/lib/docker"),
+    ("", ""), ("Error: cannot connect to the daemon\n", ""), ("/a\n/b\n", "")])
+def test_the_storage_root_is_one_absolute_path_or_unknown(answer: str, root: str) -> None:
+    found = parse(f"@@-- engine docker@@\n24.0.5\n@@-- storage_root@@\n{answer}")
+    assert found.storage_root == root
+    assert found.storage_dirs() == ((root,) if root else ())

@@ -265,3 +265,31 @@ def test_a_queue_is_compared_by_its_messages_not_by_its_file_names() -> None:
     assert {f"data:{spool}/deferred/2", f"data:{spool}/deferred/8/8F1B2C3D4E5",
             f"data:{spool}/defer/2/23CDB1AE81C"} <= {c.id for c in unnamed if c.failed}
     assert replace(mail, queued=None).queue_files() == ()  # no Postfix: nothing left out
+
+
+def test_the_engines_storage_is_not_compared_where_the_engine_says_it_is() -> None:
+    """Docker's data-root on /srv: the directories above the volumes were carried for their
+    mode and owner, the target's engine wrote its own layers there; the volumes' data is
+    compared, the rest of the storage is not (where the source's engine said it is)."""
+    from evacuate.inventory.model_containers import Containers, ContainerVolume
+
+    files = (entry("/srv", "dir", 0o755), entry("/srv/docker", "dir", 0o710),
+             entry("/srv/docker/volumes", "dir", 0o701),
+             entry("/srv/docker/volumes/notes", "dir", 0o755),
+             entry("/srv/docker/volumes/notes/_data", "dir", 0o755),
+             entry("/srv/docker/volumes/notes/_data/n.txt", sha="6"))
+    snap = manifest(files=files)
+    mine = {"/srv/docker/overlay2/l/ABC": scanned(entry("/srv/docker/overlay2/l/ABC", "dir"))}
+    target = TargetFiles({**{f.path: scanned(f) for f in files if f.path != "/srv/docker/volumes"},
+                          **mine}, {"/srv/docker/volumes/notes/_data/n.txt": "6" * 64})
+    engine = Containers(engine="docker", storage_root="/srv/docker", named_volumes=(
+        ContainerVolume("notes", mountpoint="/srv/docker/volumes/notes/_data"),))
+    sampled = {"/srv/docker/volumes/notes/_data/n.txt"}
+    told = compare_data_trees(snap, target, sampled, containers=engine)
+    assert [c.id for c in told if c.failed] == []
+    untold = {c.id for c in compare_data_trees(snap, target, sampled) if c.failed}
+    assert untold >= {"data:/srv/docker/overlay2/l/ABC", "data:/srv/docker/volumes"}
+    # the volume's data still is compared
+    lost = TargetFiles({p: e for p, e in target.entries.items() if not p.endswith("n.txt")}, {})
+    assert "data:/srv/docker/volumes/notes/_data/n.txt" in {
+        c.id for c in compare_data_trees(snap, lost, sampled, containers=engine) if c.failed}

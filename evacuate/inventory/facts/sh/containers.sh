@@ -2,9 +2,9 @@
 # The engine is picked once: Podman when installed (Debian's podman-docker makes `docker`
 # a Podman wrapper), else Docker. Both CLIs print the same `inspect` JSON.
 if evac_has podman; then
-  engine=podman version_format='{{.Client.Version}}'
+  engine=podman version_format='{{.Client.Version}}' root_format='{{.Store.GraphRoot}}'
 elif evac_has docker; then
-  engine=docker version_format='{{.Server.Version}}'
+  engine=docker version_format='{{.Server.Version}}' root_format='{{.DockerRootDir}}'
 else
   exit 0
 fi
@@ -25,6 +25,10 @@ evac_part engine "$engine"
 # the package the engine's CLI comes from, as dpkg says (docker.io, docker-ce, podman...)
 evac_part engine_package
 dpkg-query -S -- "$(command -v "$engine")" 2>/dev/null
+# where the engine keeps its storage, as it says (an admin may have moved Docker's
+# data-root or Podman's graphroot to a data disk: /var/lib/docker is only the default)
+evac_part storage_root
+"$engine" info --format "$root_format" 2>/dev/null
 ids=$("$engine" ps -aq --no-trunc 2>/dev/null)
 evac_part containers
 # shellcheck disable=SC2086  # ids are hex words

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Seed lab-docker: a Docker host. Debian's docker.io runs the Compose project "shop" with
+# Seed lab-docker: a Docker host. Debian's docker.io (its data-root moved to /srv/docker) runs the Compose project "shop" with
 # Debian's docker-compose 1.29 (the web app of lab-containers on the project's bridge network,
 # its port 8081 published; a worker that summarises the notes into a second volume), the
 # images built locally from a busybox root imported into Docker (no registry is reachable),
@@ -17,9 +17,11 @@ ENGINE=docker
 # shellcheck source=shop.sh
 . "$SEED_DIR/shop.sh"
 
-echo "seed: Docker with vfs storage (the lab host's root is an overlay)"
+echo "seed: Docker with vfs storage (the lab host's root is an overlay), its data-root moved to /srv"
+# as admins do when the data disk is /srv: Docker's storage is where daemon.json says, not
+# /var/lib/docker (evacuate must ask the engine where it is)
 install -d /etc/docker
-printf '{\n  "storage-driver": "vfs"\n}\n' > /etc/docker/daemon.json
+printf '{\n  "storage-driver": "vfs",\n  "data-root": "/srv/docker"\n}\n' > /etc/docker/daemon.json
 # for the build only: no systemd (cgroupfs), no NAT rules (the build has no network)
 dockerd --exec-opt native.cgroupdriver=cgroupfs --iptables=false --ip-masq=false \
   --pidfile /run/docker-seed.pid > /run/dockerd-seed.log 2>&1 &
@@ -49,4 +51,4 @@ kill "$(cat /run/docker-seed.pid)"
 wait_for "dockerd to stop" '! [ -e /run/docker-seed.pid ]'
 # dockerd renames its runtimes directory when it starts: a lab host's root is an overlay of
 # this image, where renaming a directory of the image fails (EXDEV); it makes it again
-rm -rf /var/lib/docker/runtimes
+rm -rf /srv/docker/runtimes
