@@ -62,6 +62,16 @@ class ContainerCli:
         """Start the named containers (one already running is no error)."""
         return f"{TMP_IN_MEMORY}{self.binary} start {' '.join(map(shlex.quote, names))}"
 
+    def start_as_at_boot(self) -> str:
+        """sh that restarts the unit starting the ``restart: always`` containers at boot, when
+        it is enabled, so that they run in its cgroup as on a booted host (``true`` for an
+        engine without one: Docker's daemon starts them itself)."""
+        if not self.restart_at_boot:
+            return "true"
+        unit = shlex.quote(self.restart_at_boot)
+        return (f"if systemctl is-enabled --quiet {unit} 2>/dev/null; then "
+                f"systemctl restart {unit}; fi")
+
     def exec(self, container: str, user: str = "", stdin: bool = False) -> str:
         """The prefix that runs a command inside the running ``container`` (as ``user``):
         one simple command, so that it can stand in a pipeline (``printf ... | PREFIX

@@ -67,9 +67,7 @@ def bring_up(target: Transport, plan: RebuildPlan, manifest: SnapshotManifest,
     if cli.restart_at_boot and (started or alone):
         # on the source, that unit started the containers at boot (restart: always), so they
         # run in its cgroup: do the same here (and prove that they start so) when enabled
-        unit = shlex.quote(cli.restart_at_boot)
-        target.run(["sh", "-c", f"if systemctl is-enabled --quiet {unit} 2>/dev/null; then "
-                    f"systemctl restart {unit}; fi"], timeout=300, check=True)
+        target.run(["sh", "-c", cli.start_as_at_boot()], timeout=300, check=True)
     return (f"{loaded} of {len(manifest.images)} images loaded; projects up: "
             f"{', '.join(started) or 'none'}; recreated outside Compose: "
             f"{', '.join(alone) or 'none'}")

@@ -99,7 +99,10 @@ def _containers(plan: RebuildPlan, host: Transport, action: str, *, check: bool)
     names = container_writers(plan)
     if names:
         cli = container_cli(plan.containers.engine)
-        command = cli.stop(names) if action == "stop" else cli.start(names)
+        # started again as the containers step started them: those of the unit that starts
+        # them at boot run in its cgroup, as on the source, not in this SSH session's
+        command = (cli.stop(names) if action == "stop"
+                   else f"{cli.start_as_at_boot()} && {cli.start(names)}")
         host.run(["sh", "-c", command], timeout=600, check=check)
 
 

@@ -32,17 +32,40 @@ def test_only_the_running_containers_are_writers() -> None:
     assert container_writers(_plan()) == ("shop_web_1", "cache")
 
 
+def _fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool) -> Path:
+    """A fake ``podman`` and ``systemctl`` (podman-restart.service enabled or not) on PATH,
+    both logging their arguments; return the log."""
+    log = tmp_path / "calls.log"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in (("podman", ""),
+                       ("systemctl", "" if enabled else '[ "$1" = is-enabled ] && exit 1\n')):
+        fake = bin_dir / name
+        fake.write_text(f'#!/bin/sh\necho "{name} $*" >> {log}\n{body}exit 0\n')
+        fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    return log
+
+
 def test_revert_starts_the_containers_the_cutover_stopped(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    log = tmp_path / "podman.log"
-    fake = tmp_path / "bin" / "podman"
-    fake.parent.mkdir()
-    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    log = _fakes(tmp_path, monkeypatch, enabled=False)
     started = revert(_plan(), LocalTransport(name="root@web1:22"))
     assert started == ["container shop_web_1", "container cache"]
-    assert log.read_text() == "start shop_web_1 cache\n"
+    assert log.read_text().splitlines() == [
+        "systemctl is-enabled --quiet podman-restart.service", "podman start shop_web_1 cache"]
+
+
+def test_the_containers_start_again_under_the_unit_that_starts_them_at_boot(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where podman-restart.service is enabled, the stopped containers start again through
+    it (in its cgroup, as on a booted host: the verify's listener check names that unit),
+    not in the SSH session that runs the cutover or the revert."""
+    log = _fakes(tmp_path, monkeypatch, enabled=True)
+    revert(_plan(), LocalTransport(name="root@web1:22"))
+    assert log.read_text().splitlines() == [
+        "systemctl is-enabled --quiet podman-restart.service",
+        "systemctl restart podman-restart.service", "podman start shop_web_1 cache"]
 
 
 def test_a_container_whose_database_is_dumped_stays_up_with_podman_restart() -> None:
