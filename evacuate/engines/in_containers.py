@@ -121,12 +121,15 @@ def with_container_servers(inventory: HostInventory,
 def without_engine_files(inventory: HostInventory) -> HostInventory:
     """``inventory`` without the SQLite files found inside a container engine's own storage
     (image layers, containers' writable layers: where the engine says it keeps them, which
-    may be below a data tree such as /srv): not an application's database of this host,
-    and left with the storage (container-storage). One in a named volume stays."""
-    storage = inventory.containers.storage_dirs()
+    may be below a data tree such as /srv), or inside an account's rootless Podman storage
+    (which moves as files of its home): not an application's database of this host, and
+    left with the storage. One in a named volume stays."""
+    found = inventory.containers
+    storage = found.storage_dirs() + tuple(r.storage_root for r in found.rootless)
     if not storage:
         return inventory
-    inside = engine_storage(storage, inventory.containers.volume_dirs())
+    inside = engine_storage(storage, found.volume_dirs() + tuple(
+        v.mountpoint for r in found.rootless for v in r.volumes))
     servers = tuple(
         replace(s, databases=tuple(d for d in s.databases if not inside(d.name)))
         if s.engine == "sqlite" else s for s in inventory.databases)

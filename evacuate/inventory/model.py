@@ -30,6 +30,8 @@ from evacuate.inventory.model_containers import (  # noqa: F401  (re-exported)
     Containers,
     ContainerVolume,
     PortBinding,
+    RootlessContainer,
+    RootlessPodman,
 )
 from evacuate.inventory.model_state import (  # noqa: F401  (re-exported)
     AptPackageFile,

@@ -95,6 +95,33 @@ class ComposeProject:
 
 
 @dataclass(frozen=True)
+class RootlessContainer:
+    """A container of an account's rootless Podman, as containers/storage records it (its
+    ``containers.json``): ``image`` the name it was created from, ``running`` when a conmon
+    process of that account names it."""
+
+    id: str
+    name: str
+    image_id: str = ""
+    image: str = ""
+    running: bool = False
+
+
+@dataclass(frozen=True)
+class RootlessPodman:
+    """One account's rootless Podman: where its storage is (``storage_root``, inside its
+    home unless its storage.conf says otherwise), its containers, images (names and ids)
+    and named volumes (their data directories and sizes)."""
+
+    user: str
+    uid: int
+    storage_root: str
+    containers: tuple[RootlessContainer, ...] = ()
+    images: tuple[ContainerImage, ...] = ()
+    volumes: tuple[ContainerVolume, ...] = ()
+
+
+@dataclass(frozen=True)
 class Containers:
     """``engine`` is ``podman`` or ``docker`` (the CLI the inventory used: Podman when both
     are installed), ``""`` when neither is; ``version`` is ``""`` when the engine did not
@@ -112,6 +139,9 @@ class Containers:
     storage_root: str = ""
     """Where the engine keeps its storage, as it says (Podman's GraphRoot, Docker's
     DockerRootDir); ``""`` when it did not say (an older inventory, a daemon down)."""
+
+    rootless: tuple[RootlessPodman, ...] = ()
+    """The accounts' own (rootless) Podman storages, read as files: not the engine's."""
 
     def storage_dirs(self) -> tuple[str, ...]:
         """The engine's storage as the host says it is (empty when it did not say)."""

@@ -133,7 +133,8 @@ def certbot_repo_image(suite: str = "bookworm") -> ImageSpec:
 CONTAINER_PACKAGES = ("podman", "crun", "conmon", "golang-github-containers-common",
                       "containernetworking-plugins", "catatonit", "python3-yaml",
                       "python3-dotenv", "busybox-static", "cron", "rsync", "less",
-                      "postgresql-15")
+                      "postgresql-15", "uidmap", "slirp4netns")
+# uidmap and slirp4netns: an account's rootless Podman (seed/containers/rootless.sh)
 PODMAN_COMPOSE = "podman-compose==1.0.6"
 """podman-compose from PyPI (Debian bookworm's 1.0.3 passes ``--net`` also with host networking,
 which the lab hosts refuse)."""

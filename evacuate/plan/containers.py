@@ -36,6 +36,7 @@ def plan_containers(found: Containers, dumped: Sequence[DatabaseServer] = (),
                                     "source but did not answer: its containers, images and "
                                     "volumes are not known"))
     warnings.extend(engine_version_warnings(found, available or {}))
+    warnings.extend(rootless_warnings(found))
     sizes = {i.id: i.size_bytes for i in found.images}
     containers = []
     for c in found.containers:
@@ -117,6 +118,25 @@ def engine_version_warnings(found: Containers, available: Mapping[str, str | Non
                             f"{candidate}, an older engine: images, Compose files or options "
                             "the newer one accepts may fail there")]
     return []
+
+
+def rootless_warnings(found: Containers) -> list[PlanWarning]:
+    """A warning per account that runs rootless Podman: its containers are inventoried, not
+    recreated, started or checked on the target; their storage (images, layers, volumes)
+    moves as files of its home, copied while they run."""
+    warnings = []
+    for r in found.rootless:
+        running = [c.name for c in r.containers if c.running]
+        size = sum(v.size_bytes or 0 for v in r.volumes)
+        warnings.append(PlanWarning(
+            "container-rootless", f"user {r.user} runs rootless Podman ({len(r.containers)} "
+            f"containers, {len(running)} running{': ' + ', '.join(running) if running else ''};"
+            f" {len(r.images)} images, {len(r.volumes)} volumes of {size >> 10} KiB) in "
+            f"{r.storage_root}: evacuate does not recreate, start or verify rootless "
+            "containers; their storage moves as files of that directory (copied while they "
+            f"run); on the target, start them as {r.user} (podman start, or its systemd "
+            "user units) and check them by hand"))
+    return warnings
 
 
 def live_volumes(found: Containers, dumped: frozenset[str] = frozenset()) -> list[PlanWarning]:

@@ -132,9 +132,14 @@ def _data_trees(source: HostInventory, manifest: SnapshotManifest) -> list[Seen]
 
 def _containers(source: HostInventory) -> list[Seen]:
     names = sorted({containers.check_name(c) for c in source.containers.containers})
+    rootless = [f"rootless {r.user}/{c.name}" for r in source.containers.rootless
+                for c in r.containers]
     return [Seen("containers", name, (f"containers:{name}",),
                  "no check for this container (a Compose service that was not running)")
-            for name in names]
+            for name in names] + [
+        Seen("containers", name, (f"containers:{name}",),
+             "a rootless Podman container: inventoried, not rebuilt or checked on the target")
+        for name in rootless]
 
 
 def seen_items(source: HostInventory, manifest: SnapshotManifest,

@@ -16,7 +16,7 @@ from evacuate.inventory import HostInventory
 from evacuate.lab.lab import Lab
 from evacuate.state import StateDir
 from evacuate.transport import parse_host_spec
-from tests.lab.source_state import Entry, file_system_state
+from tests.lab.source_state import SET_ASIDE, Entry, file_system_state
 
 VOLUMES = ("shop_notes-data", "shop_worker-state", "shop-cache-data")
 
@@ -32,6 +32,24 @@ def state_of(lab: Lab, host: str, aside: dict[str, str] | None = None) -> dict[b
     with lab.open(host) as transport:
         return file_system_state(transport) if aside is None else file_system_state(
             transport, aside)
+
+
+DB = "shop_db_1"  # the project's PostgreSQL, whose data directory is the volume shop_db-data
+DB_VOLUME = "/var/lib/containers/storage/volumes/shop_db-data/_data"
+
+
+def podman_shop_aside(lab: Lab, host: str) -> dict[str, str]:
+    """SET_ASIDE, and what lab-containers' running database container writes on its own:
+    the server its data directory (the volume), the engine the server's log (its
+    container's ctr.log)."""
+    with lab.open(host) as transport:
+        db_id = transport.run(f"podman inspect --format '{{{{.Id}}}}' {DB}", timeout=60,
+                              check=True).text.strip()
+    return {**SET_ASIDE,
+            DB_VOLUME: "the database container's data directory: its running server writes "
+                       "it on its own (checkpoints, statistics); evacuate only reads through SQL",
+            f"/var/lib/containers/storage/vfs-containers/{db_id}/userdata/ctr.log":
+                "the database container's log: Podman writes what its server logs"}
 
 
 def inventory_of(lab: Lab, host: str, folder: Path) -> HostInventory:

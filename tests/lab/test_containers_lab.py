@@ -31,17 +31,20 @@ from evacuate.state import StateDir
 from evacuate.verify.webclient import fetch
 from tests.lab.conftest import running_lab
 from tests.lab.container_hosts import (
+    DB,
+    DB_VOLUME,
     assert_created_not_started,
     evacuate,
     failed_checks,
     inventory_of,
     one_shot,
+    podman_shop_aside,
     run_on,
     state_of,
     volume_sums,
     write_config,
 )
-from tests.lab.source_state import SET_ASIDE, Entry, changes
+from tests.lab.source_state import Entry, changes
 
 # a lab of its own; a developer running beside others may pick another id and index
 LAB_ID = os.environ.get("EVACUATE_TEST_CONTAINERS_LAB_ID", "hc")
@@ -50,8 +53,6 @@ HOST = "lab-containers"
 CANARY = "canary-compose-token-7f3a"
 ALONE_CANARY = "canary-standalone-token-91c2"  # shop-cache's, a container outside Compose
 
-DB = "shop_db_1"  # the project's PostgreSQL, whose data directory is the volume shop_db-data
-DB_VOLUME = "/var/lib/containers/storage/volumes/shop_db-data/_data"
 # in the container as evacuate enters it (nsenter): `podman exec` would record its session in
 # the source's engine state, and the source-unchanged test would see the test's own writes
 IN_DB = container_cli("podman").exec(DB, "postgres")
@@ -64,16 +65,7 @@ pytestmark = pytest.mark.slow
 
 
 def _set_aside(lab: Lab) -> dict[str, str]:
-    """SET_ASIDE, and what the running database container writes on its own: the server its
-    data directory (the volume), the engine the server's log (its container's ctr.log)."""
-    with lab.open(HOST) as transport:
-        db_id = transport.run(f"podman inspect --format '{{{{.Id}}}}' {DB}", timeout=60,
-                              check=True).text.strip()
-    return {**SET_ASIDE,
-            DB_VOLUME: "the database container's data directory: its running server writes "
-                       "it on its own (checkpoints, statistics); evacuate only reads through SQL",
-            f"/var/lib/containers/storage/vfs-containers/{db_id}/userdata/ctr.log":
-                "the database container's log: Podman writes what its server logs"}
+    return podman_shop_aside(lab, HOST)
 
 
 @pytest.fixture(scope="module")

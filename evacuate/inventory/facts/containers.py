@@ -4,7 +4,8 @@ usage, and the ``.env`` files of the Compose projects its containers' labels nam
 
 Parts: ``engine <podman|docker>`` (its version), ``containers``, ``images`` and
 ``volumes`` (each one ``inspect`` JSON array), ``volume_sizes`` (``du -sk`` lines),
-``env_files`` (paths). The snippet masks secret-looking values before they leave the host;
+``env_files`` (paths); each account's rootless Podman storage (read as files:
+evacuate.inventory.facts.containers_rootless). The snippet masks secret-looking values before they leave the host;
 :func:`mask_env` masks them again here, so a value is never recorded either way."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from typing import Any
 
 from evacuate.inventory.facts.base import Fact, dedupe, first_part, snippet, split_parts
+from evacuate.inventory.facts.containers_rootless import parse_rootless
 from evacuate.inventory.model import (
     ComposeProject,
     Container,
@@ -185,7 +187,8 @@ def parse(text: str) -> Containers:
                       compose_projects=_projects(containers, env_files),
                       package=(_package(first_part(parts, "engine_package"))
                                if any(p.kind == "engine_package" for p in parts) else None),
-                      storage_root=_storage_root(first_part(parts, "storage_root")))
+                      storage_root=_storage_root(first_part(parts, "storage_root")),
+                      rootless=parse_rootless(parts))
 
 
 def _storage_root(text: str) -> str:

@@ -20,6 +20,42 @@ evac_mask() {
     -e 's/"([A-Za-z_][A-Za-z0-9_.-]*([Pp][Aa][Ss][Ss]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy]|[Cc][Rr][Ee][Dd][Ee][Nn][Tt][Ii][Aa][Ll]|[Aa][Uu][Tt][Hh]|[Pp][Rr][Ii][Vv][Aa][Tt][Ee])[A-Za-z0-9_.-]*)=([^"\\]|\\.)*"/"\1=<masked>"/g' \
     -e 's#(://[^:/@"]*):[^@/"]*@#\1:<masked>@#g'
 }
+# Rootless Podman: each account's own storage, read as files (podman run as the user would
+# start a pause process holding its user namespace, and make a runtime directory for an
+# account with no session): where containers/storage keeps it (the user's storage.conf
+# graphroot, else the system's rootless_storage_path, else ~/.local/share/containers/
+# storage); its containers.json and images.json (ids, names, image ids and Podman's
+# metadata: image name, creation time; no environment, which libpod keeps in a database of
+# its own: not read), each ended by a newline; its volumes' sizes; the account's conmon
+# processes (pgrep: each names its container's id after -c).
+evac_conf_value() { # KEY FILE: the first KEY = "value" of a TOML file
+  [ -r "$2" ] && sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*[\"']\\([^\"']*\\)[\"'].*/\\1/p" "$2" | head -n 1
+}
+evac_rootless() {
+  getent passwd | while IFS=: read -r user _ uid _ _ home _; do
+    [ "$uid" = 0 ] && continue
+    case $home in /*) [ -d "$home" ] || continue ;; *) continue ;; esac
+    root=$(evac_conf_value graphroot "$home/.config/containers/storage.conf")
+    if [ -z "$root" ]; then
+      root=$(evac_conf_value rootless_storage_path /etc/containers/storage.conf |
+        sed -e "s#\\\$HOME#$home#g" -e "s#\\\$UID#$uid#g" -e "s#\\\$USER#$user#g")
+    fi
+    [ -n "$root" ] || root=$home/.local/share/containers/storage
+    set -- "$root"/*-containers/containers.json
+    [ -f "$1" ] || continue
+    evac_part rootless "$user $uid $root"
+    evac_part rootless_containers "$user"
+    cat -- "$@" 2>/dev/null; echo
+    evac_part rootless_images "$user"
+    cat -- "$root"/*-images/images.json 2>/dev/null; echo
+    evac_part rootless_volumes "$user"
+    for dir in "$root"/volumes/*/_data; do
+      [ -d "$dir" ] && du -sk -- "$dir" 2>/dev/null
+    done
+    evac_part rootless_running "$user"
+    pgrep -a -x -u "$uid" conmon 2>/dev/null || :
+  done
+}
 evac_part engine "$engine"
 "$engine" version --format "$version_format" 2>/dev/null
 # the package the engine's CLI comes from, as dpkg says (docker.io, docker-ce, podman...)
@@ -52,4 +88,5 @@ evac_part env_files
   sort -u | while IFS= read -r dir; do
     case $dir in /*) [ -f "$dir/.env" ] && printf '%s/.env\n' "$dir" ;; esac
   done
+[ "$engine" = podman ] && evac_rootless
 :
