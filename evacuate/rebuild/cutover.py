@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from evacuate.engines import engine_for, is_accounts
@@ -206,11 +207,21 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
     with watch.phase("databases"):
         owners = {f"{d.engine}:{d.name}": d.owner for d in plan.databases if d.owner}
         intact: list[CountResult] = []  # the databases not reloaded, as just read
-        moved, kept = changed_dumps(previous, final,
-                                    intact_on(target, from_json(previous.inventory), intact))
+        # a dump that differs from the one loaded is reloaded whatever the target holds: it
+        # loads while the others are checked, side by side
+        loaded = {(d.engine, d.database): d.blob.sha256 for d in previous.dumps}
+        certain = tuple(d for d in final.dumps
+                        if loaded.get((d.engine, d.database)) != d.blob.sha256)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intact") as pool:
+            checking = pool.submit(changed_dumps, previous, final,
+                                   intact_on(target, from_json(previous.inventory), intact))
+            restore_databases(target, repo.blobs, replace(final, dumps=certain), owners,
+                              replace=True)
+            moved, kept = checking.result()
         if kept:
             say(f"unchanged since the target was loaded, not reloaded: {', '.join(kept)}")
-        restore_databases(target, repo.blobs, replace(final, dumps=moved), owners, replace=True)
+        rest = tuple(d for d in moved if d not in certain)  # the target's services wrote
+        restore_databases(target, repo.blobs, replace(final, dumps=rest), owners, replace=True)
     with watch.phase("restart"):
         running = to_restart(plan, units, changed | set(removed))
         # a source that ran no unit of its own (only sshd and the like) has none to restart
