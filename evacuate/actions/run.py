@@ -31,6 +31,7 @@ from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.state import StateDir
 from evacuate.transport.base import Transport
+from evacuate.verify.databases import CountResult
 from evacuate.verify.engine import verify_against_snapshot
 
 Resolve = Callable[[str], HostRef]
@@ -240,11 +241,12 @@ def cutover_saved_plan(plan: RebuildPlan, folder: Path, repo: SnapshotRepository
     previous = repo.load(repo.find(plan.source, journal.snapshot_id))
     request = snapshot_request(source, plan, config)
 
-    def verify(manifest: SnapshotManifest, target_transport: Transport) -> tuple[bool, str, object]:
+    def verify(manifest: SnapshotManifest, target_transport: Transport,
+               counted: list[CountResult]) -> tuple[bool, str, object]:
         report = verify_against_snapshot(
             manifest, target_transport, target_address=target.spec.host, source_address=None,
             target_label=plan.target, settings=config.verify if config else None, plan=plan,
-            read_blob=repo.blobs.read_blob)
+            read_blob=repo.blobs.read_blob, counted=counted)
         path = save_report(state, report)
         failed = report.failures()
         return report.ok, (f"{len(report.checks)} checks passed; report {path}" if not failed

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from evacuate.engines import engine_for, is_accounts
@@ -35,7 +36,7 @@ from evacuate.snapshot.repository import SnapshotRepository
 from evacuate.snapshot.restore import restore_tree
 from evacuate.stopwatch import Stopwatch
 from evacuate.transport.base import Transport
-from evacuate.verify.databases import count_rows
+from evacuate.verify.databases import CountResult, count_rows
 
 NEVER_STOPPED = ("ssh.service", "sshd.service", "systemd-", "dbus")
 
@@ -153,23 +154,29 @@ def changed_dumps(before: SnapshotManifest, after: SnapshotManifest,
     return moved, [f"{d.engine}:{d.database}" for d in kept]
 
 
-def intact_on(target: Transport, source: HostInventory
+def intact_on(target: Transport, source: HostInventory,
+              seen: list[CountResult] | None = None,
               ) -> Callable[[list[DumpEntry]], set[tuple[str, str]]]:
     """The databases of the given dumps that ``target`` holds exactly as each dump recorded
-    them (its row counts and its objects with every table's fingerprint)."""
+    them (its row counts and its objects with every table's fingerprint); ``seen`` gets
+    what was read of those (the verify that follows need not read them again)."""
     def check(dumps: list[DumpEntry]) -> set[tuple[str, str]]:
         fingerprinted = [d for d in dumps if d.objects and OBJECTS_UNREAD not in d.objects]
         found = {(r.engine, r.database): r for r in count_rows(target, source, fingerprinted)}
-        return {(d.engine, d.database) for d in fingerprinted
-                if (r := found.get((d.engine, d.database))) is not None and not r.error
-                and not r.objects_error and r.counts == d.tables and r.objects == d.objects}
+        intact = {(d.engine, d.database) for d in fingerprinted
+                  if (r := found.get((d.engine, d.database))) is not None and not r.error
+                  and not r.objects_error and r.counts == d.tables and r.objects == d.objects}
+        if seen is not None:
+            seen.extend(found[key] for key in sorted(intact))
+        return intact
     return check
 
 
 def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, target: Transport,
             previous: SnapshotManifest,
             take_final: Callable[[HostInventory], SnapshotManifest],
-            verify: Callable[[SnapshotManifest, Transport], tuple[bool, str, object]],
+            verify: Callable[[SnapshotManifest, Transport, list[CountResult]],
+                             tuple[bool, str, object]],
             say: Callable[[str], None]) -> CutoverResult:
     units = writers(plan)
     # the running machine as the final snapshot plans it: its roots, rules and databases
@@ -199,11 +206,22 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
             target.run(["rm", "-rf", "--", *removed], timeout=300, check=True)
     with watch.phase("databases"):
         owners = {f"{d.engine}:{d.name}": d.owner for d in plan.databases if d.owner}
-        moved, kept = changed_dumps(previous, final,
-                                    intact_on(target, from_json(previous.inventory)))
+        intact: list[CountResult] = []  # the databases not reloaded, as just read
+        # a dump that differs from the one loaded is reloaded whatever the target holds: it
+        # loads while the others are checked, side by side
+        loaded = {(d.engine, d.database): d.blob.sha256 for d in previous.dumps}
+        certain = tuple(d for d in final.dumps
+                        if loaded.get((d.engine, d.database)) != d.blob.sha256)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intact") as pool:
+            checking = pool.submit(changed_dumps, previous, final,
+                                   intact_on(target, from_json(previous.inventory), intact))
+            restore_databases(target, repo.blobs, replace(final, dumps=certain), owners,
+                              replace=True)
+            moved, kept = checking.result()
         if kept:
             say(f"unchanged since the target was loaded, not reloaded: {', '.join(kept)}")
-        restore_databases(target, repo.blobs, replace(final, dumps=moved), owners, replace=True)
+        rest = tuple(d for d in moved if d not in certain)  # the target's services wrote
+        restore_databases(target, repo.blobs, replace(final, dumps=rest), owners, replace=True)
     with watch.phase("restart"):
         running = to_restart(plan, units, changed | set(removed))
         # a source that ran no unit of its own (only sshd and the like) has none to restart
@@ -212,7 +230,9 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
         _containers(plan, target, "start", check=True)
     with watch.phase("verify"):
         # the final snapshot saw the writers stopped: expect the services as they ran before
-        ok, detail, _report = verify(replace(final, inventory=previous.inventory), target)
+        # (the databases it did not reload were read whole by the intact check: not again)
+        ok, detail, _report = verify(replace(final, inventory=previous.inventory), target,
+                                     intact)
     downtime = time.monotonic() - began
     return CutoverResult(units, final.id, len(changed), len(removed), downtime, ok, detail,
                          dict(watch.timings))

@@ -38,7 +38,7 @@ from evacuate.snapshot.scan import (
 )
 from evacuate.snapshot.store import BlobRef, BlobStore
 from evacuate.snapshot.streams import CountingReader
-from evacuate.transport.base import Transport
+from evacuate.transport.base import RemoteProcess, Transport
 
 BytesProgress = Callable[[int], None]
 TAR_COMMAND = ["tar", "--null", "--verbatim-files-from", "--no-recursion", "--sparse",
@@ -311,11 +311,24 @@ def _stream(transport: Transport, blobs: BlobStore, pending: dict[bytes, Scanned
                     _ingest(archive, blobs, pending, got, progress)
             except (tarfile.ReadError, EOFError) as cut:
                 raise RemoteCommandError(f"{transport.name}: the file stream ended early "
-                                         f"({cut}); nothing was committed") from None
+                                         f"({_why_cut(proc, cut)}); nothing was committed"
+                                         ) from None
         writer.join()
         status = proc.wait(timeout=60)
         errors = proc.stderr_text().strip().splitlines()
     return status, errors, got
+
+
+def _why_cut(proc: RemoteProcess, cut: BaseException) -> str:
+    """Why tar's stream stopped: its exit status and last complaint when it ended (the
+    connection's end otherwise), else what the reader saw."""
+    try:
+        status: int | str = proc.wait(timeout=10)
+    except Exception:  # still running, or the connection is gone
+        status = "unknown"
+    last = (proc.stderr_text().strip().splitlines() or [""])[-1][:200]
+    said = str(cut) or type(cut).__name__
+    return f"tar exit status {status}{': ' + last if last else ''}; {said}"
 
 
 def _ingest(archive: tarfile.TarFile, blobs: BlobStore, pending: dict[bytes, ScannedEntry],

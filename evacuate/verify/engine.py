@@ -10,7 +10,7 @@ failed check naming the error; it never stops the other areas.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -137,6 +137,7 @@ def verify_against_snapshot(
     settings: VerifySettings | None = None, options: VerifyOptions | None = None,
     read_blob: Callable[[BlobRef], bytes] | None = None,
     progress: Callable[[str], None] | None = None, plan: RebuildPlan | None = None,
+    counted: Sequence[databases.CountResult] = (),
 ) -> VerifyReport:
     """Check the host behind ``target`` (reachable from here at ``target_address``) against
     ``manifest``: its inventory (packages, accounts, sudoers, cron, services, listeners),
@@ -149,6 +150,9 @@ def verify_against_snapshot(
     answers. ``read_blob`` reads a snapshot blob (to compare front pages with the snapshot's
     when the source cannot be asked). Raise TransportError only when the target cannot be
     reached at all (its inventory is the first thing read).
+
+    ``counted``: the target's counts of some databases read moments ago by the caller (the
+    cutover's check that a database it did not reload is intact): not read again.
 
     ``plan``: the plan the target was rebuilt with: the ids it remapped are checked as
     remapped, the accounts the target had before as the target's own.
@@ -181,8 +185,10 @@ def verify_against_snapshot(
                                                                                 host=label)))
         found = pool.submit(timed("files", lambda: files.read_target_files(target, manifest,
                                                                            hash_paths)))
-        counted = pool.submit(timed("databases", lambda: databases.count_rows(target, source,
-                                                                              dumps)))
+        known = {(r.engine, r.database): r for r in counted}
+        read_rows = pool.submit(timed("databases", lambda: list(known.values()) + (
+            databases.count_rows(target, source, [d for d in dumps if (d.engine, d.database)
+                                                  not in known]))))
         answered = pool.submit(timed("web", lambda: web.check_web(
             source, target_address, source_address=source_address,
             read=_page_reader(manifest, read_blob), fetcher=fetcher)
@@ -214,7 +220,7 @@ def verify_against_snapshot(
 
         show("databases")
         checks += _guarded("databases", lambda: databases.compare_databases(
-            dumps, counted.result(), crossing))
+            dumps, read_rows.result(), crossing))
 
         show("web")
         checks += answered.result()

@@ -88,3 +88,35 @@ def test_the_servers_that_stayed_up_restart_only_when_their_configuration_change
         assert to_restart(plan, stopped, landed) == [
             "nginx.service", "postgresql@15-main.service", "redis-server.service",
             "cron.service"]
+
+
+def test_the_intact_check_hands_what_it_read_to_the_verify() -> None:
+    """What the intact check read of the databases it keeps is what the cutover's verify
+    gets (not read twice); a database found changed is not handed on (verify reads it
+    after its reload)."""
+    from evacuate.inventory.model import DatabaseServer, HostInventory
+    from evacuate.rebuild.cutover import intact_on
+    from evacuate.transport.base import CommandResult
+    from evacuate.transport.local import LocalTransport
+    from evacuate.verify.databases import MARK, OBJECTS_MARK, CountResult
+
+    class Target(LocalTransport):
+        def run_script(self, script: str, *, timeout: float | None = None,
+                       check: bool = False) -> CommandResult:
+            out = ""
+            for line in script.splitlines():
+                if line.startswith(f"printf '%s\\n' '{MARK} "):
+                    name = line.split("'")[3].split(" ")[2]
+                    out += f"{MARK} postgresql {name}\npublic.t\t1\n@@rc 0\n"
+                    sha = "b" if name == "shop" else "x"  # shop as dumped, blog changed
+                    out += f"{OBJECTS_MARK} postgresql {name}\ncontent public.t\t{sha}\n@@rc 0\n"
+            return CommandResult(self.name, "sh -s", 0, out.encode(), b"", 0.0)
+
+    source = HostInventory(host="h", collected_at="now",
+                           databases=(DatabaseServer("postgresql", "15"),))
+    seen: list[CountResult] = []
+    intact = intact_on(Target(name="target"), source, seen)([_dump("shop", "b"),
+                                                             _dump("blog", "c")])
+    assert intact == {("postgresql", "shop")}
+    assert seen == [CountResult("postgresql", "shop", {"public.t": 1},
+                                objects={"content public.t": "b"})]
