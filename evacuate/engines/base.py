@@ -102,10 +102,6 @@ class DumpJob:
     objects_command: str | None = None  # ``key<TAB>value`` lines, see Engine.objects_command
     marker_command: str | None = None  # see Engine.change_marker_command
     quiet_command: str | None = None  # see Engine.quiet_command
-    # the start of a quiet line that speaks for this database alone (PostgreSQL's "db "
-    # lines): when such a line moved, the database itself changed; "" when the engine has
-    # none (a server-wide line moves with a write to any other database)
-    quiet_own: str = ""
     # not compared: two jobs that run the same commands are the same job
     check: Callable[[bytes, bytes], str | None] = field(default=lambda head, tail: None,
                                                         compare=False)

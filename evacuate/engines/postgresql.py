@@ -193,7 +193,7 @@ class PostgreSQL(Engine):
                                 objects_command=self.objects_command(server, db.name),
                                 marker_command=self.change_marker_command(server, db.name),
                                 quiet_command=self.quiet_command(server, db.name),
-                                quiet_own="db ", check=_check_custom))
+                                check=_check_custom))
         return jobs
 
     def unit_of(self, server: DatabaseServer) -> str | None:

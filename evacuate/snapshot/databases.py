@@ -68,11 +68,7 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
     its schema's md5, row counts and listed objects (a fingerprint of every table's rows)
     are all as they are now, the database has not changed and that dump is kept, not taken
     again. Without a previous dump there is nothing to keep: the checks (recorded for
-    verify and for the next snapshot) run alongside the stream, on a channel of their own;
-    so they do when the database's own quiet line (``DumpJob.quiet_own``) moved since the
-    previous dump (it changed: a cutover's final dump is downtime). Otherwise (no line, or
-    a server-wide one, which a write to another database moves) the checks come first and
-    the stream only when they differ."""
+    verify and for the next snapshot) run alongside the stream, on a channel of their own."""
     what = f"{transport.name}: {job.engine} dump of {job.database}"
     watch = watch or Stopwatch()
     with watch.phase("dumps: quiet check"):
@@ -86,22 +82,11 @@ def run_dump(transport: Transport, blobs: BlobStore, job: DumpJob,
         with watch.phase("dumps: schema, counts and fingerprints"):
             return _checks(transport, job, what)
 
-    own = job.quiet_own
-    moved = bool(own and previous is not None and quiet != previous.quiet
-                 and quiet.startswith(own) and previous.quiet.startswith(own))
-    if previous is None or moved:
-        # nothing to keep, or the database's own quiet line says it changed since the
-        # previous dump (then the dump is almost always taken: its checks need not come
-        # first; were they as before after all, the previous dump is kept and the new blob
-        # left unreferenced for forget to remove)
+    if previous is None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dump-checks") as pool:
             checking = pool.submit(checks)
             ref, edges = _stream(transport, blobs, job, what, progress, watch)
             marker, counts, objects = checking.result()
-        if unchanged(previous, marker, counts, objects):
-            assert previous is not None
-            return replace(previous, unchanged_since=previous.unchanged_since or previous_id,
-                           quiet=quiet, kept="checked")
     else:
         marker, counts, objects = checks()
         if unchanged(previous, marker, counts, objects):

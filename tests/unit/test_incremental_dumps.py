@@ -70,11 +70,11 @@ def test_a_quiet_server_keeps_the_dump_without_reading_its_tables(db: Path) -> N
     first = run_dump(local, blobs, quiet)
     assert first.quiet == "7211 0/1A2B3C shop.s=5" and first.marker
     failing = replace(quiet, counts_command="exit 3", objects_command="exit 3",
-                      marker_command="exit 3", command="exit 3")
+                      marker_command="exit 3")
     kept = run_dump(local, blobs, failing, previous=first, previous_id="S1")
     assert kept.blob == first.blob and kept.unchanged_since == "S1" and kept.kept == "quiet"
     (db / "quiet").write_text("7211 0/1A2B40 shop.s=5\n")  # the WAL moved (autovacuum)
-    with pytest.raises(Exception, match=r"counting rows failed|failed \(exit 3\)"):
+    with pytest.raises(Exception, match="counting rows failed"):
         run_dump(local, blobs, failing, previous=first, previous_id="S1")
     rechecked = run_dump(local, blobs, quiet, previous=first, previous_id="S1")
     assert rechecked.unchanged_since == "S1" and rechecked.quiet == "7211 0/1A2B40 shop.s=5"
@@ -156,43 +156,3 @@ def test_a_first_dump_streams_alongside_its_checks(db: Path) -> None:
     kept = run_dump(LocalTransport(), blobs, replace(job(db), command=f"touch {db}/streaming"),
                     previous=taken, previous_id="S1")
     assert kept.unchanged_since == "S1" and not (db / "streaming").exists()
-
-
-def test_a_moved_quiet_line_streams_alongside_the_checks(db: Path) -> None:
-    """The server's quiet line moved since the previous dump (the database changed): the
-    dump is all but certain, so the checks no longer come first: they and the stream run
-    at the same time (forced as above: one after the other fails the counts). Were the
-    checks as before after all, the previous dump is kept."""
-    wait = ("i=0; while [ ! -f {f} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
-            "[ -f {f} ] || exit 9; ")
-    (db / "quiet").write_text("db 7211 16384 a1 shop.s=5\n")
-    quiet = replace(job(db), quiet_command=f"cat {db}/quiet", quiet_own="db ")
-    blobs = BlobStore(MemoryStore(), None)
-    first = run_dump(LocalTransport(), blobs, quiet)
-    meeting = replace(
-        quiet,
-        command=f"touch {db}/streaming; " + wait.format(f=f"{db}/counting") + f"cat {db}/dump",
-        counts_command=f"touch {db}/counting; " + wait.format(f=f"{db}/streaming")
-        + f"cat {db}/counts")
-    (db / "quiet").write_text("db 7211 16384 b2 shop.s=6\n")  # rows written since
-    (db / "counts").write_text("public.t\t3\n")
-    (db / "dump").write_text("PGDMP rows 1 2 3\n")
-    taken = run_dump(LocalTransport(), blobs, meeting, previous=first, previous_id="S1")
-    assert taken.tables == {"public.t": 3} and not taken.unchanged_since and not taken.kept
-    assert blobs.read_blob(taken.blob) == b"PGDMP rows 1 2 3\n"
-    # the line moved once more, the checks find it as it was: the previous dump is kept
-    for name in ("streaming", "counting"):
-        (db / name).unlink()
-    (db / "quiet").write_text("db 7211 16384 c3 shop.s=6\n")  # a vacuum moved the counters
-    kept = run_dump(LocalTransport(), blobs, meeting, previous=taken, previous_id="S2")
-    assert kept.blob == taken.blob and kept.unchanged_since == "S2" and kept.kept == "checked"
-    assert kept.quiet == "db 7211 16384 c3 shop.s=6"
-    # a server-wide line (the cluster's WAL: a write to any database moves it) does not
-    # say this database changed: the checks come first, and nothing streams when kept
-    (db / "quiet").write_text("wal 7211 0/1A2B3C shop.s=6\n")
-    walled = run_dump(LocalTransport(), blobs, quiet, previous=kept, previous_id="S3")
-    (db / "quiet").write_text("wal 7211 0/1A2C00 shop.s=6\n")
-    (db / "streaming").unlink()
-    again = run_dump(LocalTransport(), blobs, replace(quiet, command=f"touch {db}/streaming"),
-                     previous=walled, previous_id="S4")
-    assert again.kept == "checked" and not (db / "streaming").exists()
