@@ -138,6 +138,14 @@ def changed_entries(before: SnapshotManifest, after: SnapshotManifest,
     return changed, removed
 
 
+def differing_dumps(before: SnapshotManifest, after: SnapshotManifest
+                    ) -> tuple[DumpEntry, ...]:
+    """The dumps of ``after`` that are not the one the target loaded from ``before`` (new,
+    or another blob): reloaded whatever the target holds."""
+    loaded = {(d.engine, d.database): d.blob.sha256 for d in before.dumps}
+    return tuple(d for d in after.dumps if loaded.get((d.engine, d.database)) != d.blob.sha256)
+
+
 def changed_dumps(before: SnapshotManifest, after: SnapshotManifest,
                   still_loaded: Callable[[list[DumpEntry]], set[tuple[str, str]]]
                   ) -> tuple[tuple[DumpEntry, ...], list[str]]:
@@ -146,8 +154,8 @@ def changed_dumps(before: SnapshotManifest, after: SnapshotManifest,
     see snapshot.databases.run_dump, or it came out byte for byte the same) is not reloaded
     if ``still_loaded`` finds it on the target as that dump recorded it (row counts and
     fingerprints: the target's own services may have written to it since)."""
-    loaded = {(d.engine, d.database): d.blob.sha256 for d in before.dumps}
-    same = [d for d in after.dumps if loaded.get((d.engine, d.database)) == d.blob.sha256]
+    differing = differing_dumps(before, after)
+    same = [d for d in after.dumps if d not in differing]
     intact = still_loaded([d for d in same if not is_accounts(d.database)])
     kept = [d for d in same if is_accounts(d.database) or (d.engine, d.database) in intact]
     moved = tuple(d for d in after.dumps if d not in kept)
@@ -209,9 +217,7 @@ def cutover(plan: RebuildPlan, repo: SnapshotRepository, source: Transport, targ
         intact: list[CountResult] = []  # the databases not reloaded, as just read
         # a dump that differs from the one loaded is reloaded whatever the target holds: it
         # loads while the others are checked, side by side
-        loaded = {(d.engine, d.database): d.blob.sha256 for d in previous.dumps}
-        certain = tuple(d for d in final.dumps
-                        if loaded.get((d.engine, d.database)) != d.blob.sha256)
+        certain = differing_dumps(previous, final)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="intact") as pool:
             checking = pool.submit(changed_dumps, previous, final,
                                    intact_on(target, from_json(previous.inventory), intact))

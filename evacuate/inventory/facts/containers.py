@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from evacuate.inventory.facts.base import Fact, dedupe, first_part, snippet, split_parts
-from evacuate.inventory.facts.containers_rootless import parse_rootless
+from evacuate.inventory.facts.containers_rootless import du_sizes, parse_rootless
 from evacuate.inventory.model import (
     ComposeProject,
     Container,
@@ -136,15 +136,6 @@ def _image(data: dict[str, Any]) -> ContainerImage:
                           local=_is_local(tags, digests))
 
 
-def _sizes(text: str) -> dict[str, int]:
-    sizes = {}
-    for line in text.splitlines():
-        kib, _, path = line.partition("\t")
-        if kib.isdigit() and path:
-            sizes[path] = int(kib) * 1024
-    return sizes
-
-
 def _volume(data: dict[str, Any], sizes: dict[str, int]) -> ContainerVolume:
     labels = _dict(data.get("Labels"))
     mountpoint = str(data.get("Mountpoint", ""))
@@ -178,7 +169,7 @@ def parse(text: str) -> Containers:
                               key=lambda c: c.name))
     images = tuple(sorted((_image(d) for d in _json_list(first_part(parts, "images"))),
                           key=lambda i: (i.tags, i.id)))
-    sizes = _sizes(first_part(parts, "volume_sizes"))
+    sizes = du_sizes(first_part(parts, "volume_sizes"))
     volumes = tuple(sorted((_volume(d, sizes) for d in _json_list(first_part(parts, "volumes"))),
                            key=lambda v: v.name))
     env_files = tuple(line for line in first_part(parts, "env_files").splitlines() if line)

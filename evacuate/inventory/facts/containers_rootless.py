@@ -71,13 +71,20 @@ def _running(text: str) -> set[str]:
     return ids
 
 
-def _volumes(text: str) -> tuple[ContainerVolume, ...]:
-    volumes = []
+def du_sizes(text: str) -> dict[str, int]:
+    """``du -sk`` lines (``KiB<TAB>path``) as path → bytes."""
+    sizes = {}
     for line in text.splitlines():
         kib, _, path = line.partition("\t")
-        if kib.isdigit() and path.endswith("/_data"):
-            volumes.append(ContainerVolume(name=posixpath.basename(posixpath.dirname(path)),
-                                           mountpoint=path, size_bytes=int(kib) * 1024))
+        if kib.isdigit() and path:
+            sizes[path] = int(kib) * 1024
+    return sizes
+
+
+def _volumes(text: str) -> tuple[ContainerVolume, ...]:
+    volumes = [ContainerVolume(name=posixpath.basename(posixpath.dirname(path)),
+                               mountpoint=path, size_bytes=size)
+               for path, size in du_sizes(text).items() if path.endswith("/_data")]
     return tuple(sorted(volumes, key=lambda v: v.name))
 
 
