@@ -3,7 +3,8 @@ it: every entry on a real file system by content (sha256 of regular files), meta
 mode, uid, gid, size, mtime, link target) and ctime, read in one streamed pass of
 ``source_state.sh`` (find and sha256sum, read-only). Virtual file systems (proc, sysfs,
 devtmpfs, devpts, tmpfs, cgroup, ...) are not read. Set aside is only what the host writes
-on its own, named with the reason in :data:`SET_ASIDE`.
+on its own, named with the reason in :data:`SET_ASIDE`; and what the host's own cron jobs
+write (:data:`OWN_JOBS`), only when its journal says the job ran between the two states.
 
     before = file_system_state(transport)
     ...                                   # inventory, snapshot, plan, run
@@ -32,7 +33,28 @@ SET_ASIDE: Mapping[str, str] = {
 }
 """Directories not compared (neither they nor anything in them), and why."""
 
+OWN_JOBS: Mapping[str, tuple[str, str]] = {
+    "/usr/local/sbin/backup-db.sh": (
+        "/var/backups/shop.dump", "the seed's nightly local dump (root's crontab, 03:17 local "
+                                  "time): a test that spans it sees the source write it"),
+    "/home/alice/bin/sync-reports.sh": (
+        "/home/alice/reports", "alice's nightly copy of the reports (her crontab, 04:45)"),
+}
+"""A cron command of the lab's hosts → the path it writes (and why it runs). What a job
+wrote is excused only when the journal shows its ``CMD`` between the two states: that
+path and everything in it, and of its parent directories the times alone."""
+
+CRON_RUNS = ("command -v journalctl >/dev/null || exit 0; "
+             "journalctl -q --no-pager -t CRON -o short-unix | grep ' CMD (' || true")
+
 MARKER = b"--sha256--"
+
+
+class FileSystemState(dict[bytes, "Entry"]):
+    """Path → entry, and the cron commands the host's journal had recorded by then (one
+    line each, time stamp first) so that two states tell which jobs ran between them."""
+
+    cron_runs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -51,8 +73,10 @@ class Entry:
 
 
 def file_system_state(transport: Transport, set_aside: Iterable[str] = SET_ASIDE,
-                      timeout: float = 900) -> dict[bytes, Entry]:
+                      timeout: float = 900) -> FileSystemState:
     """Path → entry for the whole file system of the host behind ``transport`` (root)."""
+    runs = transport.run(CRON_RUNS, timeout=120, check=True).stdout.decode(
+        "utf-8", "replace").splitlines()
     meta: dict[bytes, Entry] = {}
     hashes: dict[bytes, str] = {}
     fields_: list[bytes] = []
@@ -78,22 +102,49 @@ def file_system_state(transport: Transport, set_aside: Iterable[str] = SET_ASIDE
                         fields_ = []
         status = proc.wait(timeout=timeout)
         assert status == 0 and not pending and hashing, (status, proc.stderr_text()[-2000:])
-    return {path: replace(e, sha256=hashes.get(path, "")) if e.kind == "f" else e
-            for path, e in meta.items()}
+    state = FileSystemState({path: replace(e, sha256=hashes.get(path, "")) if e.kind == "f"
+                             else e for path, e in meta.items()})
+    state.cron_runs = frozenset(runs)
+    return state
+
+
+def jobs_between(before: Mapping[bytes, Entry], after: Mapping[bytes, Entry]) -> list[str]:
+    """The paths that the :data:`OWN_JOBS` which ran between the two states write."""
+    ran = (getattr(after, "cron_runs", frozenset())
+           - getattr(before, "cron_runs", frozenset()))
+    return sorted(path for command, (path, _why) in OWN_JOBS.items()
+                  if any(line.endswith(f" CMD ({command})") for line in ran))
+
+
+def _excused(path: bytes, differ: set[str], written: Iterable[str]) -> bool:
+    for job_path in written:
+        target = job_path.encode()
+        if path == target or path.startswith(target + b"/"):
+            return True
+        if (target.startswith(path.rstrip(b"/") + b"/") and differ
+                and differ <= {"mtime", "ctime"}):
+            return True
+    return False
 
 
 def changes(before: Mapping[bytes, Entry], after: Mapping[bytes, Entry]) -> list[str]:
-    """What differs, one line per path: added, removed, or the fields that changed."""
+    """What differs, one line per path: added, removed, or the fields that changed (less
+    what the host's own jobs that ran in between wrote, see :data:`OWN_JOBS`)."""
     lines = []
+    written = jobs_between(before, after)
     for path in sorted(before.keys() | after.keys()):
         name = path.decode("utf-8", "surrogateescape")
         old, new = before.get(path), after.get(path)
+        differ = ({f.name for f in fields(Entry) if getattr(old, f.name) != getattr(new, f.name)}
+                  if old is not None and new is not None else set())
+        if written and _excused(path, differ, written):
+            continue
         if old is None:
             lines.append(f"added {name}")
         elif new is None:
             lines.append(f"removed {name}")
-        elif old != new:
-            differ = [f"{f.name} {getattr(old, f.name)!r} -> {getattr(new, f.name)!r}"
-                      for f in fields(Entry) if getattr(old, f.name) != getattr(new, f.name)]
-            lines.append(f"changed {name}: {', '.join(differ)}")
+        elif differ:
+            said = [f"{f.name} {getattr(old, f.name)!r} -> {getattr(new, f.name)!r}"
+                    for f in fields(Entry) if f.name in differ]
+            lines.append(f"changed {name}: {', '.join(said)}")
     return lines
