@@ -18,6 +18,7 @@ from typing import IO
 
 from evacuate.errors import RemoteCommandError
 from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
+from evacuate.snapshot.readahead import ReadAhead
 from evacuate.snapshot.scan import decode_path
 from evacuate.snapshot.store import BlobStore
 from evacuate.snapshot.streams import CountingReader
@@ -166,14 +167,18 @@ def _restore_acls(manifest: SnapshotManifest, blobs: BlobStore, transport: Trans
 
 def write_archive(entries: list[FileEntry], blobs: BlobStore, stream: IO[bytes],
                   result: RestoreResult, progress: Callable[[int], None] | None = None) -> None:
-    """Write ``entries`` (in restore order) as a PAX tar stream to ``stream``."""
-    with tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT,
-                      encoding="utf-8", errors="surrogateescape") as archive:
+    """Write ``entries`` (in restore order) as a PAX tar stream to ``stream``, the small
+    files' contents read ahead (see snapshot.readahead)."""
+    contents = [e.blob for e in entries
+                if e.kind == "file" and e.hardlink_to is None and e.blob is not None]
+    with ReadAhead(blobs, contents) as ahead, \
+            tarfile.open(fileobj=stream, mode="w|", format=tarfile.PAX_FORMAT,
+                         encoding="utf-8", errors="surrogateescape") as archive:
         for entry in entries:
-            _add(archive, entry, blobs, result, progress)
+            _add(archive, entry, ahead, result, progress)
 
 
-def _add(archive: tarfile.TarFile, entry: FileEntry, blobs: BlobStore, result: RestoreResult,
+def _add(archive: tarfile.TarFile, entry: FileEntry, ahead: ReadAhead, result: RestoreResult,
          progress: Callable[[int], None] | None) -> None:
     name = _relative(entry.path)
     info = _info(entry, name)
@@ -187,7 +192,7 @@ def _add(archive: tarfile.TarFile, entry: FileEntry, blobs: BlobStore, result: R
             result.skipped.append(f"{entry.path}: no content in the snapshot")
             return
         info.size = entry.blob.size
-        with blobs.open_blob(entry.blob) as content:
+        with ahead.take(entry.blob) as content:
             archive.addfile(info, CountingReader(content, progress))
         result.files += 1
         result.bytes += entry.blob.size
