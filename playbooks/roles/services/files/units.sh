@@ -1,0 +1,1 @@
+../../../../evacuate/rebuild/sh/units.sh
