@@ -17,8 +17,14 @@ from evacuate.rebuild.databases import restore_databases
 from evacuate.rebuild.hoststate import after_files, before_files, removed_paths, with_parents
 from evacuate.rebuild.pgcarry import carry_postgresql
 from evacuate.rebuild.space import check_space, explain_no_space, mount_points, needed_by_root
-from evacuate.snapshot.manifest import SnapshotManifest
-from evacuate.snapshot.restore import STAMP_RESTORED, restore_tree
+from evacuate.snapshot.manifest import FileEntry, SnapshotManifest
+from evacuate.snapshot.restore import (
+    STAMP_RESTORED,
+    TARGET_STATE_DIR,
+    StagedTree,
+    restore_tree,
+    stage_tree,
+)
 from evacuate.snapshot.scan import decode_path
 from evacuate.snapshot.store import BlobStore
 from evacuate.transport.base import Transport
@@ -34,22 +40,50 @@ class DataOutcome:
     kept: list[str] = field(default_factory=list)
 
 
-def restore_files(plan: RebuildPlan, manifest: SnapshotManifest, blobs: BlobStore,
-                  target: Transport, *, progress: Callable[[int], None] | None = None
-                  ) -> DataOutcome:
-    """The files step: the snapshot's files the plan selects, restored onto ``target`` with
-    the host's state around them (see rebuild.hoststate), the mirrored directories made
-    equal, PostgreSQL's configuration carried across releases, the restore stamped."""
-    outcome = DataOutcome("")
+STAGED = f"{TARGET_STATE_DIR}/staged-files.tar"
+"""Where the files step's archive waits on the target when it was staged (stage_files)."""
+TAR_ENTRY = 1536
+"""A tar entry's headers, at most (its header block, the PAX mtime, a long name)."""
+
+
+def _selection(plan: RebuildPlan, manifest: SnapshotManifest, target: Transport
+               ) -> tuple[Callable[[FileEntry], bool], dict[str, int]]:
     select = with_parents(manifest.files, plan_selector(plan))  # see rebuild.hoststate
     # per tree and per mount point of the target (each may be its own file system there,
     # under one tree: a snapshot by exclusion has the one tree /); /etc for config
     needed = needed_by_root((e for e in manifest.files if select(e)),
                             (*plan.data_roots, "/etc", *mount_points(target)))
+    return select, needed
+
+
+def stage_files(plan: RebuildPlan, manifest: SnapshotManifest, blobs: BlobStore,
+                target: Transport, stop: Callable[[], bool]) -> StagedTree:
+    """The files step's archive written to :data:`STAGED` on ``target`` ahead of the step
+    (while the packages install): only when the target has room for it beside the files
+    themselves (NotEnoughSpace otherwise). The files step then extracts it there."""
+    select, needed = _selection(plan, manifest, target)
+    size = sum(needed.values()) + TAR_ENTRY * sum(1 for e in manifest.files if select(e))
+    check_space(target, {**needed, STAGED: size}, "the files staged beside the packages",
+                label=plan.target)
+    return stage_tree(manifest, blobs, target, STAGED, select=select, stop=stop)
+
+
+def restore_files(plan: RebuildPlan, manifest: SnapshotManifest, blobs: BlobStore,
+                  target: Transport, *, progress: Callable[[int], None] | None = None,
+                  staged: StagedTree | None = None) -> DataOutcome:
+    """The files step: the snapshot's files the plan selects, restored onto ``target`` with
+    the host's state around them (see rebuild.hoststate), the mirrored directories made
+    equal, PostgreSQL's configuration carried across releases, the restore stamped.
+    ``staged``: that selection's archive, already on the target (see stage_files)."""
+    outcome = DataOutcome("")
+    if staged is None:  # an archive an interrupted run staged is not trusted: removed
+        target.run(["rm", "-f", STAGED, f"{STAGED}.part"], timeout=60, check=True)
+    select, needed = _selection(plan, manifest, target)
     check_space(target, needed, "the files", label=plan.target)
     state_warnings = before_files(target, plan, manifest, blobs)
     try:
-        result = restore_tree(manifest, blobs, target, "/", select=select, progress=progress)
+        result = restore_tree(manifest, blobs, target, "/", select=select, progress=progress,
+                              staged=staged)
     except EvacuateError as failed:
         raise explain_no_space(target, failed, needed, label=plan.target) from None
     removed = mirror(target, manifest, plan.mirrored_dirs)

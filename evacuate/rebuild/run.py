@@ -20,11 +20,18 @@ from evacuate.ansible.runner import PlaybookOutcome, run_playbook
 from evacuate.errors import EvacuateError, TransportError
 from evacuate.hooks import HookFailed
 from evacuate.plan.model import RebuildPlan, Step, StepKind
-from evacuate.rebuild.data import DataOutcome, restore_containers, restore_dumps, restore_files
+from evacuate.rebuild.data import (
+    DataOutcome,
+    restore_containers,
+    restore_dumps,
+    restore_files,
+    stage_files,
+)
 from evacuate.rebuild.datajob import PLAYBOOK, StoreAccess, job_vars, vault_vars
 from evacuate.rebuild.journal import Journal
 from evacuate.snapshot.manifest import SnapshotManifest
 from evacuate.snapshot.repository import SnapshotRepository
+from evacuate.snapshot.restore import StagedTree, StagingStopped
 from evacuate.transport.base import Transport
 from evacuate.transport.spec import parse_host_spec
 
@@ -75,6 +82,7 @@ class StepRun:
     manifest: SnapshotManifest | None = None
     alongside: set[str] = field(default_factory=set)  # steps already run next to another
     cancel: Callable[[], bool] | None = None  # a step run alongside stops when this says so
+    ahead: dict[str, object] = field(default_factory=dict)  # step id → its work done ahead
 
     @property
     def project(self) -> Path:
@@ -107,6 +115,10 @@ class StepHandler:
 
     run: Callable[[StepRun, Step, int], str | None]
     needs_snapshot: bool = True
+    ahead: Callable[[StepRun, Step, Callable[[], bool]], object] | None = None
+    """Work of this step done ahead of its turn, while the packages install (the files
+    step's archive staged on the target), until the callable says stop; what it returns
+    is in ``StepRun.ahead`` for the step's own run."""
 
 
 def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
@@ -146,47 +158,72 @@ def run_plan(ctx: RunContext, reporter: RunReporter, *, resume: bool = False,
 def _snapshot_step(run: StepRun, step: Step, index: int) -> str | None:
     ctx, steps = run.ctx, run.ctx.plan.steps
     if run.use_snapshot or ctx.take_snapshot is None:
-        run.manifest = ctx.repo.load(ctx.repo.find(ctx.plan.source, run.use_snapshot or
-                                                   ctx.plan.snapshot_id))
-        run.journal.use_snapshot(run.manifest.id)
-        return f"using snapshot {run.manifest.id}"
+        def get() -> SnapshotManifest:
+            return ctx.repo.load(ctx.repo.find(ctx.plan.source,
+                                               run.use_snapshot or ctx.plan.snapshot_id))
+
+        def detail(manifest: SnapshotManifest) -> str:
+            return f"using snapshot {manifest.id}"
+    else:
+        get, detail = ctx.take_snapshot, _snapshot_detail
     after = steps[index] if index < len(steps) else None
     if after is not None and after.kind is StepKind.PREPARE and not run.journal.done(after.id):
         run.reporter.step(index + 1, len(steps), after, False)
         run.alongside.add(after.id)
-        run.manifest = _snapshot_while_preparing(run, step, after, index + 1)
+        run.manifest = _beside_preparing(run, step, get, detail, after, index + 1)
         return None
-    run.manifest = ctx.take_snapshot()
+    run.manifest = get()
     run.journal.use_snapshot(run.manifest.id)
-    return _snapshot_detail(run.manifest)
+    return detail(run.manifest)
 
 
-def _snapshot_while_preparing(run: StepRun, snapshot: Step, prepare: Step,
-                              prepare_index: int) -> SnapshotManifest:
-    """Take the snapshot while the target installs its packages (neither needs the other):
-    each step is journaled when it ends; the first failure is raised once both have ended."""
-    assert run.ctx.take_snapshot is not None
+def _beside_preparing(run: StepRun, snapshot: Step, get: Callable[[], SnapshotManifest],
+                      detail: Callable[[SnapshotManifest], str], prepare: Step,
+                      prepare_index: int) -> SnapshotManifest:
+    """Take (or load) the snapshot while the target installs its packages (neither needs
+    the other), then do what the later steps can do ahead (the files step stages its
+    archive on the target) while they still install: each step is journaled when it ends;
+    the first failure is raised once both have ended."""
     began = time.monotonic()
     stop = threading.Event()  # the snapshot failed: the packages stop too
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
         run.cancel = stop.is_set
         preparing = pool.submit(STEPS[prepare.kind].run, run, prepare, prepare_index)
         try:
-            manifest = run.ctx.take_snapshot()
+            manifest = get()
         except BaseException:
             stop.set()
             with contextlib.suppress(BaseException):  # the snapshot's error is the one raised
-                detail = preparing.result()
-                if detail is not None:
-                    run.ended(prepare, time.monotonic() - began, detail)
+                ended = preparing.result()
+                if ended is not None:
+                    run.ended(prepare, time.monotonic() - began, ended)
             raise
         run.journal.use_snapshot(manifest.id)
-        run.ended(snapshot, time.monotonic() - began, _snapshot_detail(manifest))
-        detail = preparing.result()
-        if detail is not None:
-            run.ended(prepare, time.monotonic() - began, detail)
+        run.ended(snapshot, time.monotonic() - began, detail(manifest))
+        run.manifest = manifest
+        _ahead(run, prepare, lambda: preparing.done() and preparing.exception() is not None)
+        ended = preparing.result()
+        if ended is not None:
+            run.ended(prepare, time.monotonic() - began, ended)
     run.cancel = None
     return manifest
+
+
+def _ahead(run: StepRun, prepare: Step, stop: Callable[[], bool]) -> None:
+    """Each later step's work ahead of its turn (StepHandler.ahead), while ``prepare`` runs
+    and until ``stop`` (it failed) says to stop; a step whose work ahead fails does it in
+    its turn, as without (the reason is a warning)."""
+    steps = run.ctx.plan.steps
+    for step in steps[steps.index(prepare) + 1:]:
+        handler = STEPS.get(step.kind)
+        if handler is None or handler.ahead is None or run.journal.done(step.id):
+            continue
+        try:
+            run.ahead[step.id] = handler.ahead(run, step, stop)
+        except StagingStopped:
+            return
+        except EvacuateError as failed:
+            run.warn(f"{step.id}: not done beside the packages ({failed}); done in its turn")
 
 
 def _snapshot_detail(manifest: SnapshotManifest) -> str:
@@ -247,10 +284,24 @@ def _files_step(run: StepRun, step: Step, _index: int) -> str:
     ctx = run.ctx
     if on_node(ctx):
         return _data_job(run, step)
+    staged = run.ahead.pop(step.id, None)
     with ctx.connect_target() as target:
         outcome = restore_files(ctx.plan, run.snapshot(), ctx.repo.blobs, target,
-                                progress=run.reporter.advance)
+                                progress=run.reporter.advance,
+                                staged=staged if isinstance(staged, StagedTree) else None)
+    if isinstance(staged, StagedTree):
+        outcome.detail += f" (streamed beside the packages in {staged.seconds:.1f} s)"
     return _data_done(run, outcome)
+
+
+def _stage_files(run: StepRun, _step: Step, stop: Callable[[], bool]) -> StagedTree | None:
+    """The files step's archive streamed onto the target while the packages install (not
+    with an execution node: its data steps read the store there)."""
+    ctx = run.ctx
+    if on_node(ctx):
+        return None
+    with ctx.connect_target() as target:
+        return stage_files(ctx.plan, run.snapshot(), ctx.repo.blobs, target, stop)
 
 
 def on_node(ctx: RunContext) -> bool:
@@ -341,7 +392,7 @@ def _verify_step(run: StepRun, _step: Step, _index: int) -> str:
 STEPS: dict[StepKind, StepHandler] = {
     StepKind.SNAPSHOT: StepHandler(_snapshot_step, needs_snapshot=False),
     StepKind.PREPARE: StepHandler(_playbook_step),
-    StepKind.FILES: StepHandler(_files_step),
+    StepKind.FILES: StepHandler(_files_step, ahead=_stage_files),
     StepKind.DATABASES: StepHandler(_databases_step),
     StepKind.ACTIVATE: StepHandler(_activate_step),
     StepKind.CONTAINERS: StepHandler(_containers_step),

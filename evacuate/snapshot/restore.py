@@ -12,6 +12,7 @@ from __future__ import annotations
 import shlex
 import tarfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO
@@ -28,6 +29,8 @@ TYPES = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIF
          "char": tarfile.CHRTYPE, "block": tarfile.BLKTYPE}
 DEVICES = ("char", "block")
 
+TAR_X_OPTIONS = "--same-owner --same-permissions --no-overwrite-dir --delay-directory-restore"
+
 TARGET_STATE_DIR = "/var/lib/evacuate"
 RESTORED_STAMP = f"{TARGET_STATE_DIR}/data-restored"
 """Written on a rebuilt target when its data trees have been restored (its mtime says when,
@@ -42,6 +45,20 @@ class RestoreResult:
     files: int = 0
     bytes: int = 0
     skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StagedTree:
+    """A restore's tar stream written to a file on the host ahead of its extraction
+    (:func:`stage_tree`): where, and what it holds."""
+
+    path: str
+    result: RestoreResult
+    seconds: float = 0.0
+
+
+class StagingStopped(Exception):
+    """The staging was told to stop (its ``stop`` said so)."""
 
 
 def _relative(path: str) -> str:
@@ -69,11 +86,21 @@ def ordered(entries: Iterable[FileEntry]) -> list[FileEntry]:
 
 def restore_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transport, dest: str,
                  select: Callable[[FileEntry], bool] = lambda _e: True,
-                 progress: Callable[[int], None] | None = None) -> RestoreResult:
-    """Extract the selected entries of ``manifest`` under ``dest`` on the host."""
-    result = RestoreResult()
+                 progress: Callable[[int], None] | None = None,
+                 staged: StagedTree | None = None) -> RestoreResult:
+    """Extract the selected entries of ``manifest`` under ``dest`` on the host: streamed
+    from the store, or from ``staged``, the same selection's archive :func:`stage_tree`
+    put on the host (removed once extracted)."""
     chosen = ordered(e for e in manifest.files if select(e))
-    status, errors = _extract(transport, dest, chosen, blobs, result, progress)
+    if staged is None:
+        result = RestoreResult()
+        status, errors = _extract(transport, dest, chosen, blobs, result, progress)
+    else:
+        result = RestoreResult(staged.result.files, staged.result.bytes,
+                               list(staged.result.skipped))
+        status, errors = _extract_staged(transport, dest, staged.path)
+        if progress is not None:
+            progress(result.bytes)
     refused = [line for line in errors if "mknod" in line.lower()]
     others = [line for line in errors if line not in refused]
     if refused and status == 2 and others in ([], errors[-1:]):  # the last: "Exiting with..."
@@ -112,7 +139,7 @@ def _extract(transport: Transport, dest: str, entries: list[FileEntry], blobs: B
     """Stream ``entries`` as one tar into the host's ``tar -x`` under ``dest``; return its
     exit status and complaints."""
     command = (f"mkdir -p {shlex.quote(dest)} && tar -x -f - -C {shlex.quote(dest)} "
-               "--same-owner --same-permissions --no-overwrite-dir --delay-directory-restore")
+               f"{TAR_X_OPTIONS}")
     with transport.open_process(command) as proc:
         failure: list[BaseException] = []
         done = threading.Event()
@@ -134,6 +161,52 @@ def _extract(transport: Transport, dest: str, entries: list[FileEntry], blobs: B
         status = proc.wait(timeout=300)
         errors = proc.stderr_text().strip().splitlines()
     return status, errors
+
+
+def stage_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transport, path: str,
+               select: Callable[[FileEntry], bool] = lambda _e: True,
+               stop: Callable[[], bool] = lambda: False) -> StagedTree:
+    """Write the tar stream :func:`restore_tree` would extract (the same selection) to
+    ``path`` on the host (root only; ``path.part`` until complete), for a later
+    ``restore_tree(..., staged=)``. Raise StagingStopped as soon as ``stop`` says so, or
+    the transfer's error; either way nothing is left at ``path`` or ``path.part``."""
+    began = time.monotonic()
+    result = RestoreResult()
+    quoted, part = shlex.quote(path), shlex.quote(f"{path}.part")
+    command = (f"umask 077 && mkdir -p \"$(dirname -- {quoted})\" && cat > {part} && "
+               f"mv -f {part} {quoted}")
+
+    def checked(_count: int) -> None:
+        if stop():
+            raise StagingStopped(f"staging {path} stopped")
+
+    try:
+        with transport.open_process(command) as proc:
+            try:
+                write_archive(ordered(e for e in manifest.files if select(e)), blobs,
+                              proc.stdin, result, checked)
+                proc.stdin.close()
+            except BaseException:
+                proc.kill()
+                raise
+            status = proc.wait(timeout=300)
+            if status != 0:
+                raise RemoteCommandError(
+                    f"{transport.name}: staging the files in {path} failed (exit {status}): "
+                    f"{proc.stderr_text().strip()[-300:] or 'no message'}", exit_status=status)
+    except BaseException:
+        transport.run(["rm", "-f", path, f"{path}.part"], timeout=60)
+        raise
+    return StagedTree(path, result, time.monotonic() - began)
+
+
+def _extract_staged(transport: Transport, dest: str, path: str) -> tuple[int, list[str]]:
+    """Extract the staged archive ``path`` under ``dest`` and remove it (also on failure)."""
+    quoted = shlex.quote(path)
+    command = (f"mkdir -p {shlex.quote(dest)} && tar -x -f {quoted} -C {shlex.quote(dest)} "
+               f"{TAR_X_OPTIONS}; status=$?; rm -f {quoted}; exit $status")
+    done = transport.run(["sh", "-c", command], timeout=3600)
+    return done.exit_status, done.error_text.strip().splitlines()
 
 
 def _restore_acls(manifest: SnapshotManifest, blobs: BlobStore, transport: Transport,

@@ -16,6 +16,7 @@ from evacuate.rebuild.run import STEPS, RunContext, StepHandler, StepRun, Verify
 from evacuate.snapshot.crypto import Cipher
 from evacuate.snapshot.manifest import SnapshotManifest, Totals
 from evacuate.snapshot.repository import SnapshotRepository
+from evacuate.snapshot.restore import StagingStopped
 from evacuate.snapshot.store import BlobStore, MemoryStore
 from evacuate.transport.base import Transport
 
@@ -110,7 +111,8 @@ def test_a_failed_step_is_where_the_resume_starts(tmp_path: Path, repo: Snapshot
     journal = Journal.open(tmp_path / "journal.json", "web-to-new", resume=True)
     assert journal.done("snapshot") and journal.done("prepare") and not journal.done("files")
     assert journal.snapshot_id == "S1"
-    assert reporter.lines == ["snapshot", "snapshot done: using snapshot S1", "prepare",
+    # the snapshot is loaded while the packages install
+    assert reporter.lines == ["snapshot", "prepare", "snapshot done: using snapshot S1",
                               "prepare done: ok=1 changed=1", "files"]
 
     failing[0] = False
@@ -183,6 +185,83 @@ def test_a_failed_snapshot_stops_the_packages(tmp_path: Path, repo: SnapshotRepo
     assert stopped == [True]
     journal = Journal.open(tmp_path / "journal.json", "web-to-new", resume=True)
     assert not journal.done("snapshot") and not journal.done("prepare")
+
+
+def test_the_files_are_staged_while_the_packages_install(
+        tmp_path: Path, repo: SnapshotRepository, monkeypatch: pytest.MonkeyPatch) -> None:
+    staging, installed = threading.Event(), threading.Event()
+    got: list[object] = []
+
+    def prepare(run: StepRun, step: Step, index: int) -> str:
+        assert staging.wait(30), "the files were not staged beside the packages"
+        installed.set()
+        return "installed"
+
+    def stage(run: StepRun, step: Step, stop: object) -> str:
+        staging.set()
+        assert not installed.is_set()
+        return f"archive of {run.snapshot().id} for {step.id}"
+
+    def files(run: StepRun, step: Step, index: int) -> str:
+        got.append(run.ahead.pop(step.id, None))
+        return "files"
+
+    monkeypatch.setitem(STEPS, StepKind.PREPARE, StepHandler(prepare))
+    monkeypatch.setitem(STEPS, StepKind.FILES, StepHandler(files, ahead=stage))
+    reporter = Reporter()
+    run_plan(_context(tmp_path, repo, []), reporter, use_snapshot="latest")
+    assert got == ["archive of S1 for files"]
+    assert reporter.lines[:4] == ["snapshot", "prepare", "snapshot done: using snapshot S1",
+                                  "prepare done: installed"]
+
+    got.clear()  # a resume after the packages stages nothing ahead: the step streams
+    journal = Journal.open(tmp_path / "journal.json", "web-to-new", resume=True)
+    journal.failed("files", "killed", "")
+    staging.clear()
+    run_plan(_context(tmp_path, repo, []), Reporter(), resume=True)
+    assert got == [None] and not staging.is_set()
+
+
+def test_a_failed_prepare_stops_the_staging_and_its_failure_is_raised(
+        tmp_path: Path, repo: SnapshotRepository, monkeypatch: pytest.MonkeyPatch) -> None:
+    stopped: list[bool] = []
+
+    def prepare(run: StepRun, step: Step, index: int) -> str:
+        raise EvacuateError("apt-get failed")
+
+    def stage(run: StepRun, step: Step, stop) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 30
+        while not stop() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stopped.append(stop())
+        raise StagingStopped("stopped")
+
+    monkeypatch.setitem(STEPS, StepKind.PREPARE, StepHandler(prepare))
+    monkeypatch.setitem(STEPS, StepKind.FILES, StepHandler(lambda *_a: "files", ahead=stage))
+    with pytest.raises(EvacuateError, match="apt-get failed"):
+        run_plan(_context(tmp_path, repo, []), Reporter(), use_snapshot="latest")
+    assert stopped == [True]
+    journal = Journal.open(tmp_path / "journal.json", "web-to-new", resume=True)
+    assert journal.done("snapshot") and not journal.done("prepare")
+
+
+def test_a_staging_that_fails_is_a_warning_and_the_files_step_streams(
+        tmp_path: Path, repo: SnapshotRepository, monkeypatch: pytest.MonkeyPatch) -> None:
+    got: list[object] = []
+
+    def stage(run: StepRun, step: Step, stop: object) -> None:
+        raise EvacuateError("new: not enough disk space for the files staged")
+
+    def files(run: StepRun, step: Step, index: int) -> str:
+        got.append(run.ahead.pop(step.id, None))
+        return "files"
+
+    monkeypatch.setitem(STEPS, StepKind.PREPARE, StepHandler(lambda *_a: "installed"))
+    monkeypatch.setitem(STEPS, StepKind.FILES, StepHandler(files, ahead=stage))
+    summary = run_plan(_context(tmp_path, repo, []), Reporter(), use_snapshot="latest")
+    assert got == [None]
+    assert summary.warnings == ["files: not done beside the packages (new: not enough disk "
+                                "space for the files staged); done in its turn"]
 
 
 def test_an_unknown_step_kind_is_an_error(tmp_path: Path, repo: SnapshotRepository,
