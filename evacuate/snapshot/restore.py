@@ -29,7 +29,12 @@ TYPES = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIF
          "char": tarfile.CHRTYPE, "block": tarfile.BLKTYPE}
 DEVICES = ("char", "block")
 
-TAR_X_OPTIONS = "--same-owner --same-permissions --no-overwrite-dir --delay-directory-restore"
+def _tar_x(dest: str, archive: str) -> str:
+    """The host's command that extracts ``archive`` ("-": stdin) under ``dest``."""
+    return (f"mkdir -p {shlex.quote(dest)} && tar -x -f {shlex.quote(archive)} "
+            f"-C {shlex.quote(dest)} "
+            "--same-owner --same-permissions --no-overwrite-dir --delay-directory-restore")
+
 
 TARGET_STATE_DIR = "/var/lib/evacuate"
 RESTORED_STAMP = f"{TARGET_STATE_DIR}/data-restored"
@@ -138,9 +143,7 @@ def _extract(transport: Transport, dest: str, entries: list[FileEntry], blobs: B
              ) -> tuple[int, list[str]]:
     """Stream ``entries`` as one tar into the host's ``tar -x`` under ``dest``; return its
     exit status and complaints."""
-    command = (f"mkdir -p {shlex.quote(dest)} && tar -x -f - -C {shlex.quote(dest)} "
-               f"{TAR_X_OPTIONS}")
-    with transport.open_process(command) as proc:
+    with transport.open_process(_tar_x(dest, "-")) as proc:
         failure: list[BaseException] = []
         done = threading.Event()
 
@@ -202,9 +205,7 @@ def stage_tree(manifest: SnapshotManifest, blobs: BlobStore, transport: Transpor
 
 def _extract_staged(transport: Transport, dest: str, path: str) -> tuple[int, list[str]]:
     """Extract the staged archive ``path`` under ``dest`` and remove it (also on failure)."""
-    quoted = shlex.quote(path)
-    command = (f"mkdir -p {shlex.quote(dest)} && tar -x -f {quoted} -C {shlex.quote(dest)} "
-               f"{TAR_X_OPTIONS}; status=$?; rm -f {quoted}; exit $status")
+    command = f"{_tar_x(dest, path)}; status=$?; rm -f {shlex.quote(path)}; exit $status"
     done = transport.run(["sh", "-c", command], timeout=3600)
     return done.exit_status, done.error_text.strip().splitlines()
 
