@@ -56,8 +56,8 @@ report-shot: ## screenshot the demo's HTML report in headless Chromium (installs
 	@echo "screenshot: .evacuate/reports/demo.png"
 
 lint: venv ## ruff and mypy
-	$(BIN)/ruff check evacuate tests bench
-	$(BIN)/mypy evacuate
+	$(BIN)/ruff check evacuate tests bench playbooks
+	$(BIN)/mypy evacuate playbooks/roles/users/library
 
 test-unit: venv ## fast tests: no root, no lab
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
