@@ -52,6 +52,8 @@ class Figure:
     anchor_cpu: list[float] = field(default_factory=list)
     cpu_per: tuple[int, int] = (1, 1)
     cpu_unit: str = "run"
+    # where the candidate's time went in its last round (bench/profile.py), when read
+    profile: list[str] = field(default_factory=list)
 
     @property
     def rounds(self) -> int:
@@ -209,6 +211,7 @@ def report(figures: list[Figure]) -> str:
                 f"{describe_spread([t / per_c for t in f.candidate_cpu], 's')}, anchor "
                 f"{describe_spread([t / per_a for t in f.anchor_cpu], 's')}")
         lines.append(f"{'':<6} vs {f.anchor}{' — ' + f.note if f.note else ''}")
+        lines.extend(f"{'':<6} evacuate's last round, {line}" for line in f.profile)
     return "\n".join(lines)
 
 

@@ -20,8 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import Figure, alternate, concurrently, run
+from bench.harness import Figure, alternate, concurrently, run, timed
 from bench.p2_snapshot import stream
+from bench.profile import profile_lines
 from bench.workload import ssh_command
 from evacuate.lab.lab import Lab
 
@@ -167,9 +168,12 @@ def measure(lab: Lab, rounds: int) -> Figure:
     plan = json.loads(run([EVACUATE, "plan", "source", "--to", "target", "-c", str(first),
                            "--json"]))
 
+    last: list[tuple[Path, float]] = []  # the run folder and plan seconds
+
     def evacuate() -> None:
         config = write_config(lab, work / f"run-{next(runs)}")
-        run([EVACUATE, "plan", "source", "--to", "target", "-c", str(config)])
+        last.append((config.parent, timed(
+            lambda: run([EVACUATE, "plan", "source", "--to", "target", "-c", str(config)]))))
         run([EVACUATE, "run", "-c", str(config)])
 
     figure = Figure("P4", "evacuation of lab-source onto a blank lab-target",
@@ -183,5 +187,7 @@ def measure(lab: Lab, rounds: int) -> Figure:
     alternate(figure, evacuate, lambda: by_hand(lab, plan, work / f"hand-{next(runs)}"), rounds,
               warmup=False, prepare_candidate=lambda: lab.reset("lab-target"),
               prepare_anchor=lambda: lab.reset("lab-target"))
+    if last:
+        figure.profile = profile_lines(*last[-1])
     shutil.rmtree(work, ignore_errors=True)
     return figure

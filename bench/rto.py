@@ -44,7 +44,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import Figure, alternate, concurrently, run
+from bench.harness import Figure, alternate, concurrently, run, timed
 from bench.p4_run import (
     HandCopy,
     apt_install,
@@ -57,6 +57,7 @@ from bench.p4_run import (
     tar_create,
     write_config,
 )
+from bench.profile import profile_lines
 from bench.workload import ssh_command
 from evacuate.lab.lab import Lab
 
@@ -171,11 +172,13 @@ def measure(lab: Lab, rounds: int) -> Figure:
                       RESTIC_PASSWORD="bench-only", RESTIC_CACHE_DIR=str(work / "restic-cache"))
         prepare(lab, restore, work, restic)
         runs = iter(range(1_000_000))
+        last: list[tuple[Path, float]] = []  # the run folder and plan seconds
 
         def evacuate() -> None:
             fresh = write_config(lab, work / f"restore-{next(runs)}", store)
-            run([EVACUATE, "plan", "source", "--to", "target", "--snapshot", "latest",
-                 "-c", str(fresh)], env)
+            last.append((fresh.parent, timed(lambda: run(
+                [EVACUATE, "plan", "source", "--to", "target", "--snapshot", "latest",
+                 "-c", str(fresh)], env))))
             run([EVACUATE, "run", "--snapshot", "latest", "-c", str(fresh)], env)
 
         dumps = sum(len(group) for group in restore.groups)
@@ -197,6 +200,8 @@ def measure(lab: Lab, rounds: int) -> Figure:
                   lambda: by_hand(lab, restore, work / f"hand-{next(runs)}", restic), rounds,
                   warmup=False, prepare_candidate=lambda: lab.reset("lab-target"),
                   prepare_anchor=lambda: lab.reset("lab-target"))
+        if last:
+            figure.profile = profile_lines(*last[-1])
         return figure
     finally:
         server.stop()
