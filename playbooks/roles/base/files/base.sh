@@ -1,0 +1,1 @@
+../../../../evacuate/rebuild/sh/base.sh
