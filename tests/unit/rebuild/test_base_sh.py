@@ -29,6 +29,7 @@ def root(tmp_path: Path) -> Path:
                                          "# fr_FR.UTF-8 UTF-8\n")
     os.symlink("/usr/share/zoneinfo/Etc/UTC", tree / "etc/localtime")
     (tree / "etc/timezone").write_text("Etc/UTC\n")
+    (tree / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")  # a file ".." reaches
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     for name, body in {"locale": 'cat "$STATE/generated"',
